@@ -1,0 +1,58 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "AllowanceLedger",
+    products: [
+        .executable(name: "allowance", targets: ["LedgerCLI"]),
+        .library(name: "AllowanceLedger", targets: ["AllowanceLedger"]),
+        .library(name: "Reconcile", targets: ["Reconcile"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
+    ],
+    targets: [
+        // SHA-256 and HMAC from the system's OpenSSL libcrypto (libssl-dev).
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "AllowanceLedger",
+            dependencies: [
+                "CLibCrypto",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "Reconcile",
+            dependencies: ["AllowanceLedger"]
+        ),
+        .executableTarget(
+            name: "LedgerCLI",
+            dependencies: [
+                "AllowanceLedger",
+                "Reconcile",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "AllowanceLedgerTests",
+            dependencies: [
+                "AllowanceLedger",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            resources: [.copy("Golden")]
+        ),
+        .testTarget(
+            name: "ReconcileTests",
+            dependencies: ["Reconcile", "AllowanceLedger"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes an RFC 4180 CSV file (UTF-8, LF line ends) through a temporary file renamed into place on
+/// `commit()`, so a reader never sees half a file.
+///
+/// Text cells that a spreadsheet would run as a formula (starting `=`, `+`, `-`, `@`, tab or CR) are
+/// neutralised with a leading apostrophe; numbers are written as they are.
+public final class CSVWriter {
+    public let path: String
+    private let temporaryPath: String
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private var fieldsInRow = 0
+    private var committed = false
+    public private(set) var rows = 0
+
+    public init(path: String) throws(FileError) {
+        self.path = path
+        self.temporaryPath = path + ".tmp-\(getpid())"
+        let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileError(path: path, errno: errno) }
+        self.fd = fd
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    deinit {
+        close(fd)
+        if !committed { unlink(temporaryPath) }
+    }
+
+    private func separator() {
+        if fieldsInRow > 0 { buffer.append(UInt8(ascii: ",")) }
+        fieldsInRow += 1
+    }
+
+    public func text(_ value: String) {
+        separator()
+        Self.appendText(value, to: &buffer)
+    }
+
+    public func int(_ value: Int64) {
+        separator()
+        buffer.append(contentsOf: String(value).utf8)
+    }
+
+    public func int(_ value: Int64?) {
+        if let value { int(value) } else { text("") }
+    }
+
+    public func endRow() throws(FileError) {
+        buffer.append(UInt8(ascii: "\n"))
+        fieldsInRow = 0
+        rows += 1
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    public func row(_ cells: [String]) throws(FileError) {
+        for cell in cells { text(cell) }
+        try endRow()
+    }
+
+    private func flush() throws(FileError) {
+        var offset = 0
+        while offset < buffer.count {
+            let written = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw FileError(path: path, errno: errno)
+            }
+            offset += written
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    public func commit() throws(FileError) {
+        try flush()
+        guard fsync(fd) == 0 else { throw FileError(path: path, errno: errno) }
+        guard rename(temporaryPath, path) == 0 else { throw FileError(path: path, errno: errno) }
+        committed = true
+    }
+
+    static func appendText(_ value: String, to out: inout [UInt8]) {
+        let utf8 = value.utf8
+        let formula: Bool = {
+            guard let first = utf8.first else { return false }
+            return first == UInt8(ascii: "=") || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
+                || first == UInt8(ascii: "@") || first == 0x09 || first == 0x0D
+        }()
+        let needsQuotes = formula || utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D })
+        if !needsQuotes {
+            out.append(contentsOf: utf8)
+            return
+        }
+        out.append(UInt8(ascii: "\""))
+        if formula { out.append(UInt8(ascii: "'")) }
+        for byte in utf8 {
+            if byte == UInt8(ascii: "\"") { out.append(byte) }
+            out.append(byte)
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// One cell as it would be written, for tests and one-off lines.
+    public static func encode(_ value: String) -> String {
+        var out: [UInt8] = []
+        appendText(value, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+}

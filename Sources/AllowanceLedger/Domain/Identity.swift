@@ -1,0 +1,215 @@
+/// Masks all but the last three characters: `********678`.
+public func maskTail(_ text: String, keep: Int = 3) -> String {
+    guard text.count > keep else { return String(repeating: "*", count: text.count) }
+    return String(repeating: "*", count: text.count - keep) + text.suffix(keep)
+}
+
+/// A Vietnamese 12-digit citizen identity number (CCCD).
+///
+/// Digits 1–3 are the province of birth registration, digit 4 encodes century and gender, digits 5–6 are the
+/// last two digits of the birth year. `description` is masked so that interpolating one never leaks it.
+public struct NationalID: Sendable, Hashable, CustomStringConvertible {
+    /// The 12 digits.
+    public let digits: String
+
+    public init(parsing raw: String) throws(NationalIDError) {
+        let text = raw.trimmingSpaces
+        guard !text.isEmpty else { throw .empty }
+        guard text.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw .notDigits }
+        guard text.count == 12 else { throw .wrongLength(text.count) }
+        let province = Int(text.prefix(3))!
+        guard (1...96).contains(province) else { throw .unknownProvince(String(text.prefix(3))) }
+        self.digits = text
+    }
+
+    /// The century/gender digit and birth-year digits must agree with a known birth date and gender.
+    public func check(birthDate: CalendarDate, gender: Gender) throws(NationalIDError) {
+        let bytes = Array(digits.utf8)
+        let centuryDigit = Int(bytes[3] - UInt8(ascii: "0"))
+        let yearDigits = Int(bytes[4] - UInt8(ascii: "0")) * 10 + Int(bytes[5] - UInt8(ascii: "0"))
+        let expected = Self.centuryGenderDigit(year: birthDate.year, gender: gender)
+        if centuryDigit != expected {
+            throw .centuryGenderMismatch(found: centuryDigit, expected: expected, year: birthDate.year, gender: gender)
+        }
+        if yearDigits != birthDate.year % 100 {
+            throw .birthYearMismatch(found: yearDigits, year: birthDate.year)
+        }
+    }
+
+    /// 0/1 for men/women born 1900–1999, 2/3 for 2000–2099, and so on.
+    public static func centuryGenderDigit(year: Int, gender: Gender) -> Int {
+        let century = max(0, (year / 100) - 19)
+        return century * 2 + (gender == .female ? 1 : 0)
+    }
+
+    public var masked: String { maskTail(digits) }
+    public var description: String { masked }
+    public func shown(reveal: Bool) -> String { reveal ? digits : masked }
+}
+
+public enum NationalIDError: Error, Sendable, Equatable, CustomStringConvertible {
+    case empty
+    case notDigits
+    case wrongLength(Int)
+    case unknownProvince(String)
+    case centuryGenderMismatch(found: Int, expected: Int, year: Int, gender: Gender)
+    case birthYearMismatch(found: Int, year: Int)
+
+    public var description: String {
+        switch self {
+        case .empty: "national_id is empty"
+        case .notDigits: "national_id must be digits only (a 12-digit CCCD number)"
+        case .wrongLength(let count): "national_id has \(count) digits; a CCCD number has 12"
+        case .unknownProvince(let code): "national_id starts with province code \(code); codes run 001 to 096"
+        case .centuryGenderMismatch(let found, let expected, let year, let gender):
+            "national_id's 4th digit is \(found) but a \(gender == .female ? "woman" : "man") born in \(year) has \(expected); check date_of_birth, gender and the ID"
+        case .birthYearMismatch(let found, let year):
+            "national_id's 5th–6th digits are \(found < 10 ? "0" : "")\(found) but date_of_birth is in \(year); check date_of_birth and the ID"
+        }
+    }
+}
+
+/// A Vietnamese mobile number, stored as `84` followed by the 9-digit subscriber number.
+///
+/// Accepts `0912345678`, `84912345678`, `+84912345678`, `0084912345678`, with spaces, dots, dashes or
+/// parentheses, and `912345678` (a spreadsheet that dropped the leading zero). Mobile numbers are
+/// 0 + 9 digits starting 03, 05, 07, 08 or 09. The prefix does not say the carrier: numbers port.
+public struct MSISDN: Sendable, Hashable, CustomStringConvertible {
+    /// `84912345678`.
+    public let canonical: String
+
+    public init(parsing raw: String) throws(MSISDNError) {
+        var digits: [UInt8] = []
+        digits.reserveCapacity(16)
+        var plus = false
+        for (offset, byte) in raw.utf8.enumerated() {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits.append(byte)
+            case UInt8(ascii: " "), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "\t"):
+                continue
+            case UInt8(ascii: "+") where digits.isEmpty && !plus:
+                plus = true
+            default:
+                _ = offset
+                throw .invalidCharacters
+            }
+        }
+        guard !digits.isEmpty else { throw .empty }
+        var national: ArraySlice<UInt8>
+        if plus {
+            guard digits.starts(with: [56, 52]) else { throw .notVietnamese }
+            national = digits.dropFirst(2)
+        } else if digits.starts(with: [48, 48, 56, 52]) {
+            national = digits.dropFirst(4)
+        } else if digits.count == 11, digits.starts(with: [56, 52]) {
+            national = digits.dropFirst(2)
+        } else if digits.first == UInt8(ascii: "0") {
+            national = digits.dropFirst(1)
+        } else {
+            national = digits[...]
+        }
+        if national.first == UInt8(ascii: "2") { throw .landline }
+        guard national.count == 9 else { throw .wrongLength(national.count + 1) }
+        guard let first = national.first, [UInt8(ascii: "3"), UInt8(ascii: "5"), UInt8(ascii: "7"), UInt8(ascii: "8"), UInt8(ascii: "9")].contains(first)
+        else { throw .unknownPrefix("0" + String(decoding: national.prefix(2), as: UTF8.self)) }
+        self.canonical = "84" + String(decoding: national, as: UTF8.self)
+    }
+
+    /// `0912345678`.
+    public var national: String { "0" + canonical.dropFirst(2) }
+    public var masked: String { maskTail(canonical) }
+    public var description: String { masked }
+    public func shown(reveal: Bool) -> String { reveal ? canonical : masked }
+}
+
+public enum MSISDNError: Error, Sendable, Equatable, CustomStringConvertible {
+    case empty
+    case invalidCharacters
+    case notVietnamese
+    case landline
+    case wrongLength(Int)
+    case unknownPrefix(String)
+
+    public var description: String {
+        switch self {
+        case .empty: "msisdn is empty"
+        case .invalidCharacters: "msisdn may hold only digits, a leading +, spaces, dots and dashes"
+        case .notVietnamese: "msisdn is not a Vietnamese number (+84)"
+        case .landline: "msisdn is a landline (02x); give the beneficiary's mobile number"
+        case .wrongLength(let count): "msisdn has \(count) digits after the 0; a mobile number is 0 + 9 digits"
+        case .unknownPrefix(let prefix): "msisdn starts \(prefix); mobile numbers start 03, 05, 07, 08 or 09"
+        }
+    }
+}
+
+public enum Gender: String, Sendable, Hashable, CaseIterable {
+    case male = "M"
+    case female = "F"
+
+    public init(parsing raw: String) throws(FieldError) {
+        switch raw.trimmingSpaces.uppercased() {
+        case "M", "NAM": self = .male
+        case "F", "NỮ", "NU": self = .female
+        default: throw FieldError("gender \"\(raw)\" must be M or F")
+        }
+    }
+}
+
+public enum PaymentMethod: String, Sendable, Hashable, CaseIterable {
+    case mobileMoney = "mobile_money"
+    case cash = "cash"
+
+    public init(parsing raw: String) throws(FieldError) {
+        guard let value = PaymentMethod(rawValue: raw.trimmingSpaces.lowercased()) else {
+            throw FieldError("payment_method \"\(raw)\" must be mobile_money or cash")
+        }
+        self = value
+    }
+}
+
+public enum BeneficiaryStatus: String, Sendable, Hashable, CaseIterable {
+    case active, suspended, deceased
+}
+
+/// A message about one bad field, ready to follow `FILE:LINE: `.
+public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A short code made of ASCII letters, digits, `_` and `-`: a commune, a category, a carrier.
+public struct Code: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let value: String
+
+    /// - Parameter uppercase: categories and carriers are compared upper-cased; commune codes as given.
+    public init(parsing raw: String, field: String, uppercase: Bool, lengthMax: Int = 40) throws(FieldError) {
+        let text = uppercase ? raw.trimmingSpaces.uppercased() : raw.trimmingSpaces
+        guard !text.isEmpty else { throw FieldError("\(field) is empty") }
+        guard text.count <= lengthMax,
+              text.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95 || $0 == 45 })
+        else { throw FieldError("\(field) \"\(raw)\" must be at most \(lengthMax) letters, digits, _ or -") }
+        self.value = text
+    }
+
+    public init(trusted value: String) { self.value = value }
+    public static func < (lhs: Code, rhs: Code) -> Bool { lhs.value < rhs.value }
+    public var description: String { value }
+}
+
+/// Who did something: an officer's user name, kept in every history row.
+public struct UserName: Sendable, Hashable, CustomStringConvertible {
+    public let value: String
+
+    public init(parsing raw: String) throws(FieldError) {
+        let text = raw.trimmingSpaces
+        guard !text.isEmpty else { throw FieldError("user name is empty; pass --by NAME or set ALLOWANCE_USER") }
+        guard text.count <= 64, !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw FieldError("user name must be at most 64 printable characters")
+        }
+        self.value = text
+    }
+
+    /// Two user names are the same person when they match ignoring case.
+    public func isSamePerson(as other: UserName) -> Bool { value.lowercased() == other.value.lowercased() }
+    public var description: String { value }
+}
