@@ -131,3 +131,34 @@ public enum Hex {
         }
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SHA-256 of a whole file, read in fixed-size chunks.
+public func fileSHA256(path: String) throws(FileError) -> Digest32 {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw FileError(path: path, errno: errno) }
+    defer { close(fd) }
+    let hasher = SHA256Hasher()
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+    defer { buffer.deallocate() }
+    while true {
+        let count = read(fd, buffer.baseAddress, buffer.count)
+        if count < 0 {
+            if errno == EINTR { continue }
+            throw FileError(path: path, errno: errno)
+        }
+        if count == 0 { break }
+        hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+    }
+    return hasher.finalize()
+}
+
+/// The size of a file in bytes, for progress.
+public func fileSize(path: String) -> Int64? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    return Int64(info.st_size)
+}

@@ -1,0 +1,184 @@
+import GRDB
+
+/// A mobile-money account: the carrier is stored apart from the number, since numbers port between carriers.
+public struct MobileMoneyAccount: Sendable, Hashable {
+    public let carrier: Code
+    public let msisdn: MSISDN
+
+    public init(carrier: Code, msisdn: MSISDN) {
+        self.carrier = carrier
+        self.msisdn = msisdn
+    }
+}
+
+/// What the office registers about a beneficiary: one line of the register CSV.
+public struct BeneficiaryDetails: Sendable, Equatable {
+    public var nationalID: NationalID
+    public var fullName: String
+    public var dateOfBirth: CalendarDate
+    public var gender: Gender
+    public var commune: Code
+    public var category: Code
+    public var paymentMethod: PaymentMethod
+    public var account: MobileMoneyAccount?
+
+    public init(nationalID: NationalID, fullName: String, dateOfBirth: CalendarDate, gender: Gender, commune: Code,
+                category: Code, paymentMethod: PaymentMethod, account: MobileMoneyAccount?) {
+        self.nationalID = nationalID
+        self.fullName = fullName
+        self.dateOfBirth = dateOfBirth
+        self.gender = gender
+        self.commune = commune
+        self.category = category
+        self.paymentMethod = paymentMethod
+        self.account = account
+    }
+
+    /// Equal as the office means it: names compared in Unicode canonical equivalence (NFC), which is what
+    /// Swift's `String ==` does.
+    public static func == (lhs: BeneficiaryDetails, rhs: BeneficiaryDetails) -> Bool {
+        lhs.nationalID == rhs.nationalID && lhs.fullName == rhs.fullName && lhs.dateOfBirth == rhs.dateOfBirth
+            && lhs.gender == rhs.gender && lhs.commune == rhs.commune && lhs.category == rhs.category
+            && lhs.paymentMethod == rhs.paymentMethod && lhs.account == rhs.account
+    }
+}
+
+public struct Beneficiary: Sendable, Equatable {
+    public let id: BeneficiaryID
+    public var details: BeneficiaryDetails
+    public var status: BeneficiaryStatus
+    public let registeredAt: String
+    public let registeredBy: String
+}
+
+/// The register's text fields before validation; the CSV importer and `beneficiary add` both fill one.
+public struct RawRegisterFields: Sendable {
+    public var nationalID = ""
+    public var fullName = ""
+    public var dateOfBirth = ""
+    public var gender = ""
+    public var commune = ""
+    public var category = ""
+    public var paymentMethod = ""
+    public var carrier = ""
+    public var msisdn = ""
+
+    public init() {}
+
+    public static let columns = ["national_id", "full_name", "date_of_birth", "gender", "commune_code", "category",
+                                 "payment_method", "carrier", "msisdn"]
+    /// Columns a register must have; carrier and msisdn may be left out when every line is cash.
+    public static let requiredColumns = Array(columns.prefix(7))
+
+    subscript(column: String) -> String {
+        get {
+            switch column {
+            case "national_id": nationalID
+            case "full_name": fullName
+            case "date_of_birth": dateOfBirth
+            case "gender": gender
+            case "commune_code": commune
+            case "category": category
+            case "payment_method": paymentMethod
+            case "carrier": carrier
+            default: msisdn
+            }
+        }
+        set {
+            switch column {
+            case "national_id": nationalID = newValue
+            case "full_name": fullName = newValue
+            case "date_of_birth": dateOfBirth = newValue
+            case "gender": gender = newValue
+            case "commune_code": commune = newValue
+            case "category": category = newValue
+            case "payment_method": paymentMethod = newValue
+            case "carrier": carrier = newValue
+            default: msisdn = newValue
+            }
+        }
+    }
+}
+
+/// Checks register fields against each other and against the office's categories and carriers.
+public struct RegisterValidator: Sendable {
+    public let categories: Set<String>
+    public let carriers: Set<String>
+    public let today: CalendarDate
+    public static let nameLengthMax = 200
+
+    public init(categories: Set<String>, carriers: Set<String>, today: CalendarDate) {
+        self.categories = categories
+        self.carriers = carriers
+        self.today = today
+    }
+
+    static func load(_ db: Database, today: CalendarDate) throws -> RegisterValidator {
+        RegisterValidator(categories: Set(try String.fetchAll(db, sql: "SELECT code FROM category")),
+                          carriers: Set(try String.fetchAll(db, sql: "SELECT code FROM carrier")),
+                          today: today)
+    }
+
+    /// The details, or every reason the fields are wrong (each ready to follow `FILE:LINE: `).
+    public func validate(_ raw: RawRegisterFields) -> Result<BeneficiaryDetails, RegistryError> {
+        var reasons: [String] = []
+        func attempt<T, E: Error>(_ body: () throws(E) -> T) -> T? {
+            do { return try body() } catch { reasons.append("\(error)"); return nil }
+        }
+        let nationalID = attempt { () throws(NationalIDError) in try NationalID(parsing: raw.nationalID) }
+        let name = raw.fullName.trimmingSpaces
+        if name.isEmpty {
+            reasons.append("full_name is empty")
+        } else if name.count > Self.nameLengthMax {
+            reasons.append("full_name is longer than \(Self.nameLengthMax) characters")
+        } else if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            reasons.append("full_name contains a control character")
+        }
+        let birth = attempt { () throws(FieldError) in try CalendarDate(parsing: raw.dateOfBirth, field: "date_of_birth") }
+        if let birth {
+            if birth > today {
+                reasons.append("date_of_birth \(birth) is in the future")
+            } else if birth.year < 1900 {
+                reasons.append("date_of_birth \(birth) is before 1900")
+            }
+        }
+        let gender = attempt { () throws(FieldError) in try Gender(parsing: raw.gender) }
+        let commune = attempt { () throws(FieldError) in try Code(parsing: raw.commune, field: "commune_code", uppercase: false, lengthMax: 16) }
+        var category = attempt { () throws(FieldError) in try Code(parsing: raw.category, field: "category", uppercase: true) }
+        if let known = category, !categories.contains(known.value) {
+            reasons.append("category \"\(raw.category.trimmingSpaces)\" is not known; known: \(categories.sorted().joined(separator: ", "))")
+            category = nil
+        }
+        let method = attempt { () throws(FieldError) in try PaymentMethod(parsing: raw.paymentMethod) }
+        var account: MobileMoneyAccount?
+        let carrierText = raw.carrier.trimmingSpaces
+        let msisdnText = raw.msisdn.trimmingSpaces
+        if method == .mobileMoney || !carrierText.isEmpty || !msisdnText.isEmpty {
+            var carrier: Code?
+            if carrierText.isEmpty {
+                reasons.append(method == .mobileMoney ? "carrier is required for mobile_money" : "carrier is required when msisdn is given")
+            } else if let code = attempt({ () throws(FieldError) in try Code(parsing: carrierText, field: "carrier", uppercase: true) }) {
+                if carriers.contains(code.value) {
+                    carrier = code
+                } else {
+                    reasons.append("carrier \"\(carrierText)\" is not known; known: \(carriers.sorted().joined(separator: ", "))")
+                }
+            }
+            var msisdn: MSISDN?
+            if msisdnText.isEmpty {
+                reasons.append(method == .mobileMoney ? "msisdn is required for mobile_money" : "msisdn is required when carrier is given")
+            } else {
+                msisdn = attempt { () throws(MSISDNError) in try MSISDN(parsing: msisdnText) }
+            }
+            if let carrier, let msisdn { account = MobileMoneyAccount(carrier: carrier, msisdn: msisdn) }
+        }
+        if let nationalID, let birth, let gender {
+            _ = attempt { () throws(NationalIDError) in try nationalID.check(birthDate: birth, gender: gender) }
+        }
+        guard reasons.isEmpty, let nationalID, let birth, let gender, let commune, let category, let method else {
+            return .failure(.invalid(reasons))
+        }
+        return .success(BeneficiaryDetails(nationalID: nationalID, fullName: name, dateOfBirth: birth, gender: gender,
+                                           commune: commune, category: category, paymentMethod: method, account: account))
+    }
+}

@@ -1,0 +1,259 @@
+import GRDB
+
+/// The schema, one migration per shipped change; a shipped migration is never edited.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-schema") { db in
+            try db.execute(sql: schemaV1)
+        }
+        migrator.registerMigration("v1-seed") { db in
+            try db.execute(sql: seedV1)
+        }
+        return migrator
+    }
+
+    static let schemaV1 = """
+    CREATE TABLE setting(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+    CREATE TABLE carrier(
+        code TEXT PRIMARY KEY CHECK(length(code) BETWEEN 1 AND 40),
+        name TEXT NOT NULL);
+
+    CREATE TABLE base_level(
+        effective_from TEXT PRIMARY KEY CHECK(effective_from GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'),
+        amount INTEGER NOT NULL CHECK(typeof(amount) = 'integer' AND amount > 0),
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL);
+
+    CREATE TABLE category(
+        code TEXT PRIMARY KEY CHECK(length(code) BETWEEN 1 AND 40),
+        description TEXT NOT NULL);
+
+    CREATE TABLE category_rate(
+        category TEXT NOT NULL REFERENCES category(code),
+        effective_from TEXT NOT NULL CHECK(effective_from GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'),
+        coefficient_milli INTEGER NOT NULL CHECK(typeof(coefficient_milli) = 'integer' AND coefficient_milli > 0),
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY(category, effective_from));
+
+    CREATE TABLE beneficiary(
+        id INTEGER PRIMARY KEY,
+        national_id TEXT NOT NULL UNIQUE CHECK(length(national_id) = 12),
+        full_name TEXT NOT NULL CHECK(length(full_name) > 0),
+        date_of_birth TEXT NOT NULL,
+        gender TEXT NOT NULL CHECK(gender IN ('M', 'F')),
+        commune_code TEXT NOT NULL,
+        category TEXT NOT NULL REFERENCES category(code),
+        payment_method TEXT NOT NULL CHECK(payment_method IN ('mobile_money', 'cash')),
+        carrier TEXT REFERENCES carrier(code),
+        msisdn TEXT CHECK(msisdn IS NULL OR (length(msisdn) = 11 AND msisdn GLOB '84[35789][0-9]*')),
+        status TEXT NOT NULL DEFAULT 'active' CHECK(status IN ('active', 'suspended', 'deceased')),
+        registered_at TEXT NOT NULL,
+        registered_by TEXT NOT NULL,
+        CHECK(payment_method = 'cash' OR (carrier IS NOT NULL AND msisdn IS NOT NULL)),
+        CHECK((carrier IS NULL) = (msisdn IS NULL)));
+    CREATE INDEX beneficiary_commune ON beneficiary(commune_code, status);
+    CREATE INDEX beneficiary_msisdn ON beneficiary(msisdn) WHERE msisdn IS NOT NULL;
+
+    -- Every change to a beneficiary, account changes included: who, when, what, why.
+    CREATE TABLE beneficiary_event(
+        id INTEGER PRIMARY KEY,
+        beneficiary_id INTEGER NOT NULL REFERENCES beneficiary(id),
+        at TEXT NOT NULL,
+        by TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK(kind IN ('registered', 'updated', 'suspended', 'reinstated', 'deceased',
+                                          'account_linked', 'account_changed', 'account_closed', 'flag_cleared')),
+        field TEXT,
+        old_value TEXT,
+        new_value TEXT,
+        reason TEXT,
+        import_id INTEGER REFERENCES register_import(id));
+    CREATE INDEX beneficiary_event_beneficiary ON beneficiary_event(beneficiary_id);
+    CREATE INDEX beneficiary_event_kind_at ON beneficiary_event(kind, at);
+    CREATE TRIGGER beneficiary_event_no_update BEFORE UPDATE ON beneficiary_event
+    BEGIN SELECT RAISE(ABORT, 'beneficiary history is append-only'); END;
+    CREATE TRIGGER beneficiary_event_no_delete BEFORE DELETE ON beneficiary_event
+    BEGIN SELECT RAISE(ABORT, 'beneficiary history is append-only'); END;
+
+    CREATE TABLE register_import(
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        file_name TEXT NOT NULL,
+        imported_at TEXT NOT NULL,
+        imported_by TEXT NOT NULL,
+        lines INTEGER NOT NULL,
+        created INTEGER NOT NULL,
+        updated INTEGER NOT NULL,
+        unchanged INTEGER NOT NULL,
+        rejected INTEGER NOT NULL);
+
+    -- Fraud safeguards. A flag holds its beneficiary out of new batches until cleared with a reason.
+    CREATE TABLE flag(
+        id INTEGER PRIMARY KEY,
+        beneficiary_id INTEGER NOT NULL REFERENCES beneficiary(id),
+        kind TEXT NOT NULL CHECK(kind IN ('shared_msisdn', 'recent_account_change')),
+        evidence TEXT NOT NULL,
+        evidence_at TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        raised_at TEXT NOT NULL,
+        cleared_at TEXT,
+        cleared_by TEXT,
+        clear_reason TEXT,
+        UNIQUE(beneficiary_id, kind, evidence),
+        CHECK((cleared_at IS NULL) = (cleared_by IS NULL) AND (cleared_at IS NULL) = (clear_reason IS NULL)));
+    CREATE INDEX flag_open ON flag(beneficiary_id) WHERE cleared_at IS NULL;
+
+    CREATE TABLE ledger_account(
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK(kind IN ('asset', 'liability', 'funding', 'expense')));
+
+    CREATE TABLE batch(
+        id INTEGER PRIMARY KEY,
+        period TEXT NOT NULL CHECK(period GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]'),
+        scope TEXT NOT NULL,
+        status TEXT NOT NULL CHECK(status IN ('created', 'approved', 'exported', 'closed')),
+        retry_of INTEGER REFERENCES batch(id),
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        approved_by TEXT,
+        approved_at TEXT,
+        exported_at TEXT,
+        held_out INTEGER NOT NULL DEFAULT 0,
+        -- Maker-checker: the approver is never the creator, whatever writes the row.
+        CHECK(approved_by IS NULL OR lower(trim(approved_by)) <> lower(trim(created_by))),
+        CHECK((approved_by IS NULL) = (approved_at IS NULL)),
+        CHECK(status = 'created' OR approved_by IS NOT NULL));
+    CREATE TRIGGER batch_frozen BEFORE UPDATE ON batch
+    WHEN OLD.status <> 'created' AND (NEW.period IS NOT OLD.period OR NEW.scope IS NOT OLD.scope
+        OR NEW.created_by IS NOT OLD.created_by OR NEW.created_at IS NOT OLD.created_at
+        OR NEW.approved_by IS NOT OLD.approved_by OR NEW.approved_at IS NOT OLD.approved_at
+        OR NEW.retry_of IS NOT OLD.retry_of OR NEW.held_out IS NOT OLD.held_out OR NEW.status = 'created')
+    BEGIN SELECT RAISE(ABORT, 'an approved batch cannot change'); END;
+    CREATE TRIGGER batch_no_delete BEFORE DELETE ON batch WHEN OLD.status <> 'created'
+    BEGIN SELECT RAISE(ABORT, 'an approved batch cannot be deleted'); END;
+
+    CREATE TABLE batch_hold(
+        batch_id INTEGER NOT NULL REFERENCES batch(id),
+        beneficiary_id INTEGER NOT NULL REFERENCES beneficiary(id),
+        reason TEXT NOT NULL,
+        PRIMARY KEY(batch_id, beneficiary_id)) WITHOUT ROWID;
+
+    CREATE TABLE batch_item(
+        id INTEGER PRIMARY KEY,
+        batch_id INTEGER NOT NULL REFERENCES batch(id),
+        seq INTEGER NOT NULL,
+        reference TEXT NOT NULL UNIQUE
+            CHECK(length(reference) BETWEEN 1 AND 32 AND reference NOT GLOB '*[^A-Za-z0-9-]*'),
+        beneficiary_id INTEGER NOT NULL REFERENCES beneficiary(id),
+        period TEXT NOT NULL,
+        commune_code TEXT NOT NULL,
+        category TEXT NOT NULL,
+        method TEXT NOT NULL CHECK(method IN ('mobile_money', 'cash')),
+        carrier TEXT,
+        msisdn TEXT,
+        account_name TEXT NOT NULL,
+        amount INTEGER NOT NULL CHECK(typeof(amount) = 'integer' AND amount > 0),
+        retry_of_item INTEGER REFERENCES batch_item(id),
+        -- The one mutable column: where the payment stands.
+        state TEXT NOT NULL DEFAULT 'open' CHECK(state IN ('open', 'paid', 'failed', 'paid_cash')),
+        CHECK(method = 'cash' OR (carrier IS NOT NULL AND msisdn IS NOT NULL)),
+        UNIQUE(batch_id, seq));
+    CREATE UNIQUE INDEX batch_item_once_per_period ON batch_item(beneficiary_id, period) WHERE retry_of_item IS NULL;
+    CREATE INDEX batch_item_period ON batch_item(period);
+    CREATE TRIGGER batch_item_frozen BEFORE UPDATE ON batch_item
+    WHEN NEW.id IS NOT OLD.id OR NEW.batch_id IS NOT OLD.batch_id OR NEW.seq IS NOT OLD.seq
+        OR NEW.reference IS NOT OLD.reference OR NEW.beneficiary_id IS NOT OLD.beneficiary_id
+        OR NEW.period IS NOT OLD.period OR NEW.commune_code IS NOT OLD.commune_code
+        OR NEW.category IS NOT OLD.category OR NEW.method IS NOT OLD.method OR NEW.carrier IS NOT OLD.carrier
+        OR NEW.msisdn IS NOT OLD.msisdn OR NEW.account_name IS NOT OLD.account_name
+        OR NEW.amount IS NOT OLD.amount OR NEW.retry_of_item IS NOT OLD.retry_of_item
+    BEGIN SELECT RAISE(ABORT, 'a batch item cannot change once created; only its payment state moves'); END;
+    CREATE TRIGGER batch_item_state_needs_approval BEFORE UPDATE OF state ON batch_item
+    WHEN (SELECT status FROM batch WHERE id = NEW.batch_id) = 'created'
+    BEGIN SELECT RAISE(ABORT, 'an unapproved batch cannot be paid'); END;
+    CREATE TRIGGER batch_item_insert_only_while_created BEFORE INSERT ON batch_item
+    WHEN (SELECT status FROM batch WHERE id = NEW.batch_id) <> 'created'
+    BEGIN SELECT RAISE(ABORT, 'items cannot be added to an approved batch'); END;
+    CREATE TRIGGER batch_item_no_delete BEFORE DELETE ON batch_item
+    WHEN (SELECT status FROM batch WHERE id = OLD.batch_id) <> 'created'
+    BEGIN SELECT RAISE(ABORT, 'items of an approved batch cannot be deleted'); END;
+
+    -- The journal: append-only, every entry balanced and chained to the one before by SHA-256.
+    CREATE TABLE journal_entry(
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        batch_id INTEGER REFERENCES batch(id),
+        memo TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        prev_hash TEXT NOT NULL CHECK(length(prev_hash) = 64),
+        hash TEXT NOT NULL CHECK(length(hash) = 64));
+    CREATE INDEX journal_entry_batch ON journal_entry(batch_id);
+    CREATE TABLE posting(
+        entry_id INTEGER NOT NULL REFERENCES journal_entry(id),
+        leg INTEGER NOT NULL,
+        account TEXT NOT NULL REFERENCES ledger_account(code),
+        sub_account TEXT NOT NULL DEFAULT '',
+        beneficiary_id INTEGER REFERENCES beneficiary(id),
+        item_id INTEGER REFERENCES batch_item(id),
+        amount INTEGER NOT NULL CHECK(typeof(amount) = 'integer' AND amount <> 0),
+        PRIMARY KEY(entry_id, leg)) WITHOUT ROWID;
+    CREATE INDEX posting_beneficiary ON posting(beneficiary_id) WHERE beneficiary_id IS NOT NULL;
+    CREATE TRIGGER journal_entry_no_update BEFORE UPDATE ON journal_entry
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only; post a reversing entry instead'); END;
+    CREATE TRIGGER journal_entry_no_delete BEFORE DELETE ON journal_entry
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only; post a reversing entry instead'); END;
+    CREATE TRIGGER posting_no_update BEFORE UPDATE ON posting
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only; post a reversing entry instead'); END;
+    CREATE TRIGGER posting_no_delete BEFORE DELETE ON posting
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only; post a reversing entry instead'); END;
+    """
+
+    static let seedV1 = """
+    INSERT INTO ledger_account(code, name, kind) VALUES
+        ('1000', 'Treasury (allowance funds held by the office)', 'asset'),
+        ('1100', 'Carrier clearing', 'asset'),
+        ('1200', 'Cash disbursement (commune cash desks)', 'asset'),
+        ('2000', 'Beneficiary payable', 'liability'),
+        ('3000', 'Budget appropriation', 'funding'),
+        ('5000', 'Allowance expense', 'expense');
+
+    INSERT INTO carrier(code, name) VALUES
+        ('VIETTEL', 'Viettel Money'),
+        ('VNPT', 'VNPT Money'),
+        ('MOBIFONE', 'MobiFone Money');
+
+    -- Decree 20/2021/ND-CP, then Decree 76/2024/ND-CP from 1 July 2024.
+    INSERT INTO base_level(effective_from, amount, created_at, created_by) VALUES
+        ('2021-07-01', 360000, '2021-07-01T00:00:00Z', 'seed'),
+        ('2024-07-01', 500000, '2024-07-01T00:00:00Z', 'seed');
+
+    INSERT INTO category(code, description) VALUES
+        ('ELDERLY_POOR', 'Elderly, poor household, no supporter, 60 to 80'),
+        ('ELDERLY_POOR_80', 'Elderly, poor household, no supporter, 80 and over'),
+        ('ELDERLY_80', 'Elderly 80 and over without a pension'),
+        ('DISABLED_SEVERE', 'Severely disabled'),
+        ('DISABLED_EXTREME', 'Extremely severely disabled'),
+        ('DISABLED_SEVERE_CHILD_ELDERLY', 'Severely disabled child or elderly person'),
+        ('DISABLED_EXTREME_CHILD_ELDERLY', 'Extremely severely disabled child or elderly person'),
+        ('ORPHAN_UNDER_4', 'Orphan under 4 years old'),
+        ('ORPHAN', 'Orphan, 4 years and older'),
+        ('SINGLE_PARENT_POOR', 'Single parent in a poor household');
+
+    INSERT INTO category_rate(category, effective_from, coefficient_milli, created_at, created_by) VALUES
+        ('ELDERLY_POOR', '2021-07-01', 1500, '2021-07-01T00:00:00Z', 'seed'),
+        ('ELDERLY_POOR_80', '2021-07-01', 2000, '2021-07-01T00:00:00Z', 'seed'),
+        ('ELDERLY_80', '2021-07-01', 1000, '2021-07-01T00:00:00Z', 'seed'),
+        ('DISABLED_SEVERE', '2021-07-01', 1500, '2021-07-01T00:00:00Z', 'seed'),
+        ('DISABLED_EXTREME', '2021-07-01', 2000, '2021-07-01T00:00:00Z', 'seed'),
+        ('DISABLED_SEVERE_CHILD_ELDERLY', '2021-07-01', 2000, '2021-07-01T00:00:00Z', 'seed'),
+        ('DISABLED_EXTREME_CHILD_ELDERLY', '2021-07-01', 2500, '2021-07-01T00:00:00Z', 'seed'),
+        ('ORPHAN_UNDER_4', '2021-07-01', 2500, '2021-07-01T00:00:00Z', 'seed'),
+        ('ORPHAN', '2021-07-01', 1500, '2021-07-01T00:00:00Z', 'seed'),
+        ('SINGLE_PARENT_POOR', '2021-07-01', 1000, '2021-07-01T00:00:00Z', 'seed');
+    """
+}
