@@ -1,0 +1,220 @@
+import GRDB
+
+public struct BatchExportResult: Sendable, Equatable {
+    public let batch: Batch
+    public let path: String
+    public let lines: Int
+    public let total: Money
+    /// Carrier transfers posted by this run; empty when an earlier export already posted them.
+    public let transfersPosted: [String: Money]
+    public let transfersAlreadyPosted: [String: Money]
+    /// Treasury balance after the transfers; negative means the budget was not recorded (`allowance fund`).
+    public let treasuryBalance: Money
+}
+
+public struct CashSettlementResult: Sendable, Equatable {
+    public let batch: BatchID
+    public let settled: Int
+    public let amount: Money
+    public let alreadySettled: Int
+    public let entry: JournalEntryID?
+    /// References that could not be settled, each with why.
+    public let problems: [String]
+}
+
+/// Which cash items `batch settle-cash` pays.
+public enum CashSelection: Sendable {
+    case all
+    case references([String])
+}
+
+extension Store {
+    public static let instructionHeader = ["reference", "msisdn", "account_name", "amount", "narrative"]
+
+    /// Writes the payment instruction file for the batch's mobile-money items and records the funds sent to each
+    /// carrier (Dr carrier clearing / Cr treasury). Exporting again writes the same bytes and posts nothing twice.
+    public func exportBatch(_ id: BatchID, to path: String, carrier: Code? = nil, by user: UserName) throws -> BatchExportResult {
+        try write { db in
+            let batch = try Self.fetchBatch(db, id)
+            guard batch.status == .approved || batch.status == .exported else {
+                throw BatchError.wrongStatus(batch: id, status: batch.status,
+                                             action: batch.status == .created ? "export it before it is approved" : "export it")
+            }
+            let writer = try CSVWriter(path: path)
+            try writer.row(Self.instructionHeader)
+            let items = try FastStatement(db, """
+                SELECT reference, msisdn, account_name, amount, carrier FROM batch_item
+                WHERE batch_id = ? AND method = 'mobile_money' \(carrier == nil ? "" : "AND carrier = ?") ORDER BY seq
+                """)
+            defer { items.reset() }
+            items.bind(1, id.rawValue)
+            if let carrier { items.bind(2, carrier.value) }
+            let narrative = "Trợ cấp xã hội tháng \(batch.period.vietnamese)"
+            var lines = 0
+            var total = Money.zero
+            var perCarrier: [String: Money] = [:]
+            while try items.step() {
+                let amount = Money(dong: items.int64(3))
+                writer.text(items.string(0))
+                writer.text(items.string(1))
+                writer.text(items.string(2))
+                writer.int(amount.dong)
+                writer.text(narrative)
+                try writer.endRow()
+                lines += 1
+                total = try total.adding(amount)
+                perCarrier[items.string(4), default: .zero] = try perCarrier[items.string(4), default: .zero].adding(amount)
+            }
+            guard lines > 0 else { throw BatchError.noMobileMoneyItems(id, carrier: carrier) }
+            let now = clock.now()
+            var posted: [String: Money] = [:]
+            var already: [String: Money] = [:]
+            for (code, amount) in perCarrier.sorted(by: { $0.key < $1.key }) {
+                let key = "transfer:batch:\(id):\(code)"
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM journal_entry WHERE idempotency_key = ?", arguments: [key]) == true {
+                    already[code] = amount
+                    continue
+                }
+                _ = try Self.post(db, at: now, kind: .carrierTransfer, key: key, batch: id, by: user,
+                                  memo: "Funds for batch \(id) (\(batch.period)) sent to \(code)",
+                                  postings: [.debit(.carrierClearing, amount, sub: code), .credit(.treasury, amount)])
+                posted[code] = amount
+            }
+            if batch.status == .approved {
+                try db.execute(sql: "UPDATE batch SET status = 'exported', exported_at = ? WHERE id = ?", arguments: [now.description, id.rawValue])
+            }
+            let treasury = Money(dong: try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(amount), 0) FROM posting WHERE account = '1000'")!)
+            // The file lands only if the transaction is about to commit; a rerun rewrites the same bytes.
+            try writer.commit()
+            return BatchExportResult(batch: try Self.fetchBatch(db, id), path: path, lines: lines, total: total,
+                                     transfersPosted: posted, transfersAlreadyPosted: already, treasuryBalance: treasury)
+        }
+    }
+
+    /// Records cash items paid at the commune (Dr payable / Cr cash disbursement, per commune cash desk).
+    ///
+    /// Good references are settled and bad ones reported; an item already settled is counted, not paid twice.
+    public func settleCash(_ id: BatchID, _ selection: CashSelection, by user: UserName) throws -> CashSettlementResult {
+        try write { db in
+            let batch = try Self.fetchBatch(db, id)
+            guard batch.status == .approved || batch.status == .exported else {
+                throw BatchError.wrongStatus(batch: id, status: batch.status, action: "settle cash before it is approved")
+            }
+            var problems: [String] = []
+            var alreadySettled = 0
+            var selected: [(item: Int64, beneficiary: Int64, commune: String, amount: Int64)] = []
+            switch selection {
+            case .all:
+                alreadySettled = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batch_item WHERE batch_id = ? AND method = 'cash' AND state = 'paid_cash'",
+                                                  arguments: [id.rawValue])!
+                let rows = try FastStatement(db, """
+                    SELECT id, beneficiary_id, commune_code, amount FROM batch_item
+                    WHERE batch_id = ? AND method = 'cash' AND state = 'open' ORDER BY seq
+                    """)
+                defer { rows.reset() }
+                rows.bind(1, id.rawValue)
+                while try rows.step() { selected.append((rows.int64(0), rows.int64(1), rows.string(2), rows.int64(3))) }
+            case .references(let references):
+                var seen = Set<String>()
+                for raw in references {
+                    let reference = raw.trimmingSpaces
+                    guard seen.insert(reference).inserted else { continue }
+                    guard let row = try Row.fetchOne(db, sql: """
+                        SELECT id, beneficiary_id, commune_code, amount, batch_id, method, state FROM batch_item WHERE reference = ?
+                        """, arguments: [reference]) else {
+                        problems.append("reference \(reference) names no batch item")
+                        continue
+                    }
+                    let batchOfItem: Int64 = row[4]
+                    if batchOfItem != id.rawValue {
+                        problems.append("reference \(reference) belongs to batch \(batchOfItem), not batch \(id)")
+                        continue
+                    }
+                    if (row[5] as String) != PaymentMethod.cash.rawValue {
+                        problems.append("reference \(reference) is a mobile-money item; the carrier's result file settles it (`allowance reconcile`)")
+                        continue
+                    }
+                    if (row[6] as String) != "open" {
+                        alreadySettled += 1
+                        continue
+                    }
+                    selected.append((row[0], row[1], row[2], row[3]))
+                }
+            }
+            guard !selected.isEmpty else {
+                return CashSettlementResult(batch: id, settled: 0, amount: .zero, alreadySettled: alreadySettled, entry: nil, problems: problems)
+            }
+            let now = clock.now()
+            let sequence = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal_entry WHERE batch_id = ? AND kind = 'cash_settlement'",
+                                            arguments: [id.rawValue])! + 1
+            let writer = try JournalWriter(db, at: now, kind: .cashSettlement, key: "cash:batch:\(id):\(sequence)", batch: id, by: user,
+                                           memo: "Cash paid at the commune for batch \(id) (\(batch.period)), \(selected.count) item(s)")
+            let markPaid = try FastStatement(db, "UPDATE batch_item SET state = 'paid_cash' WHERE id = ? AND state = 'open'")
+            var perCommune: [String: Money] = [:]
+            var total = Money.zero
+            for item in selected {
+                markPaid.bind(1, item.item)
+                try markPaid.run()
+                precondition(db.lastChanges == 1, "item \(item.item) changed state under a write lock")
+                let amount = Money(dong: item.amount)
+                try writer.append(.debit(.payable, amount, beneficiary: BeneficiaryID(item.beneficiary), item: BatchItemID(item.item)))
+                perCommune[item.commune, default: .zero] = try perCommune[item.commune, default: .zero].adding(amount)
+                total = try total.adding(amount)
+            }
+            for (commune, amount) in perCommune.sorted(by: { $0.key < $1.key }) {
+                try writer.append(.credit(.cashDisbursement, amount, sub: commune))
+            }
+            let entry = try writer.finish()
+            return CashSettlementResult(batch: id, settled: selected.count, amount: total, alreadySettled: alreadySettled, entry: entry,
+                                        problems: problems)
+        }
+    }
+}
+
+/// Counts and totals of a batch, by method, commune and payment state.
+public struct BatchSummary: Sendable, Equatable {
+    public struct Line: Sendable, Equatable {
+        public let key: String
+        public let items: Int
+        public let amount: Money
+    }
+
+    public let batch: Batch
+    public let items: Int
+    public let total: Money
+    public let byMethod: [Line]
+    public let byCommune: [Line]
+    public let byState: [Line]
+    public let byCarrier: [Line]
+    public let heldOutByReason: [Line]
+    public let entries: [(id: Int64, kind: String, at: String, amount: Money)]
+
+    public static func == (lhs: BatchSummary, rhs: BatchSummary) -> Bool {
+        lhs.batch == rhs.batch && lhs.items == rhs.items && lhs.total == rhs.total && lhs.byMethod == rhs.byMethod
+            && lhs.byCommune == rhs.byCommune && lhs.byState == rhs.byState
+    }
+}
+
+extension Store {
+    public func batchSummary(_ id: BatchID) throws -> BatchSummary {
+        try read { db in
+            let batch = try Self.fetchBatch(db, id)
+            func lines(_ column: String) throws -> [BatchSummary.Line] {
+                try Row.fetchAll(db, sql: """
+                    SELECT COALESCE(\(column), '-'), COUNT(*), SUM(amount) FROM batch_item WHERE batch_id = ? GROUP BY 1 ORDER BY 1
+                    """, arguments: [id.rawValue]).map { BatchSummary.Line(key: $0[0], items: $0[1], amount: Money(dong: $0[2])) }
+            }
+            let byMethod = try lines("method")
+            let holds = try Row.fetchAll(db, sql: "SELECT reason, COUNT(*) FROM batch_hold WHERE batch_id = ? GROUP BY reason ORDER BY reason",
+                                         arguments: [id.rawValue]).map { BatchSummary.Line(key: $0[0], items: $0[1], amount: .zero) }
+            let entries = try Row.fetchAll(db, sql: """
+                SELECT e.id, e.kind, e.at, (SELECT SUM(amount) FROM posting WHERE entry_id = e.id AND amount > 0)
+                FROM journal_entry e WHERE e.batch_id = ? ORDER BY e.id
+                """, arguments: [id.rawValue]).map { (id: $0[0] as Int64, kind: $0[1] as String, at: $0[2] as String, amount: Money(dong: $0[3])) }
+            return BatchSummary(batch: batch, items: byMethod.reduce(0) { $0 + $1.items },
+                                total: Money(dong: byMethod.reduce(0) { $0 + $1.amount.dong }),
+                                byMethod: byMethod, byCommune: try lines("commune_code"), byState: try lines("state"),
+                                byCarrier: try lines("carrier"), heldOutByReason: holds, entries: entries)
+        }
+    }
+}

@@ -1,0 +1,251 @@
+import GRDB
+
+/// The chart of accounts (DESIGN.md). Codes are fixed and documented in the README.
+public enum LedgerAccount: String, Sendable, CaseIterable {
+    case treasury = "1000"
+    case carrierClearing = "1100"
+    case cashDisbursement = "1200"
+    case payable = "2000"
+    case budget = "3000"
+    case expense = "5000"
+
+    public var name: String {
+        switch self {
+        case .treasury: "Treasury"
+        case .carrierClearing: "Carrier clearing"
+        case .cashDisbursement: "Cash disbursement"
+        case .payable: "Beneficiary payable"
+        case .budget: "Budget appropriation"
+        case .expense: "Allowance expense"
+        }
+    }
+
+    /// Assets and expenses grow with debits; liabilities and funding with credits.
+    public var isDebitNormal: Bool { self == .treasury || self == .carrierClearing || self == .cashDisbursement || self == .expense }
+}
+
+/// What a journal entry records.
+public enum EntryKind: String, Sendable, CaseIterable {
+    case fund
+    case entitlement
+    case carrierTransfer = "carrier_transfer"
+    case cashSettlement = "cash_settlement"
+    case settlement
+    case refund
+    case reversal
+}
+
+/// One leg of an entry. Debits are positive, credits negative; an entry's legs sum to zero.
+public struct Posting: Sendable, Equatable {
+    public let account: LedgerAccount
+    public let subAccount: String
+    public let beneficiaryID: BeneficiaryID?
+    public let itemID: BatchItemID?
+    public let amount: Money
+
+    public init(_ account: LedgerAccount, sub: String = "", beneficiary: BeneficiaryID? = nil, item: BatchItemID? = nil, amount: Money) {
+        self.account = account
+        self.subAccount = sub
+        self.beneficiaryID = beneficiary
+        self.itemID = item
+        self.amount = amount
+    }
+
+    public static func debit(_ account: LedgerAccount, _ amount: Money, sub: String = "", beneficiary: BeneficiaryID? = nil, item: BatchItemID? = nil) -> Posting {
+        Posting(account, sub: sub, beneficiary: beneficiary, item: item, amount: amount)
+    }
+
+    public static func credit(_ account: LedgerAccount, _ amount: Money, sub: String = "", beneficiary: BeneficiaryID? = nil, item: BatchItemID? = nil) -> Posting {
+        Posting(account, sub: sub, beneficiary: beneficiary, item: item, amount: amount.negated)
+    }
+}
+
+public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unbalanced(Money)
+    case tooFewPostings
+    case zeroAmount
+    case overflow
+    case idempotencyConflict(key: String)
+    case notPositive
+
+    public var description: String {
+        switch self {
+        case .unbalanced(let sum): "entry does not balance: postings sum to \(sum) đồng"
+        case .tooFewPostings: "an entry needs at least two postings"
+        case .zeroAmount: "a posting of 0 đồng records nothing"
+        case .overflow: "amounts overflow a 64-bit sum"
+        case .idempotencyConflict(let key): "reference \(key) was already used for a different entry; pick a new reference"
+        case .notPositive: "the amount must be a positive whole number of đồng"
+        }
+    }
+}
+
+/// Canonical encoding of entries for the hash chain (format `allowance-ledger/v1`, documented in the README).
+///
+/// hash(n) = SHA-256( "allowance-ledger/v1\n" ‖ prev_hash_hex ‖ "\n" ‖ header ‖ postings ), where text fields are
+/// length-prefixed (`<utf8 bytes>:<text>`) so that no field can run into the next.
+public enum ChainEncoding {
+    public static let genesis = String(repeating: "0", count: 64)
+
+    static func field(_ text: String) -> String { "\(text.utf8.count):\(text)" }
+
+    static func header(id: Int64, at: String, kind: String, key: String, batch: Int64?, by: String, memo: String, prevHash: String) -> String {
+        "allowance-ledger/v1\n\(prevHash)\nE \(id) \(field(at)) \(field(kind)) \(field(key)) \(batch.map(String.init) ?? "-") \(field(by)) \(field(memo))\n"
+    }
+
+    static func posting(leg: Int64, account: String, sub: String, beneficiary: Int64?, item: Int64?, amount: Int64) -> String {
+        "P \(leg) \(field(account)) \(field(sub)) \(beneficiary.map(String.init) ?? "-") \(item.map(String.init) ?? "-") \(amount)\n"
+    }
+}
+
+/// Appends one entry: postings are inserted and hashed as they come, the header (with the hash) last, all
+/// inside the caller's transaction. An entry of a million postings never sits in memory.
+final class JournalWriter {
+    let db: Database
+    let id: Int64
+    let at: String
+    let kind: EntryKind
+    let key: String
+    let batch: BatchID?
+    let by: String
+    let memo: String
+    let prevHash: String
+    private let hasher = SHA256Hasher()
+    private let insertPosting: FastStatement
+    private var leg: Int64 = 0
+    private var sum: Int64 = 0
+    private var finished = false
+
+    init(_ db: Database, at: Timestamp, kind: EntryKind, key: String, batch: BatchID?, by: UserName, memo: String) throws {
+        self.db = db
+        let last = try Row.fetchOne(db, sql: "SELECT id, hash FROM journal_entry ORDER BY id DESC LIMIT 1")
+        self.id = (last?[0] as Int64? ?? 0) + 1
+        self.prevHash = last?[1] ?? ChainEncoding.genesis
+        self.at = at.description
+        self.kind = kind
+        self.key = key
+        self.batch = batch
+        self.by = by.value
+        self.memo = memo
+        // Postings go in before their header; the foreign key is checked at commit.
+        try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
+        self.insertPosting = try FastStatement(db, """
+            INSERT INTO posting(entry_id, leg, account, sub_account, beneficiary_id, item_id, amount) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        hasher.update(ChainEncoding.header(id: id, at: self.at, kind: kind.rawValue, key: key, batch: batch?.rawValue,
+                                           by: self.by, memo: memo, prevHash: prevHash))
+    }
+
+    func append(_ posting: Posting) throws {
+        precondition(!finished, "entry already finished")
+        guard posting.amount.dong != 0 else { throw LedgerError.zeroAmount }
+        leg += 1
+        let (newSum, overflow) = sum.addingReportingOverflow(posting.amount.dong)
+        guard !overflow else { throw LedgerError.overflow }
+        sum = newSum
+        insertPosting.bind(1, id)
+        insertPosting.bind(2, leg)
+        insertPosting.bind(3, posting.account.rawValue)
+        insertPosting.bind(4, posting.subAccount)
+        insertPosting.bind(5, posting.beneficiaryID?.rawValue)
+        insertPosting.bind(6, posting.itemID?.rawValue)
+        insertPosting.bind(7, posting.amount.dong)
+        try insertPosting.run()
+        hasher.update(ChainEncoding.posting(leg: leg, account: posting.account.rawValue, sub: posting.subAccount,
+                                            beneficiary: posting.beneficiaryID?.rawValue, item: posting.itemID?.rawValue,
+                                            amount: posting.amount.dong))
+    }
+
+    /// Checks the balance and writes the header; throwing here rolls back the caller's transaction.
+    @discardableResult
+    func finish() throws -> JournalEntryID {
+        precondition(!finished, "entry already finished")
+        finished = true
+        guard leg >= 2 else { throw LedgerError.tooFewPostings }
+        guard sum == 0 else { throw LedgerError.unbalanced(Money(dong: sum)) }
+        let hash = hasher.finalize().hex
+        try db.execute(sql: """
+            INSERT INTO journal_entry(id, at, kind, idempotency_key, batch_id, memo, created_by, prev_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, at, kind.rawValue, key, batch?.rawValue, memo, by, prevHash, hash])
+        return JournalEntryID(id)
+    }
+}
+
+public struct FundResult: Sendable, Equatable {
+    public let entryID: JournalEntryID
+    public let amount: Money
+    public let alreadyRecorded: Bool
+}
+
+public struct AccountBalance: Sendable, Equatable {
+    public let account: LedgerAccount
+    public let subAccount: String
+    public let debits: Money
+    public let credits: Money
+    /// Debits minus credits.
+    public let net: Money
+    /// In the account's normal direction: debits − credits for assets and expense, credits − debits otherwise.
+    public var balance: Money { account.isDebitNormal ? net : net.negated }
+}
+
+extension Store {
+    static func post(_ db: Database, at: Timestamp, kind: EntryKind, key: String, batch: BatchID?, by: UserName, memo: String,
+                     postings: [Posting]) throws -> JournalEntryID {
+        let writer = try JournalWriter(db, at: at, kind: kind, key: key, batch: batch, by: by, memo: memo)
+        for posting in postings { try writer.append(posting) }
+        return try writer.finish()
+    }
+
+    /// Records budget received: Dr Treasury / Cr Budget appropriation. The reference is the idempotency key:
+    /// recording the same reference and amount again changes nothing.
+    public func fund(amount: Money, reference: String, by user: UserName, memo: String? = nil) throws -> FundResult {
+        guard amount.dong > 0 else { throw LedgerError.notPositive }
+        let reference = reference.trimmingSpaces
+        guard !reference.isEmpty, reference.count <= 100 else { throw FieldError("reference must be 1 to 100 characters") }
+        let key = "fund:" + reference
+        return try write { db in
+            if let row = try Row.fetchOne(db, sql: """
+                SELECT e.id, e.kind, (SELECT amount FROM posting WHERE entry_id = e.id AND leg = 1)
+                FROM journal_entry e WHERE e.idempotency_key = ?
+                """, arguments: [key]) {
+                let existing = Money(dong: row[2] ?? 0)
+                guard existing == amount else { throw LedgerError.idempotencyConflict(key: reference) }
+                return FundResult(entryID: JournalEntryID(row[0]), amount: amount, alreadyRecorded: true)
+            }
+            let id = try Self.post(db, at: clock.now(), kind: .fund, key: key, batch: nil, by: user,
+                                   memo: memo ?? "Budget received, reference \(reference)",
+                                   postings: [.debit(.treasury, amount), .credit(.budget, amount)])
+            return FundResult(entryID: id, amount: amount, alreadyRecorded: false)
+        }
+    }
+
+    /// Balances per account and sub-account from the journal, up to the end of `asOf`, or for one beneficiary.
+    public func balances(asOf: CalendarDate? = nil, beneficiary: BeneficiaryID? = nil) throws -> [AccountBalance] {
+        try read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let asOf {
+                conditions.append("e.at < ?")
+                arguments += [Timestamp(secondsSinceEpoch: Int64(asOf.daysSinceEpoch + 1) * 86_400).description]
+            }
+            if let beneficiary {
+                conditions.append("p.beneficiary_id = ?")
+                arguments += [beneficiary.rawValue]
+            }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            return try Row.fetchAll(db, sql: """
+                SELECT p.account, p.sub_account,
+                       SUM(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END),
+                       -SUM(CASE WHEN p.amount < 0 THEN p.amount ELSE 0 END),
+                       SUM(p.amount)
+                FROM posting p JOIN journal_entry e ON e.id = p.entry_id \(filter)
+                GROUP BY p.account, p.sub_account ORDER BY p.account, p.sub_account
+                """, arguments: arguments).compactMap { row in
+                guard let account = LedgerAccount(rawValue: row[0]) else { return nil }
+                return AccountBalance(account: account, subAccount: row[1], debits: Money(dong: row[2]), credits: Money(dong: row[3]),
+                                      net: Money(dong: row[4]))
+            }
+        }
+    }
+}

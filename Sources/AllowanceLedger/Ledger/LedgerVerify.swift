@@ -1,0 +1,157 @@
+import GRDB
+
+/// One thing `ledger verify` found wrong.
+public struct LedgerProblem: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case chainBroken = "chain_broken"
+        case hashMismatch = "hash_mismatch"
+        case unbalanced
+        case tooFewPostings = "too_few_postings"
+        case legsOutOfOrder = "legs_out_of_order"
+        case orphanPostings = "orphan_postings"
+        case entitlementMismatch = "entitlement_mismatch"
+        case itemOverpaid = "item_overpaid"
+        case itemStateMismatch = "item_state_mismatch"
+    }
+
+    public let kind: Kind
+    public let entryID: Int64?
+    public let message: String
+
+    public var description: String { entryID.map { "entry \($0): \(message)" } ?? message }
+}
+
+public struct LedgerVerification: Sendable, Equatable {
+    public var entries = 0
+    public var postings = 0
+    public var headHash = ChainEncoding.genesis
+    /// The first problems found, in journal order (at most `problemsMax`).
+    public var problems: [LedgerProblem] = []
+    public var problemCount = 0
+    public static let problemsMax = 100
+
+    public var isIntact: Bool { problemCount == 0 }
+    public var firstBrokenEntry: Int64? { problems.first(where: { $0.entryID != nil })?.entryID }
+
+    mutating func report(_ kind: LedgerProblem.Kind, entry: Int64?, _ message: String) {
+        problemCount += 1
+        if problems.count < Self.problemsMax { problems.append(LedgerProblem(kind: kind, entryID: entry, message: message)) }
+    }
+}
+
+extension Store {
+    /// Re-checks every entry's balance and hash, the whole chain, and the batch invariants.
+    ///
+    /// Reads the journal in one pass, merging entries with their postings in order; memory stays flat.
+    public func verifyLedger(progress: ((Int) -> Void)? = nil) throws -> LedgerVerification {
+        try read { db in
+            var result = LedgerVerification()
+            let entries = try FastStatement(db, """
+                SELECT id, at, kind, idempotency_key, batch_id, memo, created_by, prev_hash, hash FROM journal_entry ORDER BY id
+                """)
+            let postings = try FastStatement(db, """
+                SELECT entry_id, leg, account, sub_account, beneficiary_id, item_id, amount FROM posting ORDER BY entry_id, leg
+                """)
+            defer { entries.reset(); postings.reset() }
+            var havePosting = try postings.step()
+            var previousHash = ChainEncoding.genesis
+            let hasher = SHA256Hasher()
+            while try entries.step() {
+                let id = entries.int64(0)
+                let prevHash = entries.string(7)
+                let storedHash = entries.string(8)
+                result.entries += 1
+                if let progress, result.entries % 10_000 == 0 { progress(result.entries) }
+                if prevHash != previousHash {
+                    result.report(.chainBroken, entry: id,
+                                  "prev_hash does not match the hash of the entry before it: an entry was deleted, inserted or altered")
+                }
+                hasher.update(ChainEncoding.header(id: id, at: entries.string(1), kind: entries.string(2), key: entries.string(3),
+                                                   batch: entries.int64OrNil(4), by: entries.string(6), memo: entries.string(5),
+                                                   prevHash: prevHash))
+                // Postings of entries that no longer exist come before this one.
+                var orphans = 0
+                while havePosting && postings.int64(0) < id {
+                    orphans += 1
+                    havePosting = try postings.step()
+                }
+                if orphans > 0 {
+                    result.report(.orphanPostings, entry: id, "\(orphans) posting(s) before this entry belong to no entry: an entry was deleted")
+                }
+                var count: Int64 = 0
+                var sum: Int64 = 0
+                var overflow = false
+                var legsInOrder = true
+                while havePosting && postings.int64(0) == id {
+                    count += 1
+                    let leg = postings.int64(1)
+                    if leg != count { legsInOrder = false }
+                    let amount = postings.int64(6)
+                    let (newSum, didOverflow) = sum.addingReportingOverflow(amount)
+                    sum = newSum
+                    overflow = overflow || didOverflow
+                    hasher.update(ChainEncoding.posting(leg: leg, account: postings.string(2), sub: postings.string(3),
+                                                        beneficiary: postings.int64OrNil(4), item: postings.int64OrNil(5), amount: amount))
+                    result.postings += 1
+                    havePosting = try postings.step()
+                }
+                let computed = hasher.finalize().hex
+                if computed != storedHash {
+                    result.report(.hashMismatch, entry: id, "stored hash does not match the entry's contents: a row was altered")
+                }
+                if count < 2 {
+                    result.report(.tooFewPostings, entry: id, "has \(count) posting(s); an entry has at least two")
+                }
+                if !legsInOrder {
+                    result.report(.legsOutOfOrder, entry: id, "posting legs are not numbered 1…\(count): a posting was deleted")
+                }
+                if overflow || sum != 0 {
+                    result.report(.unbalanced, entry: id, "postings sum to \(overflow ? "an overflowing amount" : String(sum)) đồng instead of 0")
+                }
+                previousHash = storedHash
+            }
+            var trailing = 0
+            while havePosting {
+                trailing += 1
+                havePosting = try postings.step()
+            }
+            if trailing > 0 {
+                result.report(.orphanPostings, entry: nil, "\(trailing) posting(s) after the last entry belong to no entry: an entry was deleted")
+            }
+            result.headHash = previousHash
+
+            // Each approved batch's entitlement equals the sum of its items.
+            for row in try Row.fetchAll(db, sql: """
+                SELECT b.id, (SELECT COALESCE(SUM(amount), 0) FROM batch_item WHERE batch_id = b.id),
+                       (SELECT COALESCE(-SUM(p.amount), 0) FROM posting p JOIN journal_entry e ON e.id = p.entry_id
+                        WHERE e.batch_id = b.id AND e.kind = 'entitlement' AND p.account = '2000'),
+                       (SELECT MIN(e.id) FROM journal_entry e WHERE e.batch_id = b.id AND e.kind = 'entitlement')
+                FROM batch b WHERE b.status <> 'created'
+                """) {
+                let items: Int64 = row[1]
+                let posted: Int64 = row[2]
+                if items != posted {
+                    result.report(.entitlementMismatch, entry: row[3],
+                                  "batch \(row[0] as Int64): items total \(items) đồng but the entitlement posted \(posted) đồng")
+                }
+            }
+            // No item is paid more than it is owed.
+            for row in try Row.fetchAll(db, sql: """
+                SELECT p.item_id, SUM(p.amount), MAX(p.entry_id) FROM posting p
+                WHERE p.account = '2000' AND p.item_id IS NOT NULL GROUP BY p.item_id HAVING SUM(p.amount) > 0
+                LIMIT \(LedgerVerification.problemsMax)
+                """) {
+                result.report(.itemOverpaid, entry: row[2], "item \(row[0] as Int64) was paid \(row[1] as Int64) đồng more than it is owed")
+            }
+            // An item marked paid in cash has its cash settlement posted.
+            for row in try Row.fetchAll(db, sql: """
+                SELECT i.id FROM batch_item i WHERE i.state = 'paid_cash' AND NOT EXISTS (
+                    SELECT 1 FROM posting p WHERE p.item_id = i.id AND p.account = '2000' AND p.amount > 0)
+                LIMIT \(LedgerVerification.problemsMax)
+                """) {
+                result.report(.itemStateMismatch, entry: nil, "item \(row[0] as Int64) is marked paid in cash but no settlement is posted")
+            }
+            return result
+        }
+    }
+}
