@@ -26,6 +26,7 @@ public enum BatchError: Error, Sendable, Equatable, CustomStringConvertible {
     case makerIsChecker(batch: BatchID, user: String)
     case wrongStatus(batch: BatchID, status: BatchStatus, action: String)
     case noMobileMoneyItems(BatchID, carrier: Code?)
+    case noCashItems(BatchID)
     case rate(RateError)
 
     public static func == (lhs: BatchError, rhs: BatchError) -> Bool { lhs.description == rhs.description }
@@ -43,6 +44,7 @@ public enum BatchError: Error, Sendable, Equatable, CustomStringConvertible {
         case .wrongStatus(let batch, let status, let action): "batch \(batch) is \(status.rawValue); cannot \(action)"
         case .noMobileMoneyItems(let batch, let carrier):
             "batch \(batch) has no mobile-money items\(carrier.map { " for carrier \($0)" } ?? ""); nothing to send to a carrier"
+        case .noCashItems(let batch): "batch \(batch) has no cash items"
         case .rate(let error): error.description
         }
     }

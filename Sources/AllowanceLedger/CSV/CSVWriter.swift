@@ -15,9 +15,12 @@ public final class CSVWriter {
     private var fieldsInRow = 0
     private var committed = false
     public private(set) var rows = 0
+    /// False only for files that feed this tool back (generated test data), where `+84…` must stay as written.
+    public let neutralisesFormulas: Bool
 
-    public init(path: String) throws(FileError) {
+    public init(path: String, neutralisesFormulas: Bool = true) throws(FileError) {
         self.path = path
+        self.neutralisesFormulas = neutralisesFormulas
         self.temporaryPath = path + ".tmp-\(getpid())"
         let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileError(path: path, errno: errno) }
@@ -37,7 +40,7 @@ public final class CSVWriter {
 
     public func text(_ value: String) {
         separator()
-        Self.appendText(value, to: &buffer)
+        Self.appendText(value, to: &buffer, neutralise: neutralisesFormulas)
     }
 
     public func int(_ value: Int64) {
@@ -82,10 +85,10 @@ public final class CSVWriter {
         committed = true
     }
 
-    static func appendText(_ value: String, to out: inout [UInt8]) {
+    static func appendText(_ value: String, to out: inout [UInt8], neutralise: Bool = true) {
         let utf8 = value.utf8
         let formula: Bool = {
-            guard let first = utf8.first else { return false }
+            guard neutralise, let first = utf8.first else { return false }
             return first == UInt8(ascii: "=") || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
                 || first == UInt8(ascii: "@") || first == 0x09 || first == 0x0D
         }()

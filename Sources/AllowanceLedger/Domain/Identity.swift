@@ -82,7 +82,9 @@ public struct MSISDN: Sendable, Hashable, CustomStringConvertible {
         var digits: [UInt8] = []
         digits.reserveCapacity(16)
         var plus = false
-        for (offset, byte) in raw.utf8.enumerated() {
+        // A leading apostrophe is how a spreadsheet marks a number kept as text.
+        let text = raw.trimmingSpaces.hasPrefix("'") ? String(raw.trimmingSpaces.dropFirst()) : raw
+        for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): digits.append(byte)
             case UInt8(ascii: " "), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "\t"):
@@ -90,7 +92,6 @@ public struct MSISDN: Sendable, Hashable, CustomStringConvertible {
             case UInt8(ascii: "+") where digits.isEmpty && !plus:
                 plus = true
             default:
-                _ = offset
                 throw .invalidCharacters
             }
         }

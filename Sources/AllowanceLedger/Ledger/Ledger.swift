@@ -29,6 +29,7 @@ public enum EntryKind: String, Sendable, CaseIterable {
     case fund
     case entitlement
     case carrierTransfer = "carrier_transfer"
+    case cashAdvance = "cash_advance"
     case cashSettlement = "cash_settlement"
     case settlement
     case refund

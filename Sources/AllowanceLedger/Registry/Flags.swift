@@ -8,7 +8,7 @@ public enum FlagKind: String, Sendable, CaseIterable {
 }
 
 /// A fraud safeguard raised on a beneficiary; it holds them out of new batches until an officer clears it.
-public struct Flag: Sendable, Equatable {
+public struct FraudFlag: Sendable, Equatable {
     public let id: Int64
     public let beneficiaryID: BeneficiaryID
     public let kind: FlagKind
@@ -93,7 +93,7 @@ extension Store {
     }
 
     /// Flags raised so far (open ones only unless `includeCleared`), after raising any the register now calls for.
-    public func flags(includeCleared: Bool = false) throws -> [Flag] {
+    public func flags(includeCleared: Bool = false) throws -> [FraudFlag] {
         try write { db in
             let now = clock.now()
             try Self.raiseFlags(db, at: now)
@@ -107,14 +107,14 @@ extension Store {
         }
     }
 
-    static func flag(from row: Row) -> Flag {
-        Flag(id: row[0], beneficiaryID: BeneficiaryID(row[1]), kind: FlagKind(rawValue: row[2]) ?? .sharedMSISDN,
+    static func flag(from row: Row) -> FraudFlag {
+        FraudFlag(id: row[0], beneficiaryID: BeneficiaryID(row[1]), kind: FlagKind(rawValue: row[2]) ?? .sharedMSISDN,
              evidence: row[3], evidenceAt: row[4], detail: row[5], raisedAt: row[6], clearedAt: row[7], clearedBy: row[8],
              clearReason: row[9])
     }
 
     /// Clears a flag with the officer's reason; the beneficiary goes into the next batch.
-    public func clearFlag(_ id: Int64, reason: String, by user: UserName) throws -> Flag {
+    public func clearFlag(_ id: Int64, reason: String, by user: UserName) throws -> FraudFlag {
         let reason = reason.trimmingSpaces
         guard !reason.isEmpty else { throw RegistryError.reasonRequired }
         return try write { db in

@@ -105,6 +105,8 @@ extension Store {
             let columns = columnIndex.sorted { $0.value < $1.value }
 
             let importID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM register_import")!
+            // History rows name this import before its row is written at the end; the key is checked at commit.
+            try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
             let registerWasEmpty = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM beneficiary")! == 0
             var seen: [UInt64: Int32] = [:]
             var rejects: CSVWriter?

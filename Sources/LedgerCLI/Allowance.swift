@@ -1,0 +1,49 @@
+import AllowanceLedger
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct Allowance: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "allowance",
+        abstract: "Pay social allowances non-cash, through a double-entry ledger nobody can quietly rewrite.",
+        discussion: """
+        Exit codes: 0 ok, 1 error, 2 findings (verify found a break), 64 usage.
+        The ledger is one SQLite file: --db PATH, or ALLOWANCE_DB, or ./allowance.sqlite.
+        """,
+        version: "0.1.0",
+        subcommands: [Init.self, Demo.self, Beneficiary.self, Batch.self, Ledger.self, Fund.self, Rate.self, Carrier.self, Generate.self]
+    )
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let exit as ExitCode {
+            Foundation_exit(exit.rawValue)
+        } catch let error as CommandError {
+            Terminal.error(error.description)
+            Foundation_exit(1)
+        } catch {
+            // Usage errors, --help and --version keep ArgumentParser's messages and codes (64 for usage).
+            if isArgumentParserError(error) {
+                Self.exit(withError: error)
+            }
+            Terminal.error(describe(error))
+            Foundation_exit(1)
+        }
+    }
+
+    static func isArgumentParserError(_ error: Error) -> Bool {
+        let code = exitCode(for: error)
+        let name = String(reflecting: type(of: error))
+        return name.hasPrefix("ArgumentParser.") || code == .validationFailure || code == .success
+    }
+}
+
+func Foundation_exit(_ code: Int32) -> Never {
+    fflush(nil)
+    exit(code)
+}

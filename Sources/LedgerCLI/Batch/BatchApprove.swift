@@ -1,0 +1,25 @@
+import AllowanceLedger
+import ArgumentParser
+
+extension Allowance.Batch {
+    struct Approve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Approve a batch (not its creator) and post the entitlements: Dr 5000 / Cr 2000 per item.")
+
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Batch number.") var batch: BatchID
+        @OptionGroup var user: UserOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let result = try store.open().approveBatch(batch, by: try user.user())
+            if output.json {
+                JSON.object([("batch", .int(result.batch.id.rawValue)), ("status", .string(result.batch.status.rawValue)),
+                             ("approved_by", .optional(result.batch.approvedBy)), ("entry", .int(result.entry.rawValue)),
+                             ("total", .int(result.total.dong))]).print()
+            } else {
+                print("Batch \(result.batch.id) approved by \(result.batch.approvedBy ?? ""); entitlements of \(result.total.shown) posted (entry \(result.entry)).")
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import AllowanceLedger
+import ArgumentParser
+
+extension Allowance.Batch {
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create the month's batch: one item per active, unflagged beneficiary in scope.",
+            discussion: "A beneficiary already in a batch for the period is refused, naming that batch (or left out with --skip-existing).")
+
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The month, e.g. 2026-11.") var period: Period
+        @Option(help: "Only these communes (repeat for several).") var commune: [String] = []
+        @Flag(help: "Leave out beneficiaries already in a batch for the period instead of refusing.") var skipExisting = false
+        @OptionGroup var user: UserOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            var options = BatchCreateOptions(period: period, by: try user.user())
+            options.communes = try commune.map { text in try parsed { () throws(FieldError) in try Code(parsing: text, field: "commune", uppercase: false) } }
+            options.skipExisting = skipExisting
+            let result = try store.open().createBatch(options) { count in Terminal.progress("creating batch: \(count) items") }
+            Terminal.endProgress()
+            if output.json {
+                JSON.object([
+                    ("batch", .int(result.batch.id.rawValue)), ("period", .string(result.batch.period.description)),
+                    ("items", .int(result.items)), ("total", .int(result.total.dong)),
+                    ("mobile_money_items", .int(result.mobileMoneyItems)), ("cash_items", .int(result.cashItems)),
+                    ("held_out", .int(result.batch.heldOut)),
+                    ("held_out_by_reason", .object(result.heldOutByKind.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
+                    ("skipped_existing", .int(result.skippedExisting)), ("status", .string(result.batch.status.rawValue)),
+                ]).print()
+                return
+            }
+            print("Created batch \(result.batch.id) for \(result.batch.period): \(result.items) items, \(result.total.shown) "
+                + "(\(result.mobileMoneyItems) mobile money, \(result.cashItems) cash).")
+            if result.batch.heldOut > 0 {
+                let reasons = result.heldOutByKind.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                print("Held out: \(result.batch.heldOut) flagged beneficiar\(result.batch.heldOut == 1 ? "y" : "ies") (\(reasons)); see `allowance beneficiary flags`.")
+            }
+            if result.skippedExisting > 0 { print("Left out \(result.skippedExisting) already in a batch for \(result.batch.period).") }
+            print("Next: a different person approves it with `allowance batch approve \(result.batch.id) --by NAME`.")
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import AllowanceLedger
+import ArgumentParser
+
+extension Allowance.Batch {
+    struct SettleCash: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "settle-cash",
+            abstract: "Record cash items paid at the commune: Dr 2000 / Cr 1200 (per commune cash desk).",
+            discussion: "--file takes a CSV with a `reference` column, or one reference per line.")
+
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Batch number.") var batch: BatchID
+        @Flag(help: "Every open cash item of the batch.") var all = false
+        @Option(help: "An item reference (repeat for several).") var reference: [String] = []
+        @Option(help: "A file of references.") var file: String?
+        @OptionGroup var user: UserOptions
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            let chosen = (all ? 1 : 0) + (reference.isEmpty ? 0 : 1) + (file == nil ? 0 : 1)
+            guard chosen == 1 else { throw ValidationError("give exactly one of --all, --reference or --file") }
+        }
+
+        func run() throws {
+            let selection: CashSelection
+            if all {
+                selection = .all
+            } else if let file {
+                selection = .references(try Self.references(in: file))
+            } else {
+                selection = .references(reference)
+            }
+            let result = try store.open().settleCash(batch, selection, by: try user.user())
+            for problem in result.problems { Terminal.error(problem) }
+            if output.json {
+                JSON.object([("batch", .int(result.batch.rawValue)), ("settled", .int(result.settled)), ("amount", .int(result.amount.dong)),
+                             ("already_settled", .int(result.alreadySettled)), ("entry", result.entry.map { .int($0.rawValue) } ?? .null),
+                             ("problems", .array(result.problems.map(JSON.string)))]).print()
+            } else {
+                print("Settled \(result.settled) cash item(s) of batch \(result.batch): \(result.amount.shown)"
+                    + (result.entry.map { " (entry \($0))" } ?? "") + "."
+                    + (result.alreadySettled > 0 ? " \(result.alreadySettled) were already settled." : ""))
+            }
+            if !result.problems.isEmpty { throw ExitCode(1) }
+        }
+
+        /// References from a CSV with a `reference` column, or from a plain list (one per line).
+        static func references(in path: String) throws -> [String] {
+            let reader = try CSVReader(path: path)
+            var references: [String] = []
+            var column: Int?
+            var first = true
+            var problems: [String] = []
+            while try reader.next() {
+                if reader.isBlank { continue }
+                if let error = reader.recordError {
+                    problems.append("\(path):\(reader.recordLine): \(error)")
+                    continue
+                }
+                if first {
+                    first = false
+                    let header = CSVHeader(reader: reader)
+                    if let index = header.index(of: "reference") {
+                        column = index
+                        continue
+                    }
+                }
+                let index = column ?? 0
+                guard index < reader.fieldCount, let value = reader.string(index)?.trimmingCharacters(), !value.isEmpty else {
+                    problems.append("\(path):\(reader.recordLine): no reference on this line")
+                    continue
+                }
+                references.append(value)
+            }
+            guard problems.isEmpty else { throw CommandError(problems.joined(separator: "\nerror: ")) }
+            guard !references.isEmpty else { throw CommandError("\(path): holds no references") }
+            return references
+        }
+    }
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        var text = Substring(self)
+        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
+        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
+        return String(text)
+    }
+}

@@ -1,0 +1,49 @@
+import AllowanceLedger
+import ArgumentParser
+
+extension Allowance.Batch {
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A batch with counts and totals by method, carrier, commune and payment state.")
+
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Batch number.") var batch: BatchID
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let summary = try store.open().batchSummary(batch)
+            let b = summary.batch
+            if output.json {
+                guard case .object(var pairs) = BatchView.json(b) else { return }
+                pairs += [("items", .int(summary.items)), ("total", .int(summary.total.dong)),
+                          ("by_method", BatchView.lines(summary.byMethod)), ("by_carrier", BatchView.lines(summary.byCarrier)),
+                          ("by_commune", BatchView.lines(summary.byCommune)), ("by_state", BatchView.lines(summary.byState)),
+                          ("held_out_by_reason", .object(summary.heldOutByReason.map { ($0.key, .int($0.items)) })),
+                          ("entries", .array(summary.entries.map { .object([("id", .int($0.id)), ("kind", .string($0.kind)),
+                                                                             ("at", .string($0.at)), ("amount", .int($0.amount.dong))]) }))]
+                JSON.object(pairs).print()
+                return
+            }
+            print("Batch \(b.id) for \(b.period): \(b.status.rawValue)")
+            print("  scope        \(b.communes.isEmpty ? "all communes" : b.communes.map(\.value).joined(separator: ", "))")
+            print("  created      \(b.createdAt) by \(b.createdBy)")
+            if let approvedBy = b.approvedBy { print("  approved     \(b.approvedAt ?? "") by \(approvedBy)") }
+            if let exportedAt = b.exportedAt { print("  exported     \(exportedAt)") }
+            print("  items        \(summary.items), \(summary.total.shown)")
+            if b.heldOut > 0 {
+                print("  held out     \(b.heldOut) (\(summary.heldOutByReason.map { "\($0.items) \($0.key)" }.joined(separator: ", ")))")
+            }
+            for (title, lines) in [("method", summary.byMethod), ("carrier", summary.byCarrier), ("state", summary.byState), ("commune", summary.byCommune)] {
+                print("")
+                var table = Table([title, "items", "amount"], rightAligned: [1, 2])
+                for line in lines { table.add([line.key, String(line.items), line.amount.shown]) }
+                print(table.render())
+            }
+            if !summary.entries.isEmpty {
+                print("")
+                var table = Table(["entry", "kind", "at", "amount"], rightAligned: [0, 3])
+                for entry in summary.entries { table.add([String(entry.id), entry.kind, entry.at, entry.amount.shown]) }
+                print(table.render())
+            }
+        }
+    }
+}

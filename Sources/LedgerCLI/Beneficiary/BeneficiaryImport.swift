@@ -1,0 +1,63 @@
+import AllowanceLedger
+import ArgumentParser
+
+extension Allowance.Beneficiary {
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import a register CSV.",
+            discussion: """
+            Header: national_id,full_name,date_of_birth,gender,commune_code,category,payment_method,carrier,msisdn (any order).
+            Every bad line is reported as FILE:LINE: reason. Nothing is imported if any line is bad, unless --skip-invalid.
+            Importing the same file again changes nothing.
+            """)
+
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The register CSV (UTF-8, with or without BOM).") var file: String
+        @Flag(help: "Import the good lines and write the rejected ones, with their reasons, to --rejects.") var skipInvalid = false
+        @Option(help: "Where --skip-invalid writes rejected lines (default FILE.rejected.csv).") var rejects: String?
+        @OptionGroup var user: UserOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let ledger = try store.open()
+            var options = RegisterImportOptions(by: try user.user())
+            options.skipInvalid = skipInvalid
+            options.rejectsPath = rejects
+            options.reveal = output.reveal
+            let total = fileSize(path: file) ?? 0
+            let result: RegisterImportResult
+            do {
+                result = try ledger.importRegister(path: file, options: options, onProblem: { problem in
+                    Terminal.endProgress()
+                    Terminal.note(problem.description)
+                }, progress: { bytes in
+                    Terminal.progress("importing \(file): \(total > 0 ? bytes * 100 / total : 0) %")
+                })
+                Terminal.endProgress()
+            } catch {
+                Terminal.endProgress()
+                throw error
+            }
+            if output.json {
+                JSON.object([
+                    ("file", .string(result.file)), ("sha256", .string(result.sha256)), ("already_imported", .bool(result.alreadyImported)),
+                    ("lines", .int(result.lines)), ("created", .int(result.created)), ("updated", .int(result.updated)),
+                    ("unchanged", .int(result.unchanged)), ("rejected", .int(result.rejected)),
+                    ("rejects_file", .optional(result.rejectsPath)), ("flags_raised", .int(result.flagsRaised)),
+                ]).print()
+                return
+            }
+            if result.alreadyImported {
+                print("\(file) was already imported at \(result.previousImportAt ?? "?") by \(result.previousImportBy ?? "?") (\(result.lines) lines); nothing changed.")
+                return
+            }
+            print("Imported \(file): \(result.lines) lines, \(result.created) new, \(result.updated) updated, \(result.unchanged) unchanged, \(result.rejected) rejected.")
+            if let path = result.rejectsPath {
+                print("Rejected lines and their reasons: \(path)")
+            }
+            if result.flagsRaised > 0 {
+                print("\(result.flagsRaised) new flag(s) raised; see `allowance beneficiary flags`.")
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import AllowanceLedger
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Allowance {
+    struct Demo: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run one month end to end on a generated office: 18 communes, about 4,000 beneficiaries.",
+            discussion: "Everything lands in --dir (default ./allowance-demo), which is started afresh.")
+
+        @Option(help: "Folder for the demo's ledger and files.") var dir: String = "allowance-demo"
+        @Option(help: "Beneficiaries to generate.") var count: Int = 4_000
+        @Option(help: "Seed for the generated register.") var seed: UInt64 = 2026
+
+        func run() throws {
+            guard count >= 20, count <= 1_000_000 else { throw CommandError("--count must be between 20 and 1,000,000") }
+            try prepare(dir)
+            let db = "\(dir)/allowance.sqlite"
+            let ledger = try Store(path: db)
+            let now = ledger.clock.now().date
+            let period = Period(year: now.year, month: now.month)!
+            let officer = try UserName(parsing: "officer.lan")
+            let head = try UserName(parsing: "head.minh")
+            let auditor = try UserName(parsing: "auditor.hoa")
+            func step(_ text: String) { print("\n== \(text)") }
+
+            step("1. Register: generate and import \(count) beneficiaries in 18 communes")
+            let register = "\(dir)/register.csv"
+            var generator = RegisterGenerator(count: count, seed: seed)
+            generator.sharedNumbersPerTenThousand = 50
+            try generator.write(to: register)
+            let imported = try ledger.importRegister(path: register, options: RegisterImportOptions(by: officer))
+            print("Imported \(register): \(imported.created) new beneficiaries; \(imported.flagsRaised) flag(s) raised for shared phone numbers.")
+            let again = try ledger.importRegister(path: register, options: RegisterImportOptions(by: officer))
+            print("Importing the same file again: already imported = \(again.alreadyImported); nothing changed.")
+
+            step("2. An update from a commune: changes recorded in history, a bad line rejected, the rest kept")
+            let update = "\(dir)/register-update.csv"
+            let sample = try ledger.beneficiaries(BeneficiaryFilter(status: .active, method: .cash, limit: 2))
+            let writer = try CSVWriter(path: update, neutralisesFormulas: false)
+            try writer.row(RawRegisterFields.columns)
+            for b in sample {
+                let d = b.details
+                try writer.row([d.nationalID.digits, d.fullName, d.dateOfBirth.description, d.gender.rawValue, d.commune.value,
+                                d.category.value, "mobile_money", "VIETTEL", "0986" + String(b.id.rawValue % 1_000_000 + 100_000).suffix(6)])
+            }
+            try writer.row(["079146000123", "Trần Thị Bé", "1946-03-08", "F", RegisterGenerator.defaultCommunes[0], "ELDERLY_80", "mobile_money", "VNPT", "0243 987 6543"])
+            try writer.commit()
+            var options = RegisterImportOptions(by: officer)
+            options.skipInvalid = true
+            let updated = try ledger.importRegister(path: update, options: options, onProblem: { print("  rejected \($0)") })
+            print("Imported \(update): \(updated.updated) updated (now on mobile money), \(updated.rejected) rejected -> \(updated.rejectsPath ?? "")")
+
+            step("3. Fraud safeguards: account changes just before the batch, and shared numbers")
+            let mobile = try ledger.beneficiaries(BeneficiaryFilter(status: .active, method: .mobileMoney, limit: 40))
+            for (index, b) in mobile.suffix(3).enumerated() {
+                _ = try ledger.updateAccount(of: b.id.description, .change(MobileMoneyAccount(carrier: Code(trusted: "VNPT"),
+                                             msisdn: try MSISDN(parsing: "0912\(pad6(index + 300_100))"))),
+                                             reason: "beneficiary reported a new SIM", by: officer)
+            }
+            var flags = try ledger.flags()
+            print("Open flags: \(flags.filter { $0.kind == .sharedMSISDN }.count) shared number, \(flags.filter { $0.kind == .recentAccountChange }.count) recent account change.")
+            if let first = flags.first(where: { $0.kind == .recentAccountChange }) {
+                _ = try ledger.clearFlag(first.id, reason: "confirmed with the beneficiary in person at the commune", by: head)
+                print("Head of office cleared flag \(first.id) after checking in person.")
+            }
+            flags = try ledger.flags()
+
+            step("4. Batch for \(period): created by the officer, approved by the head of office")
+            let created = try ledger.createBatch(BatchCreateOptions(period: period, by: officer))
+            print("Batch \(created.batch.id): \(created.items) items, \(created.total.shown) (\(created.mobileMoneyItems) mobile money, \(created.cashItems) cash); \(created.batch.heldOut) held out by flags.")
+            do {
+                _ = try ledger.approveBatch(created.batch.id, by: officer)
+            } catch {
+                print("The officer tries to approve their own batch: refused (\(error)).")
+            }
+            let approved = try ledger.approveBatch(created.batch.id, by: head)
+            print("Approved by \(head); entitlements posted as entry \(approved.entry).")
+
+            step("5. Budget received, instruction file for the carriers, cash paid at the communes")
+            let budget = Money(dong: (created.total.dong / 1_000_000 + 1) * 1_000_000)
+            _ = try ledger.fund(amount: budget, reference: "QĐ-\(period.compact)/UBND", by: head)
+            print("Budget of \(budget.shown) recorded.")
+            let instructions = "\(dir)/instructions-\(period).csv"
+            let exported = try ledger.exportBatch(created.batch.id, to: instructions, by: officer)
+            print("Wrote \(exported.lines) payment instructions (\(exported.total.shown)) to \(instructions); sent per carrier: "
+                + exported.transfersPosted.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.shown)" }.joined(separator: ", "))
+            let again2 = try ledger.exportBatch(created.batch.id, to: instructions, by: officer)
+            print("Exporting again rewrote the same file and posted \(again2.transfersPosted.count) transfer(s).")
+            let advance = try ledger.advanceCash(created.batch.id, by: officer)
+            print("Cash handed to \(advance.perCommune.count) commune cash desks: \(Money(dong: advance.perCommune.values.reduce(0) { $0 + $1.dong }).shown).")
+            let cash = try ledger.settleCash(created.batch.id, .all, by: officer)
+            print("Cash paid at the communes: \(cash.settled) items, \(cash.amount.shown).")
+
+            step("6. Auditor: verify the ledger and read the balances")
+            let verification = try ledger.verifyLedger()
+            print("Ledger \(verification.isIntact ? "intact" : "BROKEN"): \(verification.entries) entries, \(verification.postings) postings; chain head \(verification.headHash.prefix(16))…")
+            for balance in try ledger.balances() {
+                print("  \(balance.account.rawValue) \(balance.account.name)\(balance.subAccount.isEmpty ? "" : " / \(balance.subAccount)"): \(balance.balance.shown)")
+            }
+            _ = auditor
+
+            step("Files")
+            print("  ledger        \(db)")
+            print("  register      \(register)")
+            print("  update        \(update) (rejects: \(updated.rejectsPath ?? "none"))")
+            print("  instructions  \(instructions)")
+            print("\nTry: allowance --db \(db) batch show \(created.batch.id)   |   allowance beneficiary flags --db \(db)   |   allowance ledger verify --db \(db)")
+        }
+
+        private func pad6(_ value: Int) -> String { String(String(value).suffix(6)) }
+
+        /// Starts the demo folder afresh: only the demo's own files are removed.
+        private func prepare(_ dir: String) throws {
+            mkdir(dir, 0o755)
+            var info = stat()
+            guard stat(dir, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { throw CommandError("cannot create folder \(dir)") }
+            for name in ["allowance.sqlite", "allowance.sqlite-wal", "allowance.sqlite-shm", "register.csv", "register-update.csv",
+                         "register-update.csv.rejected.csv"] {
+                unlink("\(dir)/\(name)")
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import AllowanceLedger
+import ArgumentParser
+
+extension Allowance {
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create the ledger file (other commands create it too when missing).")
+
+        @OptionGroup var store: StoreOptions
+        @Option(help: "Days before a batch's creation in which an account change flags the beneficiary (default 7).")
+        var changeWindowDays: Int?
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let ledger = try store.open()
+            if let days = changeWindowDays {
+                guard days >= 0, days <= 365 else { throw CommandError("--change-window-days must be between 0 and 365") }
+                try ledger.setChangeWindowDays(days)
+            }
+            let window = try ledger.changeWindowDays()
+            if output.json {
+                JSON.object([("db", .string(ledger.path)), ("change_window_days", .int(window))]).print()
+            } else {
+                print("Ledger ready at \(ledger.path) (account-change window \(window) days).")
+            }
+        }
+    }
+}

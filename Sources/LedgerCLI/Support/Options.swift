@@ -1,0 +1,93 @@
+import AllowanceLedger
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--db`: the ledger file, shared by every command.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The ledger's SQLite file (env ALLOWANCE_DB; default ./allowance.sqlite).", valueName: "PATH"))
+    var db: String?
+
+    var path: String {
+        if let db { return db }
+        if let env = getenv("ALLOWANCE_DB"), !String(cString: env).isEmpty { return String(cString: env) }
+        return "./allowance.sqlite"
+    }
+
+    /// Opens (and creates when missing) the ledger. ALLOWANCE_NOW fixes the clock for tests and back-dated runs.
+    func open() throws -> Store {
+        var clock = Clock.system
+        if let env = getenv("ALLOWANCE_NOW") {
+            let text = String(cString: env)
+            do {
+                clock = .fixed(try Timestamp(parsing: text))
+            } catch {
+                throw CommandError("ALLOWANCE_NOW \"\(text)\" must be a time like 2026-11-30T08:00:00Z")
+            }
+        }
+        do {
+            return try Store(path: path, clock: clock)
+        } catch {
+            throw CommandError("cannot open the ledger \(path): \(describe(error))")
+        }
+    }
+}
+
+/// `--json` and `--reveal`.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print one JSON object instead of text.")
+    var json = false
+
+    @Flag(name: .long, help: "Show phone numbers and national IDs whole (they are masked otherwise).")
+    var reveal = false
+}
+
+/// `--by`: who does this, kept in the ledger and the history.
+struct UserOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Who does this (env ALLOWANCE_USER, else the login name).", valueName: "USER"))
+    var by: String?
+
+    func user() throws -> UserName {
+        var candidate = by
+        if candidate == nil, let env = getenv("ALLOWANCE_USER") { candidate = String(cString: env) }
+        if candidate == nil, let env = getenv("USER") { candidate = String(cString: env) }
+        do {
+            return try UserName(parsing: candidate ?? "")
+        } catch {
+            throw CommandError(error.description)
+        }
+    }
+}
+
+/// A message for the user; printed after `error: `, exit code 1.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// An error as the user should read it: our errors carry their own message; SQLite's get a hint.
+func describe(_ error: Error) -> String {
+    let text = String(describing: error)
+    guard String(reflecting: type(of: error)).hasPrefix("GRDB.") else { return text }
+    if text.contains("database is locked") || text.contains("SQLITE_BUSY") {
+        return "the ledger stayed locked by another process for \(Int(Store.busyTimeoutSeconds)) s; try again when it finishes (\(text))"
+    }
+    return text
+}
+
+func parsed<T, E: Error>(_ body: () throws(E) -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        throw CommandError("\(error)")
+    }
+}
+
+extension Period: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+}
+
+extension CalendarDate: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+}

@@ -1,0 +1,154 @@
+import AllowanceLedger
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum Terminal {
+    static func error(_ message: String) {
+        writeError("error: \(message)\n")
+    }
+
+    static func warning(_ message: String) {
+        writeError("warning: \(message)\n")
+    }
+
+    /// A line on stderr as it is (`FILE:LINE: reason`).
+    static func note(_ message: String) {
+        writeError("\(message)\n")
+    }
+
+    static func writeError(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                if written <= 0 { return }
+                offset += written
+            }
+        }
+    }
+
+    /// Progress goes to a terminal only, never into a pipe or a file.
+    static let showsProgress = isatty(STDERR_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
+
+    static func progress(_ message: String) {
+        guard showsProgress else { return }
+        writeError("\r\u{1B}[K\(message)")
+    }
+
+    static func endProgress() {
+        guard showsProgress else { return }
+        writeError("\r\u{1B}[K")
+    }
+}
+
+/// Prints rows as aligned columns; numbers right-aligned.
+struct Table {
+    var headers: [String]
+    var rows: [[String]] = []
+    var rightAligned: Set<Int> = []
+
+    init(_ headers: [String], rightAligned: Set<Int> = []) {
+        self.headers = headers
+        self.rightAligned = rightAligned
+    }
+
+    mutating func add(_ row: [String]) { rows.append(row) }
+
+    func render() -> String {
+        var widths = headers.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                let padding = String(repeating: " ", count: max(0, widths[index] - cell.count))
+                return rightAligned.contains(index) ? padding + cell : cell + padding
+            }.joined(separator: "  ").replacingTrailingSpaces()
+        }
+        var out = [line(headers), line(widths.map { String(repeating: "-", count: $0) })]
+        out += rows.map(line)
+        return out.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func replacingTrailingSpaces() -> String {
+        var text = self
+        while text.hasSuffix(" ") { text.removeLast() }
+        return text
+    }
+}
+
+/// A JSON value with keys kept in the order written, so output is stable and diffable.
+indirect enum JSON {
+    case string(String)
+    case int(Int64)
+    case bool(Bool)
+    case null
+    case array([JSON])
+    case object([(String, JSON)])
+
+    static func int(_ value: Int) -> JSON { .int(Int64(value)) }
+    static func optional(_ value: String?) -> JSON { value.map(JSON.string) ?? .null }
+
+    func render(indent: Int = 0) -> String {
+        var out = ""
+        write(into: &out)
+        return out
+    }
+
+    private func write(into out: inout String) {
+        switch self {
+        case .string(let text): Self.quote(text, into: &out)
+        case .int(let value): out += String(value)
+        case .bool(let value): out += value ? "true" : "false"
+        case .null: out += "null"
+        case .array(let values):
+            out += "["
+            for (index, value) in values.enumerated() {
+                if index > 0 { out += "," }
+                value.write(into: &out)
+            }
+            out += "]"
+        case .object(let pairs):
+            out += "{"
+            for (index, (key, value)) in pairs.enumerated() {
+                if index > 0 { out += "," }
+                Self.quote(key, into: &out)
+                out += ":"
+                value.write(into: &out)
+            }
+            out += "}"
+        }
+    }
+
+    private static func quote(_ text: String, into out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+
+    func print() { Swift.print(render()) }
+}
+
+extension Money {
+    /// `1.234.567 ₫`.
+    var shown: String { "\(grouped) ₫" }
+}
