@@ -137,7 +137,7 @@ public enum MSISDNError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidCharacters: "msisdn may hold only digits, a leading +, spaces, dots and dashes"
         case .notVietnamese: "msisdn is not a Vietnamese number (+84)"
         case .landline: "msisdn is a landline (02x); give the beneficiary's mobile number"
-        case .wrongLength(let count): "msisdn has \(count) digits after the 0; a mobile number is 0 + 9 digits"
+        case .wrongLength(let count): "msisdn has \(count) digits; a mobile number has 10 (0 + 9 digits)"
         case .unknownPrefix(let prefix): "msisdn starts \(prefix); mobile numbers start 03, 05, 07, 08 or 09"
         }
     }

@@ -1,0 +1,148 @@
+import Testing
+@testable import AllowanceLedger
+
+/// Reads a whole file into (line, fields or error) for comparison.
+func readAll(_ path: String, recordBytesMax: Int = 1 << 16) throws -> [(Int, [String], CSVRecordError?)] {
+    let reader = try CSVReader(path: path, recordBytesMax: recordBytesMax)
+    var records: [(Int, [String], CSVRecordError?)] = []
+    while try reader.next() {
+        if reader.isBlank { continue }
+        records.append((reader.recordLine, (0..<reader.fieldCount).map { reader.string($0) ?? "<invalid>" }, reader.recordError))
+    }
+    return records
+}
+
+@Suite struct CSVReaderTests {
+    @Test func readsTheQuirksOfRealFiles() throws {
+        let dir = TemporaryDirectory()
+        let text = "\u{FEFF}reference,name,amount\r\n"
+            + "AL-1,\"Nguyễn Thị Lan\",\"500,000\"\r\n"
+            + "\r\n"
+            + "AL-2,\"He said \"\"hi\"\"\",750.000\r\n"
+            + "AL-3,\"two\r\nlines\",1\r\n"
+            + ",,\r\n"
+            + "AL-4,  trailing  ,2  \r\n"
+            + "AL-5,\"quoted\"  ,3"
+        let path = dir.write("quirks.csv", text)
+        let records = try readAll(path)
+        #expect(records.map(\.0) == [1, 2, 4, 5, 8, 9])
+        #expect(records[0].1 == ["reference", "name", "amount"])
+        #expect(records[1].1 == ["AL-1", "Nguyễn Thị Lan", "500,000"])
+        #expect(records[2].1 == ["AL-2", "He said \"hi\"", "750.000"])
+        #expect(records[3].1 == ["AL-3", "two\r\nlines", "1"])
+        #expect(records[4].1 == ["AL-4", "  trailing  ", "2  "])
+        #expect(records[5].1 == ["AL-5", "quoted", "3"])
+        #expect(records.allSatisfy { $0.2 == nil })
+    }
+
+    @Test func lfAndLoneCRLineEndsCountLines() throws {
+        let dir = TemporaryDirectory()
+        let records = try readAll(dir.write("mixed.csv", "a,b\nc,d\re,f\n\ng,h"))
+        #expect(records.map(\.0) == [1, 2, 3, 5])
+        #expect(records.map(\.1) == [["a", "b"], ["c", "d"], ["e", "f"], ["g", "h"]])
+    }
+
+    @Test func reportsAnUnclosedQuoteWhereItOpened() throws {
+        let dir = TemporaryDirectory()
+        let records = try readAll(dir.write("open.csv", "a,b\n1,\"never closed\n2,3\n"))
+        #expect(records.count == 2)
+        #expect(records[1].0 == 2)
+        #expect(records[1].2 == .unclosedQuote(openedOnLine: 2))
+    }
+
+    @Test func textAfterAClosingQuoteIsAnErrorAndTheNextLineStillReads() throws {
+        let dir = TemporaryDirectory()
+        let records = try readAll(dir.write("after.csv", "\"a\"x,b\nc,d\n"))
+        #expect(records[0].2 == .textAfterClosingQuote)
+        #expect(records[1].1 == ["c", "d"])
+        #expect(records[1].2 == nil)
+    }
+
+    @Test func invalidUTF8AndNulBytesAreReported() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.write("binary.csv", bytes: Array("a,b\n".utf8) + [0xC3, 0x28, 0x2C, 0x31, 0x0A] + [0x31, 0x00, 0x32, 0x0A] + Array("ok,1\n".utf8))
+        let records = try readAll(path)
+        #expect(records.map(\.2) == [nil, .notUTF8, .nulByte, nil])
+        #expect(records[3].1 == ["ok", "1"])
+    }
+
+    @Test func aLineOverTheLimitIsReportedAndSkipped() throws {
+        let dir = TemporaryDirectory()
+        let long = String(repeating: "x", count: 5000)
+        let records = try readAll(dir.write("long.csv", "a,b\n\(long),1\nc,d\n"), recordBytesMax: 1000)
+        #expect(records.count == 3)
+        #expect(records[1].2 == .tooLong(bytesMax: 1000))
+        #expect(records[2].1 == ["c", "d"])
+        #expect(records[2].0 == 3)
+    }
+
+    @Test func fieldsStraddlingTheBufferBoundaryAreWhole() throws {
+        let dir = TemporaryDirectory()
+        // Put a quoted field with a CRLF inside exactly across the 64 KiB read boundary.
+        let filler = String(repeating: "y", count: CSVReader.bufferBytes - 10)
+        let text = "\(filler)\n\"ab\r\ncd\",\"e\"\"f\"\r\nlast,1\r\n"
+        let records = try readAll(dir.write("boundary.csv", text), recordBytesMax: 1 << 17)
+        #expect(records.count == 3)
+        #expect(records[1].1 == ["ab\r\ncd", "e\"f"])
+        #expect(records[1].0 == 2)
+        #expect(records[2].0 == 4)
+        #expect(records[2].1 == ["last", "1"])
+    }
+
+    @Test func emptyFilesAndMissingFiles() throws {
+        let dir = TemporaryDirectory()
+        #expect(try readAll(dir.write("empty.csv", "")).isEmpty)
+        #expect(try readAll(dir.write("bom.csv", "\u{FEFF}")).isEmpty)
+        #expect(throws: FileError.self) { try CSVReader(path: dir.file("missing.csv")) }
+        #expect(throws: FileError.self) { try CSVReader(path: dir.path) }
+    }
+
+    @Test func headerLookupIgnoresCaseAndSpaces() throws {
+        let dir = TemporaryDirectory()
+        let reader = try CSVReader(path: dir.write("h.csv", " Reference ,MSISDN,amount\n"))
+        #expect(try reader.next())
+        let header = CSVHeader(reader: reader)
+        #expect(header.index(of: "reference") == 0)
+        #expect(header.index(of: "msisdn") == 1)
+        #expect(header.index(of: "status") == nil)
+    }
+}
+
+@Suite struct CSVWriterTests {
+    @Test(arguments: [
+        ("plain", "plain"), ("a,b", "\"a,b\""), ("say \"hi\"", "\"say \"\"hi\"\"\""), ("two\nlines", "\"two\nlines\""),
+        ("=HYPERLINK(\"http://x\")", "\"'=HYPERLINK(\"\"http://x\"\")\""), ("+84912345678", "\"'+84912345678\""),
+        ("-5", "\"'-5\""), ("@SUM(A1)", "\"'@SUM(A1)\""), ("\tTab", "\"'\tTab\""), ("\rCR", "\"'\rCR\""), ("", ""),
+        ("Nguyễn Thị Lan", "Nguyễn Thị Lan"),
+    ])
+    func quotesAndNeutralisesFormulas(value: String, encoded: String) {
+        #expect(CSVWriter.encode(value) == encoded)
+    }
+
+    @Test func writesAtomicallyOnCommit() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("out.csv")
+        do {
+            let writer = try CSVWriter(path: path)
+            try writer.row(["a", "b"])
+            writer.int(-500)
+            writer.text("=1+1")
+            try writer.endRow()
+            #expect(!FileManagerProbe.exists(path))
+            try writer.commit()
+        }
+        #expect(dir.read("out.csv") == "a,b\n-500,\"'=1+1\"\n")
+        do {
+            let abandoned = try CSVWriter(path: dir.file("never.csv"))
+            try abandoned.row(["x"])
+        }
+        #expect(!FileManagerProbe.exists(dir.file("never.csv")))
+        #expect(try readAll(dir.path + "/out.csv").count == 2)
+    }
+}
+
+import Foundation
+
+enum FileManagerProbe {
+    static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+}
