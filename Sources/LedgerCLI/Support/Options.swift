@@ -52,6 +52,7 @@ struct UserOptions: ParsableArguments {
         var candidate = by
         if candidate == nil, let env = getenv("ALLOWANCE_USER") { candidate = String(cString: env) }
         if candidate == nil, let env = getenv("USER") { candidate = String(cString: env) }
+        if candidate == nil, let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { candidate = String(cString: name) }
         do {
             return try UserName(parsing: candidate ?? "")
         } catch {
