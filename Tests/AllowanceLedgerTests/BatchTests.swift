@@ -1,0 +1,223 @@
+import Foundation
+import GRDB
+import Testing
+@testable import AllowanceLedger
+
+@Suite struct BatchTests {
+    let november = try! Period(parsing: "2026-11")
+
+    func createApproved(_ fixture: Fixture, period: String = "2026-11") throws -> BatchID {
+        let created = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: period), by: user("maker")))
+        _ = try fixture.store.approveBatch(created.batch.id, by: user("checker"))
+        return created.batch.id
+    }
+
+    @Test func itemsCarryTheAmountOfTheRatesInEffectInThePeriod() throws {
+        let fixture = try Fixture()
+        try fixture.importLines(Sample.all)
+        let november = try fixture.store.createBatch(BatchCreateOptions(period: november, by: user("maker")))
+        #expect(november.items == 4)
+        #expect(november.total == Money(dong: 750_000 + 500_000 + 750_000 + 750_000))
+        #expect(november.mobileMoneyItems == 3 && november.cashItems == 1)
+        let before = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2024-06"), by: user("maker")))
+        #expect(before.total == Money(dong: 540_000 + 360_000 + 540_000 + 540_000))
+        #expect(throws: BatchError.rate(.noBaseLevel(try Period(parsing: "2021-06")))) {
+            try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2021-06"), by: user("maker")))
+        }
+        // New rates are data: a new base level from 2027-01 applies from then on.
+        try fixture.store.setBaseLevel(Money(dong: 600_000), from: try CalendarDate(parsing: "2027-01-01"), by: user("head"))
+        #expect(throws: RateError.alreadySet("the base level from 2027-01-01")) {
+            try fixture.store.setBaseLevel(Money(dong: 650_000), from: try CalendarDate(parsing: "2027-01-01"), by: user("head"))
+        }
+        let january = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2027-01"), by: user("maker")))
+        #expect(january.total == Money(dong: 900_000 + 600_000 + 900_000 + 900_000))
+    }
+
+    @Test func anOfficeCanAddACategory() throws {
+        let fixture = try Fixture()
+        try fixture.store.addCategory(Code(trusted: "LOCAL_SUPPORT"), description: "Provincial top-up", coefficient: try Coefficient(parsing: "0.75"),
+                                      from: try CalendarDate(parsing: "2026-01-01"), by: user("head"))
+        #expect(throws: RateError.categoryExists(Code(trusted: "LOCAL_SUPPORT"))) {
+            try fixture.store.addCategory(Code(trusted: "LOCAL_SUPPORT"), description: "x", coefficient: Coefficient(milli: 1000),
+                                          from: try CalendarDate(parsing: "2026-01-01"), by: user("head"))
+        }
+        try fixture.importLines(["001150000031,Đỗ Thị Hoa,1950-02-02,F,26734,local_support,cash,,"])
+        let batch = try fixture.store.createBatch(BatchCreateOptions(period: november, by: user("maker")))
+        #expect(batch.total == Money(dong: 375_000))
+        try fixture.store.setCoefficient(try Coefficient(parsing: "1"), of: Code(trusted: "LOCAL_SUPPORT"), from: try CalendarDate(parsing: "2026-12-01"), by: user("head"))
+        #expect(try fixture.store.rates().monthlyAmount(category: Code(trusted: "LOCAL_SUPPORT"), period: try Period(parsing: "2026-12")) == Money(dong: 500_000))
+        #expect(throws: RateError.unknownCategory(Code(trusted: "NOPE"))) {
+            try fixture.store.setCoefficient(Coefficient(milli: 1000), of: Code(trusted: "NOPE"), from: try CalendarDate(parsing: "2026-12-01"), by: user("head"))
+        }
+    }
+
+    @Test func aBeneficiaryAlreadyInABatchForThePeriodIsRefusedNamingThatBatch() throws {
+        let fixture = try Fixture()
+        try fixture.importLines(Sample.all)
+        var first = BatchCreateOptions(period: november, by: user("maker"))
+        first.communes = [Code(trusted: "26734")]
+        let one = try fixture.store.createBatch(first)
+        #expect(one.items == 2)
+        #expect(one.batch.communes == [Code(trusted: "26734")])
+        let everyone = BatchCreateOptions(period: november, by: user("maker"))
+        #expect(throws: BatchError.alreadyInBatch(period: november, batches: [(BatchID(1), 2)], example: BeneficiaryID(1))) {
+            try fixture.store.createBatch(everyone)
+        }
+        do {
+            _ = try fixture.store.createBatch(everyone)
+        } catch {
+            #expect("\(error)".contains("already in batch 1 for 2026-11"))
+        }
+        var rest = everyone
+        rest.skipExisting = true
+        let two = try fixture.store.createBatch(rest)
+        #expect(two.items == 2)
+        #expect(two.skippedExisting == 2)
+        #expect(throws: BatchError.noEligible(period: november, heldOut: 0)) { try fixture.store.createBatch(rest) }
+        // Another month is free.
+        #expect(try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-12"), by: user("maker"))).items == 4)
+    }
+
+    @Test func onlyActiveBeneficiariesGetItemsAndTheAccountIsSnapshotted() throws {
+        let fixture = try Fixture()
+        try fixture.importLines(Sample.all)
+        _ = try fixture.store.setStatus(of: "2", to: .suspended, reason: "x", by: user("a"))
+        _ = try fixture.store.setStatus(of: "3", to: .deceased, reason: "x", by: user("a"))
+        let batch = try fixture.store.createBatch(BatchCreateOptions(period: november, by: user("maker")))
+        #expect(batch.items == 2)
+        fixture.time.advance(days: 10)
+        _ = try fixture.store.updateAccount(of: "1", .change(MobileMoneyAccount(carrier: Code(trusted: "VNPT"), msisdn: try MSISDN(parsing: "0911000002"))),
+                                            reason: "new SIM", by: user("officer"))
+        let items = try fixture.store.read { try Row.fetchAll($0, sql: "SELECT reference, msisdn, carrier FROM batch_item ORDER BY seq") }
+        #expect(items[0][1] as String == "84912345678")
+        #expect(items[0][2] as String == "VIETTEL")
+        let references = items.map { $0[0] as String }
+        #expect(references == ["AL-202611-000001-0000001", "AL-202611-000001-0000002"])
+        #expect(references.allSatisfy { $0.count <= 32 && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } })
+    }
+
+    @Test func theCheckerMustNotBeTheMakerEvenWritingTheDatabaseDirectly() throws {
+        let fixture = try Fixture()
+        try fixture.importLines(Sample.all)
+        let batch = try fixture.store.createBatch(BatchCreateOptions(period: november, by: user("Lan.Officer")))
+        #expect(throws: BatchError.makerIsChecker(batch: batch.batch.id, user: "Lan.Officer")) {
+            try fixture.store.approveBatch(batch.batch.id, by: user("lan.officer"))
+        }
+        #expect(throws: DatabaseError.self) {
+            try fixture.store.write { db in
+                try db.execute(sql: "UPDATE batch SET status = 'approved', approved_by = ' LAN.OFFICER', approved_at = 'x' WHERE id = 1")
+            }
+        }
+        #expect(try fixture.store.batch(batch.batch.id).status == .created)
+        let approved = try fixture.store.approveBatch(batch.batch.id, by: user("head"))
+        #expect(approved.total == batch.total)
+        #expect(throws: BatchError.wrongStatus(batch: batch.batch.id, status: .approved, action: "approve it again")) {
+            try fixture.store.approveBatch(batch.batch.id, by: user("other"))
+        }
+        #expect(throws: BatchError.notFound("9")) { try fixture.store.approveBatch(BatchID(9), by: user("head")) }
+    }
+
+    @Test func anApprovedBatchAndItsItemsCannotChange() throws {
+        let fixture = try Fixture()
+        try fixture.importLines(Sample.all)
+        _ = try createApproved(fixture)
+        for sql in ["UPDATE batch_item SET amount = amount + 1", "UPDATE batch_item SET msisdn = '84900000000'", "DELETE FROM batch_item",
+                    "UPDATE batch SET period = '2026-12'", "UPDATE batch SET approved_by = 'someone'", "DELETE FROM batch",
+                    "INSERT INTO batch_item(batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, account_name, amount) VALUES (1, 9, 'X-1', 1, '2026-10', '26734', 'ORPHAN', 'cash', 'x', 1)",
+                    "UPDATE posting SET amount = 1", "DELETE FROM journal_entry"] {
+            #expect(throws: DatabaseError.self, "\(sql)") { try fixture.store.write { try $0.execute(sql: sql) } }
+        }
+    }
+
+    @Test func approvalPostsTheEntitlementsPerItem() throws {
+        let fixture = try Fixture()
+        try fixture.importLines(Sample.all)
+        _ = try createApproved(fixture)
+        let balances = try fixture.store.balances()
+        #expect(balances.first { $0.account == .expense }?.balance == Money(dong: 2_750_000))
+        #expect(balances.first { $0.account == .payable }?.balance == Money(dong: 2_750_000))
+        let lan = try fixture.store.balances(beneficiary: BeneficiaryID(1))
+        #expect(lan.map(\.account) == [.payable])
+        #expect(lan[0].balance == Money(dong: 750_000))
+        #expect(try fixture.store.verifyLedger().isIntact)
+    }
+
+    @Test func exportWritesTheInstructionFileOnceAndPostsTheTransfersOnce() throws {
+        let fixture = try Fixture()
+        try fixture.importLines(Sample.all)
+        let unapproved = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-10"), by: user("maker")))
+        #expect(throws: BatchError.wrongStatus(batch: unapproved.batch.id, status: .created, action: "export it before it is approved")) {
+            try fixture.store.exportBatch(unapproved.batch.id, to: fixture.directory.file("x.csv"), by: user("maker"))
+        }
+        let id = try createApproved(fixture)
+        let path = fixture.directory.file("instructions.csv")
+        let first = try fixture.store.exportBatch(id, to: path, by: user("maker"))
+        #expect(first.lines == 3)
+        #expect(first.transfersPosted == ["VIETTEL": Money(dong: 750_000), "VNPT": Money(dong: 750_000), "MOBIFONE": Money(dong: 750_000)])
+        let expected = try String(contentsOfFile: try golden("instructions.expected.csv"), encoding: .utf8)
+        let written = fixture.directory.read("instructions.csv")
+        #expect(written == expected.replacingOccurrences(of: "000001-", with: "00000\(id)-"))
+        #expect(try fixture.store.batch(id).status == .exported)
+
+        fixture.time.advance(days: 1)
+        let again = try fixture.store.exportBatch(id, to: path, by: user("maker"))
+        #expect(again.transfersPosted.isEmpty)
+        #expect(again.transfersAlreadyPosted.count == 3)
+        #expect(fixture.directory.read("instructions.csv") == written)
+        let clearing = try fixture.store.balances().filter { $0.account == .carrierClearing }
+        #expect(clearing.map(\.subAccount) == ["MOBIFONE", "VIETTEL", "VNPT"])
+        #expect(clearing.allSatisfy { $0.balance == Money(dong: 750_000) })
+        #expect(first.treasuryBalance == Money(dong: -2_250_000))
+
+        let viettelOnly = try fixture.store.exportBatch(id, to: fixture.directory.file("viettel.csv"), carrier: Code(trusted: "VIETTEL"), by: user("maker"))
+        #expect(viettelOnly.lines == 1)
+        #expect(throws: BatchError.noMobileMoneyItems(id, carrier: Code(trusted: "ZALO"))) {
+            try fixture.store.exportBatch(id, to: fixture.directory.file("z.csv"), carrier: Code(trusted: "ZALO"), by: user("maker"))
+        }
+        #expect(try fixture.store.verifyLedger().isIntact)
+    }
+
+    @Test func cashItemsAreAdvancedAndSettledOnceEach() throws {
+        let fixture = try Fixture()
+        try fixture.importLines(Sample.all + ["001160000041,Võ Thị Cúc,1960-05-05,F,26737,DISABLED_SEVERE,cash,,"])
+        let id = try createApproved(fixture)
+        let advance = try fixture.store.advanceCash(id, by: user("maker"))
+        #expect(advance.perCommune == ["26734": Money(dong: 500_000), "26737": Money(dong: 750_000)])
+        #expect(try fixture.store.advanceCash(id, by: user("maker")).alreadyRecorded)
+
+        let problems = try fixture.store.settleCash(id, .references(["AL-202611-000001-0000002", "AL-202611-000001-0000001", "NOPE-1"]), by: user("maker"))
+        #expect(problems.settled == 1)
+        #expect(problems.amount == Money(dong: 500_000))
+        #expect(problems.problems == ["reference AL-202611-000001-0000001 is a mobile-money item; the carrier's result file settles it (`allowance reconcile`)",
+                                      "reference NOPE-1 names no batch item"])
+        let rest = try fixture.store.settleCash(id, .all, by: user("maker"))
+        #expect(rest.settled == 1)
+        #expect(rest.alreadySettled == 1)
+        let none = try fixture.store.settleCash(id, .all, by: user("maker"))
+        #expect(none.settled == 0 && none.entry == nil && none.alreadySettled == 2)
+        let again = try fixture.store.settleCash(id, .references(["AL-202611-000001-0000002"]), by: user("maker"))
+        #expect(again.settled == 0 && again.alreadySettled == 1)
+
+        let balances = try fixture.store.balances()
+        #expect(balances.filter { $0.account == .cashDisbursement }.allSatisfy { $0.balance == .zero })
+        #expect(try fixture.store.balances(beneficiary: BeneficiaryID(2)).first?.balance == .zero)
+        let other = try createApproved(fixture, period: "2026-12")
+        let wrongBatch = try fixture.store.settleCash(other, .references(["AL-202611-000001-0000002"]), by: user("maker"))
+        #expect(wrongBatch.problems == ["reference AL-202611-000001-0000002 belongs to batch 1, not batch \(other)"])
+        #expect(try fixture.store.verifyLedger().isIntact)
+    }
+
+    @Test func summariesCountByMethodCommuneAndState() throws {
+        let fixture = try Fixture()
+        try fixture.importLines(Sample.all)
+        let id = try createApproved(fixture)
+        _ = try fixture.store.settleCash(id, .all, by: user("maker"))
+        let summary = try fixture.store.batchSummary(id)
+        #expect(summary.items == 4)
+        #expect(summary.total == Money(dong: 2_750_000))
+        #expect(summary.byMethod.map { "\($0.key):\($0.items):\($0.amount.dong)" } == ["cash:1:500000", "mobile_money:3:2250000"])
+        #expect(summary.byCommune.map { "\($0.key):\($0.items)" } == ["26734:2", "26737:2"])
+        #expect(summary.byState.map { "\($0.key):\($0.items)" } == ["open:3", "paid_cash:1"])
+        #expect(summary.entries.map(\.kind) == ["entitlement", "cash_settlement"])
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import GRDB
+import Testing
+@testable import AllowanceLedger
+
+@Suite struct LedgerTests {
+    @Test func fundingIsIdempotentByReference() throws {
+        let fixture = try Fixture()
+        let first = try fixture.store.fund(amount: Money(dong: 1_000_000_000), reference: "QD-12/2026", by: user("head"))
+        #expect(!first.alreadyRecorded)
+        let again = try fixture.store.fund(amount: Money(dong: 1_000_000_000), reference: "QD-12/2026", by: user("head"))
+        #expect(again.alreadyRecorded && again.entryID == first.entryID)
+        #expect(throws: LedgerError.idempotencyConflict(key: "QD-12/2026")) {
+            try fixture.store.fund(amount: Money(dong: 5), reference: "QD-12/2026", by: user("head"))
+        }
+        #expect(throws: LedgerError.notPositive) { try fixture.store.fund(amount: .zero, reference: "QD-13", by: user("head")) }
+        #expect(throws: LedgerError.notPositive) { try fixture.store.fund(amount: Money(dong: -1), reference: "QD-13", by: user("head")) }
+        let balances = try fixture.store.balances()
+        #expect(balances.map { "\($0.account.rawValue):\($0.balance.dong)" } == ["1000:1000000000", "3000:1000000000"])
+    }
+
+    @Test func balancesAsOfADayCountOnlyEntriesUpToItsEnd() throws {
+        let fixture = try Fixture()
+        _ = try fixture.store.fund(amount: Money(dong: 100), reference: "A", by: user("head"))
+        fixture.time.set("2026-11-21T23:59:59Z")
+        _ = try fixture.store.fund(amount: Money(dong: 20), reference: "B", by: user("head"))
+        fixture.time.set("2026-11-22T00:00:00Z")
+        _ = try fixture.store.fund(amount: Money(dong: 3), reference: "C", by: user("head"))
+        func treasury(_ day: String?) throws -> Int64 {
+            try fixture.store.balances(asOf: day.map { try CalendarDate(parsing: $0) }).first { $0.account == .treasury }?.balance.dong ?? 0
+        }
+        #expect(try treasury("2026-11-19") == 0)
+        #expect(try treasury("2026-11-20") == 100)
+        #expect(try treasury("2026-11-21") == 120)
+        #expect(try treasury(nil) == 123)
+    }
+
+    @Test func anEntryMustBalanceAndHaveTwoLegsOrNothingLands() throws {
+        let fixture = try Fixture()
+        let at = fixture.time.clock.now()
+        #expect(throws: LedgerError.unbalanced(Money(dong: 1))) {
+            try fixture.store.write { db in
+                try Store.post(db, at: at, kind: .fund, key: "k1", batch: nil, by: user("x"), memo: "",
+                               postings: [.debit(.treasury, Money(dong: 11)), .credit(.budget, Money(dong: 10))])
+            }
+        }
+        #expect(throws: LedgerError.tooFewPostings) {
+            try fixture.store.write { db in
+                try Store.post(db, at: at, kind: .fund, key: "k2", batch: nil, by: user("x"), memo: "", postings: [.debit(.treasury, Money(dong: 5))])
+            }
+        }
+        #expect(throws: LedgerError.tooFewPostings) {
+            try fixture.store.write { db in try Store.post(db, at: at, kind: .fund, key: "k3", batch: nil, by: user("x"), memo: "", postings: []) }
+        }
+        #expect(throws: LedgerError.zeroAmount) {
+            try fixture.store.write { db in
+                try Store.post(db, at: at, kind: .fund, key: "k4", batch: nil, by: user("x"), memo: "",
+                               postings: [.debit(.treasury, .zero), .credit(.budget, .zero)])
+            }
+        }
+        #expect(throws: LedgerError.overflow) {
+            try fixture.store.write { db in
+                try Store.post(db, at: at, kind: .fund, key: "k5", batch: nil, by: user("x"), memo: "",
+                               postings: [.debit(.treasury, Money(dong: .max)), .debit(.treasury, Money(dong: .max)), .credit(.budget, Money(dong: 1))])
+            }
+        }
+        let counts = try fixture.store.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal_entry")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM posting")!)
+        }
+        #expect(counts == (0, 0))
+    }
+
+    /// A ledger with a few entries, for tampering.
+    func populated() throws -> Fixture {
+        let fixture = try Fixture()
+        try fixture.importLines(Sample.all)
+        _ = try fixture.store.fund(amount: Money(dong: 10_000_000), reference: "QD-1", by: user("head"))
+        let batch = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker")))
+        _ = try fixture.store.approveBatch(batch.batch.id, by: user("checker"))
+        _ = try fixture.store.exportBatch(batch.batch.id, to: fixture.directory.file("i.csv"), by: user("maker"))
+        _ = try fixture.store.fund(amount: Money(dong: 5), reference: "QD-2", by: user("head"))
+        return fixture
+    }
+
+    /// Runs SQL with the sqlite3 command-line tool, as someone editing the file behind the tool's back would.
+    func sqlite3(_ path: String, _ sql: String) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [path, sql]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    @Test func verifyFindsNothingWrongInAnHonestLedger() throws {
+        let fixture = try populated()
+        let result = try fixture.store.verifyLedger()
+        #expect(result.isIntact)
+        #expect(result.entries == 6)
+        #expect(result.postings == 2 + 5 + 6 + 2)
+        #expect(result.headHash == (try fixture.store.read { try String.fetchOne($0, sql: "SELECT hash FROM journal_entry ORDER BY id DESC LIMIT 1")! }))
+    }
+
+    @Test func anAlteredAmountIsCaughtAtItsEntry() throws {
+        let fixture = try populated()
+        let path = fixture.directory.file("ledger.sqlite")
+        // The triggers stop a plain edit.
+        #expect(try sqlite3(path, "UPDATE posting SET amount = amount + 1000 WHERE entry_id = 2 AND leg = 2;") != 0)
+        #expect(try sqlite3(path, "DROP TRIGGER posting_no_update; UPDATE posting SET amount = amount + 1000 WHERE entry_id = 2 AND leg = 2;") == 0)
+        let result = try fixture.store.verifyLedger()
+        #expect(!result.isIntact)
+        #expect(result.firstBrokenEntry == 2)
+        #expect(Set(result.problems.map(\.kind)) == [.hashMismatch, .unbalanced, .entitlementMismatch])
+    }
+
+    @Test func aBalancedRewriteIsStillCaught() throws {
+        let fixture = try populated()
+        let path = fixture.directory.file("ledger.sqlite")
+        // Move money between two beneficiaries' payables: balanced, but the hash no longer matches.
+        #expect(try sqlite3(path, """
+            DROP TRIGGER posting_no_update;
+            UPDATE posting SET amount = amount - 1000 WHERE entry_id = 2 AND leg = 2;
+            UPDATE posting SET amount = amount + 1000 WHERE entry_id = 2 AND leg = 3;
+            """) == 0)
+        let result = try fixture.store.verifyLedger()
+        #expect(result.problems.map(\.kind) == [.hashMismatch])
+        #expect(result.firstBrokenEntry == 2)
+    }
+
+    @Test func aDeletedEntryBreaksTheChain() throws {
+        let fixture = try populated()
+        let path = fixture.directory.file("ledger.sqlite")
+        #expect(try sqlite3(path, """
+            PRAGMA foreign_keys = OFF; DROP TRIGGER journal_entry_no_delete; DROP TRIGGER posting_no_delete;
+            DELETE FROM posting WHERE entry_id = 3; DELETE FROM journal_entry WHERE id = 3;
+            """) == 0)
+        let result = try fixture.store.verifyLedger()
+        #expect(!result.isIntact)
+        #expect(result.firstBrokenEntry == 4)
+        #expect(result.problems.first?.kind == .chainBroken)
+    }
+
+    @Test func aRewrittenHeaderAndADeletedPostingAreCaught() throws {
+        let fixture = try populated()
+        let path = fixture.directory.file("ledger.sqlite")
+        #expect(try sqlite3(path, "DROP TRIGGER journal_entry_no_update; UPDATE journal_entry SET created_by = 'someone else' WHERE id = 1;") == 0)
+        var result = try fixture.store.verifyLedger()
+        #expect(result.problems.map(\.kind) == [.hashMismatch])
+        #expect(result.firstBrokenEntry == 1)
+        #expect(try sqlite3(path, "DROP TRIGGER posting_no_delete; DELETE FROM posting WHERE entry_id = 6 AND leg = 1;") == 0)
+        result = try fixture.store.verifyLedger()
+        #expect(result.problems.contains { $0.entryID == 6 && $0.kind == .tooFewPostings })
+        #expect(result.problems.contains { $0.entryID == 6 && $0.kind == .unbalanced })
+    }
+
+    @Test func aCashItemMarkedPaidWithoutPostingIsCaught() throws {
+        let fixture = try populated()
+        let path = fixture.directory.file("ledger.sqlite")
+        #expect(try sqlite3(path, "UPDATE batch_item SET state = 'paid_cash' WHERE method = 'cash';") == 0)
+        let result = try fixture.store.verifyLedger()
+        #expect(result.problems.map(\.kind) == [.itemStateMismatch])
+    }
+}
