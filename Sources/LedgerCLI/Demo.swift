@@ -18,7 +18,7 @@ extension Allowance {
             guard count >= 20, count <= 1_000_000 else { throw CommandError("--count must be between 20 and 1,000,000") }
             try prepare(dir)
             let db = "\(dir)/allowance.sqlite"
-            let ledger = try Store(path: db)
+            let ledger = try openStore(path: db)
             let now = ledger.clock.now().date
             let period = Period(year: now.year, month: now.month)!
             let officer = try UserName(parsing: "officer.lan")

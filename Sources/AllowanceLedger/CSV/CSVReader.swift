@@ -51,7 +51,6 @@ public final class CSVReader {
 
     private var bytes: [UInt8] = []
     private var ends: [Int] = []
-    private var overflowed = false
 
     /// The physical line the current record starts on.
     public private(set) var recordLine = 0
@@ -93,7 +92,9 @@ public final class CSVReader {
 
     /// Field `index` as text, or nil when it is not valid UTF-8.
     public func string(_ index: Int) -> String? {
-        withField(index) { String(validating: $0, as: UTF8.self) }
+        withField(index) { field in
+            isValidUTF8(field) ? String(decoding: field, as: UTF8.self) : nil
+        }
     }
 
     /// True when every field is empty or only spaces: a blank line, or `,,,,` left by a spreadsheet.
@@ -101,28 +102,18 @@ public final class CSVReader {
         bytes.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
     }
 
-    private func fill() throws(FileError) -> Bool {
-        if atEOF { return false }
+    /// Reads the next chunk into the buffer; the count of bytes, 0 at the end of the file.
+    private func fill() throws(FileError) -> Int {
+        if atEOF { return 0 }
         while true {
             let count = read(fd, buffer.baseAddress, Self.bufferBytes)
             if count < 0 {
                 if errno == EINTR { continue }
                 throw FileError(path: path, errno: errno)
             }
-            if count == 0 { atEOF = true; return false }
-            position = 0
-            filled = count
+            if count == 0 { atEOF = true }
             bytesConsumed += Int64(count)
-            return true
-        }
-    }
-
-    private func append(_ byte: UInt8) {
-        if bytes.count < recordBytesMax {
-            bytes.append(byte)
-        } else if !overflowed {
-            overflowed = true
-            if recordError == nil { recordError = .tooLong(bytesMax: recordBytesMax) }
+            return count
         }
     }
 
@@ -130,111 +121,187 @@ public final class CSVReader {
 
     /// Moves to the next record; false at the end of the file.
     public func next() throws(FileError) -> Bool {
+        // All hot state lives in locals and goes back to the object at the end: touching the object's stored
+        // properties byte by byte would pay an exclusivity check on every byte.
+        var bytes = self.bytes
+        var ends = self.ends
+        self.bytes = []
+        self.ends = []
         bytes.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)
-        recordError = nil
-        overflowed = false
+        var position = self.position
+        var filled = self.filled
+        var line = self.line
+        var skipLF = self.skipLF
+        var recordError: CSVRecordError?
+        var overflowed = false
+        let recordBytesMax = self.recordBytesMax
+        let buffer = self.buffer
+        defer {
+            self.bytes = bytes
+            self.ends = ends
+            self.position = position
+            self.filled = filled
+            self.line = line
+            self.skipLF = skipLF
+            self.recordError = recordError
+        }
+
         var state = State.fieldStart
         var started = false
         var quoteLine = 0
 
         while true {
             if position == filled {
-                guard try fill() else { break }
-            }
-            if startOfFile {
-                startOfFile = false
-                if filled - position >= 3, buffer[position] == 0xEF, buffer[position + 1] == 0xBB, buffer[position + 2] == 0xBF {
-                    position += 3
-                    continue
+                filled = try fill()
+                position = 0
+                if filled == 0 { break }
+                if startOfFile {
+                    startOfFile = false
+                    if filled >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF {
+                        position = 3
+                        continue
+                    }
                 }
             }
             let byte = buffer[position]
             position += 1
             if skipLF {
                 skipLF = false
-                if byte == UInt8(ascii: "\n") { continue }
+                if byte == 0x0A { continue }
             }
             if !started {
                 started = true
                 recordLine = line
             }
-            if byte == 0, recordError == nil { recordError = .nulByte }
             switch state {
             case .fieldStart, .unquoted:
-                switch byte {
-                case UInt8(ascii: ","):
+                if byte == 0x2C {
                     ends.append(bytes.count)
                     state = .fieldStart
-                case UInt8(ascii: "\n"), UInt8(ascii: "\r"):
+                    continue
+                }
+                if byte == 0x0A || byte == 0x0D {
                     line += 1
-                    if byte == UInt8(ascii: "\r") { skipLF = true }
+                    if byte == 0x0D { skipLF = true }
                     ends.append(bytes.count)
-                    return finishRecord()
-                case UInt8(ascii: "\"") where state == .fieldStart:
+                    return finish(&bytes, &recordError)
+                }
+                if byte == 0x22 && state == .fieldStart {
                     state = .quoted
                     quoteLine = line
-                default:
-                    append(byte)
-                    state = .unquoted
+                    continue
                 }
+                state = .unquoted
             case .quoted:
-                if byte == UInt8(ascii: "\"") {
+                if byte == 0x22 {
                     state = .quoteInQuoted
-                } else {
-                    if byte == UInt8(ascii: "\n") {
-                        line += 1
-                    } else if byte == UInt8(ascii: "\r") {
-                        line += 1
-                        skipLF = true
-                        append(byte)
-                        // A CRLF inside quotes keeps both bytes.
-                        if position == filled { _ = try fill() }
-                        if position < filled, buffer[position] == UInt8(ascii: "\n") {
-                            skipLF = false
-                            position += 1
-                            append(UInt8(ascii: "\n"))
+                    continue
+                }
+                if byte == 0x0A {
+                    line += 1
+                } else if byte == 0x0D {
+                    // A CR, or a CRLF, inside quotes is one line break and keeps its bytes.
+                    line += 1
+                    if position == filled {
+                        filled = try fill()
+                        position = 0
+                    }
+                    if position < filled, buffer[position] == 0x0A {
+                        position += 1
+                        if bytes.count + 2 <= recordBytesMax {
+                            bytes.append(0x0D)
+                            bytes.append(0x0A)
+                        } else {
+                            Self.overflow(&overflowed, &recordError, recordBytesMax)
                         }
                         continue
                     }
-                    append(byte)
                 }
             case .quoteInQuoted:
-                switch byte {
-                case UInt8(ascii: "\""):
-                    append(byte)
+                if byte == 0x22 {
                     state = .quoted
-                case UInt8(ascii: ","):
+                } else if byte == 0x2C {
                     ends.append(bytes.count)
                     state = .fieldStart
-                case UInt8(ascii: "\n"), UInt8(ascii: "\r"):
+                    continue
+                } else if byte == 0x0A || byte == 0x0D {
                     line += 1
-                    if byte == UInt8(ascii: "\r") { skipLF = true }
+                    if byte == 0x0D { skipLF = true }
                     ends.append(bytes.count)
-                    return finishRecord()
-                case UInt8(ascii: " "), UInt8(ascii: "\t"):
-                    // Trailing spaces after a closing quote are harmless.
-                    break
-                default:
+                    return finish(&bytes, &recordError)
+                } else if byte == 0x20 || byte == 0x09 {
+                    // Spaces after a closing quote are harmless.
+                    continue
+                } else {
                     if recordError == nil { recordError = .textAfterClosingQuote }
-                    append(byte)
                     state = .unquoted
                 }
+            }
+            if byte == 0, recordError == nil { recordError = .nulByte }
+            if bytes.count < recordBytesMax {
+                bytes.append(byte)
+            } else {
+                Self.overflow(&overflowed, &recordError, recordBytesMax)
             }
         }
         // End of file.
         guard started else { return false }
         if state == .quoted, recordError == nil { recordError = .unclosedQuote(openedOnLine: quoteLine) }
         ends.append(bytes.count)
-        return finishRecord()
+        return finish(&bytes, &recordError)
     }
 
-    private func finishRecord() -> Bool {
-        if recordError == nil, String(validating: bytes, as: UTF8.self) == nil {
+    private static func overflow(_ overflowed: inout Bool, _ recordError: inout CSVRecordError?, _ bytesMax: Int) {
+        if !overflowed {
+            overflowed = true
+            if recordError == nil { recordError = .tooLong(bytesMax: bytesMax) }
+        }
+    }
+
+    private func finish(_ bytes: inout [UInt8], _ recordError: inout CSVRecordError?) -> Bool {
+        if recordError == nil, !bytes.withUnsafeBufferPointer({ isValidUTF8($0) }) {
             recordError = .notUTF8
         }
         return true
     }
+}
+
+/// Checks UTF-8 well-formedness (no overlongs, no surrogates, nothing past U+10FFFF), fast on ASCII.
+public func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    var index = 0
+    let count = bytes.count
+    while index < count {
+        let lead = bytes[index]
+        if lead < 0x80 {
+            index += 1
+            continue
+        }
+        let length: Int
+        var lower: UInt8 = 0x80
+        var upper: UInt8 = 0xBF
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; lower = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED: length = 3; upper = 0x9F
+        case 0xF0: length = 4; lower = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; upper = 0x8F
+        default: return false
+        }
+        guard index + length <= count else { return false }
+        let second = bytes[index + 1]
+        guard second >= lower && second <= upper else { return false }
+        var offset = 2
+        while offset < length {
+            let next = bytes[index + offset]
+            guard next >= 0x80 && next <= 0xBF else { return false }
+            offset += 1
+        }
+        index += length
+    }
+    return true
 }
 
 /// Finds named columns in a header row, case-insensitively and in any order.

@@ -15,18 +15,20 @@ public struct NationalID: Sendable, Hashable, CustomStringConvertible {
     public init(parsing raw: String) throws(NationalIDError) {
         let text = raw.trimmingSpaces
         guard !text.isEmpty else { throw .empty }
-        guard text.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw .notDigits }
-        guard text.count == 12 else { throw .wrongLength(text.count) }
-        let province = Int(text.prefix(3))!
+        guard text.isASCIIDigits else { throw .notDigits }
+        guard text.utf8.count == 12 else { throw .wrongLength(text.utf8.count) }
+        var digits = text
+        let province = digits.withUTF8 { asciiNumber($0, 0..<3)! }
         guard (1...96).contains(province) else { throw .unknownProvince(String(text.prefix(3))) }
         self.digits = text
     }
 
     /// The century/gender digit and birth-year digits must agree with a known birth date and gender.
     public func check(birthDate: CalendarDate, gender: Gender) throws(NationalIDError) {
-        let bytes = Array(digits.utf8)
-        let centuryDigit = Int(bytes[3] - UInt8(ascii: "0"))
-        let yearDigits = Int(bytes[4] - UInt8(ascii: "0")) * 10 + Int(bytes[5] - UInt8(ascii: "0"))
+        var text = digits
+        let (centuryDigit, yearDigits) = text.withUTF8 { bytes in
+            (Int(bytes[3] - UInt8(ascii: "0")), Int(bytes[4] - UInt8(ascii: "0")) * 10 + Int(bytes[5] - UInt8(ascii: "0")))
+        }
         let expected = Self.centuryGenderDigit(year: birthDate.year, gender: gender)
         if centuryDigit != expected {
             throw .centuryGenderMismatch(found: centuryDigit, expected: expected, year: birthDate.year, gender: gender)
@@ -80,7 +82,7 @@ public struct MSISDN: Sendable, Hashable, CustomStringConvertible {
 
     public init(parsing raw: String) throws(MSISDNError) {
         var digits: [UInt8] = []
-        digits.reserveCapacity(16)
+        digits.reserveCapacity(20)
         var plus = false
         // A leading apostrophe is how a spreadsheet marks a number kept as text.
         let text = raw.trimmingSpaces.hasPrefix("'") ? String(raw.trimmingSpaces.dropFirst()) : raw
@@ -184,11 +186,16 @@ public struct Code: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// - Parameter uppercase: categories and carriers are compared upper-cased; commune codes as given.
     public init(parsing raw: String, field: String, uppercase: Bool, lengthMax: Int = 40) throws(FieldError) {
-        let text = uppercase ? raw.trimmingSpaces.uppercased() : raw.trimmingSpaces
+        var text = raw.trimmingSpaces
         guard !text.isEmpty else { throw FieldError("\(field) is empty") }
-        guard text.count <= lengthMax,
-              text.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95 || $0 == 45 })
+        var hasLowercase = false
+        guard text.utf8.count <= lengthMax,
+              text.utf8.allSatisfy({ byte in
+                  if byte >= 97 && byte <= 122 { hasLowercase = true; return true }
+                  return (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || byte == 95 || byte == 45
+              })
         else { throw FieldError("\(field) \"\(raw)\" must be at most \(lengthMax) letters, digits, _ or -") }
+        if uppercase && hasLowercase { text = text.uppercased() }
         self.value = text
     }
 

@@ -17,13 +17,14 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
     }
 
     public init(parsing raw: String, field: String = "date") throws(FieldError) {
-        let text = raw.trimmingSpaces
-        let bytes = Array(text.utf8)
-        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-              let year = Int(text.prefix(4)), let month = Int(text.dropFirst(5).prefix(2)),
-              let day = Int(text.suffix(2)),
-              bytes.enumerated().allSatisfy({ $0.offset == 4 || $0.offset == 7 || ($0.element >= 48 && $0.element <= 57) })
-        else { throw FieldError("\(field) \"\(raw)\" must be written YYYY-MM-DD") }
+        var text = raw.trimmingSpaces
+        let parsed: (Int, Int, Int)? = text.withUTF8 { bytes in
+            guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+                  let year = asciiNumber(bytes, 0..<4), let month = asciiNumber(bytes, 5..<7), let day = asciiNumber(bytes, 8..<10)
+            else { return nil }
+            return (year, month, day)
+        }
+        guard let (year, month, day) = parsed else { throw FieldError("\(field) \"\(raw)\" must be written YYYY-MM-DD") }
         guard let date = CalendarDate(year: year, month: month, day: day) else {
             throw FieldError("\(field) \"\(raw)\" is not a real day")
         }
@@ -67,7 +68,23 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
     }
 
-    public var description: String { "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))" }
+    public var description: String {
+        // Built from bytes: imports and exports write millions of dates.
+        guard year <= 9999 else { return "\(year)-\(pad(month, 2))-\(pad(day, 2))" }
+        return String(unsafeUninitializedCapacity: 10) { out in
+            out[0] = UInt8(0x30 + year / 1000)
+            out[1] = UInt8(0x30 + year / 100 % 10)
+            out[2] = UInt8(0x30 + year / 10 % 10)
+            out[3] = UInt8(0x30 + year % 10)
+            out[4] = 0x2D
+            out[5] = UInt8(0x30 + month / 10)
+            out[6] = UInt8(0x30 + month % 10)
+            out[7] = 0x2D
+            out[8] = UInt8(0x30 + day / 10)
+            out[9] = UInt8(0x30 + day % 10)
+            return 10
+        }
+    }
 
     /// Whole years from this birth date to `date`.
     public func age(on date: CalendarDate) -> Int {

@@ -70,6 +70,22 @@ public struct RawRegisterFields: Sendable {
     /// Columns a register must have; carrier and msisdn may be left out when every line is cash.
     public static let requiredColumns = Array(columns.prefix(7))
 
+    /// Where each column's text goes, by name.
+    public static func keyPath(of column: String) -> WritableKeyPath<RawRegisterFields, String>? {
+        switch column {
+        case "national_id": \.nationalID
+        case "full_name": \.fullName
+        case "date_of_birth": \.dateOfBirth
+        case "gender": \.gender
+        case "commune_code": \.commune
+        case "category": \.category
+        case "payment_method": \.paymentMethod
+        case "carrier": \.carrier
+        case "msisdn": \.msisdn
+        default: nil
+        }
+    }
+
     subscript(column: String) -> String {
         get {
             switch column {
@@ -119,6 +135,16 @@ public struct RegisterValidator: Sendable {
                           today: today)
     }
 
+    /// C0 controls, DEL and C1 controls (U+0080–U+009F, UTF-8 `C2 80`–`C2 9F`), found on bytes.
+    static func hasControlCharacter(_ text: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte < 0x20 || byte == 0x7F || (previous == 0xC2 && byte >= 0x80 && byte <= 0x9F) { return true }
+            previous = byte
+        }
+        return false
+    }
+
     /// The details, or every reason the fields are wrong (each ready to follow `FILE:LINE: `).
     public func validate(_ raw: RawRegisterFields) -> Result<BeneficiaryDetails, RegistryError> {
         var reasons: [String] = []
@@ -129,9 +155,9 @@ public struct RegisterValidator: Sendable {
         let name = raw.fullName.trimmingSpaces
         if name.isEmpty {
             reasons.append("full_name is empty")
-        } else if name.count > Self.nameLengthMax {
+        } else if name.utf8.count > Self.nameLengthMax * 4 || name.count > Self.nameLengthMax {
             reasons.append("full_name is longer than \(Self.nameLengthMax) characters")
-        } else if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        } else if Self.hasControlCharacter(name) {
             reasons.append("full_name contains a control character")
         }
         let birth = attempt { () throws(FieldError) in try CalendarDate(parsing: raw.dateOfBirth, field: "date_of_birth") }

@@ -165,7 +165,7 @@ extension Store {
         try statement.run()
     }
 
-    static func insertBeneficiary(_ db: Database, _ details: BeneficiaryDetails, at: Timestamp, by: UserName) throws -> BeneficiaryID {
+    static func insertBeneficiary(_ db: Database, _ details: BeneficiaryDetails, at: String, by: UserName) throws -> BeneficiaryID {
         let statement = try FastStatement(db, """
             INSERT INTO beneficiary(national_id, full_name, date_of_birth, gender, commune_code, category, payment_method,
                                     carrier, msisdn, status, registered_at, registered_by)
@@ -180,7 +180,7 @@ extension Store {
         statement.bind(7, details.paymentMethod.rawValue)
         statement.bind(8, details.account?.carrier.value)
         statement.bind(9, details.account?.msisdn.canonical)
-        statement.bind(10, at.description)
+        statement.bind(10, at)
         statement.bind(11, by.value)
         try statement.run()
         return BeneficiaryID(db.lastInsertedRowID)
@@ -237,7 +237,7 @@ extension Store {
             if let existing = try Self.fetchBeneficiary(db, nationalID: details.nationalID) {
                 throw RegistryError.alreadyRegistered(details.nationalID, existing.id)
             }
-            let id = try Self.insertBeneficiary(db, details, at: now, by: user)
+            let id = try Self.insertBeneficiary(db, details, at: now.description, by: user)
             try Self.raiseFlags(db, at: now)
             return try Self.fetchBeneficiary(db, id: id)!
         }

@@ -15,22 +15,27 @@ struct StoreOptions: ParsableArguments {
         return "./allowance.sqlite"
     }
 
-    /// Opens (and creates when missing) the ledger. ALLOWANCE_NOW fixes the clock for tests and back-dated runs.
-    func open() throws -> Store {
-        var clock = Clock.system
-        if let env = getenv("ALLOWANCE_NOW") {
-            let text = String(cString: env)
-            do {
-                clock = .fixed(try Timestamp(parsing: text))
-            } catch {
-                throw CommandError("ALLOWANCE_NOW \"\(text)\" must be a time like 2026-11-30T08:00:00Z")
-            }
-        }
-        do {
-            return try Store(path: path, clock: clock)
-        } catch {
-            throw CommandError("cannot open the ledger \(path): \(describe(error))")
-        }
+    /// Opens (and creates when missing) the ledger.
+    func open() throws -> Store { try openStore(path: path) }
+}
+
+/// The system clock, or the time in ALLOWANCE_NOW (for tests and back-dated runs).
+func environmentClock() throws -> Clock {
+    guard let env = getenv("ALLOWANCE_NOW") else { return .system }
+    let text = String(cString: env)
+    do {
+        return .fixed(try Timestamp(parsing: text))
+    } catch {
+        throw CommandError("ALLOWANCE_NOW \"\(text)\" must be a time like 2026-11-30T08:00:00Z")
+    }
+}
+
+func openStore(path: String) throws -> Store {
+    let clock = try environmentClock()
+    do {
+        return try Store(path: path, clock: clock)
+    } catch {
+        throw CommandError("cannot open the ledger \(path): \(describe(error))")
     }
 }
 
