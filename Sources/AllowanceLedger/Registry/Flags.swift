@@ -52,18 +52,18 @@ extension Store {
     @discardableResult
     static func raiseFlags(_ db: Database, at now: Timestamp) throws -> Int {
         let windowStart = now.adding(days: -(try changeWindowDays(db)))
+        // Numbers used more than once are found on the msisdn index alone; only those rows are then read.
         try db.execute(sql: """
+            WITH repeated AS (SELECT msisdn FROM beneficiary WHERE msisdn IS NOT NULL GROUP BY msisdn HAVING COUNT(*) > 1),
+                 active AS (SELECT b.id, b.msisdn FROM repeated r CROSS JOIN beneficiary b ON b.msisdn = r.msisdn
+                            WHERE b.status = 'active' AND b.payment_method = 'mobile_money'),
+                 shared AS (SELECT msisdn, COUNT(*) AS n FROM active GROUP BY msisdn HAVING COUNT(*) > 1)
             INSERT OR IGNORE INTO flag(beneficiary_id, kind, evidence, evidence_at, detail, raised_at)
-            SELECT b.id, 'shared_msisdn', b.msisdn, ?1,
+            SELECT a.id, 'shared_msisdn', a.msisdn, ?1,
                    'number also used by beneficiar' || CASE WHEN s.n = 2 THEN 'y ' ELSE 'ies ' END
-                   || (SELECT group_concat(o.id, ', ') FROM beneficiary o
-                       WHERE o.msisdn = b.msisdn AND o.id <> b.id AND o.status = 'active' AND o.payment_method = 'mobile_money'),
+                   || (SELECT group_concat(o.id, ', ') FROM active o WHERE o.msisdn = a.msisdn AND o.id <> a.id),
                    ?1
-            FROM beneficiary b
-            JOIN (SELECT msisdn, COUNT(*) AS n FROM beneficiary
-                  WHERE status = 'active' AND payment_method = 'mobile_money' AND msisdn IS NOT NULL
-                  GROUP BY msisdn HAVING COUNT(*) > 1) s ON s.msisdn = b.msisdn
-            WHERE b.status = 'active' AND b.payment_method = 'mobile_money'
+            FROM active a JOIN shared s ON s.msisdn = a.msisdn
             """, arguments: [now.description])
         var raised = db.lastChanges
         try db.execute(sql: """

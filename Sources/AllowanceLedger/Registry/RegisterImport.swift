@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// One bad line of an input file, written `FILE:LINE: reason`.
@@ -62,7 +63,153 @@ public enum RegisterImportError: Error, Sendable, Equatable, CustomStringConvert
     }
 }
 
+/// One checked line, handed from the reading thread to the writing one.
+enum RegisterLine: Sendable {
+    case good(line: Int, details: BeneficiaryDetails)
+    case bad(line: Int, reasons: [String], fields: [String])
+}
+
+/// What the reading thread sends.
+enum RegisterMessage: Sendable {
+    case header([String])
+    case lines([RegisterLine], bytesRead: Int64)
+    case failed(RegisterReadFailure)
+    case end
+}
+
+enum RegisterReadFailure: Error, Sendable {
+    case file(FileError)
+    case format(RegisterImportError)
+}
+
+/// A bounded queue between two threads.
+final class Channel<Element: Sendable>: @unchecked Sendable {
+    // Safe to share: every stored property is touched only with `condition` locked.
+    private let condition = NSCondition()
+    private var queue: [Element] = []
+    private var cancelled = false
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Waits for room; false once the reader has gone away.
+    func put(_ element: Element) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.count >= capacity && !cancelled { condition.wait() }
+        if cancelled { return false }
+        queue.append(element)
+        condition.broadcast()
+        return true
+    }
+
+    func take() -> Element {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty { condition.wait() }
+        let element = queue.removeFirst()
+        condition.broadcast()
+        return element
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        queue.removeAll()
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
 extension Store {
+    static let registerLinesPerChunk = 2048
+
+    /// Reads and checks a register on its own thread, so parsing overlaps the inserts on two cores.
+    static func readRegister(path: String, validator: RegisterValidator, into channel: Channel<RegisterMessage>) {
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(path: path)
+        } catch {
+            _ = channel.put(.failed(.file(error)))
+            return
+        }
+        do {
+            var header: CSVHeader?
+            while try reader.next() {
+                if reader.isBlank { continue }
+                header = CSVHeader(reader: reader)
+                break
+            }
+            guard let header else {
+                _ = channel.put(.failed(.format(.emptyFile(path))))
+                return
+            }
+            var columnIndex: [String: Int] = [:]
+            for (index, name) in header.names.enumerated() where RawRegisterFields.columns.contains(name) {
+                if columnIndex[name] != nil {
+                    _ = channel.put(.failed(.format(.duplicateColumn(path, name))))
+                    return
+                }
+                columnIndex[name] = index
+            }
+            let missing = RawRegisterFields.requiredColumns.filter { columnIndex[$0] == nil }
+            guard missing.isEmpty else {
+                _ = channel.put(.failed(.format(.missingColumns(path, missing))))
+                return
+            }
+            guard channel.put(.header(header.names)) else { return }
+            let columns = columnIndex.sorted { $0.value < $1.value }.map { (RawRegisterFields.keyPath(of: $0.key)!, $0.value) }
+            let width = header.names.count
+            var seen: [UInt64: Int32] = [:]
+            // About 85 bytes a line: size the table once instead of rehashing as it grows.
+            seen.reserveCapacity(Int(min(fileSize(path: path) ?? 0, 1 << 30) / 85) + 16)
+            var chunk: [RegisterLine] = []
+            chunk.reserveCapacity(registerLinesPerChunk)
+
+            func fields() -> [String] { (0..<reader.fieldCount).map { reader.string($0) ?? "" } }
+
+            while try reader.next() {
+                if reader.isBlank { continue }
+                let line = reader.recordLine
+                if let error = reader.recordError {
+                    chunk.append(.bad(line: line, reasons: ["\(error)"], fields: error == .notUTF8 ? [] : fields()))
+                } else if reader.fieldCount < width
+                            || (reader.fieldCount > width && (width..<reader.fieldCount).contains { !(reader.string($0) ?? "").trimmingSpaces.isEmpty }) {
+                    chunk.append(.bad(line: line, reasons: ["line has \(reader.fieldCount) fields; the header has \(width)"], fields: fields()))
+                } else {
+                    var raw = RawRegisterFields()
+                    for (keyPath, index) in columns { raw[keyPath: keyPath] = reader.string(index) ?? "" }
+                    switch validator.validate(raw) {
+                    case .failure(.invalid(let reasons)):
+                        chunk.append(.bad(line: line, reasons: reasons, fields: fields()))
+                    case .failure(let error):
+                        chunk.append(.bad(line: line, reasons: ["\(error)"], fields: fields()))
+                    case .success(let details):
+                        var key: UInt64 = 0
+                        for byte in details.nationalID.digits.utf8 { key = key * 10 + UInt64(byte - 0x30) }
+                        if let earlier = seen[key] {
+                            chunk.append(.bad(line: line, reasons: ["national_id \(details.nationalID) is also on line \(earlier); a beneficiary appears once per file"],
+                                              fields: fields()))
+                        } else {
+                            seen[key] = Int32(clamping: line)
+                            chunk.append(.good(line: line, details: details))
+                        }
+                    }
+                }
+                if chunk.count >= registerLinesPerChunk {
+                    guard channel.put(.lines(chunk, bytesRead: reader.bytesConsumed)) else { return }
+                    chunk.removeAll(keepingCapacity: true)
+                }
+            }
+            if !chunk.isEmpty {
+                guard channel.put(.lines(chunk, bytesRead: reader.bytesConsumed)) else { return }
+            }
+            _ = channel.put(.end)
+        } catch {
+            _ = channel.put(.failed(.file(error)))
+        }
+    }
+
     /// Imports a register CSV in one transaction.
     ///
     /// Every line is checked; `onProblem` hears each bad line as it is found. Without `skipInvalid`, one bad line
@@ -84,58 +231,61 @@ extension Store {
                 return result
             }
             let now = clock.now()
-            let validator = try RegisterValidator.load(db, today: now.date)
-            let reader = try CSVReader(path: path)
-
-            // Header.
-            var header: CSVHeader?
-            while try reader.next() {
-                if reader.isBlank { continue }
-                header = CSVHeader(reader: reader)
-                break
-            }
-            guard let header else { throw RegisterImportError.emptyFile(file) }
-            var columnIndex: [String: Int] = [:]
-            for (index, name) in header.names.enumerated() where RawRegisterFields.columns.contains(name) {
-                if columnIndex[name] != nil { throw RegisterImportError.duplicateColumn(file, name) }
-                columnIndex[name] = index
-            }
-            let missing = RawRegisterFields.requiredColumns.filter { columnIndex[$0] == nil }
-            guard missing.isEmpty else { throw RegisterImportError.missingColumns(file, missing) }
-            let columns = columnIndex.sorted { $0.value < $1.value }.map { (RawRegisterFields.keyPath(of: $0.key)!, $0.value) }
             let nowText = now.description
+            let validator = try RegisterValidator.load(db, today: now.date)
+            let channel = Channel<RegisterMessage>(capacity: 4)
+            let finished = DispatchSemaphore(value: 0)
+            let thread = Thread {
+                Store.readRegister(path: path, validator: validator, into: channel)
+                finished.signal()
+            }
+            thread.start()
+            // However this ends, the reading thread is stopped and waited for before the transaction finishes.
+            defer {
+                channel.cancel()
+                finished.wait()
+            }
+
+            var header: [String] = []
+            switch channel.take() {
+            case .header(let names): header = names
+            case .failed(.file(let error)): throw error
+            case .failed(.format(let error)): throw Self.renamed(error, to: file)
+            case .lines, .end: preconditionFailure("the reader sends the header first")
+            }
 
             let importID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM register_import")!
             // History rows name this import before its row is written at the end; the key is checked at commit.
             try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
             let registerWasEmpty = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM beneficiary")! == 0
-            var seen: [UInt64: Int32] = [:]
-            // About 85 bytes a line: size the table once instead of rehashing as it grows.
-            seen.reserveCapacity(Int(min(fileSize(path: path) ?? 0, 1 << 30) / 85) + 16)
+            let bulk = registerWasEmpty && (fileSize(path: path) ?? 0) / 85 >= Self.bulkImportLinesMin
+            if bulk {
+                for index in Migrations.beneficiaryIndexes { try db.execute(sql: "DROP INDEX \(index.name)") }
+            }
             var rejects: CSVWriter?
             var validateOnly = false
 
-            func reject(_ reasons: [String]) throws {
+            func reject(line: Int, reasons: [String], fields: [String]) throws {
                 result.rejected += 1
                 let reason = reasons.joined(separator: "; ")
-                onProblem(LineProblem(file: file, line: reader.recordLine, reason: reason))
+                onProblem(LineProblem(file: file, line: line, reason: reason))
                 guard options.skipInvalid else {
                     validateOnly = true
                     return
                 }
                 if rejects == nil {
-                    let path = options.rejectsPath ?? (path + ".rejected.csv")
-                    let writer = try CSVWriter(path: path)
-                    try writer.row(["line", "reason"] + header.names)
+                    let rejectsPath = options.rejectsPath ?? (path + ".rejected.csv")
+                    let writer = try CSVWriter(path: rejectsPath)
+                    try writer.row(["line", "reason"] + header)
                     rejects = writer
-                    result.rejectsPath = path
+                    result.rejectsPath = rejectsPath
                 }
                 let writer = rejects!
-                writer.int(Int64(reader.recordLine))
+                writer.int(Int64(line))
                 writer.text(reason)
-                for index in 0..<header.names.count {
-                    var value = index < reader.fieldCount ? (reader.string(index) ?? "") : ""
-                    let name = header.names[index]
+                for index in 0..<header.count {
+                    var value = index < fields.count ? fields[index] : ""
+                    let name = header[index]
                     if !options.reveal, name == "national_id" || name == "msisdn", !value.trimmingSpaces.isEmpty {
                         value = maskTail(value.trimmingSpaces)
                     }
@@ -145,70 +295,66 @@ extension Store {
             }
 
             var lastProgress: Int64 = 0
-            while try reader.next() {
-                if reader.isBlank { continue }
-                result.lines += 1
-                if let progress, reader.bytesConsumed - lastProgress >= 1 << 20 {
-                    lastProgress = reader.bytesConsumed
-                    progress(reader.bytesConsumed)
-                }
-                if let error = reader.recordError {
-                    try reject(["\(error)"])
-                    continue
-                }
-                var extra = false
-                if reader.fieldCount > header.names.count {
-                    for index in header.names.count..<reader.fieldCount where !(reader.string(index) ?? "").trimmingSpaces.isEmpty {
-                        extra = true
+            reading: while true {
+                switch channel.take() {
+                case .header: preconditionFailure("one header per file")
+                case .failed(.file(let error)): throw error
+                case .failed(.format(let error)): throw Self.renamed(error, to: file)
+                case .end: break reading
+                case .lines(let lines, let bytesRead):
+                    if let progress, bytesRead - lastProgress >= 1 << 20 {
+                        lastProgress = bytesRead
+                        progress(bytesRead)
                     }
-                }
-                if reader.fieldCount < header.names.count || extra {
-                    try reject(["line has \(reader.fieldCount) fields; the header has \(header.names.count)"])
-                    continue
-                }
-                var raw = RawRegisterFields()
-                for (keyPath, index) in columns { raw[keyPath: keyPath] = reader.string(index) ?? "" }
-                let details: BeneficiaryDetails
-                switch validator.validate(raw) {
-                case .failure(.invalid(let reasons)):
-                    try reject(reasons)
-                    continue
-                case .failure(let error):
-                    try reject(["\(error)"])
-                    continue
-                case .success(let valid):
-                    details = valid
-                }
-                var key: UInt64 = 0
-                for byte in details.nationalID.digits.utf8 { key = key * 10 + UInt64(byte - 0x30) }
-                if let earlier = seen[key] {
-                    try reject(["national_id \(details.nationalID) is also on line \(earlier); a beneficiary appears once per file"])
-                    continue
-                }
-                seen[key] = Int32(clamping: reader.recordLine)
-                if validateOnly { continue }
-                if !registerWasEmpty, let existing = try Self.fetchBeneficiary(db, nationalID: details.nationalID) {
-                    if try Self.applyChanges(db, to: existing, details, at: now, by: options.by, reason: "register import \(file)", importID: importID) {
-                        result.updated += 1
-                    } else {
-                        result.unchanged += 1
+                    for entry in lines {
+                        result.lines += 1
+                        switch entry {
+                        case .bad(let line, let reasons, let fields):
+                            try reject(line: line, reasons: reasons, fields: fields)
+                        case .good(_, let details):
+                            if validateOnly { continue }
+                            if !registerWasEmpty, let existing = try Self.fetchBeneficiary(db, nationalID: details.nationalID) {
+                                if try Self.applyChanges(db, to: existing, details, at: now, by: options.by,
+                                                         reason: "register import \(file)", importID: importID) {
+                                    result.updated += 1
+                                } else {
+                                    result.unchanged += 1
+                                }
+                            } else {
+                                _ = try Self.insertBeneficiary(db, details, at: nowText, by: options.by)
+                                result.created += 1
+                            }
+                        }
                     }
-                } else {
-                    _ = try Self.insertBeneficiary(db, details, at: nowText, by: options.by)
-                    result.created += 1
                 }
             }
             if result.rejected > 0 && !options.skipInvalid {
                 throw RegisterImportError.invalidLines(file, count: result.rejected)
             }
+            if bulk {
+                for index in Migrations.beneficiaryIndexes { try db.execute(sql: index.sql) }
+            }
             try db.execute(sql: """
                 INSERT INTO register_import(id, sha256, file_name, imported_at, imported_by, lines, created, updated, unchanged, rejected)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [importID, digest.hex, file, now.description, options.by.value, result.lines, result.created,
+                """, arguments: [importID, digest.hex, file, nowText, options.by.value, result.lines, result.created,
                                  result.updated, result.unchanged, result.rejected])
             result.flagsRaised = try Self.raiseFlags(db, at: now)
             try rejects?.commit()
             return result
+        }
+    }
+
+    /// Into an empty register, at least this many lines go in without indexes, which are rebuilt at the end.
+    static let bulkImportLinesMin: Int64 = 50_000
+
+    /// File-level errors name the file as the user gave it.
+    static func renamed(_ error: RegisterImportError, to file: String) -> RegisterImportError {
+        switch error {
+        case .emptyFile: .emptyFile(file)
+        case .missingColumns(_, let columns): .missingColumns(file, columns)
+        case .duplicateColumn(_, let column): .duplicateColumn(file, column)
+        case .invalidLines(_, let count): .invalidLines(file, count: count)
         }
     }
 }
