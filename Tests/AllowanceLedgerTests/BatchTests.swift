@@ -123,10 +123,25 @@ import Testing
         _ = try createApproved(fixture)
         for sql in ["UPDATE batch_item SET amount = amount + 1", "UPDATE batch_item SET msisdn = '84900000000'", "DELETE FROM batch_item",
                     "UPDATE batch SET period = '2026-12'", "UPDATE batch SET approved_by = 'someone'", "DELETE FROM batch",
-                    "INSERT INTO batch_item(batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, account_name, amount) VALUES (1, 9, 'X-1', 1, '2026-10', '26734', 'ORPHAN', 'cash', 'x', 1)",
+                    "UPDATE batch SET item_total = 1",
                     "UPDATE posting SET amount = 1", "DELETE FROM journal_entry"] {
             #expect(throws: DatabaseError.self, "\(sql)") { try fixture.store.write { try $0.execute(sql: sql) } }
         }
+    }
+
+    @Test func anItemSlippedIntoAnApprovedBatchIsCaughtByVerify() throws {
+        let fixture = try Fixture()
+        try fixture.importLines(Sample.all)
+        _ = try createApproved(fixture)
+        try fixture.store.write { db in
+            try db.execute(sql: """
+                INSERT INTO batch_item(batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, account_name, amount)
+                VALUES (1, 9, 'X-1', 1, '2026-10', '26734', 'ORPHAN', 'cash', 'x', 1)
+                """)
+        }
+        let result = try fixture.store.verifyLedger()
+        #expect(result.problems.map(\.kind) == [.batchSealBroken, .entitlementMismatch])
+        #expect(result.problems.first?.message.contains("approved with 4 items of 2750000 đồng but now holds 5 items") == true)
     }
 
     @Test func approvalPostsTheEntitlementsPerItem() throws {

@@ -156,26 +156,29 @@ extension Store {
                 DELETE FROM temp.batch_held;
                 DELETE FROM temp.batch_order;
                 """)
-            let categories = try String.fetchAll(db, sql: "SELECT DISTINCT b.category FROM beneficiary b WHERE ?1 IS NOT NULL AND ?3 IS NOT NULL AND \(candidateSQL)",
-                                                 arguments: arguments(batch: batchID.rawValue))
             // Amount per category as a CASE expression: cheaper per row than a join. Codes are checked
             // identifiers ([A-Z0-9_-]), so they are safe to write into the SQL.
-            guard !categories.isEmpty else {
-                let held = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM temp.batch_held") ?? 0
-                throw BatchError.noEligible(period: period, heldOut: held)
-            }
             var amountSQL = "CASE b.category"
-            for category in categories {
-                let amount: Money
-                switch Result(catching: { () throws(RateError) in try rates.monthlyAmount(category: Code(trusted: category), period: period) }) {
-                case .success(let value): amount = value
-                case .failure(let error): throw BatchError.rate(error)
-                }
+            var unpriced: [String: RateError] = [:]
+            for category in rates.categories.keys.map(\.value).sorted() {
                 precondition(category.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || $0 == 95 || $0 == 45 },
                              "category codes are checked identifiers")
-                amountSQL += " WHEN '\(category)' THEN \(amount.dong)"
+                switch Result(catching: { () throws(RateError) in try rates.monthlyAmount(category: Code(trusted: category), period: period) }) {
+                case .success(let amount): amountSQL += " WHEN '\(category)' THEN \(amount.dong)"
+                case .failure(let error): unpriced[category] = error
+                }
             }
             amountSQL += " END"
+            // A category without a rate in the period matters only if someone in scope has it.
+            if !unpriced.isEmpty {
+                let list = unpriced.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")
+                if let category = try String.fetchOne(db, sql: """
+                    SELECT b.category FROM beneficiary b WHERE ?1 IS NOT NULL AND ?3 IS NOT NULL AND \(candidateSQL)
+                      AND b.category IN (\(list)) LIMIT 1
+                    """, arguments: arguments(batch: batchID.rawValue)) {
+                    throw BatchError.rate(unpriced[category]!)
+                }
+            }
             let insertHeld = try FastStatement(db, "INSERT INTO temp.batch_held(beneficiary_id, reason) VALUES (?, ?)")
             for (beneficiary, kinds) in holds {
                 insertHeld.bind(1, beneficiary.rawValue)
@@ -243,9 +246,12 @@ extension Store {
                 throw BatchError.makerIsChecker(batch: id, user: batch.createdBy)
             }
             let now = clock.now()
-            try db.execute(sql: "UPDATE batch SET status = 'approved', approved_by = ?, approved_at = ? WHERE id = ?",
-                           arguments: [user.value, now.description, id.rawValue])
-            let total = Money(dong: try Int64.fetchOne(db, sql: "SELECT SUM(amount) FROM batch_item WHERE batch_id = ?", arguments: [id.rawValue]) ?? 0)
+            let sums = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM batch_item WHERE batch_id = ?",
+                                        arguments: [id.rawValue])!
+            let total = Money(dong: sums[1])
+            try db.execute(sql: """
+                UPDATE batch SET status = 'approved', approved_by = ?, approved_at = ?, item_count = ?, item_total = ? WHERE id = ?
+                """, arguments: [user.value, now.description, sums[0] as Int64, total.dong, id.rawValue])
             let writer = try JournalWriter(db, at: now, kind: .entitlement, key: "entitlement:batch:\(id)", batch: id, by: user,
                                            memo: "Entitlements of batch \(id) for \(batch.period), approved by \(user)")
             try writer.append(.debit(.expense, total))

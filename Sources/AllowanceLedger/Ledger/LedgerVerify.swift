@@ -12,6 +12,7 @@ public struct LedgerProblem: Sendable, Equatable, CustomStringConvertible {
         case entitlementMismatch = "entitlement_mismatch"
         case itemOverpaid = "item_overpaid"
         case itemStateMismatch = "item_state_mismatch"
+        case batchSealBroken = "batch_seal_broken"
     }
 
     public let kind: Kind
@@ -120,6 +121,21 @@ extension Store {
             }
             result.headHash = previousHash
 
+            // Each approved batch still holds the items its checker approved.
+            for row in try Row.fetchAll(db, sql: """
+                SELECT b.id, b.item_count, b.item_total,
+                       (SELECT COUNT(*) FROM batch_item WHERE batch_id = b.id), (SELECT COALESCE(SUM(amount), 0) FROM batch_item WHERE batch_id = b.id)
+                FROM batch b WHERE b.status <> 'created'
+                """) {
+                let sealedCount: Int64 = row[1]
+                let sealedTotal: Int64 = row[2]
+                let count: Int64 = row[3]
+                let total: Int64 = row[4]
+                if sealedCount != count || sealedTotal != total {
+                    result.report(.batchSealBroken, entry: nil,
+                                  "batch \(row[0] as Int64) was approved with \(sealedCount) items of \(sealedTotal) đồng but now holds \(count) items of \(total) đồng: items were added or removed after approval")
+                }
+            }
             // Each approved batch's entitlement equals the sum of its items.
             for row in try Row.fetchAll(db, sql: """
                 SELECT b.id, (SELECT COALESCE(SUM(amount), 0) FROM batch_item WHERE batch_id = b.id),
