@@ -255,13 +255,7 @@ extension Store {
             let writer = try JournalWriter(db, at: now, kind: .entitlement, key: "entitlement:batch:\(id)", batch: id, by: user,
                                            memo: "Entitlements of batch \(id) for \(batch.period), approved by \(user)")
             try writer.append(.debit(.expense, total))
-            let items = try FastStatement(db, "SELECT id, beneficiary_id, amount FROM batch_item WHERE batch_id = ? ORDER BY seq")
-            defer { items.reset() }
-            items.bind(1, id.rawValue)
-            while try items.step() {
-                try writer.append(.credit(.payable, Money(dong: items.int64(2)), beneficiary: BeneficiaryID(items.int64(1)),
-                                          item: BatchItemID(items.int64(0))))
-            }
+            try writer.appendItemCredits(batch: id)
             let entry = try writer.finish()
             return (try Self.fetchBatch(db, id), entry, total)
         }

@@ -99,6 +99,74 @@ public enum ChainEncoding {
     }
 }
 
+/// Hashes one entry's canonical encoding, building posting lines as bytes in a reusable buffer: an entry of a
+/// million postings is hashed without a million strings.
+struct ChainHasher {
+    private let hasher = SHA256Hasher()
+    private var buffer: [UInt8] = []
+
+    init(header: String) {
+        buffer.reserveCapacity(1 << 17)
+        buffer.append(contentsOf: header.utf8)
+    }
+
+    private mutating func number(_ value: Int64) {
+        if value < 0 {
+            buffer.append(0x2D)
+            if value == .min {
+                buffer.append(contentsOf: "9223372036854775808".utf8)
+                return
+            }
+        }
+        var magnitude = value.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { out in
+            repeat {
+                out[count] = UInt8(0x30 + magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { buffer.append(out[index]) }
+        }
+    }
+
+    private mutating func field(_ text: String) {
+        number(Int64(text.utf8.count))
+        buffer.append(0x3A)
+        buffer.append(contentsOf: text.utf8)
+    }
+
+    /// `P <leg> <account> <sub> <beneficiary|-> <item|-> <amount>\n`, as `ChainEncoding.posting` writes it.
+    mutating func posting(leg: Int64, account: String, sub: String, beneficiary: Int64?, item: Int64?, amount: Int64) {
+        buffer.append(0x50)
+        buffer.append(0x20)
+        number(leg)
+        buffer.append(0x20)
+        field(account)
+        buffer.append(0x20)
+        field(sub)
+        buffer.append(0x20)
+        if let beneficiary { number(beneficiary) } else { buffer.append(0x2D) }
+        buffer.append(0x20)
+        if let item { number(item) } else { buffer.append(0x2D) }
+        buffer.append(0x20)
+        number(amount)
+        buffer.append(0x0A)
+        if buffer.count >= 1 << 16 {
+            hasher.update(buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+
+    mutating func finalize() -> Digest32 {
+        hasher.update(buffer)
+        buffer.removeAll(keepingCapacity: true)
+        return hasher.finalize()
+    }
+}
+
 /// Appends one entry: postings are inserted and hashed as they come, the header (with the hash) last, all
 /// inside the caller's transaction. An entry of a million postings never sits in memory.
 final class JournalWriter {
@@ -111,7 +179,7 @@ final class JournalWriter {
     let by: String
     let memo: String
     let prevHash: String
-    private let hasher = SHA256Hasher()
+    private var hasher: ChainHasher
     private let insertPosting: FastStatement
     private var leg: Int64 = 0
     private var sum: Int64 = 0
@@ -128,13 +196,13 @@ final class JournalWriter {
         self.batch = batch
         self.by = by.value
         self.memo = memo
+        self.hasher = ChainHasher(header: ChainEncoding.header(id: id, at: self.at, kind: kind.rawValue, key: key, batch: batch?.rawValue,
+                                                               by: by.value, memo: memo, prevHash: prevHash))
         // Postings go in before their header; the foreign key is checked at commit.
         try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
         self.insertPosting = try FastStatement(db, """
             INSERT INTO posting(entry_id, leg, account, sub_account, beneficiary_id, item_id, amount) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
-        hasher.update(ChainEncoding.header(id: id, at: self.at, kind: kind.rawValue, key: key, batch: batch?.rawValue,
-                                           by: self.by, memo: memo, prevHash: prevHash))
     }
 
     func append(_ posting: Posting) throws {
@@ -152,9 +220,33 @@ final class JournalWriter {
         insertPosting.bind(6, posting.itemID?.rawValue)
         insertPosting.bind(7, posting.amount.dong)
         try insertPosting.run()
-        hasher.update(ChainEncoding.posting(leg: leg, account: posting.account.rawValue, sub: posting.subAccount,
-                                            beneficiary: posting.beneficiaryID?.rawValue, item: posting.itemID?.rawValue,
-                                            amount: posting.amount.dong))
+        hasher.posting(leg: leg, account: posting.account.rawValue, sub: posting.subAccount,
+                       beneficiary: posting.beneficiaryID?.rawValue, item: posting.itemID?.rawValue, amount: posting.amount.dong)
+    }
+
+    /// Credits each item of a batch to the beneficiary payable (Cr 2000, one leg per item, in item order), inserted
+    /// with one statement and hashed from the same rows.
+    func appendItemCredits(batch: BatchID) throws {
+        precondition(!finished, "entry already finished")
+        let first = leg
+        try db.execute(sql: """
+            INSERT INTO posting(entry_id, leg, account, sub_account, beneficiary_id, item_id, amount)
+            SELECT ?, ? + seq, '2000', '', beneficiary_id, id, -amount FROM batch_item WHERE batch_id = ? ORDER BY seq
+            """, arguments: [id, first, batch.rawValue])
+        let items = try FastStatement(db, "SELECT seq, beneficiary_id, id, amount FROM batch_item WHERE batch_id = ? ORDER BY seq")
+        defer { items.reset() }
+        items.bind(1, batch.rawValue)
+        while try items.step() {
+            leg += 1
+            precondition(items.int64(0) + first == leg, "batch item seq runs 1, 2, 3, … without gaps")
+            let amount = items.int64(3)
+            guard amount > 0 else { throw LedgerError.zeroAmount }
+            let (newSum, overflow) = sum.subtractingReportingOverflow(amount)
+            guard !overflow else { throw LedgerError.overflow }
+            sum = newSum
+            hasher.posting(leg: leg, account: LedgerAccount.payable.rawValue, sub: "", beneficiary: items.int64(1), item: items.int64(2),
+                           amount: -amount)
+        }
     }
 
     /// Checks the balance and writes the header; throwing here rolls back the caller's transaction.

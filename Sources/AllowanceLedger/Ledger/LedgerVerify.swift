@@ -56,7 +56,6 @@ extension Store {
             defer { entries.reset(); postings.reset() }
             var havePosting = try postings.step()
             var previousHash = ChainEncoding.genesis
-            let hasher = SHA256Hasher()
             while try entries.step() {
                 let id = entries.int64(0)
                 let prevHash = entries.string(7)
@@ -67,9 +66,9 @@ extension Store {
                     result.report(.chainBroken, entry: id,
                                   "prev_hash does not match the hash of the entry before it: an entry was deleted, inserted or altered")
                 }
-                hasher.update(ChainEncoding.header(id: id, at: entries.string(1), kind: entries.string(2), key: entries.string(3),
-                                                   batch: entries.int64OrNil(4), by: entries.string(6), memo: entries.string(5),
-                                                   prevHash: prevHash))
+                var hasher = ChainHasher(header: ChainEncoding.header(
+                    id: id, at: entries.string(1), kind: entries.string(2), key: entries.string(3), batch: entries.int64OrNil(4),
+                    by: entries.string(6), memo: entries.string(5), prevHash: prevHash))
                 // Postings of entries that no longer exist come before this one.
                 var orphans = 0
                 while havePosting && postings.int64(0) < id {
@@ -91,8 +90,8 @@ extension Store {
                     let (newSum, didOverflow) = sum.addingReportingOverflow(amount)
                     sum = newSum
                     overflow = overflow || didOverflow
-                    hasher.update(ChainEncoding.posting(leg: leg, account: postings.string(2), sub: postings.string(3),
-                                                        beneficiary: postings.int64OrNil(4), item: postings.int64OrNil(5), amount: amount))
+                    hasher.posting(leg: leg, account: postings.string(2), sub: postings.string(3),
+                                   beneficiary: postings.int64OrNil(4), item: postings.int64OrNil(5), amount: amount)
                     result.postings += 1
                     havePosting = try postings.step()
                 }
