@@ -97,9 +97,18 @@ extension Allowance {
             step("6. Auditor: verify the ledger and read the balances")
             let verification = try ledger.verifyLedger()
             print("Ledger \(verification.isIntact ? "intact" : "BROKEN"): \(verification.entries) entries, \(verification.postings) postings; chain head \(verification.headHash.prefix(16))…")
+            var perAccount: [(LedgerAccount, Int64)] = []
             for balance in try ledger.balances() {
-                print("  \(balance.account.rawValue) \(balance.account.name)\(balance.subAccount.isEmpty ? "" : " / \(balance.subAccount)"): \(balance.balance.shown)")
+                if let last = perAccount.last, last.0 == balance.account {
+                    perAccount[perAccount.count - 1].1 += balance.balance.dong
+                } else {
+                    perAccount.append((balance.account, balance.balance.dong))
+                }
             }
+            for (account, dong) in perAccount {
+                print("  \(account.rawValue) \(account.name): \(Money(dong: dong).shown)")
+            }
+            print("The carrier clearing (1100) and the payable (2000) stay open until the carrier's result file is reconciled.")
             _ = auditor
 
             step("Files")

@@ -212,3 +212,33 @@ func golden(_ name: String) throws -> String {
         #expect(try fixture.store.beneficiaries(BeneficiaryFilter(limit: 2)).count == 2)
     }
 }
+
+@Suite struct BulkImportTests {
+    /// Above 50,000 lines into an empty register the import drops and rebuilds the register's indexes.
+    @Test func aLargeFirstImportRebuildsTheIndexesAndStillRefusesDuplicates() throws {
+        let fixture = try Fixture()
+        let path = fixture.directory.file("large.csv")
+        try RegisterGenerator(count: 60_000, seed: 9).write(to: path)
+        // A duplicate national ID at the end must still be refused.
+        let firstLine = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")[1]
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data((String(firstLine) + "\n").utf8))
+        try handle.close()
+        var problems: [LineProblem] = []
+        var options = RegisterImportOptions(by: user("officer"))
+        options.skipInvalid = true
+        let result = try fixture.store.importRegister(path: path, displayName: "large.csv", options: options, onProblem: { problems.append($0) })
+        #expect(result.created == 60_000)
+        #expect(result.rejected == 1)
+        #expect(problems.map(\.line) == [60_002])
+        #expect(problems.first?.reason.hasSuffix("is also on line 2; a beneficiary appears once per file") == true)
+        let indexes = try fixture.store.read { try String.fetchAll($0, sql: "SELECT name FROM pragma_index_list('beneficiary') ORDER BY name") }
+        #expect(indexes == ["beneficiary_commune", "beneficiary_msisdn", "beneficiary_national_id"])
+        #expect(throws: DatabaseError.self) {
+            try fixture.store.write { try $0.execute(sql: "INSERT INTO beneficiary SELECT NULL, national_id, full_name, date_of_birth, gender, commune_code, category, payment_method, carrier, msisdn, status, registered_at, registered_by FROM beneficiary WHERE id = 1") }
+        }
+        let batch = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker")))
+        #expect(batch.items + batch.batch.heldOut == 60_000)
+    }
+}
