@@ -140,7 +140,7 @@ import Testing
                 """)
         }
         let result = try fixture.store.verifyLedger()
-        #expect(result.problems.map(\.kind) == [.batchSealBroken, .entitlementMismatch])
+        #expect(result.problems.map(\.kind) == [.batchSealBroken, .batchSealBroken, .entitlementMismatch, .itemStateMismatch])
         #expect(result.problems.first?.message.contains("approved with 4 items of 2750000 đồng but now holds 5 items") == true)
     }
 

@@ -111,7 +111,7 @@ import Testing
         let result = try fixture.store.verifyLedger()
         #expect(!result.isIntact)
         #expect(result.firstBrokenEntry == 2)
-        #expect(Set(result.problems.map(\.kind)) == [.hashMismatch, .unbalanced, .entitlementMismatch])
+        #expect(Set(result.problems.map(\.kind)) == [.hashMismatch, .unbalanced, .entitlementMismatch, .itemStateMismatch])
     }
 
     @Test func aBalancedRewriteIsStillCaught() throws {
@@ -124,8 +124,51 @@ import Testing
             UPDATE posting SET amount = amount + 1000 WHERE entry_id = 2 AND leg = 3;
             """) == 0)
         let result = try fixture.store.verifyLedger()
-        #expect(result.problems.map(\.kind) == [.hashMismatch])
+        #expect(result.problems.map(\.kind) == [.hashMismatch, .itemStateMismatch, .itemStateMismatch])
         #expect(result.firstBrokenEntry == 2)
+    }
+
+    @Test func deletingTheNewestEntryIsCaughtByTheHead() throws {
+        let fixture = try populated()
+        let path = fixture.directory.file("ledger.sqlite")
+        #expect(try sqlite3(path, "PRAGMA foreign_keys = OFF; DELETE FROM posting WHERE entry_id = 6;") != 0)
+        #expect(try sqlite3(path, """
+            DROP TRIGGER journal_entry_no_delete; DROP TRIGGER posting_no_delete;
+            DELETE FROM posting WHERE entry_id = 6; DELETE FROM journal_entry WHERE id = 6;
+            """) == 0)
+        let result = try fixture.store.verifyLedger()
+        #expect(result.problems.map(\.kind) == [.headMismatch])
+        #expect(result.problems.first?.message.contains("records 6 entries ending at entry 6, but the journal holds 5 ending at entry 5") == true)
+        // Rolling the head back is refused while its trigger stands.
+        #expect(try sqlite3(path, "UPDATE journal_head SET entry_id = 5, entries = 5;") != 0)
+    }
+
+    @Test func aPayeeRedirectedAfterApprovalIsCaught() throws {
+        let fixture = try populated()
+        let path = fixture.directory.file("ledger.sqlite")
+        #expect(try sqlite3(path, "UPDATE batch_item SET msisdn = '84999999999' WHERE seq = 1;") != 0)
+        #expect(try sqlite3(path, "DROP TRIGGER batch_item_frozen; UPDATE batch_item SET msisdn = '84999999999', account_name = 'Kẻ Gian' WHERE seq = 1;") == 0)
+        let result = try fixture.store.verifyLedger()
+        #expect(result.problems.map(\.kind) == [.batchSealBroken])
+        #expect(result.problems.first?.message.contains("items no longer match what was approved") == true)
+    }
+
+    @Test func aRenamedApproverIsCaught() throws {
+        let fixture = try populated()
+        let path = fixture.directory.file("ledger.sqlite")
+        #expect(try sqlite3(path, "DROP TRIGGER batch_frozen; UPDATE batch SET approved_by = 'somebody' WHERE id = 1;") == 0)
+        let result = try fixture.store.verifyLedger()
+        #expect(Set(result.problems.map(\.kind)) == [.approverMismatch, .batchSealBroken])
+    }
+
+    @Test func aPaidItemResetToOpenIsCaughtBeforeItIsPaidTwice() throws {
+        let fixture = try populated()
+        _ = try fixture.store.settleCash(BatchID(1), .all, by: user("maker"))
+        let path = fixture.directory.file("ledger.sqlite")
+        #expect(try sqlite3(path, "UPDATE batch_item SET state = 'open' WHERE state = 'paid_cash';") == 0)
+        let result = try fixture.store.verifyLedger()
+        #expect(result.problems.map(\.kind) == [.itemStateMismatch])
+        #expect(result.problems.first?.message.contains("is marked open but its payment is posted") == true)
     }
 
     @Test func aDeletedEntryBreaksTheChain() throws {

@@ -235,6 +235,47 @@ extension Store {
         }
     }
 
+    /// The entitlement entry's memo carries the items' digest, so the hash chain covers every payee too.
+    static func entitlementMemo(batch: BatchID, period: Period, createdBy: String, approvedBy: String, digest: Digest32) -> String {
+        "Entitlements of batch \(batch) for \(period), created by \(createdBy), approved by \(approvedBy); items sha256 \(digest.hex)"
+    }
+
+    /// SHA-256 over every item of a batch in order: reference, beneficiary, method, carrier, number, name, amount.
+    /// Sealed at approval and re-checked by `ledger verify`, so a payee redirected afterwards is caught.
+    static func itemsDigest(_ db: Database, batch: BatchID) throws -> Digest32 {
+        let items = try FastStatement(db, """
+            SELECT reference, beneficiary_id, method, carrier, msisdn, account_name, amount FROM batch_item WHERE batch_id = ? ORDER BY seq
+            """)
+        defer { items.reset() }
+        items.bind(1, batch.rawValue)
+        let hasher = SHA256Hasher()
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 17)
+        func field(_ text: String) {
+            buffer.append(contentsOf: String(text.utf8.count).utf8)
+            buffer.append(0x3A)
+            buffer.append(contentsOf: text.utf8)
+            buffer.append(0x20)
+        }
+        buffer.append(contentsOf: "allowance-batch-items/v1\n".utf8)
+        while try items.step() {
+            field(items.string(0))
+            field(String(items.int64(1)))
+            field(items.string(2))
+            field(items.stringOrNil(3) ?? "-")
+            field(items.stringOrNil(4) ?? "-")
+            field(items.string(5))
+            field(String(items.int64(6)))
+            buffer.append(0x0A)
+            if buffer.count >= 1 << 16 {
+                hasher.update(buffer)
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        hasher.update(buffer)
+        return hasher.finalize()
+    }
+
     /// Approves a batch as its checker and posts the entitlements (Dr expense / Cr payable, per item).
     ///
     /// The approver must differ from the creator; the database refuses it too, whatever writes the row.
@@ -249,11 +290,14 @@ extension Store {
             let sums = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM batch_item WHERE batch_id = ?",
                                         arguments: [id.rawValue])!
             let total = Money(dong: sums[1])
+            let digest = try Self.itemsDigest(db, batch: id)
             try db.execute(sql: """
-                UPDATE batch SET status = 'approved', approved_by = ?, approved_at = ?, item_count = ?, item_total = ? WHERE id = ?
-                """, arguments: [user.value, now.description, sums[0] as Int64, total.dong, id.rawValue])
+                UPDATE batch SET status = 'approved', approved_by = ?, approved_at = ?, item_count = ?, item_total = ?, item_digest = ?
+                WHERE id = ?
+                """, arguments: [user.value, now.description, sums[0] as Int64, total.dong, digest.hex, id.rawValue])
             let writer = try JournalWriter(db, at: now, kind: .entitlement, key: "entitlement:batch:\(id)", batch: id, by: user,
-                                           memo: "Entitlements of batch \(id) for \(batch.period), approved by \(user)")
+                                           memo: Self.entitlementMemo(batch: id, period: batch.period, createdBy: batch.createdBy,
+                                                                      approvedBy: user.value, digest: digest))
             try writer.append(.debit(.expense, total))
             try writer.appendItemCredits(batch: id)
             let entry = try writer.finish()

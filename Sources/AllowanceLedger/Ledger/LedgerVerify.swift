@@ -13,6 +13,8 @@ public struct LedgerProblem: Sendable, Equatable, CustomStringConvertible {
         case itemOverpaid = "item_overpaid"
         case itemStateMismatch = "item_state_mismatch"
         case batchSealBroken = "batch_seal_broken"
+        case headMismatch = "head_mismatch"
+        case approverMismatch = "approver_mismatch"
     }
 
     public let kind: Kind
@@ -120,19 +122,54 @@ extension Store {
             }
             result.headHash = previousHash
 
-            // Each approved batch still holds the items its checker approved.
+            // The head kept by the trigger must be the last entry: deleting entries from the end is caught here.
+            let lastID = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM journal_entry")
+            if let head = try Row.fetchOne(db, sql: "SELECT entry_id, hash, entries FROM journal_head WHERE singleton = 1") {
+                let headID: Int64 = head[0]
+                let headHash: String = head[1]
+                let headEntries: Int = head[2]
+                if headID != lastID || headHash != previousHash || headEntries != result.entries {
+                    result.report(.headMismatch, entry: headID,
+                                  "the journal's head records \(headEntries) entries ending at entry \(headID), but the journal holds \(result.entries) ending at entry \(lastID.map(String.init) ?? "none"): entries were deleted or the head was altered")
+                }
+            } else if result.entries > 0 {
+                result.report(.headMismatch, entry: nil, "the journal's head record is missing: it was deleted")
+            }
+
+            // Each approved batch still holds, payee for payee, the items its checker approved.
             for row in try Row.fetchAll(db, sql: """
-                SELECT b.id, b.item_count, b.item_total,
-                       (SELECT COUNT(*) FROM batch_item WHERE batch_id = b.id), (SELECT COALESCE(SUM(amount), 0) FROM batch_item WHERE batch_id = b.id)
-                FROM batch b WHERE b.status <> 'created'
+                SELECT b.id, b.item_count, b.item_total, b.item_digest, b.approved_by, b.created_by, b.period,
+                       (SELECT COUNT(*) FROM batch_item WHERE batch_id = b.id), (SELECT COALESCE(SUM(amount), 0) FROM batch_item WHERE batch_id = b.id),
+                       e.id, e.created_by, e.memo
+                FROM batch b LEFT JOIN journal_entry e ON e.batch_id = b.id AND e.kind = 'entitlement'
+                WHERE b.status <> 'created'
                 """) {
+                let batch = BatchID(row[0])
                 let sealedCount: Int64 = row[1]
                 let sealedTotal: Int64 = row[2]
-                let count: Int64 = row[3]
-                let total: Int64 = row[4]
+                let sealedDigest: String = row[3]
+                let count: Int64 = row[7]
+                let total: Int64 = row[8]
+                let entry: Int64? = row[9]
                 if sealedCount != count || sealedTotal != total {
-                    result.report(.batchSealBroken, entry: nil,
-                                  "batch \(row[0] as Int64) was approved with \(sealedCount) items of \(sealedTotal) đồng but now holds \(count) items of \(total) đồng: items were added or removed after approval")
+                    result.report(.batchSealBroken, entry: entry,
+                                  "batch \(batch) was approved with \(sealedCount) items of \(sealedTotal) đồng but now holds \(count) items of \(total) đồng: items were added or removed after approval")
+                }
+                let digest = try Self.itemsDigest(db, batch: batch).hex
+                if digest != sealedDigest {
+                    result.report(.batchSealBroken, entry: entry,
+                                  "batch \(batch)'s items no longer match what was approved (a payee, number, name or amount was changed)")
+                }
+                if let entry, let entryBy: String = row[10], let memo: String = row[11] {
+                    if entryBy != (row[4] as String) {
+                        result.report(.approverMismatch, entry: entry, "batch \(batch) names \(row[4] as String) as approver but entry \(entry) was posted by \(entryBy)")
+                    }
+                    let period = (try? Period(parsing: row[6] as String)) ?? Period(year: 2000, month: 1)!
+                    let expected = Self.entitlementMemo(batch: batch, period: period, createdBy: row[5], approvedBy: row[4],
+                                                        digest: Digest32(hex: sealedDigest) ?? Digest32(bytes: [UInt8](repeating: 0, count: 32)))
+                    if memo != expected {
+                        result.report(.batchSealBroken, entry: entry, "batch \(batch)'s maker, checker or seal differ from what entry \(entry) recorded")
+                    }
                 }
             }
             // Each approved batch's entitlement equals the sum of its items.
@@ -150,21 +187,29 @@ extension Store {
                                   "batch \(row[0] as Int64): items total \(items) đồng but the entitlement posted \(posted) đồng")
                 }
             }
-            // No item is paid more than it is owed.
+            // Each item's payable agrees with its payment state: owed while open or failed, settled once paid.
             for row in try Row.fetchAll(db, sql: """
-                SELECT p.item_id, SUM(p.amount), MAX(p.entry_id) FROM posting p
-                WHERE p.account = '2000' AND p.item_id IS NOT NULL GROUP BY p.item_id HAVING SUM(p.amount) > 0
+                SELECT i.id, i.state, i.amount, COALESCE(SUM(p.amount), 0) AS net, MAX(p.entry_id)
+                FROM batch_item i JOIN batch b ON b.id = i.batch_id AND b.status <> 'created'
+                LEFT JOIN posting p ON p.item_id = i.id AND p.account = '2000'
+                GROUP BY i.id
+                HAVING NOT ((i.state = 'open' OR i.state = 'failed') AND net = -i.amount)
+                   AND NOT ((i.state = 'paid' OR i.state = 'paid_cash') AND net = 0)
                 LIMIT \(LedgerVerification.problemsMax)
                 """) {
-                result.report(.itemOverpaid, entry: row[2], "item \(row[0] as Int64) was paid \(row[1] as Int64) đồng more than it is owed")
-            }
-            // An item marked paid in cash has its cash settlement posted.
-            for row in try Row.fetchAll(db, sql: """
-                SELECT i.id FROM batch_item i WHERE i.state = 'paid_cash' AND NOT EXISTS (
-                    SELECT 1 FROM posting p WHERE p.item_id = i.id AND p.account = '2000' AND p.amount > 0)
-                LIMIT \(LedgerVerification.problemsMax)
-                """) {
-                result.report(.itemStateMismatch, entry: nil, "item \(row[0] as Int64) is marked paid in cash but no settlement is posted")
+                let item: Int64 = row[0]
+                let state: String = row[1]
+                let amount: Int64 = row[2]
+                let net: Int64 = row[3]
+                if net > 0 {
+                    result.report(.itemOverpaid, entry: row[4], "item \(item) was paid \(net) đồng more than it is owed")
+                } else if net == 0 {
+                    result.report(.itemStateMismatch, entry: row[4], "item \(item) is marked \(state) but its payment is posted")
+                } else if net == -amount {
+                    result.report(.itemStateMismatch, entry: row[4], "item \(item) is marked \(state) but no payment is posted")
+                } else {
+                    result.report(.itemStateMismatch, entry: row[4], "item \(item) (\(state)) has \(-net) đồng payable instead of \(amount) or 0")
+                }
             }
             return result
         }

@@ -130,20 +130,22 @@ enum Migrations {
         approved_at TEXT,
         exported_at TEXT,
         held_out INTEGER NOT NULL DEFAULT 0,
-        -- Sealed at approval: what the checker approved.
+        -- Sealed at approval: what the checker approved (count, total, and a SHA-256 over every item's payee and amount).
         item_count INTEGER,
         item_total INTEGER,
+        item_digest TEXT,
         -- Maker-checker: the approver is never the creator, whatever writes the row.
         CHECK(approved_by IS NULL OR lower(trim(approved_by)) <> lower(trim(created_by))),
         CHECK((approved_by IS NULL) = (approved_at IS NULL)),
         CHECK(status = 'created' OR approved_by IS NOT NULL),
-        CHECK((approved_by IS NULL) = (item_count IS NULL) AND (item_count IS NULL) = (item_total IS NULL)));
+        CHECK((approved_by IS NULL) = (item_count IS NULL) AND (item_count IS NULL) = (item_total IS NULL)
+              AND (item_count IS NULL) = (item_digest IS NULL)));
     CREATE TRIGGER batch_frozen BEFORE UPDATE ON batch
     WHEN OLD.status <> 'created' AND (NEW.period IS NOT OLD.period OR NEW.scope IS NOT OLD.scope
         OR NEW.created_by IS NOT OLD.created_by OR NEW.created_at IS NOT OLD.created_at
         OR NEW.approved_by IS NOT OLD.approved_by OR NEW.approved_at IS NOT OLD.approved_at
         OR NEW.retry_of IS NOT OLD.retry_of OR NEW.held_out IS NOT OLD.held_out OR NEW.status = 'created'
-        OR NEW.item_count IS NOT OLD.item_count OR NEW.item_total IS NOT OLD.item_total)
+        OR NEW.item_count IS NOT OLD.item_count OR NEW.item_total IS NOT OLD.item_total OR NEW.item_digest IS NOT OLD.item_digest)
     BEGIN SELECT RAISE(ABORT, 'an approved batch cannot change'); END;
     CREATE TRIGGER batch_no_delete BEFORE DELETE ON batch WHEN OLD.status <> 'created'
     BEGIN SELECT RAISE(ABORT, 'an approved batch cannot be deleted'); END;
@@ -225,6 +227,22 @@ enum Migrations {
     BEGIN SELECT RAISE(ABORT, 'the journal is append-only; post a reversing entry instead'); END;
     CREATE TRIGGER journal_entry_no_delete BEFORE DELETE ON journal_entry
     BEGIN SELECT RAISE(ABORT, 'the journal is append-only; post a reversing entry instead'); END;
+    -- The chain's head, kept by a trigger, so that deleting the newest entries is caught too; it only moves forward.
+    CREATE TABLE journal_head(
+        singleton INTEGER PRIMARY KEY CHECK(singleton = 1),
+        entry_id INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        entries INTEGER NOT NULL);
+    CREATE TRIGGER journal_head_advance AFTER INSERT ON journal_entry
+    BEGIN
+        INSERT INTO journal_head(singleton, entry_id, hash, entries) VALUES (1, NEW.id, NEW.hash, 1)
+        ON CONFLICT(singleton) DO UPDATE SET entry_id = NEW.id, hash = NEW.hash, entries = entries + 1;
+    END;
+    CREATE TRIGGER journal_head_forward_only BEFORE UPDATE ON journal_head
+    WHEN NEW.entry_id <= OLD.entry_id OR NEW.entries <> OLD.entries + 1
+    BEGIN SELECT RAISE(ABORT, 'the journal head only moves forward'); END;
+    CREATE TRIGGER journal_head_no_delete BEFORE DELETE ON journal_head
+    BEGIN SELECT RAISE(ABORT, 'the journal head cannot be deleted'); END;
     CREATE TRIGGER posting_no_update BEFORE UPDATE ON posting
     BEGIN SELECT RAISE(ABORT, 'the journal is append-only; post a reversing entry instead'); END;
     CREATE TRIGGER posting_no_delete BEFORE DELETE ON posting
