@@ -196,3 +196,38 @@ import Testing
         #expect(throws: FieldError.self) { try PaymentMethod(parsing: "bank") }
     }
 }
+
+@Suite struct RedactionTests {
+    @Test(arguments: [
+        ("0912345678", "*******678"), ("carrier 0912 345 678 here", "carrier *******678 here"), ("001150000001", "*********001"),
+        ("+84.912.345.678", "+********678"), ("26734", "26734"), ("2026-11-30", "2026-11-30"), ("AL-202611-000001-0000001", "AL-202611-000001-0000001"),
+        ("12345678", "12345678"), ("ID 0011 5000 0001!", "ID *********001!"), ("", ""),
+    ])
+    func longDigitRunsAreMasked(text: String, redacted: String) {
+        #expect(redactIdentifiers(text) == redacted)
+    }
+
+    @Test func valuesInTheWrongColumnAreMaskedInErrors() {
+        let validator = RegisterValidator(categories: ["ORPHAN"], carriers: ["VIETTEL"], today: CalendarDate(year: 2026, month: 11, day: 30)!)
+        var raw = RawRegisterFields()
+        raw.nationalID = "001150000001"
+        raw.fullName = "Nguyễn Thị Lan 0912345678"
+        raw.dateOfBirth = "0912345678"
+        raw.gender = "0912345678"
+        raw.commune = "001150000001"
+        raw.category = "0912345678"
+        raw.paymentMethod = "0912345678"
+        raw.carrier = "0912345678"
+        raw.msisdn = "0912345678"
+        guard case .failure(.invalid(let reasons)) = validator.validate(raw) else {
+            Issue.record("expected a failure")
+            return
+        }
+        let text = reasons.joined(separator: "\n")
+        #expect(!text.contains("0912345678"))
+        #expect(!text.contains("001150000001"))
+        #expect(text.contains("*******678"))
+        #expect(text.contains("full_name contains a number"))
+        #expect(text.contains("commune_code \"*********001\" looks like a phone number or ID"))
+    }
+}

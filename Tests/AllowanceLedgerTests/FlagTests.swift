@@ -90,3 +90,17 @@ import Testing
         #expect(try fixture.store.flags().map(\.kind) == [.recentAccountChange])
     }
 }
+
+@Suite struct FlagBypassTests {
+    @Test func closingAnAccountAndLinkingANewOneIsAChangeToo() throws {
+        let fixture = try Fixture()
+        try fixture.importLines(Sample.all)
+        _ = try fixture.store.updateAccount(of: "1", .close, reason: "SIM lost", by: user("officer"))
+        #expect(try fixture.store.flags().isEmpty)
+        _ = try fixture.store.updateAccount(of: "1", .link(MobileMoneyAccount(carrier: Code(trusted: "VNPT"), msisdn: try MSISDN(parsing: "0911000002"))),
+                                            reason: "new SIM", by: user("officer"))
+        let flags = try fixture.store.flags()
+        #expect(flags.map(\.kind) == [.recentAccountChange])
+        #expect(flags.map(\.beneficiaryID.rawValue) == [1])
+    }
+}

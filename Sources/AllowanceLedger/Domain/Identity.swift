@@ -1,3 +1,43 @@
+/// Masks every run of 9 to 13 digits (the lengths of phone numbers and national IDs; spaces, dots and dashes
+/// between them allowed) down to its last three: what a user typed into the wrong column may be a phone number or national ID, and errors echo it.
+public func redactIdentifiers(_ text: String) -> String {
+    let scalars = Array(text.unicodeScalars)
+    var out = String.UnicodeScalarView()
+    var index = 0
+    func isDigit(_ s: Unicode.Scalar) -> Bool { s.value >= 0x30 && s.value <= 0x39 }
+    while index < scalars.count {
+        guard isDigit(scalars[index]) else {
+            out.append(scalars[index])
+            index += 1
+            continue
+        }
+        var end = index
+        var digits = ""
+        var last = index
+        while end < scalars.count {
+            if isDigit(scalars[end]) {
+                digits.unicodeScalars.append(scalars[end])
+                last = end
+                end += 1
+            } else if (scalars[end] == " " || scalars[end] == "." || scalars[end] == "-"), end + 1 < scalars.count, isDigit(scalars[end + 1]) {
+                end += 1
+            } else {
+                break
+            }
+        }
+        if (9...13).contains(digits.count) {
+            out.append(contentsOf: maskTail(digits).unicodeScalars)
+        } else {
+            out.append(contentsOf: scalars[index...last])
+        }
+        index = last + 1
+    }
+    return String(out)
+}
+
+/// How many ASCII digits a text holds.
+func digitCount(_ text: String) -> Int { text.utf8.reduce(0) { $0 + ($1 >= 0x30 && $1 <= 0x39 ? 1 : 0) } }
+
 /// Masks all but the last three characters: `********678`.
 public func maskTail(_ text: String, keep: Int = 3) -> String {
     guard text.count > keep else { return String(repeating: "*", count: text.count) }
@@ -153,7 +193,7 @@ public enum Gender: String, Sendable, Hashable, CaseIterable {
         switch raw.trimmingSpaces.uppercased() {
         case "M", "NAM": self = .male
         case "F", "NỮ", "NU": self = .female
-        default: throw FieldError("gender \"\(raw)\" must be M or F")
+        default: throw FieldError("gender \"\(redactIdentifiers(raw))\" must be M or F")
         }
     }
 }
@@ -164,7 +204,7 @@ public enum PaymentMethod: String, Sendable, Hashable, CaseIterable {
 
     public init(parsing raw: String) throws(FieldError) {
         guard let value = PaymentMethod(rawValue: raw.trimmingSpaces.lowercased()) else {
-            throw FieldError("payment_method \"\(raw)\" must be mobile_money or cash")
+            throw FieldError("payment_method \"\(redactIdentifiers(raw))\" must be mobile_money or cash")
         }
         self = value
     }
@@ -194,7 +234,7 @@ public struct Code: Sendable, Hashable, Comparable, CustomStringConvertible {
                   if byte >= 97 && byte <= 122 { hasLowercase = true; return true }
                   return (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || byte == 95 || byte == 45
               })
-        else { throw FieldError("\(field) \"\(raw)\" must be at most \(lengthMax) letters, digits, _ or -") }
+        else { throw FieldError("\(field) \"\(redactIdentifiers(raw))\" must be at most \(lengthMax) letters, digits, _ or -") }
         if uppercase && hasLowercase { text = text.uppercased() }
         self.value = text
     }

@@ -104,8 +104,8 @@ public enum MoneyError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .overflow: "amount is too large (over 9,223,372,036,854,775,807 đồng)"
         case .empty: "amount is empty"
-        case .notANumber(let text): "amount \"\(text)\" is not a number"
-        case .notWholeNumber(let text): "amount \"\(text)\" is not a whole number of đồng"
+        case .notANumber(let text): "amount \"\(redactIdentifiers(text))\" is not a number"
+        case .notWholeNumber(let text): "amount \"\(redactIdentifiers(text))\" is not a whole number of đồng"
         }
     }
 }

@@ -24,9 +24,9 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
             else { return nil }
             return (year, month, day)
         }
-        guard let (year, month, day) = parsed else { throw FieldError("\(field) \"\(raw)\" must be written YYYY-MM-DD") }
+        guard let (year, month, day) = parsed else { throw FieldError("\(field) \"\(redactIdentifiers(raw))\" must be written YYYY-MM-DD") }
         guard let date = CalendarDate(year: year, month: month, day: day) else {
-            throw FieldError("\(field) \"\(raw)\" is not a real day")
+            throw FieldError("\(field) \"\(redactIdentifiers(raw))\" is not a real day")
         }
         self = date
     }
@@ -111,7 +111,7 @@ public struct Period: Sendable, Hashable, Comparable, CustomStringConvertible {
         guard bytes.count == 7, bytes[4] == UInt8(ascii: "-"),
               bytes.enumerated().allSatisfy({ $0.offset == 4 || ($0.element >= 48 && $0.element <= 57) }),
               let year = Int(text.prefix(4)), let month = Int(text.suffix(2))
-        else { throw FieldError("period \"\(raw)\" must be a month written YYYY-MM, like 2026-11") }
+        else { throw FieldError("period \"\(redactIdentifiers(raw))\" must be a month written YYYY-MM, like 2026-11") }
         guard let period = Period(year: year, month: month) else {
             throw FieldError("period \"\(raw)\" is not a month between 2000-01 and 2999-12")
         }
@@ -151,12 +151,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         var body = text
         if body.hasSuffix("Z") { body.removeLast() }
         let parts = body.split(whereSeparator: { $0 == "T" || $0 == " " })
-        guard parts.count == 2 else { throw FieldError("time \"\(raw)\" must be written YYYY-MM-DDTHH:MM:SSZ") }
+        guard parts.count == 2 else { throw FieldError("time \"\(redactIdentifiers(raw))\" must be written YYYY-MM-DDTHH:MM:SSZ") }
         let date = try CalendarDate(parsing: String(parts[0]))
         let clock = parts[1].split(separator: ":")
         guard clock.count == 3, let h = Int(clock[0]), let m = Int(clock[1]), let s = Int(clock[2]),
               (0...23).contains(h), (0...59).contains(m), (0...59).contains(s)
-        else { throw FieldError("time \"\(raw)\" must be written YYYY-MM-DDTHH:MM:SSZ") }
+        else { throw FieldError("time \"\(redactIdentifiers(raw))\" must be written YYYY-MM-DDTHH:MM:SSZ") }
         self.init(secondsSinceEpoch: Int64(date.daysSinceEpoch) * 86_400 + Int64(h * 3600 + m * 60 + s))
     }
 

@@ -159,6 +159,8 @@ public struct RegisterValidator: Sendable {
             reasons.append("full_name is longer than \(Self.nameLengthMax) characters")
         } else if Self.hasControlCharacter(name) {
             reasons.append("full_name contains a control character")
+        } else if digitCount(name) >= 6 {
+            reasons.append("full_name contains a number; is a phone number or ID in the wrong column?")
         }
         let birth = attempt { () throws(FieldError) in try CalendarDate(parsing: raw.dateOfBirth, field: "date_of_birth") }
         if let birth {
@@ -169,10 +171,14 @@ public struct RegisterValidator: Sendable {
             }
         }
         let gender = attempt { () throws(FieldError) in try Gender(parsing: raw.gender) }
-        let commune = attempt { () throws(FieldError) in try Code(parsing: raw.commune, field: "commune_code", uppercase: false, lengthMax: 16) }
+        var commune = attempt { () throws(FieldError) in try Code(parsing: raw.commune, field: "commune_code", uppercase: false, lengthMax: 16) }
+        if let code = commune, digitCount(code.value) >= 9 {
+            reasons.append("commune_code \"\(redactIdentifiers(code.value))\" looks like a phone number or ID; commune codes are short, like 26734")
+            commune = nil
+        }
         var category = attempt { () throws(FieldError) in try Code(parsing: raw.category, field: "category", uppercase: true) }
         if let known = category, !categories.contains(known.value) {
-            reasons.append("category \"\(raw.category.trimmingSpaces)\" is not known; known: \(categories.sorted().joined(separator: ", "))")
+            reasons.append("category \"\(redactIdentifiers(raw.category.trimmingSpaces))\" is not known; known: \(categories.sorted().joined(separator: ", "))")
             category = nil
         }
         let method = attempt { () throws(FieldError) in try PaymentMethod(parsing: raw.paymentMethod) }
@@ -187,7 +193,7 @@ public struct RegisterValidator: Sendable {
                 if carriers.contains(code.value) {
                     carrier = code
                 } else {
-                    reasons.append("carrier \"\(carrierText)\" is not known; known: \(carriers.sorted().joined(separator: ", "))")
+                    reasons.append("carrier \"\(redactIdentifiers(carrierText))\" is not known; known: \(carriers.sorted().joined(separator: ", "))")
                 }
             }
             var msisdn: MSISDN?

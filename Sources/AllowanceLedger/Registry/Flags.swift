@@ -71,7 +71,11 @@ extension Store {
             SELECT e.beneficiary_id, 'recent_account_change', 'event:' || e.id, e.at,
                    'account changed at ' || e.at || ' by ' || e.by || COALESCE(' (' || e.reason || ')', ''), ?
             FROM beneficiary_event e JOIN beneficiary b ON b.id = e.beneficiary_id
-            WHERE e.kind = 'account_changed' AND e.at >= ? AND b.status = 'active'
+            WHERE e.at >= ? AND b.status = 'active'
+              AND (e.kind = 'account_changed'
+                   -- Closing an account and linking a new one is a change too.
+                   OR (e.kind = 'account_linked' AND EXISTS (SELECT 1 FROM beneficiary_event c
+                       WHERE c.beneficiary_id = e.beneficiary_id AND c.kind = 'account_closed' AND c.id < e.id)))
             """, arguments: [now.description, windowStart.description])
         raised += db.lastChanges
         return raised
@@ -92,11 +96,11 @@ extension Store {
         return result
     }
 
-    /// Flags raised so far (open ones only unless `includeCleared`), after raising any the register now calls for.
+    /// Flags raised so far (open ones only unless `includeCleared`).
     public func flags(includeCleared: Bool = false) throws -> [FraudFlag] {
-        try write { db in
+        // Read-only: every change that can raise a flag (import, account change, batch creation) raises it then.
+        try read { db in
             let now = clock.now()
-            try Self.raiseFlags(db, at: now)
             let since = now.adding(days: -(try Self.changeWindowDays(db)))
             let condition = includeCleared ? "1" : Self.openFlagCondition
             return try Row.fetchAll(db, sql: """

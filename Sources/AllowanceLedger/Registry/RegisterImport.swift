@@ -286,8 +286,13 @@ extension Store {
                 for index in 0..<header.count {
                     var value = index < fields.count ? fields[index] : ""
                     let name = header[index]
-                    if !options.reveal, name == "national_id" || name == "msisdn", !value.trimmingSpaces.isEmpty {
-                        value = maskTail(value.trimmingSpaces)
+                    // Masked by column, and by content wherever a number long enough to be one turns up.
+                    if !options.reveal, !value.trimmingSpaces.isEmpty {
+                        if name == "national_id" || name == "msisdn" {
+                            value = maskTail(value.trimmingSpaces)
+                        } else {
+                            value = redactIdentifiers(value)
+                        }
                     }
                     writer.text(value)
                 }

@@ -105,7 +105,7 @@ extension Store {
         if let number = Int64(text), number > 0, let found = try fetchBeneficiary(db, id: BeneficiaryID(number)) {
             return found
         }
-        throw RegistryError.notFound(text.count == 12 ? maskTail(text) : "\"\(text)\"")
+        throw RegistryError.notFound("\"\(redactIdentifiers(text))\"")
     }
 
     public func beneficiary(_ key: String) throws -> Beneficiary {
