@@ -27,9 +27,15 @@ struct Allowance: ParsableCommand {
             Terminal.error(error.description)
             Foundation_exit(1)
         } catch {
-            // Usage errors, --help and --version keep ArgumentParser's messages and codes (64 for usage).
+            // --help and --version print as ArgumentParser does; usage errors keep its message and code 64 but
+            // begin `error:` like every other error.
+            let code = exitCode(for: error)
+            if code == .success { Self.exit(withError: error) }
             if isArgumentParserError(error) {
-                Self.exit(withError: error)
+                var message = fullMessage(for: error)
+                if message.hasPrefix("Error: ") { message = "error: " + message.dropFirst("Error: ".count) }
+                Terminal.writeError(message.hasSuffix("\n") ? message : message + "\n")
+                Foundation_exit(code.rawValue)
             }
             Terminal.error(describe(error))
             Foundation_exit(1)

@@ -116,7 +116,7 @@ extension Allowance {
             print("  register      \(register)")
             print("  update        \(update) (rejects: \(updated.rejectsPath ?? "none"))")
             print("  instructions  \(instructions)")
-            print("\nTry: allowance --db \(db) batch show \(created.batch.id)   |   allowance beneficiary flags --db \(db)   |   allowance ledger verify --db \(db)")
+            print("\nTry: allowance batch show \(created.batch.id) --db \(db)   |   allowance beneficiary flags --db \(db)   |   allowance ledger verify --db \(db)")
         }
 
         private func pad6(_ value: Int) -> String { String(String(value).suffix(6)) }

@@ -8,7 +8,7 @@ extension Allowance.Batch {
             discussion: "A beneficiary already in a batch for the period is refused, naming that batch (or left out with --skip-existing).")
 
         @OptionGroup var store: StoreOptions
-        @Option(help: "The month, e.g. 2026-11.") var period: Period
+        @Option(help: "The month, e.g. 2026-11.", transform: periodArgument) var period: Period
         @Option(help: "Only these communes (repeat for several).") var commune: [String] = []
         @Flag(help: "Leave out beneficiaries already in a batch for the period instead of refusing.") var skipExisting = false
         @OptionGroup var user: UserOptions

@@ -6,7 +6,7 @@ extension Allowance.Batch {
         static let configuration = CommandConfiguration(abstract: "List batches with their counts and totals.")
 
         @OptionGroup var store: StoreOptions
-        @Option(help: "Only this month.") var period: Period?
+        @Option(help: "Only this month.", transform: periodArgument) var period: Period?
         @OptionGroup var output: OutputOptions
 
         func run() throws {

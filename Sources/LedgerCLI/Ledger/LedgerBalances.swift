@@ -6,7 +6,7 @@ extension Allowance.Ledger {
         static let configuration = CommandConfiguration(abstract: "Balances per account and sub-account, from the journal.")
 
         @OptionGroup var store: StoreOptions
-        @Option(help: "Up to the end of this day (YYYY-MM-DD).") var asOf: CalendarDate?
+        @Option(help: "Up to the end of this day (YYYY-MM-DD).", transform: dateArgument) var asOf: CalendarDate?
         @Option(help: "Only postings for this beneficiary (number or national ID).") var beneficiary: String?
         @OptionGroup var output: OutputOptions
 

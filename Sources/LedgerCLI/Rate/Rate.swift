@@ -13,7 +13,7 @@ extension Allowance.Rate {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the rates and the monthly amount per category for a period.")
         @OptionGroup var store: StoreOptions
-        @Option(help: "The month to compute amounts for (default: the current month).") var period: Period?
+        @Option(help: "The month to compute amounts for (default: the current month).", transform: periodArgument) var period: Period?
         @OptionGroup var output: OutputOptions
 
         func run() throws {
@@ -55,7 +55,7 @@ extension Allowance.Rate {
         static let configuration = CommandConfiguration(commandName: "base-level", abstract: "Add a base level from a date.")
         @OptionGroup var store: StoreOptions
         @Option(help: "Amount in whole đồng per month.") var amount: String
-        @Option(help: "First day it applies (YYYY-MM-DD).") var from: CalendarDate
+        @Option(help: "First day it applies (YYYY-MM-DD).", transform: dateArgument) var from: CalendarDate
         @OptionGroup var user: UserOptions
 
         func run() throws {
@@ -74,7 +74,7 @@ extension Allowance.Rate {
             @OptionGroup var store: StoreOptions
             @Argument(help: "Category code, e.g. ELDERLY_POOR_LOCAL.") var code: String
             @Option(help: "Coefficient, e.g. 1.5.") var coefficient: String
-            @Option(help: "First day it applies (YYYY-MM-DD).") var from: CalendarDate
+            @Option(help: "First day it applies (YYYY-MM-DD).", transform: dateArgument) var from: CalendarDate
             @Option(help: "What the category covers.") var description: String
             @OptionGroup var user: UserOptions
 
@@ -91,7 +91,7 @@ extension Allowance.Rate {
             @OptionGroup var store: StoreOptions
             @Argument(help: "Category code.") var code: String
             @Option(help: "Coefficient, e.g. 1.5.") var coefficient: String
-            @Option(help: "First day it applies (YYYY-MM-DD).") var from: CalendarDate
+            @Option(help: "First day it applies (YYYY-MM-DD).", transform: dateArgument) var from: CalendarDate
             @OptionGroup var user: UserOptions
 
             func run() throws {

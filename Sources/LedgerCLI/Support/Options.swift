@@ -90,10 +90,11 @@ func parsed<T, E: Error>(_ body: () throws(E) -> T) throws -> T {
     }
 }
 
-extension Period: ExpressibleByArgument {
-    public init?(argument: String) { try? self.init(parsing: argument) }
+/// Option transforms that keep the domain's own message ("period "2026-13" must be a month written YYYY-MM").
+func periodArgument(_ text: String) throws -> Period {
+    do { return try Period(parsing: text) } catch { throw ValidationError(error.description) }
 }
 
-extension CalendarDate: ExpressibleByArgument {
-    public init?(argument: String) { try? self.init(parsing: argument) }
+func dateArgument(_ text: String) throws -> CalendarDate {
+    do { return try CalendarDate(parsing: text) } catch { throw ValidationError(error.description) }
 }
