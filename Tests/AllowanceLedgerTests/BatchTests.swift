@@ -236,3 +236,33 @@ import Testing
         #expect(summary.entries.map(\.kind) == ["entitlement", "cash_settlement"])
     }
 }
+
+@Suite struct ApprovalRecheckTests {
+    @Test func approvalRefusesItemsTheRegisterNoLongerBacksAndCancelLetsTheMonthBeMadeAgain() throws {
+        let fixture = try Fixture()
+        try fixture.importLines(Sample.all)
+        let period = try Period(parsing: "2026-11")
+        let batch = try fixture.store.createBatch(BatchCreateOptions(period: period, by: user("maker")))
+        _ = try fixture.store.setStatus(of: "2", to: .deceased, reason: "death certificate", by: user("officer"))
+        _ = try fixture.store.updateAccount(of: "3", .change(MobileMoneyAccount(carrier: Code(trusted: "VNPT"), msisdn: try MSISDN(parsing: "0911000002"))),
+                                            reason: "new SIM", by: user("officer"))
+        #expect(throws: BatchError.staleItems(batch: batch.batch.id, count: 2,
+                                              examples: ["beneficiary 2 is deceased", "beneficiary 3's account changed after the batch was created"])) {
+            try fixture.store.approveBatch(batch.batch.id, by: user("checker"))
+        }
+        #expect(throws: RegistryError.reasonRequired) { try fixture.store.cancelBatch(batch.batch.id, reason: " ", by: user("maker")) }
+        let cancelled = try fixture.store.cancelBatch(batch.batch.id, reason: "register changed before approval", by: user("maker"))
+        #expect(cancelled.status == .cancelled)
+        #expect(throws: BatchError.wrongStatus(batch: batch.batch.id, status: .cancelled, action: "approve it again")) {
+            try fixture.store.approveBatch(batch.batch.id, by: user("checker"))
+        }
+        // Made again: the deceased is left out, the changed account is held out by its flag.
+        let again = try fixture.store.createBatch(BatchCreateOptions(period: period, by: user("maker")))
+        #expect(again.items == 2)
+        #expect(again.heldOutByKind == ["recent_account_change": 1])
+        let approved = try fixture.store.approveBatch(again.batch.id, by: user("checker"))
+        #expect(approved.batch.status == .approved)
+        #expect(throws: BatchError.self) { try fixture.store.cancelBatch(again.batch.id, reason: "too late", by: user("maker")) }
+        #expect(try fixture.store.verifyLedger().isIntact)
+    }
+}

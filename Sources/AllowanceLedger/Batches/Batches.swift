@@ -1,7 +1,7 @@
 import GRDB
 
 public enum BatchStatus: String, Sendable, CaseIterable {
-    case created, approved, exported, closed
+    case created, approved, exported, closed, cancelled
 }
 
 public struct Batch: Sendable, Equatable {
@@ -27,6 +27,7 @@ public enum BatchError: Error, Sendable, Equatable, CustomStringConvertible {
     case wrongStatus(batch: BatchID, status: BatchStatus, action: String)
     case noMobileMoneyItems(BatchID, carrier: Code?)
     case noCashItems(BatchID)
+    case staleItems(batch: BatchID, count: Int, examples: [String])
     case rate(RateError)
 
     public static func == (lhs: BatchError, rhs: BatchError) -> Bool { lhs.description == rhs.description }
@@ -45,6 +46,9 @@ public enum BatchError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noMobileMoneyItems(let batch, let carrier):
             "batch \(batch) has no mobile-money items\(carrier.map { " for carrier \($0)" } ?? ""); nothing to send to a carrier"
         case .noCashItems(let batch): "batch \(batch) has no cash items"
+        case .staleItems(let batch, let count, let examples):
+            "batch \(batch): \(count) item\(count == 1 ? " no longer matches" : "s no longer match") the register (\(examples.joined(separator: "; "))\(count > examples.count ? "; …" : "")); "
+                + "cancel it with `allowance batch cancel \(batch) --reason \"…\"` and create it again"
         case .rate(let error): error.description
         }
     }
@@ -235,6 +239,24 @@ extension Store {
         }
     }
 
+    /// Cancels a batch nobody has approved yet: its items are removed (so the month can be made again) and the batch
+    /// row stays, marked cancelled, with who, when and why.
+    public func cancelBatch(_ id: BatchID, reason: String, by user: UserName) throws -> Batch {
+        let reason = reason.trimmingSpaces
+        guard !reason.isEmpty else { throw RegistryError.reasonRequired }
+        return try write { db in
+            let batch = try Self.fetchBatch(db, id)
+            guard batch.status == .created else {
+                throw BatchError.wrongStatus(batch: id, status: batch.status, action: "cancel it; only an unapproved batch can be cancelled")
+            }
+            try db.execute(sql: "DELETE FROM batch_hold WHERE batch_id = ?", arguments: [id.rawValue])
+            try db.execute(sql: "DELETE FROM batch_item WHERE batch_id = ?", arguments: [id.rawValue])
+            try db.execute(sql: "UPDATE batch SET status = 'cancelled', cancelled_at = ?, cancelled_by = ?, cancel_reason = ? WHERE id = ?",
+                           arguments: [clock.now().description, user.value, reason, id.rawValue])
+            return try Self.fetchBatch(db, id)
+        }
+    }
+
     /// The entitlement entry's memo carries the items' digest, so the hash chain covers every payee too.
     static func entitlementMemo(batch: BatchID, period: Period, createdBy: String, approvedBy: String, digest: Digest32) -> String {
         "Entitlements of batch \(batch) for \(period), created by \(createdBy), approved by \(approvedBy); items sha256 \(digest.hex)"
@@ -287,6 +309,30 @@ extension Store {
                 throw BatchError.makerIsChecker(batch: id, user: batch.createdBy)
             }
             let now = clock.now()
+            // What changed in the register since the batch was made: the checker must not approve a payment to
+            // someone who died, or to a number that is no longer theirs.
+            let since = now.adding(days: -(try Self.changeWindowDays(db)))
+            let stale = try Row.fetchAll(db, sql: """
+                SELECT i.beneficiary_id, b.status,
+                       i.method = 'mobile_money' AND (b.msisdn IS NOT i.msisdn OR b.carrier IS NOT i.carrier),
+                       EXISTS (SELECT 1 FROM flag f WHERE f.beneficiary_id = i.beneficiary_id AND \(Self.openFlagCondition))
+                FROM batch_item i JOIN beneficiary b ON b.id = i.beneficiary_id
+                WHERE i.batch_id = ?
+                  AND (b.status <> 'active'
+                       OR (i.method = 'mobile_money' AND (b.msisdn IS NOT i.msisdn OR b.carrier IS NOT i.carrier))
+                       OR EXISTS (SELECT 1 FROM flag f WHERE f.beneficiary_id = i.beneficiary_id AND \(Self.openFlagCondition)))
+                ORDER BY i.seq
+                """, arguments: [since.description, id.rawValue, since.description])
+            if !stale.isEmpty {
+                let examples = stale.prefix(3).map { row -> String in
+                    let who = "beneficiary \(row[0] as Int64)"
+                    let status: String = row[1]
+                    if status != BeneficiaryStatus.active.rawValue { return "\(who) is \(status)" }
+                    if (row[2] as Bool) { return "\(who)'s account changed after the batch was created" }
+                    return "\(who) has an open fraud flag"
+                }
+                throw BatchError.staleItems(batch: id, count: stale.count, examples: Array(examples))
+            }
             let sums = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM batch_item WHERE batch_id = ?",
                                         arguments: [id.rawValue])!
             let total = Money(dong: sums[1])

@@ -142,14 +142,15 @@ extension Store {
                        (SELECT COUNT(*) FROM batch_item WHERE batch_id = b.id), (SELECT COALESCE(SUM(amount), 0) FROM batch_item WHERE batch_id = b.id),
                        e.id, e.created_by, e.memo
                 FROM batch b LEFT JOIN journal_entry e ON e.batch_id = b.id AND e.kind = 'entitlement'
-                WHERE b.status <> 'created'
+                WHERE b.approved_by IS NOT NULL
                 """) {
                 let batch = BatchID(row[0])
-                let sealedCount: Int64 = row[1]
-                let sealedTotal: Int64 = row[2]
-                let sealedDigest: String = row[3]
-                let count: Int64 = row[7]
-                let total: Int64 = row[8]
+                // Read as optionals: a tampered row may hold NULLs, and verify reports rather than crashes.
+                let sealedCount: Int64 = row[1] ?? -1
+                let sealedTotal: Int64 = row[2] ?? -1
+                let sealedDigest: String = row[3] ?? ""
+                let count: Int64 = row[7] ?? 0
+                let total: Int64 = row[8] ?? 0
                 let entry: Int64? = row[9]
                 if sealedCount != count || sealedTotal != total {
                     result.report(.batchSealBroken, entry: entry,
@@ -161,11 +162,12 @@ extension Store {
                                   "batch \(batch)'s items no longer match what was approved (a payee, number, name or amount was changed)")
                 }
                 if let entry, let entryBy: String = row[10], let memo: String = row[11] {
-                    if entryBy != (row[4] as String) {
-                        result.report(.approverMismatch, entry: entry, "batch \(batch) names \(row[4] as String) as approver but entry \(entry) was posted by \(entryBy)")
+                    let approvedBy: String = row[4] ?? ""
+                    if entryBy != approvedBy {
+                        result.report(.approverMismatch, entry: entry, "batch \(batch) names \(approvedBy) as approver but entry \(entry) was posted by \(entryBy)")
                     }
-                    let period = (try? Period(parsing: row[6] as String)) ?? Period(year: 2000, month: 1)!
-                    let expected = Self.entitlementMemo(batch: batch, period: period, createdBy: row[5], approvedBy: row[4],
+                    let period = (try? Period(parsing: row[6] as String? ?? "")) ?? Period(year: 2000, month: 1)!
+                    let expected = Self.entitlementMemo(batch: batch, period: period, createdBy: row[5] ?? "", approvedBy: approvedBy,
                                                         digest: Digest32(hex: sealedDigest) ?? Digest32(bytes: [UInt8](repeating: 0, count: 32)))
                     if memo != expected {
                         result.report(.batchSealBroken, entry: entry, "batch \(batch)'s maker, checker or seal differ from what entry \(entry) recorded")
@@ -178,10 +180,10 @@ extension Store {
                        (SELECT COALESCE(-SUM(p.amount), 0) FROM posting p JOIN journal_entry e ON e.id = p.entry_id
                         WHERE e.batch_id = b.id AND e.kind = 'entitlement' AND p.account = '2000'),
                        (SELECT MIN(e.id) FROM journal_entry e WHERE e.batch_id = b.id AND e.kind = 'entitlement')
-                FROM batch b WHERE b.status <> 'created'
+                FROM batch b WHERE b.approved_by IS NOT NULL
                 """) {
-                let items: Int64 = row[1]
-                let posted: Int64 = row[2]
+                let items: Int64 = row[1] ?? 0
+                let posted: Int64 = row[2] ?? 0
                 if items != posted {
                     result.report(.entitlementMismatch, entry: row[3],
                                   "batch \(row[0] as Int64): items total \(items) đồng but the entitlement posted \(posted) đồng")
@@ -190,7 +192,7 @@ extension Store {
             // Each item's payable agrees with its payment state: owed while open or failed, settled once paid.
             for row in try Row.fetchAll(db, sql: """
                 SELECT i.id, i.state, i.amount, COALESCE(SUM(p.amount), 0) AS net, MAX(p.entry_id)
-                FROM batch_item i JOIN batch b ON b.id = i.batch_id AND b.status <> 'created'
+                FROM batch_item i JOIN batch b ON b.id = i.batch_id AND b.approved_by IS NOT NULL
                 LEFT JOIN posting p ON p.item_id = i.id AND p.account = '2000'
                 GROUP BY i.id
                 HAVING NOT ((i.state = 'open' OR i.state = 'failed') AND net = -i.amount)
@@ -198,9 +200,9 @@ extension Store {
                 LIMIT \(LedgerVerification.problemsMax)
                 """) {
                 let item: Int64 = row[0]
-                let state: String = row[1]
-                let amount: Int64 = row[2]
-                let net: Int64 = row[3]
+                let state: String = row[1] ?? "?"
+                let amount: Int64 = row[2] ?? 0
+                let net: Int64 = row[3] ?? 0
                 if net > 0 {
                     result.report(.itemOverpaid, entry: row[4], "item \(item) was paid \(net) đồng more than it is owed")
                 } else if net == 0 {

@@ -122,7 +122,7 @@ enum Migrations {
         id INTEGER PRIMARY KEY,
         period TEXT NOT NULL CHECK(period GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]'),
         scope TEXT NOT NULL,
-        status TEXT NOT NULL CHECK(status = 'created' OR status = 'approved' OR status = 'exported' OR status = 'closed'),
+        status TEXT NOT NULL CHECK(status = 'created' OR status = 'approved' OR status = 'exported' OR status = 'closed' OR status = 'cancelled'),
         retry_of INTEGER REFERENCES batch(id),
         created_by TEXT NOT NULL,
         created_at TEXT NOT NULL,
@@ -134,10 +134,14 @@ enum Migrations {
         item_count INTEGER,
         item_total INTEGER,
         item_digest TEXT,
+        cancelled_at TEXT,
+        cancelled_by TEXT,
+        cancel_reason TEXT,
         -- Maker-checker: the approver is never the creator, whatever writes the row.
         CHECK(approved_by IS NULL OR lower(trim(approved_by)) <> lower(trim(created_by))),
         CHECK((approved_by IS NULL) = (approved_at IS NULL)),
-        CHECK(status = 'created' OR approved_by IS NOT NULL),
+        CHECK(status = 'created' OR status = 'cancelled' OR approved_by IS NOT NULL),
+        CHECK((status = 'cancelled') = (cancelled_at IS NOT NULL)),
         CHECK((approved_by IS NULL) = (item_count IS NULL) AND (item_count IS NULL) = (item_total IS NULL)
               AND (item_count IS NULL) = (item_digest IS NULL)));
     CREATE TRIGGER batch_frozen BEFORE UPDATE ON batch
