@@ -200,11 +200,12 @@ import Testing
         #expect(advance.perCommune == ["26734": Money(dong: 500_000), "26737": Money(dong: 750_000)])
         #expect(try fixture.store.advanceCash(id, by: user("maker")).alreadyRecorded)
 
-        let problems = try fixture.store.settleCash(id, .references(["AL-202611-000001-0000002", "AL-202611-000001-0000001", "NOPE-1"]), by: user("maker"))
+        let problems = try fixture.store.settleCash(id, .references(["AL-202611-000001-0000002", "AL-202611-000001-0000001",
+                                                                    CashReference("NOPE-1", origin: "refs.csv:4")]), by: user("maker"))
         #expect(problems.settled == 1)
         #expect(problems.amount == Money(dong: 500_000))
         #expect(problems.problems == ["reference AL-202611-000001-0000001 is a mobile-money item; the carrier's result file settles it (`allowance reconcile`)",
-                                      "reference NOPE-1 names no batch item"])
+                                      "refs.csv:4: reference NOPE-1 names no batch item"])
         let rest = try fixture.store.settleCash(id, .all, by: user("maker"))
         #expect(rest.settled == 1)
         #expect(rest.alreadySettled == 1)

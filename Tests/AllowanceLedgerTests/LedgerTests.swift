@@ -22,9 +22,10 @@ import Testing
     @Test func balancesAsOfADayCountOnlyEntriesUpToItsEnd() throws {
         let fixture = try Fixture()
         _ = try fixture.store.fund(amount: Money(dong: 100), reference: "A", by: user("head"))
-        fixture.time.set("2026-11-21T23:59:59Z")
+        // 16:59:59 UTC is 23:59:59 in Vietnam, still the 21st; 17:00 UTC is already the 22nd there.
+        fixture.time.set("2026-11-21T16:59:59Z")
         _ = try fixture.store.fund(amount: Money(dong: 20), reference: "B", by: user("head"))
-        fixture.time.set("2026-11-22T00:00:00Z")
+        fixture.time.set("2026-11-21T17:00:00Z")
         _ = try fixture.store.fund(amount: Money(dong: 3), reference: "C", by: user("head"))
         func treasury(_ day: String?) throws -> Int64 {
             try fixture.store.balances(asOf: day.map { try CalendarDate(parsing: $0) }).first { $0.account == .treasury }?.balance.dong ?? 0

@@ -25,7 +25,20 @@ public struct CashSettlementResult: Sendable, Equatable {
 /// Which cash items `batch settle-cash` pays.
 public enum CashSelection: Sendable {
     case all
-    case references([String])
+    case references([CashReference])
+}
+
+/// An item reference, and where it came from (`refs.csv:3`) so that a problem with it names the place.
+public struct CashReference: Sendable, Equatable, ExpressibleByStringLiteral {
+    public let reference: String
+    public let origin: String?
+
+    public init(_ reference: String, origin: String? = nil) {
+        self.reference = reference
+        self.origin = origin
+    }
+
+    public init(stringLiteral value: String) { self.init(value) }
 }
 
 extension Store {
@@ -116,22 +129,23 @@ extension Store {
                 while try rows.step() { selected.append((rows.int64(0), rows.int64(1), rows.string(2), rows.int64(3))) }
             case .references(let references):
                 var seen = Set<String>()
-                for raw in references {
-                    let reference = raw.trimmingSpaces
+                for entry in references {
+                    let reference = entry.reference.trimmingSpaces
+                    let place = entry.origin.map { "\($0): " } ?? ""
                     guard seen.insert(reference).inserted else { continue }
                     guard let row = try Row.fetchOne(db, sql: """
                         SELECT id, beneficiary_id, commune_code, amount, batch_id, method, state FROM batch_item WHERE reference = ?
                         """, arguments: [reference]) else {
-                        problems.append("reference \(reference) names no batch item")
+                        problems.append("\(place)reference \(redactIdentifiers(reference)) names no batch item")
                         continue
                     }
                     let batchOfItem: Int64 = row[4]
                     if batchOfItem != id.rawValue {
-                        problems.append("reference \(reference) belongs to batch \(batchOfItem), not batch \(id)")
+                        problems.append("\(place)reference \(reference) belongs to batch \(batchOfItem), not batch \(id)")
                         continue
                     }
                     if (row[5] as String) != PaymentMethod.cash.rawValue {
-                        problems.append("reference \(reference) is a mobile-money item; the carrier's result file settles it (`allowance reconcile`)")
+                        problems.append("\(place)reference \(reference) is a mobile-money item; the carrier's result file settles it (`allowance reconcile`)")
                         continue
                     }
                     if (row[6] as String) != "open" {

@@ -58,6 +58,8 @@ public final class CSVReader {
     public private(set) var recordError: CSVRecordError?
     /// Bytes consumed so far, for progress.
     public private(set) var bytesConsumed: Int64 = 0
+    /// When set, every byte read is hashed: the caller can check the file it parsed is the file it hashed.
+    public var hasher: SHA256Hasher?
 
     public init(path: String, recordBytesMax: Int = 1 << 16) throws(FileError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -113,6 +115,7 @@ public final class CSVReader {
             }
             if count == 0 { atEOF = true }
             bytesConsumed += Int64(count)
+            hasher?.update(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
             return count
         }
     }

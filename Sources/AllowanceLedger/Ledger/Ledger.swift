@@ -313,14 +313,18 @@ extension Store {
         }
     }
 
-    /// Balances per account and sub-account from the journal, up to the end of `asOf`, or for one beneficiary.
+    static let vietnamOffsetSeconds: Int64 = 7 * 3600
+
+    /// Balances per account and sub-account from the journal, up to the end of `asOf` (Vietnam time), or for one
+    /// beneficiary.
     public func balances(asOf: CalendarDate? = nil, beneficiary: BeneficiaryID? = nil) throws -> [AccountBalance] {
         try read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
             if let asOf {
                 conditions.append("e.at < ?")
-                arguments += [Timestamp(secondsSinceEpoch: Int64(asOf.daysSinceEpoch + 1) * 86_400).description]
+                // The end of that day in Vietnam (UTC+7, no daylight saving); the journal keeps UTC.
+                arguments += [Timestamp(secondsSinceEpoch: Int64(asOf.daysSinceEpoch + 1) * 86_400 - Self.vietnamOffsetSeconds).description]
             }
             if let beneficiary {
                 conditions.append("p.beneficiary_id = ?")

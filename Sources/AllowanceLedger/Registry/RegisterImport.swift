@@ -50,6 +50,7 @@ public enum RegisterImportError: Error, Sendable, Equatable, CustomStringConvert
     case missingColumns(String, [String])
     case duplicateColumn(String, String)
     case invalidLines(String, count: Int)
+    case fileChanged(String)
 
     public var description: String {
         switch self {
@@ -57,6 +58,7 @@ public enum RegisterImportError: Error, Sendable, Equatable, CustomStringConvert
         case .missingColumns(let file, let columns):
             "\(file):1: the header lacks \(columns.joined(separator: ", ")); a register's header is \(RawRegisterFields.columns.joined(separator: ",")) (any order)"
         case .duplicateColumn(let file, let column): "\(file):1: column \(column) appears twice in the header"
+        case .fileChanged(let file): "\(file): the file changed while it was being imported; nothing was imported, run the import again"
         case .invalidLines(let file, let count):
             "\(file): \(count) bad line\(count == 1 ? "" : "s"); nothing was imported. Fix them, or pass --skip-invalid to import the good lines and write the bad ones to a file"
         }
@@ -125,10 +127,11 @@ extension Store {
     static let registerLinesPerChunk = 2048
 
     /// Reads and checks a register on its own thread, so parsing overlaps the inserts on two cores.
-    static func readRegister(path: String, validator: RegisterValidator, into channel: Channel<RegisterMessage>) {
+    static func readRegister(path: String, expectedDigest: Digest32, validator: RegisterValidator, into channel: Channel<RegisterMessage>) {
         let reader: CSVReader
         do {
             reader = try CSVReader(path: path)
+            reader.hasher = SHA256Hasher()
         } catch {
             _ = channel.put(.failed(.file(error)))
             return
@@ -204,6 +207,11 @@ extension Store {
             if !chunk.isEmpty {
                 guard channel.put(.lines(chunk, bytesRead: reader.bytesConsumed)) else { return }
             }
+            // The bytes parsed must be the bytes whose digest marks the import as done.
+            guard reader.hasher?.finalize() == expectedDigest else {
+                _ = channel.put(.failed(.format(.fileChanged(path))))
+                return
+            }
             _ = channel.put(.end)
         } catch {
             _ = channel.put(.failed(.file(error)))
@@ -236,7 +244,7 @@ extension Store {
             let channel = Channel<RegisterMessage>(capacity: 4)
             let finished = DispatchSemaphore(value: 0)
             let thread = Thread {
-                Store.readRegister(path: path, validator: validator, into: channel)
+                Store.readRegister(path: path, expectedDigest: digest, validator: validator, into: channel)
                 finished.signal()
             }
             thread.start()
@@ -360,6 +368,7 @@ extension Store {
         case .missingColumns(_, let columns): .missingColumns(file, columns)
         case .duplicateColumn(_, let column): .duplicateColumn(file, column)
         case .invalidLines(_, let count): .invalidLines(file, count: count)
+        case .fileChanged: .fileChanged(file)
         }
     }
 }

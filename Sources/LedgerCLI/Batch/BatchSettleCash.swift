@@ -28,7 +28,7 @@ extension Allowance.Batch {
             } else if let file {
                 selection = .references(try Self.references(in: file))
             } else {
-                selection = .references(reference)
+                selection = .references(reference.map { CashReference($0, origin: "--reference") })
             }
             let result = try store.open().settleCash(batch, selection, by: try user.user())
             for problem in result.problems { Terminal.error(problem) }
@@ -41,13 +41,14 @@ extension Allowance.Batch {
                     + (result.entry.map { " (entry \($0))" } ?? "") + "."
                     + (result.alreadySettled > 0 ? " \(result.alreadySettled) were already settled." : ""))
             }
+            // The good references are settled and stay settled; the bad ones make the exit code 1.
             if !result.problems.isEmpty { throw ExitCode(1) }
         }
 
         /// References from a CSV with a `reference` column, or from a plain list (one per line).
-        static func references(in path: String) throws -> [String] {
+        static func references(in path: String) throws -> [CashReference] {
             let reader = try CSVReader(path: path)
-            var references: [String] = []
+            var references: [CashReference] = []
             var column: Int?
             var first = true
             var problems: [String] = []
@@ -70,7 +71,7 @@ extension Allowance.Batch {
                     problems.append("\(path):\(reader.recordLine): no reference on this line")
                     continue
                 }
-                references.append(value)
+                references.append(CashReference(value, origin: "\(path):\(reader.recordLine)"))
             }
             guard problems.isEmpty else { throw CommandError(problems.joined(separator: "\nerror: ")) }
             guard !references.isEmpty else { throw CommandError("\(path): holds no references") }

@@ -30,6 +30,9 @@ extension Allowance.Ledger {
                 if let first = result.firstBrokenEntry { print("First broken entry: \(first)") }
                 for problem in result.problems { print("  \(problem)") }
             }
+            if result.entries == 0 {
+                Terminal.warning("the ledger at \(store.path) holds no journal entries; is --db (or ALLOWANCE_DB) the right file?")
+            }
             if !result.isIntact { throw ExitCode(2) }
         }
     }
