@@ -267,3 +267,16 @@ import Testing
         #expect(try fixture.store.verifyLedger().isIntact)
     }
 }
+
+@Suite struct ApprovalFlagTests {
+    @Test func aFlagRaisedAfterCreationStopsTheApproval() throws {
+        let fixture = try Fixture()
+        try fixture.importLines(Sample.all)
+        let batch = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker")))
+        // A newcomer registers with Lan's number: both are flagged, and Lan is in the batch.
+        try fixture.importLines(["001060000051,Hồ Văn Tư,1960-01-01,M,26734,ELDERLY_POOR,mobile_money,VIETTEL,0912345678"], name: "late.csv")
+        #expect(throws: BatchError.staleItems(batch: batch.batch.id, count: 1, examples: ["beneficiary 1 has an open fraud flag"])) {
+            try fixture.store.approveBatch(batch.batch.id, by: user("checker"))
+        }
+    }
+}

@@ -312,17 +312,21 @@ extension Store {
             // What changed in the register since the batch was made: the checker must not approve a payment to
             // someone who died, or to a number that is no longer theirs.
             let since = now.adding(days: -(try Self.changeWindowDays(db)))
-            let stale = try Row.fetchAll(db, sql: """
-                SELECT i.beneficiary_id, b.status,
-                       i.method = 'mobile_money' AND (b.msisdn IS NOT i.msisdn OR b.carrier IS NOT i.carrier),
-                       EXISTS (SELECT 1 FROM flag f WHERE f.beneficiary_id = i.beneficiary_id AND \(Self.openFlagCondition))
+            var stale = try Row.fetchAll(db, sql: """
+                SELECT i.beneficiary_id, b.status, i.method = 'mobile_money' AND (b.msisdn IS NOT i.msisdn OR b.carrier IS NOT i.carrier), 0, i.seq
                 FROM batch_item i JOIN beneficiary b ON b.id = i.beneficiary_id
                 WHERE i.batch_id = ?
-                  AND (b.status <> 'active'
-                       OR (i.method = 'mobile_money' AND (b.msisdn IS NOT i.msisdn OR b.carrier IS NOT i.carrier))
-                       OR EXISTS (SELECT 1 FROM flag f WHERE f.beneficiary_id = i.beneficiary_id AND \(Self.openFlagCondition)))
-                ORDER BY i.seq
-                """, arguments: [since.description, id.rawValue, since.description])
+                  AND (b.status <> 'active' OR (i.method = 'mobile_money' AND (b.msisdn IS NOT i.msisdn OR b.carrier IS NOT i.carrier)))
+                """, arguments: [id.rawValue])
+            // Flags are few: look each flagged beneficiary up in the batch rather than probe flags for every item.
+            let flagged = try Row.fetchAll(db, sql: """
+                SELECT i.beneficiary_id, 'active', 0, 1, i.seq
+                FROM (SELECT DISTINCT f.beneficiary_id FROM flag f WHERE \(Self.openFlagCondition)) o
+                JOIN batch_item i ON i.beneficiary_id = o.beneficiary_id AND i.batch_id = ?
+                """, arguments: [since.description, id.rawValue])
+            let staleIDs = Set(stale.map { $0[0] as Int64 })
+            stale += flagged.filter { !staleIDs.contains($0[0] as Int64) }
+            stale.sort { ($0[4] as Int64) < ($1[4] as Int64) }
             if !stale.isEmpty {
                 let examples = stale.prefix(3).map { row -> String in
                     let who = "beneficiary \(row[0] as Int64)"
