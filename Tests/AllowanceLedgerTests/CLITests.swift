@@ -52,8 +52,8 @@ final class CLISandbox {
         runs += 1
         let outPath = directory.file(".runs/\(runs).out")
         let errPath = directory.file(".runs/\(runs).err")
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
