@@ -17,7 +17,7 @@ enum Migrations {
     /// beats a million random inserts); the national ID's uniqueness lives here, so the rebuild re-checks it.
     static let beneficiaryIndexes: [(name: String, sql: String)] = [
         ("beneficiary_national_id", "CREATE UNIQUE INDEX beneficiary_national_id ON beneficiary(national_id)"),
-        ("beneficiary_commune", "CREATE INDEX beneficiary_commune ON beneficiary(commune_code, status)"),
+        ("beneficiary_commune", "CREATE INDEX beneficiary_commune ON beneficiary(commune_code)"),
         ("beneficiary_msisdn", "CREATE INDEX beneficiary_msisdn ON beneficiary(msisdn) WHERE msisdn IS NOT NULL"),
     ]
 
