@@ -206,6 +206,7 @@ import Testing
         #expect(problems.amount == Money(dong: 500_000))
         #expect(problems.problems == ["reference AL-202611-000001-0000001 is a mobile-money item; the carrier's result file settles it (`allowance reconcile`)",
                                       "refs.csv:4: reference NOPE-1 names no batch item"])
+        #expect(problems.desksShort.isEmpty)
         let rest = try fixture.store.settleCash(id, .all, by: user("maker"))
         #expect(rest.settled == 1)
         #expect(rest.alreadySettled == 1)
@@ -217,6 +218,10 @@ import Testing
         let balances = try fixture.store.balances()
         #expect(balances.filter { $0.account == .cashDisbursement }.allSatisfy { $0.balance == .zero })
         #expect(try fixture.store.balances(beneficiary: BeneficiaryID(2)).first?.balance == .zero)
+        // Paying cash no desk was handed shows as a shortfall.
+        let january = try createApproved(fixture, period: "2027-01")
+        let unadvanced = try fixture.store.settleCash(january, .all, by: user("maker"))
+        #expect(unadvanced.desksShort == ["26734": Money(dong: 500_000), "26737": Money(dong: 750_000)])
         let other = try createApproved(fixture, period: "2026-12")
         let wrongBatch = try fixture.store.settleCash(other, .references(["AL-202611-000001-0000002"]), by: user("maker"))
         #expect(wrongBatch.problems == ["reference AL-202611-000001-0000002 belongs to batch 1, not batch \(other)"])

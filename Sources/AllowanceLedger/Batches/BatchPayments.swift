@@ -20,6 +20,8 @@ public struct CashSettlementResult: Sendable, Equatable {
     public let entry: JournalEntryID?
     /// References that could not be settled, each with why.
     public let problems: [String]
+    /// Commune cash desks that paid out more than they were handed (`batch advance-cash` not recorded).
+    public var desksShort: [String: Money] = [:]
 }
 
 /// Which cash items `batch settle-cash` pays.
@@ -179,8 +181,14 @@ extension Store {
                 try writer.append(.credit(.cashDisbursement, amount, sub: commune))
             }
             let entry = try writer.finish()
-            return CashSettlementResult(batch: id, settled: selected.count, amount: total, alreadySettled: alreadySettled, entry: entry,
-                                        problems: problems)
+            var result = CashSettlementResult(batch: id, settled: selected.count, amount: total, alreadySettled: alreadySettled, entry: entry,
+                                              problems: problems)
+            for row in try Row.fetchAll(db, sql: """
+                SELECT sub_account, SUM(amount) FROM posting WHERE account = '1200' GROUP BY sub_account HAVING SUM(amount) < 0
+                """) {
+                result.desksShort[row[0]] = Money(dong: -(row[1] as Int64))
+            }
+            return result
         }
     }
 }

@@ -41,6 +41,9 @@ extension Allowance.Batch {
                     + (result.entry.map { " (entry \($0))" } ?? "") + "."
                     + (result.alreadySettled > 0 ? " \(result.alreadySettled) were already settled." : ""))
             }
+            for (commune, short) in result.desksShort.sorted(by: { $0.key < $1.key }) {
+                Terminal.warning("commune \(commune)'s cash desk paid out \(short.shown) more than it was handed; record the cash with `allowance batch advance-cash`")
+            }
             // The good references are settled and stay settled; the bad ones make the exit code 1.
             if !result.problems.isEmpty { throw ExitCode(1) }
         }
