@@ -19,7 +19,7 @@ struct Allowance: ParsableCommand {
 
     static func main() {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(Self.movingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch let exit as ExitCode {
             Foundation_exit(exit.rawValue)
@@ -40,6 +40,25 @@ struct Allowance: ParsableCommand {
             Terminal.error(describe(error))
             Foundation_exit(1)
         }
+    }
+
+    /// `allowance --db FILE batch show 1` works like `allowance batch show 1 --db FILE`: `--db` given before the
+    /// subcommand is moved after it, where every subcommand declares it.
+    static func movingGlobalOptions(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var rest = arguments[...]
+        while let first = rest.first, first.hasPrefix("--db") {
+            if first == "--db", rest.count >= 2 {
+                leading += rest.prefix(2)
+                rest = rest.dropFirst(2)
+            } else if first.hasPrefix("--db=") {
+                leading.append(first)
+                rest = rest.dropFirst()
+            } else {
+                break
+            }
+        }
+        return Array(rest) + leading
     }
 
     static func isArgumentParserError(_ error: Error) -> Bool {

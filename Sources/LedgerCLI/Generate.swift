@@ -13,6 +13,7 @@ extension Allowance {
             @Option(help: "Seed; the same seed writes the same bytes.") var seed: UInt64 = 1
             @Option(help: "Share on mobile money, in percent.") var mobilePercent: Int = 50
             @Option(help: "Output file.") var out: String
+            @OptionGroup var output: OutputOptions
 
             func run() throws {
                 guard count > 0, count <= 10_000_000 else { throw CommandError("--count must be between 1 and 10,000,000") }
@@ -20,7 +21,11 @@ extension Allowance {
                 var generator = RegisterGenerator(count: count, seed: seed)
                 generator.mobileMoneyPercent = mobilePercent
                 try generator.write(to: out)
-                print("Wrote \(count) beneficiaries to \(out) (seed \(seed)).")
+                if output.json {
+                    JSON.object([("file", .string(out)), ("count", .int(count)), ("seed", .string(String(seed)))]).print()
+                } else {
+                    print("Wrote \(count) beneficiaries to \(out) (seed \(seed)).")
+                }
             }
         }
     }

@@ -51,3 +51,17 @@ import Testing
         #expect(output.stderr.contains("period \"2026-13\" is not a month between 2000-01 and 2999-12"))
     }
 }
+
+@Suite struct CLIGlobalOptionTests {
+    @Test func dbMayComeBeforeTheSubcommand() throws {
+        let sandbox = CLISandbox()
+        let elsewhere = sandbox.directory.file("other.sqlite")
+        sandbox.expectSuccess(try sandbox.run(["--db", elsewhere, "fund", "--amount", "5.000", "--reference", "QD-9", "--by", "head"]))
+        let balances = try sandbox.run(["--db=\(elsewhere)", "ledger", "balances", "--json"])
+        sandbox.expectSuccess(balances)
+        #expect(balances.stdout.contains("\"account\":\"1000\""))
+        #expect(balances.stdout.contains("\"balance\":5000"))
+        // The default ledger (ALLOWANCE_DB) was not touched.
+        #expect(!FileManager.default.fileExists(atPath: sandbox.database))
+    }
+}

@@ -57,12 +57,17 @@ extension Allowance.Rate {
         @Option(help: "Amount in whole đồng per month.") var amount: String
         @Option(help: "First day it applies (YYYY-MM-DD).", transform: dateArgument) var from: CalendarDate
         @OptionGroup var user: UserOptions
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
             let money = try parsed { () throws(MoneyError) in try Money(parsing: amount) }
             guard money.dong > 0 else { throw CommandError("--amount must be positive") }
             try store.open().setBaseLevel(money, from: from, by: try user.user())
-            print("Base level \(money.shown)/month from \(from).")
+            if output.json {
+                JSON.object([("amount", .int(money.dong)), ("effective_from", .string(from.description))]).print()
+            } else {
+                print("Base level \(money.shown)/month from \(from).")
+            }
         }
     }
 
@@ -77,12 +82,18 @@ extension Allowance.Rate {
             @Option(help: "First day it applies (YYYY-MM-DD).", transform: dateArgument) var from: CalendarDate
             @Option(help: "What the category covers.") var description: String
             @OptionGroup var user: UserOptions
+            @OptionGroup var output: OutputOptions
 
             func run() throws {
                 let parsedCode = try parsed { () throws(FieldError) in try Code(parsing: code, field: "category", uppercase: true) }
                 let parsedCoefficient = try parsed { () throws(CoefficientError) in try Coefficient(parsing: coefficient) }
                 try store.open().addCategory(parsedCode, description: description, coefficient: parsedCoefficient, from: from, by: try user.user())
-                print("Added category \(parsedCode) with coefficient \(parsedCoefficient) from \(from).")
+                if output.json {
+                    JSON.object([("category", .string(parsedCode.value)), ("coefficient", .string(parsedCoefficient.description)),
+                                 ("effective_from", .string(from.description))]).print()
+                } else {
+                    print("Added category \(parsedCode) with coefficient \(parsedCoefficient) from \(from).")
+                }
             }
         }
 
@@ -93,12 +104,18 @@ extension Allowance.Rate {
             @Option(help: "Coefficient, e.g. 1.5.") var coefficient: String
             @Option(help: "First day it applies (YYYY-MM-DD).", transform: dateArgument) var from: CalendarDate
             @OptionGroup var user: UserOptions
+            @OptionGroup var output: OutputOptions
 
             func run() throws {
                 let parsedCode = try parsed { () throws(FieldError) in try Code(parsing: code, field: "category", uppercase: true) }
                 let parsedCoefficient = try parsed { () throws(CoefficientError) in try Coefficient(parsing: coefficient) }
                 try store.open().setCoefficient(parsedCoefficient, of: parsedCode, from: from, by: try user.user())
-                print("Category \(parsedCode): coefficient \(parsedCoefficient) from \(from).")
+                if output.json {
+                    JSON.object([("category", .string(parsedCode.value)), ("coefficient", .string(parsedCoefficient.description)),
+                                 ("effective_from", .string(from.description))]).print()
+                } else {
+                    print("Category \(parsedCode): coefficient \(parsedCoefficient) from \(from).")
+                }
             }
         }
     }
