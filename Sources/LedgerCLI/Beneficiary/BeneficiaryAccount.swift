@@ -35,27 +35,5 @@ extension Allowance.Beneficiary {
                 return MobileMoneyAccount(carrier: code, msisdn: number)
             }
         }
-
-        struct Link: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Link a first account; the beneficiary is then paid by mobile money.")
-            @OptionGroup var options: AccountOptions
-            @OptionGroup var account: NewAccount
-            func run() throws { try options.apply(.link(try account.account()), verb: "linked") }
-        }
-
-        struct Change: ParsableCommand {
-            static let configuration = CommandConfiguration(
-                abstract: "Replace the linked account by a new one.",
-                discussion: "A change within the account-change window before a batch flags the beneficiary until an officer clears it.")
-            @OptionGroup var options: AccountOptions
-            @OptionGroup var account: NewAccount
-            func run() throws { try options.apply(.change(try account.account()), verb: "changed") }
-        }
-
-        struct Close: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Close the linked account; the beneficiary is then paid in cash.")
-            @OptionGroup var options: AccountOptions
-            func run() throws { try options.apply(.close, verb: "closed") }
-        }
     }
 }
