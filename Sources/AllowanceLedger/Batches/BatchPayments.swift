@@ -78,7 +78,8 @@ extension Store {
                 try writer.endRow()
                 lines += 1
                 total = try total.adding(amount)
-                perCarrier[items.string(4), default: .zero] = try perCarrier[items.string(4), default: .zero].adding(amount)
+                let carrierCode = items.string(4)
+                perCarrier[carrierCode, default: .zero] = try perCarrier[carrierCode, default: .zero].adding(amount)
             }
             guard lines > 0 else { throw BatchError.noMobileMoneyItems(id, carrier: carrier) }
             let now = clock.now()

@@ -258,13 +258,20 @@ extension Store {
     }
 
     /// The entitlement entry's memo carries the items' digest, so the hash chain covers every payee too.
-    static func entitlementMemo(batch: BatchID, period: Period, createdBy: String, approvedBy: String, digest: Digest32) -> String {
-        "Entitlements of batch \(batch) for \(period), created by \(createdBy), approved by \(approvedBy); items sha256 \(digest.hex)"
+    static func entitlementMemo(batch: BatchID, period: String, createdBy: String, approvedBy: String, digest: String) -> String {
+        "Entitlements of batch \(batch) for \(period), created by \(createdBy), approved by \(approvedBy); items sha256 \(digest)"
     }
 
-    /// SHA-256 over every item of a batch in order: reference, beneficiary, method, carrier, number, name, amount.
-    /// Sealed at approval and re-checked by `ledger verify`, so a payee redirected afterwards is caught.
-    static func itemsDigest(_ db: Database, batch: BatchID) throws -> Digest32 {
+    /// A batch's items as the seal records them: how many, their total, and a SHA-256 over every item in order
+    /// (reference, beneficiary, method, carrier, number, name, amount). Sealed at approval and re-checked by
+    /// `ledger verify`, so a payee redirected afterwards is caught. One pass over the items gives all three.
+    struct ItemSeal: Equatable {
+        var count: Int64 = 0
+        var total: Int64 = 0
+        var digest = ""
+    }
+
+    static func itemSeal(_ db: Database, batch: BatchID) throws -> ItemSeal {
         let items = try FastStatement(db, """
             SELECT reference, beneficiary_id, method, carrier, msisdn, account_name, amount FROM batch_item WHERE batch_id = ? ORDER BY seq
             """)
@@ -280,14 +287,20 @@ extension Store {
             buffer.append(0x20)
         }
         buffer.append(contentsOf: "allowance-batch-items/v1\n".utf8)
+        var seal = ItemSeal()
         while try items.step() {
+            let amount = items.int64(6)
+            seal.count += 1
+            let (total, overflow) = seal.total.addingReportingOverflow(amount)
+            guard !overflow else { throw LedgerError.overflow }
+            seal.total = total
             field(items.string(0))
             field(String(items.int64(1)))
             field(items.string(2))
             field(items.stringOrNil(3) ?? "-")
             field(items.stringOrNil(4) ?? "-")
             field(items.string(5))
-            field(String(items.int64(6)))
+            field(String(amount))
             buffer.append(0x0A)
             if buffer.count >= 1 << 16 {
                 hasher.update(buffer)
@@ -295,7 +308,8 @@ extension Store {
             }
         }
         hasher.update(buffer)
-        return hasher.finalize()
+        seal.digest = hasher.finalize().hex
+        return seal
     }
 
     /// Approves a batch as its checker and posts the entitlements (Dr expense / Cr payable, per item).
@@ -337,17 +351,15 @@ extension Store {
                 }
                 throw BatchError.staleItems(batch: id, count: stale.count, examples: Array(examples))
             }
-            let sums = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM batch_item WHERE batch_id = ?",
-                                        arguments: [id.rawValue])!
-            let total = Money(dong: sums[1])
-            let digest = try Self.itemsDigest(db, batch: id)
+            let seal = try Self.itemSeal(db, batch: id)
+            let total = Money(dong: seal.total)
             try db.execute(sql: """
                 UPDATE batch SET status = 'approved', approved_by = ?, approved_at = ?, item_count = ?, item_total = ?, item_digest = ?
                 WHERE id = ?
-                """, arguments: [user.value, now.description, sums[0] as Int64, total.dong, digest.hex, id.rawValue])
+                """, arguments: [user.value, now.description, seal.count, seal.total, seal.digest, id.rawValue])
             let writer = try JournalWriter(db, at: now, kind: .entitlement, key: "entitlement:batch:\(id)", batch: id, by: user,
-                                           memo: Self.entitlementMemo(batch: id, period: batch.period, createdBy: batch.createdBy,
-                                                                      approvedBy: user.value, digest: digest))
+                                           memo: Self.entitlementMemo(batch: id, period: batch.period.description, createdBy: batch.createdBy,
+                                                                      approvedBy: user.value, digest: seal.digest))
             try writer.append(.debit(.expense, total))
             try writer.appendItemCredits(batch: id)
             let entry = try writer.finish()

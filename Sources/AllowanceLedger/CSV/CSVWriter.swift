@@ -48,10 +48,6 @@ public final class CSVWriter {
         buffer.append(contentsOf: String(value).utf8)
     }
 
-    public func int(_ value: Int64?) {
-        if let value { int(value) } else { text("") }
-    }
-
     public func endRow() throws(FileError) {
         buffer.append(UInt8(ascii: "\n"))
         fieldsInRow = 0

@@ -169,7 +169,7 @@ extension String {
     /// Without leading and trailing spaces, tabs, line breaks and no-break spaces (no Foundation needed).
     ///
     /// Works on UTF-8 bytes: register and result files run it on every field, millions of times.
-    var trimmingSpaces: String {
+    public var trimmingSpaces: String {
         let utf8 = self.utf8
         guard let first = utf8.first, let last = utf8.last else { return self }
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }

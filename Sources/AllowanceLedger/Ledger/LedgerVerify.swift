@@ -138,37 +138,30 @@ extension Store {
 
             // Each approved batch still holds, payee for payee, the items its checker approved.
             for row in try Row.fetchAll(db, sql: """
-                SELECT b.id, b.item_count, b.item_total, b.item_digest, b.approved_by, b.created_by, b.period,
-                       (SELECT COUNT(*) FROM batch_item WHERE batch_id = b.id), (SELECT COALESCE(SUM(amount), 0) FROM batch_item WHERE batch_id = b.id),
-                       e.id, e.created_by, e.memo
+                SELECT b.id, b.item_count, b.item_total, b.item_digest, b.approved_by, b.created_by, b.period, e.id, e.created_by, e.memo
                 FROM batch b LEFT JOIN journal_entry e ON e.batch_id = b.id AND e.kind = 'entitlement'
                 WHERE b.approved_by IS NOT NULL
                 """) {
                 let batch = BatchID(row[0])
                 // Read as optionals: a tampered row may hold NULLs, and verify reports rather than crashes.
-                let sealedCount: Int64 = row[1] ?? -1
-                let sealedTotal: Int64 = row[2] ?? -1
-                let sealedDigest: String = row[3] ?? ""
-                let count: Int64 = row[7] ?? 0
-                let total: Int64 = row[8] ?? 0
-                let entry: Int64? = row[9]
-                if sealedCount != count || sealedTotal != total {
+                let sealed = ItemSeal(count: row[1] ?? -1, total: row[2] ?? -1, digest: row[3] ?? "")
+                let entry: Int64? = row[7]
+                let actual = try Self.itemSeal(db, batch: batch)
+                if sealed.count != actual.count || sealed.total != actual.total {
                     result.report(.batchSealBroken, entry: entry,
-                                  "batch \(batch) was approved with \(sealedCount) items of \(sealedTotal) đồng but now holds \(count) items of \(total) đồng: items were added or removed after approval")
+                                  "batch \(batch) was approved with \(sealed.count) items of \(sealed.total) đồng but now holds \(actual.count) items of \(actual.total) đồng: items were added or removed after approval")
                 }
-                let digest = try Self.itemsDigest(db, batch: batch).hex
-                if digest != sealedDigest {
+                if sealed.digest != actual.digest {
                     result.report(.batchSealBroken, entry: entry,
                                   "batch \(batch)'s items no longer match what was approved (a payee, number, name or amount was changed)")
                 }
-                if let entry, let entryBy: String = row[10], let memo: String = row[11] {
+                if let entry, let entryBy: String = row[8], let memo: String = row[9] {
                     let approvedBy: String = row[4] ?? ""
                     if entryBy != approvedBy {
                         result.report(.approverMismatch, entry: entry, "batch \(batch) names \(approvedBy) as approver but entry \(entry) was posted by \(entryBy)")
                     }
-                    let period = (try? Period(parsing: row[6] as String? ?? "")) ?? Period(year: 2000, month: 1)!
-                    let expected = Self.entitlementMemo(batch: batch, period: period, createdBy: row[5] ?? "", approvedBy: approvedBy,
-                                                        digest: Digest32(hex: sealedDigest) ?? Digest32(bytes: [UInt8](repeating: 0, count: 32)))
+                    let expected = Self.entitlementMemo(batch: batch, period: row[6] ?? "", createdBy: row[5] ?? "", approvedBy: approvedBy,
+                                                        digest: sealed.digest)
                     if memo != expected {
                         result.report(.batchSealBroken, entry: entry, "batch \(batch)'s maker, checker or seal differ from what entry \(entry) recorded")
                     }

@@ -86,33 +86,10 @@ public struct RawRegisterFields: Sendable {
         }
     }
 
+    /// A column's text by name (unknown names read as empty and are not written).
     subscript(column: String) -> String {
-        get {
-            switch column {
-            case "national_id": nationalID
-            case "full_name": fullName
-            case "date_of_birth": dateOfBirth
-            case "gender": gender
-            case "commune_code": commune
-            case "category": category
-            case "payment_method": paymentMethod
-            case "carrier": carrier
-            default: msisdn
-            }
-        }
-        set {
-            switch column {
-            case "national_id": nationalID = newValue
-            case "full_name": fullName = newValue
-            case "date_of_birth": dateOfBirth = newValue
-            case "gender": gender = newValue
-            case "commune_code": commune = newValue
-            case "category": category = newValue
-            case "payment_method": paymentMethod = newValue
-            case "carrier": carrier = newValue
-            default: msisdn = newValue
-            }
-        }
+        get { Self.keyPath(of: column).map { self[keyPath: $0] } ?? "" }
+        set { if let keyPath = Self.keyPath(of: column) { self[keyPath: keyPath] = newValue } }
     }
 }
 

@@ -70,7 +70,7 @@ extension Allowance.Batch {
                     }
                 }
                 let index = column ?? 0
-                guard index < reader.fieldCount, let value = reader.string(index)?.trimmingCharacters(), !value.isEmpty else {
+                guard index < reader.fieldCount, let value = reader.string(index)?.trimmingSpaces, !value.isEmpty else {
                     problems.append("\(path):\(reader.recordLine): no reference on this line")
                     continue
                 }
@@ -83,11 +83,3 @@ extension Allowance.Batch {
     }
 }
 
-extension String {
-    func trimmingCharacters() -> String {
-        var text = Substring(self)
-        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
-        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
-        return String(text)
-    }
-}

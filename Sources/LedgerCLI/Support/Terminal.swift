@@ -93,7 +93,7 @@ indirect enum JSON {
     static func int(_ value: Int) -> JSON { .int(Int64(value)) }
     static func optional(_ value: String?) -> JSON { value.map(JSON.string) ?? .null }
 
-    func render(indent: Int = 0) -> String {
+    func render() -> String {
         var out = ""
         write(into: &out)
         return out
