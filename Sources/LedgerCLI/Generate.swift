@@ -5,7 +5,7 @@ extension Allowance {
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Deterministic synthetic data in the formats offices and carriers bring.",
-            subcommands: [Register.self])
+            subcommands: [Register.self, Results.self])
 
         struct Register: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Write a synthetic register CSV.")
@@ -26,6 +26,34 @@ extension Allowance {
                 } else {
                     print("Wrote \(count) beneficiaries to \(out) (seed \(seed)).")
                 }
+            }
+        }
+    }
+}
+
+extension Allowance.Generate {
+    struct Results: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a synthetic carrier result file for an exported batch (generic profile, with real files' quirks).",
+            discussion: "Mix weights are relative: --mix paid=97,failed=2,missing=1. Outcomes: \(ReconcileOutcome.allCases.map(\.rawValue).joined(separator: ", ")).")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "Batch number.") var batch: BatchID
+        @Option(help: "Seed; the same seed and batch write the same bytes.") var seed: UInt64 = 1
+        @Option(help: ArgumentHelp("Relative weight per outcome (default \(ResultMix.realistic)).", valueName: "OUTCOME=N,…"))
+        var mix: String?
+        @Option(help: "Output file.") var out: String
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            var generator = ResultGenerator(seed: seed)
+            if let mix { generator.mix = try parsed { () throws(FieldError) in try ResultMix(parsing: mix) } }
+            let summary = try generator.write(store: try store.open(), batch: batch, to: out)
+            if output.json {
+                JSON.object([("file", .string(out)), ("batch", .int(batch.rawValue)), ("seed", .string(String(seed))), ("lines", .int(summary.lines)),
+                             ("intended", .object(ReconcileOutcome.allCases.map { ($0.rawValue, .int(summary.intended[$0] ?? 0)) }))]).print()
+            } else {
+                print("Wrote \(summary.lines) result lines for batch \(batch) to \(out) (seed \(seed)): "
+                      + ReconcileOutcome.allCases.compactMap { outcome in summary.intended[outcome].map { "\(outcome.rawValue) \($0)" } }.joined(separator: ", "))
             }
         }
     }

@@ -39,6 +39,8 @@ public final class CSVReader {
     public static let bufferBytes = 1 << 16
     public let path: String
     public let recordBytesMax: Int
+    /// The field separator: `,` unless a carrier's profile says `;`, tab or `|`.
+    public let delimiter: UInt8
 
     private let fd: Int32
     private let buffer: UnsafeMutableBufferPointer<UInt8>
@@ -61,7 +63,8 @@ public final class CSVReader {
     /// When set, every byte read is hashed: the caller can check the file it parsed is the file it hashed.
     public var hasher: SHA256Hasher?
 
-    public init(path: String, recordBytesMax: Int = 1 << 16) throws(FileError) {
+    public init(path: String, recordBytesMax: Int = 1 << 16, delimiter: UInt8 = UInt8(ascii: ",")) throws(FileError) {
+        precondition(delimiter != 0x22 && delimiter != 0x0A && delimiter != 0x0D, "a quote or line end cannot separate fields")
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileError(path: path, errno: errno) }
         var info = stat()
@@ -72,6 +75,7 @@ public final class CSVReader {
         self.fd = fd
         self.path = path
         self.recordBytesMax = recordBytesMax
+        self.delimiter = delimiter
         self.buffer = .allocate(capacity: Self.bufferBytes)
         bytes.reserveCapacity(1024)
         ends.reserveCapacity(32)
@@ -139,6 +143,7 @@ public final class CSVReader {
         var recordError: CSVRecordError?
         var overflowed = false
         let recordBytesMax = self.recordBytesMax
+        let delimiter = self.delimiter
         let buffer = self.buffer
         defer {
             self.bytes = bytes
@@ -179,7 +184,7 @@ public final class CSVReader {
             }
             switch state {
             case .fieldStart, .unquoted:
-                if byte == 0x2C {
+                if byte == delimiter {
                     ends.append(bytes.count)
                     state = .fieldStart
                     continue
@@ -224,7 +229,7 @@ public final class CSVReader {
             case .quoteInQuoted:
                 if byte == 0x22 {
                     state = .quoted
-                } else if byte == 0x2C {
+                } else if byte == delimiter {
                     ends.append(bytes.count)
                     state = .fieldStart
                     continue

@@ -17,15 +17,19 @@ public final class CSVWriter {
     public private(set) var rows = 0
     /// False only for files that feed this tool back (generated test data), where `+84…` must stay as written.
     public let neutralisesFormulas: Bool
+    private let lineEnd: [UInt8]
 
-    public init(path: String, neutralisesFormulas: Bool = true) throws(FileError) {
+    /// `crlf` and `byteOrderMark` write files the way spreadsheets on Windows save them (generated test data).
+    public init(path: String, neutralisesFormulas: Bool = true, crlf: Bool = false, byteOrderMark: Bool = false) throws(FileError) {
         self.path = path
         self.neutralisesFormulas = neutralisesFormulas
+        self.lineEnd = crlf ? [0x0D, 0x0A] : [0x0A]
         self.temporaryPath = path + ".tmp-\(getpid())"
         let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileError(path: path, errno: errno) }
         self.fd = fd
         buffer.reserveCapacity(1 << 16)
+        if byteOrderMark { buffer.append(contentsOf: [0xEF, 0xBB, 0xBF]) }
     }
 
     deinit {
@@ -49,7 +53,7 @@ public final class CSVWriter {
     }
 
     public func endRow() throws(FileError) {
-        buffer.append(UInt8(ascii: "\n"))
+        buffer.append(contentsOf: lineEnd)
         fieldsInRow = 0
         rows += 1
         if buffer.count >= 1 << 16 { try flush() }

@@ -15,6 +15,7 @@ public struct LedgerProblem: Sendable, Equatable, CustomStringConvertible {
         case batchSealBroken = "batch_seal_broken"
         case headMismatch = "head_mismatch"
         case approverMismatch = "approver_mismatch"
+        case clearingMismatch = "clearing_mismatch"
     }
 
     public let kind: Kind
@@ -58,6 +59,8 @@ extension Store {
             defer { entries.reset(); postings.reset() }
             var havePosting = try postings.step()
             var previousHash = ChainEncoding.genesis
+            // Carrier clearing per batch and carrier, summed on the way through.
+            var clearing: [BatchCarrier: Int64] = [:]
             while try entries.step() {
                 let id = entries.int64(0)
                 let prevHash = entries.string(7)
@@ -92,8 +95,13 @@ extension Store {
                     let (newSum, didOverflow) = sum.addingReportingOverflow(amount)
                     sum = newSum
                     overflow = overflow || didOverflow
-                    hasher.posting(leg: leg, account: postings.string(2), sub: postings.string(3),
+                    let account = postings.string(2)
+                    let sub = postings.string(3)
+                    hasher.posting(leg: leg, account: account, sub: sub,
                                    beneficiary: postings.int64OrNil(4), item: postings.int64OrNil(5), amount: amount)
+                    if account == LedgerAccount.carrierClearing.rawValue, let batch = entries.int64OrNil(4) {
+                        clearing[BatchCarrier(batch: batch, carrier: sub), default: 0] &+= amount
+                    }
                     result.postings += 1
                     havePosting = try postings.step()
                 }
@@ -206,7 +214,23 @@ extension Store {
                     result.report(.itemStateMismatch, entry: row[4], "item \(item) (\(state)) has \(-net) đồng payable instead of \(amount) or 0")
                 }
             }
+            // What a batch's carriers hold is what they were sent for the items still open: nothing, once every
+            // item is paid or failed.
+            for (key, net) in clearing.sorted(by: { ($0.key.batch, $0.key.carrier) < ($1.key.batch, $1.key.carrier) }) {
+                let open = try Int64.fetchOne(db, sql: """
+                    SELECT COALESCE(SUM(amount), 0) FROM batch_item WHERE batch_id = ? AND carrier = ? AND method = 'mobile_money' AND state = 'open'
+                    """, arguments: [key.batch, key.carrier]) ?? 0
+                if net != open {
+                    result.report(.clearingMismatch, entry: nil,
+                                  "batch \(key.batch): carrier clearing \(key.carrier) holds \(net) đồng but the batch's open items for \(key.carrier) total \(open) đồng")
+                }
+            }
             return result
         }
     }
+}
+
+private struct BatchCarrier: Hashable {
+    let batch: Int64
+    let carrier: String
 }

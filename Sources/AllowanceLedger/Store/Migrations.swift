@@ -10,6 +10,9 @@ enum Migrations {
         migrator.registerMigration("v1-seed") { db in
             try db.execute(sql: seedV1)
         }
+        migrator.registerMigration("v2-reconcile") { db in
+            try db.execute(sql: reconcileV2)
+        }
         return migrator
     }
 
@@ -295,5 +298,58 @@ enum Migrations {
         ('ORPHAN_UNDER_4', '2021-07-01', 2500, '2021-07-01T00:00:00Z', 'seed'),
         ('ORPHAN', '2021-07-01', 1500, '2021-07-01T00:00:00Z', 'seed'),
         ('SINGLE_PARENT_POOR', '2021-07-01', 1000, '2021-07-01T00:00:00Z', 'seed');
+    """
+
+    /// The carrier's result files and what each of their lines came to.
+    static let reconcileV2 = """
+    CREATE TABLE result_file(
+        id INTEGER PRIMARY KEY,
+        batch_id INTEGER NOT NULL REFERENCES batch(id),
+        sha256 TEXT NOT NULL CHECK(length(sha256) = 64),
+        file_name TEXT NOT NULL,
+        byte_size INTEGER NOT NULL,
+        profile TEXT NOT NULL,
+        imported_at TEXT NOT NULL,
+        imported_by TEXT NOT NULL,
+        lines INTEGER NOT NULL,
+        UNIQUE(batch_id, sha256));
+    CREATE TRIGGER result_file_no_delete BEFORE DELETE ON result_file
+    BEGIN SELECT RAISE(ABORT, 'an imported result file is part of the record and cannot be deleted'); END;
+    CREATE TRIGGER result_file_frozen BEFORE UPDATE ON result_file
+    WHEN NEW.id IS NOT OLD.id OR NEW.batch_id IS NOT OLD.batch_id OR NEW.sha256 IS NOT OLD.sha256 OR NEW.imported_at IS NOT OLD.imported_at
+    BEGIN SELECT RAISE(ABORT, 'an imported result file cannot change'); END;
+
+    -- One row per non-blank data line of a result file: what the carrier said, and what it came to.
+    -- effect: the posting the line caused (settle: Dr payable / Cr clearing; refund: Dr treasury / Cr clearing;
+    -- reverse: the settlement undone and the funds returned); NULL when it posted nothing.
+    CREATE TABLE result_line(
+        file_id INTEGER NOT NULL REFERENCES result_file(id),
+        line INTEGER NOT NULL,
+        outcome TEXT NOT NULL CHECK(outcome = 'paid' OR outcome = 'failed' OR outcome = 'pending' OR outcome = 'reversed'
+            OR outcome = 'amount_mismatch' OR outcome = 'msisdn_mismatch' OR outcome = 'unknown_reference' OR outcome = 'duplicate'
+            OR outcome = 'invalid_line'),
+        effect TEXT CHECK(effect IS NULL OR effect = 'settle' OR effect = 'refund' OR effect = 'reverse'),
+        item_id INTEGER REFERENCES batch_item(id),
+        reference TEXT NOT NULL,
+        status TEXT CHECK(status IS NULL OR status = 'paid' OR status = 'failed' OR status = 'pending' OR status = 'reversed'),
+        msisdn TEXT,
+        amount INTEGER,
+        carrier_txn_id TEXT NOT NULL,
+        completed_at TEXT NOT NULL,
+        reason_code TEXT NOT NULL,
+        reason_text TEXT NOT NULL,
+        -- Why the line is an exception, or which earlier line it repeats.
+        note TEXT NOT NULL,
+        -- What makes two lines for one item the same report: status, amount, number and carrier transaction.
+        fingerprint INTEGER NOT NULL,
+        -- A duplicate that disagrees with the line it repeats.
+        conflicting INTEGER NOT NULL DEFAULT 0 CHECK(conflicting = 0 OR (conflicting = 1 AND outcome = 'duplicate')),
+        CHECK(effect IS NULL OR item_id IS NOT NULL),
+        PRIMARY KEY(file_id, line)) WITHOUT ROWID;
+    CREATE INDEX result_line_item ON result_line(item_id) WHERE item_id IS NOT NULL;
+    CREATE TRIGGER result_line_no_update BEFORE UPDATE ON result_line
+    BEGIN SELECT RAISE(ABORT, 'reconciliation outcomes are append-only'); END;
+    CREATE TRIGGER result_line_no_delete BEFORE DELETE ON result_line
+    BEGIN SELECT RAISE(ABORT, 'reconciliation outcomes are append-only'); END;
     """
 }

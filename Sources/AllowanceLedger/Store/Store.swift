@@ -109,6 +109,13 @@ struct FastStatement {
         return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
     }
     func stringOrNil(_ column: Int32) -> String? { isNull(column) ? nil : string(column) }
+    /// A text column of ASCII digits read as a number without building a string; 0 for NULL.
+    func digitsAsUInt64(_ column: Int32) -> UInt64 {
+        guard let text = sqlite3_column_text(handle, column) else { return 0 }
+        var number: UInt64 = 0
+        for offset in 0..<Int(sqlite3_column_bytes(handle, column)) { number = number &* 10 &+ UInt64(text[offset] &- 0x30) }
+        return number
+    }
 }
 
 extension Database {

@@ -1,0 +1,117 @@
+/// What one line of a carrier's result file came to, or (`missing`) that no line has named an item yet.
+public enum ReconcileOutcome: String, Sendable, CaseIterable, Comparable {
+    case paid
+    case failed
+    case pending
+    case reversed
+    case amountMismatch = "amount_mismatch"
+    case msisdnMismatch = "msisdn_mismatch"
+    case unknownReference = "unknown_reference"
+    case duplicate
+    case invalidLine = "invalid_line"
+    case missing
+
+    /// Outcomes an auditor has to work. A duplicate is one only when it disagrees with the line it repeats.
+    public var isException: Bool {
+        switch self {
+        case .paid, .failed, .pending, .missing, .duplicate: false
+        case .reversed, .amountMismatch, .msisdnMismatch, .unknownReference, .invalidLine: true
+        }
+    }
+
+    public static func < (lhs: ReconcileOutcome, rhs: ReconcileOutcome) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// What the carrier says happened to a payment, after its status word is read through the profile.
+public enum CarrierStatus: String, Sendable, CaseIterable {
+    case paid, failed, pending, reversed
+}
+
+/// The posting a result line causes.
+public enum ReconcileEffect: String, Sendable {
+    /// Dr beneficiary payable / Cr carrier clearing: the money reached the beneficiary.
+    case settle
+    /// Dr treasury / Cr carrier clearing: the payment failed and the funds came back; the payable stays open.
+    case refund
+    /// The settlement undone (Dr clearing / Cr payable) and the funds returned (Dr treasury / Cr clearing).
+    case reverse
+}
+
+/// Where a batch item stands, as the ledger records it.
+public enum ItemState: String, Sendable {
+    case open
+    case paid
+    case failed
+    case paidCash = "paid_cash"
+}
+
+/// The parts of an item reference `AL-<yyyymm>-<batch>-<seq>`, read from bytes without building a string.
+public struct ItemReference: Sendable, Hashable {
+    public let periodCompact: Int
+    public let batch: BatchID
+    public let seq: Int64
+
+    /// Reads `AL-202611-000001-0000001` (any letter case, spaces around it); nil when the text is not one.
+    public init?(_ text: UnsafeBufferPointer<UInt8>) {
+        var start = 0
+        var end = text.count
+        while start < end, text[start] == 0x20 || text[start] == 0x09 { start += 1 }
+        while end > start, text[end - 1] == 0x20 || text[end - 1] == 0x09 { end -= 1 }
+        guard end - start >= 3 + 6 + 1 + 1 + 1 + 1, end - start <= 40,
+              text[start] | 0x20 == UInt8(ascii: "a"), text[start + 1] | 0x20 == UInt8(ascii: "l"), text[start + 2] == UInt8(ascii: "-")
+        else { return nil }
+        // Three numbers in locals: this runs once per line of a million-line file.
+        var period: Int64 = 0, batch: Int64 = 0, seq: Int64 = 0
+        var periodDigits = 0, batchDigits = 0, seqDigits = 0
+        var part = 0
+        var index = start + 3
+        while index < end {
+            let byte = text[index]
+            index += 1
+            if byte == UInt8(ascii: "-") {
+                part += 1
+                if part > 2 { return nil }
+                continue
+            }
+            guard byte >= 0x30, byte <= 0x39 else { return nil }
+            let digit = Int64(byte - 0x30)
+            switch part {
+            case 0: period = period * 10 + digit; periodDigits += 1
+            case 1: batch = batch * 10 + digit; batchDigits += 1
+            default: seq = seq * 10 + digit; seqDigits += 1
+            }
+            if batchDigits > 12 || seqDigits > 12 { return nil }
+        }
+        guard part == 2, periodDigits == 6, batchDigits >= 1, seqDigits >= 1 else { return nil }
+        self.periodCompact = Int(period)
+        self.batch = BatchID(batch)
+        self.seq = seq
+    }
+
+    public init?(_ text: String) {
+        var text = text
+        guard let parsed = text.withUTF8({ ItemReference($0) }) else { return nil }
+        self = parsed
+    }
+}
+
+/// FNV-1a over the fields that make two reports of one payment the same: stable across runs and machines, so a
+/// line can be compared with one imported months ago.
+public func resultLineFingerprint(status: CarrierStatus?, amount: Int64?, msisdn: String?, carrierTxnID: String) -> Int64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    func mix(_ text: String) {
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        hash ^= 0x1F
+        hash = hash &* 0x0000_0100_0000_01B3
+    }
+    mix(status?.rawValue ?? "")
+    mix(amount.map(String.init) ?? "")
+    mix(msisdn ?? "")
+    mix(carrierTxnID)
+    return Int64(bitPattern: hash)
+}

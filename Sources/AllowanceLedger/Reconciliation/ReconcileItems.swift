@@ -1,0 +1,157 @@
+import GRDB
+
+/// A batch's items as the matcher needs them, held in flat arrays indexed by `seq - 1`: a million items take
+/// about 60 MB and no string per item.
+///
+/// The table also tracks what the file being imported has done so far, so that a second line for an item sees
+/// the first.
+public final class ReconcileItems {
+    public let batch: Batch
+    /// Carrier codes; an item's carrier is `carriers[carrierIndex - 1]`, 0 meaning a cash item.
+    public let carriers: [String]
+    /// Carriers the batch's funds were sent to (`batch export` posted their transfer).
+    let exportedCarriers: [Bool]
+
+    let ids: [Int64]
+    let beneficiaries: [Int64]
+    let amounts: [Int64]
+    /// `84xxxxxxxxx` as a number; 0 for cash items.
+    let msisdns: [UInt64]
+    let carrierIndexes: [UInt8]
+    private(set) var states: [ItemState]
+    /// Some readable line, in any file, has named the item.
+    private(set) var named: [Bool]
+    /// The fingerprint and place of the line that gave the item its final outcome.
+    private(set) var finalFingerprints: [Int64]
+    private(set) var finalPlaces: [UInt64]
+    /// Items a retry batch took over, with the retry item's reference.
+    let retriedAs: [Int: String]
+    /// Names of earlier result files of this batch, by id, to say where a line was first reported.
+    let fileNames: [Int64: String]
+
+    public var count: Int { ids.count }
+
+    init(_ db: Database, batch: Batch) throws {
+        self.batch = batch
+        let carrierRows = try String.fetchAll(db, sql: "SELECT DISTINCT carrier FROM batch_item WHERE batch_id = ? AND carrier IS NOT NULL ORDER BY carrier",
+                                              arguments: [batch.id.rawValue])
+        precondition(carrierRows.count < 255, "fewer than 255 carriers")
+        carriers = carrierRows
+        exportedCarriers = try carrierRows.map { code in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM journal_entry WHERE idempotency_key = ?", arguments: ["transfer:batch:\(batch.id):\(code)"]) == true
+        }
+        let carrierIndex = Dictionary(uniqueKeysWithValues: carrierRows.enumerated().map { ($1, UInt8($0 + 1)) })
+
+        let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batch_item WHERE batch_id = ?", arguments: [batch.id.rawValue])!
+        var ids = [Int64](), beneficiaries = [Int64](), amounts = [Int64](), msisdns = [UInt64](), carrierIndexes = [UInt8](), states = [ItemState]()
+        ids.reserveCapacity(count); beneficiaries.reserveCapacity(count); amounts.reserveCapacity(count)
+        msisdns.reserveCapacity(count); carrierIndexes.reserveCapacity(count); states.reserveCapacity(count)
+        let rows = try FastStatement(db, "SELECT seq, id, beneficiary_id, amount, msisdn, carrier, state FROM batch_item WHERE batch_id = ? ORDER BY seq")
+        defer { rows.reset() }
+        rows.bind(1, batch.id.rawValue)
+        var carrierCache: (text: String, index: UInt8) = ("", 0)
+        while try rows.step() {
+            precondition(rows.int64(0) == Int64(ids.count + 1), "batch item seq runs 1, 2, 3, … without gaps")
+            ids.append(rows.int64(1))
+            beneficiaries.append(rows.int64(2))
+            amounts.append(rows.int64(3))
+            msisdns.append(rows.digitsAsUInt64(4))
+            if rows.isNull(5) {
+                carrierIndexes.append(0)
+            } else {
+                let code = rows.string(5)
+                if code != carrierCache.text { carrierCache = (code, carrierIndex[code]!) }
+                carrierIndexes.append(carrierCache.index)
+            }
+            states.append(ItemState(rawValue: rows.string(6)) ?? .open)
+        }
+        self.ids = ids
+        self.beneficiaries = beneficiaries
+        self.amounts = amounts
+        self.msisdns = msisdns
+        self.carrierIndexes = carrierIndexes
+        self.states = states
+        named = [Bool](repeating: false, count: count)
+        finalFingerprints = [Int64](repeating: 0, count: count)
+        finalPlaces = [UInt64](repeating: 0, count: count)
+
+        let firstID = ids.first ?? 0
+        // Items are inserted by one statement, so their ids usually run with seq; fall back to a map when not.
+        let contiguous = ids.last.map { $0 - firstID == Int64(count - 1) } ?? true
+        let indexByID: [Int64: Int] = contiguous ? [:] : Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+        func index(of id: Int64) -> Int? { contiguous ? (id >= firstID && id - firstID < Int64(count) ? Int(id - firstID) : nil) : indexByID[id] }
+
+        let lines = try FastStatement(db, """
+            SELECT r.item_id, r.effect IS NOT NULL, r.fingerprint, r.file_id, r.line
+            FROM result_file f JOIN result_line r ON r.file_id = f.id
+            WHERE f.batch_id = ? AND r.item_id IS NOT NULL AND r.outcome <> 'invalid_line'
+            ORDER BY r.file_id, r.line
+            """)
+        defer { lines.reset() }
+        lines.bind(1, batch.id.rawValue)
+        while try lines.step() {
+            guard let index = index(of: lines.int64(0)) else { continue }
+            named[index] = true
+            if lines.int64(1) != 0 {
+                finalFingerprints[index] = lines.int64(2)
+                finalPlaces[index] = UInt64(lines.int64(3)) << 32 | UInt64(lines.int64(4))
+            }
+        }
+        var fileNames: [Int64: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT id, file_name FROM result_file WHERE batch_id = ?", arguments: [batch.id.rawValue]) {
+            fileNames[row[0]] = row[1]
+        }
+        self.fileNames = fileNames
+        var retriedAs: [Int: String] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT o.seq, r.reference FROM batch_item o JOIN batch_item r ON r.retry_of_item = o.id JOIN batch b ON b.id = r.batch_id
+            WHERE o.batch_id = ? AND b.status <> 'cancelled'
+            """, arguments: [batch.id.rawValue]) {
+            retriedAs[Int(row[0] as Int64) - 1] = row[1]
+        }
+        self.retriedAs = retriedAs
+    }
+
+    /// The item a reference names in this batch, by position.
+    public func index(of reference: ItemReference) -> Int? {
+        guard reference.batch == batch.id, reference.periodCompact == Int(batch.period.compact),
+              reference.seq >= 1, reference.seq <= Int64(count) else { return nil }
+        return Int(reference.seq - 1)
+    }
+
+    public func reference(at index: Int) -> String { Store.itemReference(period: batch.period, batch: batch.id, seq: Int64(index + 1)) }
+    public func amount(at index: Int) -> Int64 { amounts[index] }
+    /// The number the payment was sent to, as `84xxxxxxxxx` in a `UInt64`; 0 for a cash item.
+    public func msisdn(at index: Int) -> UInt64 { msisdns[index] }
+    public func isCash(at index: Int) -> Bool { carrierIndexes[index] == 0 }
+    public func carrier(at index: Int) -> String? { carrierIndexes[index] == 0 ? nil : carriers[Int(carrierIndexes[index]) - 1] }
+    /// The carrier was sent the funds for this item.
+    public func wasSent(at index: Int) -> Bool { carrierIndexes[index] != 0 && exportedCarriers[Int(carrierIndexes[index]) - 1] }
+    public func state(at index: Int) -> ItemState { states[index] }
+    public func isNamed(at index: Int) -> Bool { named[index] }
+    /// The reference of the retry item that took this one over, if any.
+    public func retriedAs(at index: Int) -> String? { retriedAs[index] }
+
+    /// The fingerprint of the line that made the item final, and where that line is (`result.csv:12`).
+    public func finalLine(at index: Int, currentFile: (id: Int64, name: String)) -> (fingerprint: Int64, place: String)? {
+        let place = finalPlaces[index]
+        guard place != 0 else { return nil }
+        let file = Int64(place >> 32)
+        let line = Int(place & 0xFFFF_FFFF)
+        let name = file == currentFile.id ? currentFile.name : fileNames[file] ?? "file \(file)"
+        return (finalFingerprints[index], "\(name):\(line)")
+    }
+
+    func markNamed(_ index: Int) { named[index] = true }
+
+    func setFinal(_ index: Int, state: ItemState, fingerprint: Int64, file: Int64, line: Int) {
+        states[index] = state
+        finalFingerprints[index] = fingerprint
+        finalPlaces[index] = UInt64(file) << 32 | UInt64(line)
+    }
+
+    func setState(_ index: Int, _ state: ItemState) { states[index] = state }
+
+    func id(at index: Int) -> Int64 { ids[index] }
+    func beneficiary(at index: Int) -> Int64 { beneficiaries[index] }
+}

@@ -1,0 +1,159 @@
+import GRDB
+
+/// One row of a reconciliation report: a result line and what it came to, or an item no line has named.
+public struct ReconcileReportRow: Sendable, Equatable {
+    public var file: String
+    public var line: Int?
+    public var reference: String
+    public var outcome: ReconcileOutcome
+    public var conflicting: Bool
+    public var note: String
+    public var status: CarrierStatus?
+    /// What the batch item is for; nil when the line names no item.
+    public var expectedAmount: Int64?
+    public var reportedAmount: Int64?
+    /// As recorded: `84xxxxxxxxx` when it could be read. Mask it before showing it.
+    public var msisdn: String?
+    public var carrierTxnID: String
+    public var completedAt: String
+    public var reasonCode: String
+    public var reasonText: String
+}
+
+/// An imported result file.
+public struct ResultFileRecord: Sendable, Equatable {
+    public let id: Int64
+    public let name: String
+    public let sha256: String
+    public let byteSize: Int64
+    public let profile: String
+    public let importedAt: String
+    public let importedBy: String
+    public let lines: Int
+}
+
+/// Where a batch's mobile-money items stand across every result file imported for it.
+public struct ReconcileStatus: Sendable, Equatable {
+    public let batch: Batch
+    public let files: [ResultFileRecord]
+    /// Per item, by the latest readable line naming it: paid, failed, reversed, pending, a mismatch, or missing.
+    public let items: OutcomeTotals
+    /// Lines per outcome over all files.
+    public let lines: OutcomeTotals
+    /// Mobile-money items whose carrier was never sent the funds.
+    public let notSent: Int
+    public let clearingOpen: [String: Money]
+    /// Every item sent to a carrier is paid or failed, and the carriers hold nothing for the batch.
+    public var isSettled: Bool {
+        items.count(.missing) == 0 && ReconcileOutcome.allCases.allSatisfy { $0 == .paid || $0 == .failed || $0 == .reversed || items.count($0) == 0 }
+            && clearingOpen.values.allSatisfy { $0 == .zero }
+    }
+}
+
+extension Store {
+    /// The rows of a reconciliation report: the lines of one file (or every file of the batch), then, when asked,
+    /// the items no readable line has named.
+    public func reconcileReportRows(batch: BatchID, fileID: Int64? = nil, includeMissing: Bool, exceptionsOnly: Bool = false,
+                                    limit: Int? = nil, _ body: (ReconcileReportRow) throws -> Void) throws {
+        try read { db in
+            _ = try Self.fetchBatch(db, batch)
+            let lines = try FastStatement(db, """
+                SELECT f.file_name, r.line, r.reference, r.outcome, r.conflicting, r.note, r.status, i.amount, r.amount, r.msisdn,
+                       r.carrier_txn_id, r.completed_at, r.reason_code, r.reason_text
+                FROM result_file f JOIN result_line r ON r.file_id = f.id LEFT JOIN batch_item i ON i.id = r.item_id
+                WHERE f.batch_id = ?1 AND (?2 IS NULL OR f.id = ?2)
+                  \(exceptionsOnly ? "AND r.outcome <> 'paid' AND r.outcome <> 'failed' AND r.outcome <> 'pending' AND NOT (r.outcome = 'duplicate' AND r.conflicting = 0)" : "")
+                ORDER BY f.id, r.line LIMIT ?3
+                """)
+            defer { lines.reset() }
+            lines.bind(1, batch.rawValue)
+            lines.bind(2, fileID)
+            lines.bind(3, Int64(limit ?? -1))
+            while try lines.step() {
+                try body(ReconcileReportRow(
+                    file: lines.string(0), line: Int(lines.int64(1)), reference: lines.string(2),
+                    outcome: ReconcileOutcome(rawValue: lines.string(3)) ?? .invalidLine, conflicting: lines.int64(4) != 0,
+                    note: lines.string(5), status: lines.stringOrNil(6).flatMap(CarrierStatus.init(rawValue:)),
+                    expectedAmount: lines.int64OrNil(7), reportedAmount: lines.int64OrNil(8), msisdn: lines.stringOrNil(9),
+                    carrierTxnID: lines.string(10), completedAt: lines.string(11), reasonCode: lines.string(12), reasonText: lines.string(13)))
+            }
+            guard includeMissing else { return }
+            let missing = try FastStatement(db, """
+                SELECT i.reference, i.amount, i.msisdn FROM batch_item i
+                WHERE i.batch_id = ?1 AND i.method = 'mobile_money'
+                  AND EXISTS (SELECT 1 FROM journal_entry e WHERE e.idempotency_key = 'transfer:batch:' || ?1 || ':' || i.carrier)
+                  AND NOT EXISTS (SELECT 1 FROM result_line r WHERE r.item_id = i.id AND r.outcome <> 'invalid_line')
+                ORDER BY i.seq
+                """)
+            defer { missing.reset() }
+            missing.bind(1, batch.rawValue)
+            while try missing.step() {
+                try body(ReconcileReportRow(
+                    file: "", line: nil, reference: missing.string(0), outcome: .missing, conflicting: false,
+                    note: "no result line names this item yet", status: nil, expectedAmount: missing.int64(1), reportedAmount: nil,
+                    msisdn: missing.stringOrNil(2), carrierTxnID: "", completedAt: "", reasonCode: "", reasonText: ""))
+            }
+        }
+    }
+
+    public func resultFiles(batch: BatchID) throws -> [ResultFileRecord] {
+        try read { db in try Self.resultFiles(db, batch: batch) }
+    }
+
+    static func resultFiles(_ db: Database, batch: BatchID) throws -> [ResultFileRecord] {
+        try Row.fetchAll(db, sql: """
+            SELECT id, file_name, sha256, byte_size, profile, imported_at, imported_by, lines FROM result_file WHERE batch_id = ? ORDER BY id
+            """, arguments: [batch.rawValue]).map {
+            ResultFileRecord(id: $0[0], name: $0[1], sha256: $0[2], byteSize: $0[3], profile: $0[4], importedAt: $0[5], importedBy: $0[6], lines: $0[7])
+        }
+    }
+
+    /// The batch's state across every result file imported so far.
+    public func reconcileStatus(batch id: BatchID) throws -> ReconcileStatus {
+        try read { db in
+            let batch = try Self.fetchBatch(db, id)
+            var items = OutcomeTotals()
+            var notSent = 0
+            let rows = try FastStatement(db, """
+                SELECT i.amount, i.state,
+                       EXISTS (SELECT 1 FROM journal_entry e WHERE e.idempotency_key = 'transfer:batch:' || ?1 || ':' || i.carrier),
+                       (SELECT r.outcome || ':' || COALESCE(r.effect, '') FROM result_line r
+                        WHERE r.item_id = i.id AND r.outcome <> 'invalid_line' ORDER BY r.file_id DESC, r.line DESC LIMIT 1)
+                FROM batch_item i WHERE i.batch_id = ?1 AND i.method = 'mobile_money'
+                """)
+            defer { rows.reset() }
+            rows.bind(1, id.rawValue)
+            while try rows.step() {
+                let amount = rows.int64(0)
+                let state = ItemState(rawValue: rows.string(1)) ?? .open
+                guard rows.int64(2) != 0 else {
+                    notSent += 1
+                    continue
+                }
+                let latest = rows.stringOrNil(3)
+                let outcome: ReconcileOutcome
+                switch state {
+                case .paid, .paidCash: outcome = .paid
+                case .failed: outcome = latest == "reversed:reverse" ? .reversed : .failed
+                case .open:
+                    if let latest, let parsed = ReconcileOutcome(rawValue: String(latest.prefix { $0 != ":" })) {
+                        outcome = parsed
+                    } else {
+                        outcome = .missing
+                    }
+                }
+                items.add(outcome, amount: amount)
+            }
+            var lines = OutcomeTotals()
+            for row in try Row.fetchAll(db, sql: """
+                SELECT r.outcome, COUNT(*), COALESCE(SUM(r.amount), 0) FROM result_file f JOIN result_line r ON r.file_id = f.id
+                WHERE f.batch_id = ? GROUP BY r.outcome
+                """, arguments: [id.rawValue]) {
+                guard let outcome = ReconcileOutcome(rawValue: row[0]) else { continue }
+                lines.add(outcome, amount: row[2], count: row[1])
+            }
+            return ReconcileStatus(batch: batch, files: try Self.resultFiles(db, batch: id), items: items, lines: lines, notSent: notSent,
+                                   clearingOpen: try Self.clearingOpen(db, batch: id))
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import AllowanceLedger
+import ArgumentParser
+import Foundation
+import Reconcile
+
+extension Allowance {
+    /// `allowance reconcile BATCH FILE` (the default subcommand, `import`) and `allowance reconcile status BATCH`.
+    struct ReconcileCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reconcile",
+            abstract: "Match the carrier's result file against a batch, settle the ledger, list the exceptions.",
+            discussion: """
+            allowance reconcile BATCH RESULT_FILE [--profile NAME] [--report FILE.csv] [--json]
+            allowance reconcile status BATCH
+            Exit codes: 0 every line paid, failed or pending (or the file was reconciled before); 2 exceptions to work; 1 error.
+            """,
+            subcommands: [Import.self, Status.self],
+            defaultSubcommand: Import.self)
+    }
+}
+
+enum ReconcileView {
+    /// `{"paid": n, …}` with every outcome key, in the contract's order.
+    static func outcomes(_ totals: OutcomeTotals) -> JSON {
+        .object(ReconcileOutcome.allCases.map { ($0.rawValue, .int(totals.count($0))) })
+    }
+
+    static func amounts(_ totals: OutcomeTotals) -> JSON {
+        .object(ReconcileOutcome.allCases.map { ($0.rawValue, .int(totals.amount($0).dong)) })
+    }
+
+    static func clearing(_ open: [String: Money]) -> JSON {
+        .object(open.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value.dong)) })
+    }
+
+    static func table(_ totals: OutcomeTotals, label: String) -> String {
+        var table = Table([label, "count", "amount"], rightAligned: [1, 2])
+        for outcome in ReconcileOutcome.allCases where totals.count(outcome) > 0 || [.paid, .failed, .pending, .missing].contains(outcome) {
+            table.add([outcome.rawValue, Money(dong: Int64(totals.count(outcome))).grouped, totals.amount(outcome).shown])
+        }
+        return table.render()
+    }
+
+    static func clearingText(_ open: [String: Money]) -> String {
+        open.isEmpty ? "nothing sent" : open.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.shown)" }.joined(separator: ", ")
+    }
+
+    /// Where `--profile NAME` looks for `NAME.profile`: ALLOWANCE_PROFILES (colon-separated), `profiles/` beside the
+    /// ledger, `./profiles`.
+    static func profileDirectories(ledger: String) -> [String] {
+        var directories: [String] = []
+        if let env = ProcessInfo.processInfo.environment["ALLOWANCE_PROFILES"] {
+            directories += env.split(separator: ":").map(String.init).filter { !$0.isEmpty }
+        }
+        directories.append(((ledger as NSString).deletingLastPathComponent as NSString).appendingPathComponent("profiles"))
+        directories.append("profiles")
+        var seen = Set<String>()
+        return directories.filter { seen.insert(($0 as NSString).standardizingPath).inserted }
+    }
+}

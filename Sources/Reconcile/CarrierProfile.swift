@@ -1,0 +1,323 @@
+import AllowanceLedger
+import Foundation
+
+/// Folds text for comparing status words and column names: case, Vietnamese diacritics (đ included) and runs of
+/// spaces do not matter. `Thành công` and `THANH  CONG` fold alike.
+public func foldForMatching(_ text: String) -> String {
+    var out = ""
+    var pendingSpace = false
+    for scalar in text.decomposedStringWithCanonicalMapping.unicodeScalars {
+        switch scalar.value {
+        case 0x0300...0x036F: continue
+        case 0x0111, 0x0110: out.append(pendingSpace && !out.isEmpty ? " d" : "d")
+        case 0x20, 0x09, 0xA0, 0x0A, 0x0D, 0x5F:
+            pendingSpace = true
+            continue
+        default:
+            if pendingSpace && !out.isEmpty { out.append(" ") }
+            out.unicodeScalars.append(contentsOf: String(scalar).lowercased().unicodeScalars)
+        }
+        pendingSpace = false
+    }
+    return out
+}
+
+/// The fields of the common result-file form. The first four are required.
+public enum ResultField: String, Sendable, CaseIterable {
+    case reference, msisdn, amount, status
+    case carrierTxnID = "carrier_txn_id"
+    case completedAt = "completed_at"
+    case reasonCode = "reason_code"
+    case reasonText = "reason_text"
+
+    public static let required: [ResultField] = [.reference, .msisdn, .amount, .status]
+}
+
+/// How a carrier's result file maps onto the common form: its column names, field separator, date format and
+/// status words. `generic` is built in; others are small text files (README, "Carrier profiles").
+public struct CarrierProfile: Sendable, Equatable {
+    public var name: String
+    public var description = ""
+    public var delimiter: UInt8 = UInt8(ascii: ",")
+    /// For each field, the column names that carry it (folded); the field's own name always works too.
+    public var columns: [ResultField: [String]] = [:]
+    public var dateFormat: DateFormat = .iso8601
+    /// Status words (folded) on top of the built-in ones; a profile's word wins over a built-in one.
+    public var statusWords: [String: CarrierStatus] = [:]
+
+    public init(name: String) { self.name = name }
+
+    /// The common form: columns named after the fields, ISO 8601 times, the built-in status words.
+    public static let generic = CarrierProfile(name: "generic")
+
+    /// Status words every profile knows: English and Vietnamese, compared folded.
+    public static let builtInStatusWords: [String: CarrierStatus] = {
+        var words: [String: CarrierStatus] = [:]
+        for word in ["SUCCESS", "SUCCEEDED", "OK", "PAID", "COMPLETED", "Thành công"] { words[foldForMatching(word)] = .paid }
+        for word in ["FAILED", "FAIL", "ERROR", "REJECTED", "Thất bại"] { words[foldForMatching(word)] = .failed }
+        for word in ["PENDING", "PROCESSING", "Đang xử lý"] { words[foldForMatching(word)] = .pending }
+        for word in ["REVERSED", "REFUNDED", "Hoàn tiền"] { words[foldForMatching(word)] = .reversed }
+        return words
+    }()
+
+    /// The carrier status a word means under this profile, or nil.
+    public func status(of word: String) -> CarrierStatus? {
+        let folded = foldForMatching(word)
+        return statusWords[folded] ?? Self.builtInStatusWords[folded]
+    }
+
+    /// The column names (folded) that can carry `field`.
+    public func columnNames(for field: ResultField) -> [String] {
+        var names = columns[field] ?? []
+        let own = foldForMatching(field.rawValue)
+        if !names.contains(own) { names.append(own) }
+        return names
+    }
+}
+
+/// A problem in a profile file, at a line.
+public struct ProfileError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let file: String
+    public let line: Int
+    public let reason: String
+
+    public var description: String { line > 0 ? "\(file):\(line): \(reason)" : "\(file): \(reason)" }
+}
+
+extension CarrierProfile {
+    public static let fileExtension = "profile"
+
+    /// Reads a profile file:
+    ///
+    ///     # comment
+    ///     name = carrier-a
+    ///     delimiter = ;                 , ; tab or |
+    ///     date_format = dd/MM/yyyy HH:mm:ss
+    ///     column.reference = Mã tham chiếu | Partner ref
+    ///     status.paid = 00 | Thành công
+    public init(contentsOf path: String) throws(ProfileError) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ProfileError(file: path, line: 0, reason: "cannot be read; give the path of a .profile file or a profile name such as generic")
+        }
+        guard data.count <= 1 << 20 else { throw ProfileError(file: path, line: 0, reason: "is over 1 MiB; a profile is a few lines of text") }
+        guard let text = String(data: data, encoding: .utf8) else { throw ProfileError(file: path, line: 0, reason: "is not UTF-8 text") }
+        try self.init(parsing: text, file: path)
+    }
+
+    public init(parsing text: String, file: String) throws(ProfileError) {
+        self.init(name: "")
+        var seenKeys: [String: Int] = [:]
+        var lineNumber = 0
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
+            lineNumber += 1
+            var line = String(rawLine)
+            if lineNumber == 1, line.hasPrefix("\u{FEFF}") { line.removeFirst() }
+            line = line.trimmingSpaces
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let equals = line.firstIndex(of: "=") else {
+                throw ProfileError(file: file, line: lineNumber, reason: "expected `key = value`")
+            }
+            let key = String(line[..<equals]).trimmingSpaces.lowercased()
+            let value = String(line[line.index(after: equals)...]).trimmingSpaces
+            if let earlier = seenKeys[key] {
+                throw ProfileError(file: file, line: lineNumber, reason: "\(key) is already set on line \(earlier)")
+            }
+            seenKeys[key] = lineNumber
+            let alternatives = value.split(separator: "|").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
+            switch key {
+            case "name":
+                guard !value.isEmpty, value.count <= 40 else { throw ProfileError(file: file, line: lineNumber, reason: "name must be 1 to 40 characters") }
+                name = value
+            case "description":
+                description = value
+            case "delimiter":
+                switch value.lowercased() {
+                case ",", "comma": delimiter = UInt8(ascii: ",")
+                case ";", "semicolon": delimiter = UInt8(ascii: ";")
+                case "tab", "\\t": delimiter = 0x09
+                case "|", "pipe": delimiter = UInt8(ascii: "|")
+                default: throw ProfileError(file: file, line: lineNumber, reason: "delimiter \"\(value)\" is not one of , ; tab |")
+                }
+            case "date_format":
+                do { dateFormat = try DateFormat(parsing: value) } catch {
+                    throw ProfileError(file: file, line: lineNumber, reason: error.description)
+                }
+            default:
+                if key.hasPrefix("column.") {
+                    guard let field = ResultField(rawValue: String(key.dropFirst("column.".count))) else {
+                        throw ProfileError(file: file, line: lineNumber,
+                                           reason: "\(key) names no field; fields are \(ResultField.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    guard !alternatives.isEmpty else { throw ProfileError(file: file, line: lineNumber, reason: "\(key) needs a column name") }
+                    columns[field] = alternatives.map(foldForMatching)
+                } else if key.hasPrefix("status.") {
+                    guard let status = CarrierStatus(rawValue: String(key.dropFirst("status.".count))) else {
+                        throw ProfileError(file: file, line: lineNumber,
+                                           reason: "\(key) names no status; statuses are \(CarrierStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    guard !alternatives.isEmpty else { throw ProfileError(file: file, line: lineNumber, reason: "\(key) needs at least one word") }
+                    for word in alternatives {
+                        let folded = foldForMatching(word)
+                        if let other = statusWords[folded], other != status {
+                            throw ProfileError(file: file, line: lineNumber, reason: "status word \"\(word)\" is already \(other.rawValue)")
+                        }
+                        statusWords[folded] = status
+                    }
+                } else {
+                    throw ProfileError(file: file, line: lineNumber,
+                                       reason: "unknown key \(key); keys are name, description, delimiter, date_format, column.<field>, status.<status>")
+                }
+            }
+        }
+        guard !name.isEmpty else { throw ProfileError(file: file, line: 0, reason: "has no `name = …` line") }
+        var claimed: [String: ResultField] = [:]
+        for field in ResultField.allCases {
+            for column in columns[field] ?? [] {
+                if let other = claimed[column], other != field {
+                    throw ProfileError(file: file, line: 0, reason: "column \"\(column)\" is mapped to both \(other.rawValue) and \(field.rawValue)")
+                }
+                claimed[column] = field
+            }
+        }
+    }
+
+    /// Finds a profile by name: `generic`, a path to a `.profile` file, or `NAME.profile` in one of `directories`.
+    public static func load(_ nameOrPath: String, searching directories: [String]) throws(ProfileError) -> CarrierProfile {
+        if nameOrPath == "generic" { return .generic }
+        if nameOrPath.contains("/") || nameOrPath.hasSuffix(".\(fileExtension)") {
+            return try CarrierProfile(contentsOf: nameOrPath)
+        }
+        for directory in directories {
+            let path = (directory as NSString).appendingPathComponent("\(nameOrPath).\(fileExtension)")
+            if FileManager.default.fileExists(atPath: path) { return try CarrierProfile(contentsOf: path) }
+        }
+        let searched = directories.isEmpty ? "" : " (looked in \(directories.joined(separator: ", ")))"
+        throw ProfileError(file: nameOrPath, line: 0,
+                           reason: "no such profile\(searched); pass generic, a path to a .\(fileExtension) file, or put NAME.\(fileExtension) in one of those folders")
+    }
+}
+
+/// How a profile writes completion times. Times are stored as written, in `yyyy-MM-ddTHH:mm:ss` with the zone
+/// when the file gives one.
+public enum DateFormat: Sendable, Equatable, CustomStringConvertible {
+    /// `2026-11-28`, `2026-11-28T10:15:00`, `2026-11-28 10:15:00`, with optional fractions and `Z` or `+07:00`.
+    case iso8601
+    /// A pattern of `yyyy`, `MM`, `dd`, `HH`, `mm`, `ss` and literal characters, such as `dd/MM/yyyy HH:mm:ss`.
+    case pattern(String)
+
+    public init(parsing text: String) throws(FieldError) {
+        if text.lowercased() == "iso8601" || text.lowercased() == "iso 8601" {
+            self = .iso8601
+            return
+        }
+        guard text.contains("yyyy"), text.contains("MM"), text.contains("dd") else {
+            throw FieldError("date_format \"\(text)\" needs yyyy, MM and dd (and may have HH, mm, ss), or iso8601")
+        }
+        self = .pattern(text)
+    }
+
+    public var description: String {
+        switch self {
+        case .iso8601: "iso8601"
+        case .pattern(let pattern): pattern
+        }
+    }
+
+    /// The time in the stored form, or nil when `text` does not follow the format.
+    public func normalize(_ text: String) -> String? {
+        switch self {
+        case .iso8601: Self.normalizeISO(Array(text.utf8))
+        case .pattern(let pattern): Self.normalize(Array(text.utf8), pattern: Array(pattern.utf8))
+        }
+    }
+
+    private static func digits(_ bytes: [UInt8], _ at: Int, _ count: Int) -> Int? {
+        guard at + count <= bytes.count else { return nil }
+        var value = 0
+        for index in at..<(at + count) {
+            let byte = bytes[index]
+            guard byte >= 0x30, byte <= 0x39 else { return nil }
+            value = value * 10 + Int(byte - 0x30)
+        }
+        return value
+    }
+
+    private static func format(year: Int, month: Int, day: Int, hour: Int?, minute: Int?, second: Int?, zone: String) -> String? {
+        guard CalendarDate(year: year, month: month, day: day) != nil else { return nil }
+        let date = "\(pad4(year))-\(pad2(month))-\(pad2(day))"
+        guard let hour else { return date + zone }
+        let minute = minute ?? 0
+        let second = second ?? 0
+        guard hour < 24, minute < 60, second < 61 else { return nil }
+        return "\(date)T\(pad2(hour)):\(pad2(minute)):\(pad2(second))\(zone)"
+    }
+
+    private static func pad2(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    private static func pad4(_ value: Int) -> String { String(repeating: "0", count: max(0, 4 - String(value).count)) + String(value) }
+
+    private static func normalizeISO(_ bytes: [UInt8]) -> String? {
+        guard let year = digits(bytes, 0, 4), bytes.count >= 10, bytes[4] == 0x2D, let month = digits(bytes, 5, 2), bytes[7] == 0x2D,
+              let day = digits(bytes, 8, 2) else { return nil }
+        if bytes.count == 10 { return format(year: year, month: month, day: day, hour: nil, minute: nil, second: nil, zone: "") }
+        guard bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " "), let hour = digits(bytes, 11, 2), bytes.count >= 16,
+              bytes[13] == 0x3A, let minute = digits(bytes, 14, 2) else { return nil }
+        var index = 16
+        var second = 0
+        if index < bytes.count, bytes[index] == 0x3A {
+            guard let value = digits(bytes, index + 1, 2) else { return nil }
+            second = value
+            index += 3
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                index += 1
+                let start = index
+                while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+                guard index > start else { return nil }
+            }
+        }
+        var zone = ""
+        if index < bytes.count {
+            if bytes[index] == UInt8(ascii: "Z") && index + 1 == bytes.count {
+                zone = "Z"
+            } else if (bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")), let hours = digits(bytes, index + 1, 2) {
+                var rest = index + 3
+                if rest < bytes.count, bytes[rest] == 0x3A { rest += 1 }
+                guard let minutes = digits(bytes, rest, 2), rest + 2 == bytes.count, hours < 15, minutes < 60 else { return nil }
+                zone = "\(bytes[index] == UInt8(ascii: "+") ? "+" : "-")\(pad2(hours)):\(pad2(minutes))"
+            } else {
+                return nil
+            }
+        }
+        return format(year: year, month: month, day: day, hour: hour, minute: minute, second: second, zone: zone)
+    }
+
+    private static func normalize(_ bytes: [UInt8], pattern: [UInt8]) -> String? {
+        var year: Int?, month: Int?, day: Int?, hour: Int?, minute: Int?, second: Int?
+        var at = 0
+        var index = 0
+        func token(_ text: String) -> Bool {
+            let token = Array(text.utf8)
+            return index + token.count <= pattern.count && Array(pattern[index..<(index + token.count)]) == token
+        }
+        while index < pattern.count {
+            var matched: (width: Int, store: (Int) -> Void)?
+            if token("yyyy") { matched = (4, { year = $0 }) }
+            else if token("MM") { matched = (2, { month = $0 }) }
+            else if token("dd") { matched = (2, { day = $0 }) }
+            else if token("HH") { matched = (2, { hour = $0 }) }
+            else if token("mm") { matched = (2, { minute = $0 }) }
+            else if token("ss") { matched = (2, { second = $0 }) }
+            if let (width, store) = matched {
+                guard let value = digits(bytes, at, width) else { return nil }
+                store(value)
+                at += width
+                index += width
+            } else {
+                guard at < bytes.count, bytes[at] == pattern[index] else { return nil }
+                at += 1
+                index += 1
+            }
+        }
+        guard at == bytes.count, let year, let month, let day else { return nil }
+        return format(year: year, month: month, day: day, hour: hour, minute: minute, second: second, zone: "")
+    }
+}

@@ -1,1 +1,0 @@
-// The reconcile issue (#3) fills this target: carrier result files, matching, settlement postings.

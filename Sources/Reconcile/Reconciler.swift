@@ -1,0 +1,79 @@
+import AllowanceLedger
+
+public struct ReconcileOptions: Sendable {
+    public var profile: CarrierProfile = .generic
+    /// How the file is named in messages and the record; the path when nil.
+    public var displayName: String?
+    public var by: UserName
+
+    public init(by: UserName) { self.by = by }
+}
+
+extension Store {
+    /// Reconciles a carrier result file against a batch: every non-blank line gets an outcome, paid and failed
+    /// lines post their settlement or refund, and all of it lands in one transaction. The same file again
+    /// changes nothing.
+    public func reconcileResultFile(_ path: String, batch: BatchID, options: ReconcileOptions,
+                                    progress: ((Int64) -> Void)? = nil) throws -> ReconciliationResult {
+        let name = options.displayName ?? path
+        let digest = try fileSHA256(path: path)
+        let info = ResultFileInfo(path: path, name: name, sha256: digest, byteSize: fileSize(path: path) ?? 0, profile: options.profile.name)
+        return try reconcile(batch: batch, file: info, by: options.by) { session in
+            var reader = try ResultFileReader(path: path, name: name, profile: options.profile)
+            reader.hasher = SHA256Hasher()
+            _ = try reader.readHeader()
+            var matcher = ResultLineMatcher(profile: options.profile)
+            var lines = 0
+            while let raw = try reader.next() {
+                lines += 1
+                guard lines <= ResultFileReader.linesMax else { throw ResultFileError.tooManyLines(name, ResultFileReader.linesMax) }
+                let record = try matcher.match(raw, items: session.items, fileID: session.fileID, fileName: name,
+                                               owner: session.batchOwning)
+                try session.record(record)
+                if let progress, lines % 65_536 == 0 { progress(reader.bytesConsumed) }
+            }
+            // The bytes parsed must be the bytes hashed: a file rewritten meanwhile would be recorded under
+            // another file's hash.
+            guard reader.hasher?.finalize() == digest else { throw ResultFileError.fileChanged(name) }
+        }
+    }
+}
+
+/// Writes a reconciliation report: one row per outcome, numbers masked unless revealed, formulas neutralised.
+public enum ReconcileReport {
+    public static let header = ["file", "line", "reference", "outcome", "reason", "status", "expected_amount", "reported_amount", "msisdn",
+                                "carrier_txn_id", "completed_at", "reason_code", "reason_text"]
+
+    /// Writes the report for one file's lines (or every file's, when `fileID` is nil) and the batch's missing items.
+    @discardableResult
+    public static func write(to path: String, store: Store, batch: BatchID, fileID: Int64?, reveal: Bool) throws -> Int {
+        let writer = try CSVWriter(path: path)
+        try writer.row(header)
+        var rows = 0
+        try store.reconcileReportRows(batch: batch, fileID: fileID, includeMissing: true) { row in
+            writer.text(row.file)
+            writer.text(row.line.map(String.init) ?? "")
+            writer.text(reveal ? row.reference : redactIdentifiers(row.reference))
+            writer.text(row.outcome.rawValue)
+            writer.text(reveal ? reason(of: row) : redactIdentifiers(reason(of: row)))
+            writer.text(row.status?.rawValue ?? "")
+            writer.text(row.expectedAmount.map(String.init) ?? "")
+            writer.text(row.reportedAmount.map(String.init) ?? "")
+            writer.text(row.msisdn.map { reveal ? $0 : maskTail($0) } ?? "")
+            writer.text(row.carrierTxnID)
+            writer.text(row.completedAt)
+            writer.text(row.reasonCode)
+            writer.text(reveal ? row.reasonText : redactIdentifiers(row.reasonText))
+            try writer.endRow()
+            rows += 1
+        }
+        try writer.commit()
+        return rows
+    }
+
+    /// Why the row is what it is: the matcher's note, else the carrier's own reason for a failure.
+    public static func reason(of row: ReconcileReportRow) -> String {
+        if !row.note.isEmpty { return row.note }
+        return [row.reasonCode, row.reasonText].filter { !$0.isEmpty }.joined(separator: " ")
+    }
+}
