@@ -51,7 +51,13 @@ let package = Package(
         ),
         .testTarget(
             name: "ReconcileTests",
-            dependencies: ["Reconcile", "AllowanceLedger"]
+            dependencies: [
+                "Reconcile",
+                "AllowanceLedger",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            exclude: ["Golden"]
         ),
     ],
     swiftLanguageModes: [.v6]

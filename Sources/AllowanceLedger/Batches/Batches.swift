@@ -28,6 +28,7 @@ public enum BatchError: Error, Sendable, Equatable, CustomStringConvertible {
     case noMobileMoneyItems(BatchID, carrier: Code?)
     case noCashItems(BatchID)
     case staleItems(batch: BatchID, count: Int, examples: [String])
+    case nothingToRetry(BatchID, String)
     case rate(RateError)
 
     public static func == (lhs: BatchError, rhs: BatchError) -> Bool { lhs.description == rhs.description }
@@ -49,6 +50,7 @@ public enum BatchError: Error, Sendable, Equatable, CustomStringConvertible {
         case .staleItems(let batch, let count, let examples):
             "batch \(batch): \(count) item\(count == 1 ? " no longer matches" : "s no longer match") the register (\(examples.joined(separator: "; "))\(count > examples.count ? "; …" : "")); "
                 + "cancel it with `allowance batch cancel \(batch) --reason \"…\"` and create it again"
+        case .nothingToRetry(let batch, let why): "batch \(batch) has nothing to retry: \(why)"
         case .rate(let error): error.description
         }
     }
@@ -360,7 +362,11 @@ extension Store {
             let writer = try JournalWriter(db, at: now, kind: .entitlement, key: "entitlement:batch:\(id)", batch: id, by: user,
                                            memo: Self.entitlementMemo(batch: id, period: batch.period.description, createdBy: batch.createdBy,
                                                                       approvedBy: user.value, digest: seal.digest))
-            try writer.append(.debit(.expense, total))
+            if batch.retryOf == nil {
+                try writer.append(.debit(.expense, total))
+            } else {
+                try writer.appendRetryCarryOver(batch: id)
+            }
             try writer.appendItemCredits(batch: id)
             let entry = try writer.finish()
             return (try Self.fetchBatch(db, id), entry, total)

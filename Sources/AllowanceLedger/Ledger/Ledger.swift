@@ -227,13 +227,29 @@ final class JournalWriter {
     /// Credits each item of a batch to the beneficiary payable (Cr 2000, one leg per item, in item order), inserted
     /// with one statement and hashed from the same rows.
     func appendItemCredits(batch: BatchID) throws {
+        try appendPayableLegs(debit: false, batch: batch, rows: """
+            SELECT seq, beneficiary_id, id, amount FROM batch_item WHERE batch_id = ?1
+            """)
+    }
+
+    /// Debits the payable of each item a retry batch takes over (Dr 2000 on the original item, one leg per retry
+    /// item, in item order): the amount was owed already, so a retry moves the debt instead of spending twice.
+    func appendRetryCarryOver(batch: BatchID) throws {
+        try appendPayableLegs(debit: true, batch: batch, rows: """
+            SELECT r.seq, o.beneficiary_id, o.id, r.amount FROM batch_item r JOIN batch_item o ON o.id = r.retry_of_item WHERE r.batch_id = ?1
+            """)
+    }
+
+    /// One payable leg per row of `rows` (seq, beneficiary, item, amount; `?1` is the batch), numbered by seq.
+    private func appendPayableLegs(debit: Bool, batch: BatchID, rows: String) throws {
         precondition(!finished, "entry already finished")
         let first = leg
+        let sign: Int64 = debit ? 1 : -1
         try db.execute(sql: """
             INSERT INTO posting(entry_id, leg, account, sub_account, beneficiary_id, item_id, amount)
-            SELECT ?, ? + seq, '2000', '', beneficiary_id, id, -amount FROM batch_item WHERE batch_id = ? ORDER BY seq
-            """, arguments: [id, first, batch.rawValue])
-        let items = try FastStatement(db, "SELECT seq, beneficiary_id, id, amount FROM batch_item WHERE batch_id = ? ORDER BY seq")
+            SELECT ?2, ?3 + seq, '2000', '', beneficiary_id, id, ?4 * amount FROM (\(rows)) ORDER BY seq
+            """, arguments: [batch.rawValue, id, first, sign])
+        let items = try FastStatement(db, "SELECT seq, beneficiary_id, id, amount FROM (\(rows)) ORDER BY seq")
         defer { items.reset() }
         items.bind(1, batch.rawValue)
         while try items.step() {
@@ -241,11 +257,11 @@ final class JournalWriter {
             precondition(items.int64(0) + first == leg, "batch item seq runs 1, 2, 3, … without gaps")
             let amount = items.int64(3)
             guard amount > 0 else { throw LedgerError.zeroAmount }
-            let (newSum, overflow) = sum.subtractingReportingOverflow(amount)
+            let (newSum, overflow) = sum.addingReportingOverflow(sign * amount)
             guard !overflow else { throw LedgerError.overflow }
             sum = newSum
             hasher.posting(leg: leg, account: LedgerAccount.payable.rawValue, sub: "", beneficiary: items.int64(1), item: items.int64(2),
-                           amount: -amount)
+                           amount: sign * amount)
         }
     }
 

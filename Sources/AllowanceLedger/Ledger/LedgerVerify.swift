@@ -179,7 +179,7 @@ extension Store {
             for row in try Row.fetchAll(db, sql: """
                 SELECT b.id, (SELECT COALESCE(SUM(amount), 0) FROM batch_item WHERE batch_id = b.id),
                        (SELECT COALESCE(-SUM(p.amount), 0) FROM posting p JOIN journal_entry e ON e.id = p.entry_id
-                        WHERE e.batch_id = b.id AND e.kind = 'entitlement' AND p.account = '2000'),
+                        WHERE e.batch_id = b.id AND e.kind = 'entitlement' AND p.account = '2000' AND p.amount < 0),
                        (SELECT MIN(e.id) FROM journal_entry e WHERE e.batch_id = b.id AND e.kind = 'entitlement')
                 FROM batch b WHERE b.approved_by IS NOT NULL
                 """) {
@@ -190,13 +190,17 @@ extension Store {
                                   "batch \(row[0] as Int64): items total \(items) đồng but the entitlement posted \(posted) đồng")
                 }
             }
-            // Each item's payable agrees with its payment state: owed while open or failed, settled once paid.
+            // Each item's payable agrees with its payment state: owed while open or failed, settled once paid, and
+            // carried over to the retry item once an approved retry batch took it over.
             for row in try Row.fetchAll(db, sql: """
-                SELECT i.id, i.state, i.amount, COALESCE(SUM(p.amount), 0) AS net, MAX(p.entry_id)
+                SELECT i.id, i.state, i.amount, COALESCE(SUM(p.amount), 0) AS net, MAX(p.entry_id),
+                       EXISTS (SELECT 1 FROM batch_item r JOIN batch rb ON rb.id = r.batch_id
+                               WHERE r.retry_of_item = i.id AND rb.approved_by IS NOT NULL) AS retried
                 FROM batch_item i JOIN batch b ON b.id = i.batch_id AND b.approved_by IS NOT NULL
                 LEFT JOIN posting p ON p.item_id = i.id AND p.account = '2000'
                 GROUP BY i.id
-                HAVING NOT ((i.state = 'open' OR i.state = 'failed') AND net = -i.amount)
+                HAVING NOT ((i.state = 'open' OR i.state = 'failed') AND net = -i.amount AND NOT retried)
+                   AND NOT ((i.state = 'open' OR i.state = 'failed') AND net = 0 AND retried)
                    AND NOT ((i.state = 'paid' OR i.state = 'paid_cash') AND net = 0)
                 LIMIT \(LedgerVerification.problemsMax)
                 """) {

@@ -5,7 +5,7 @@ extension Allowance {
     struct Batch: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The month's payout: create, approve (a second person), export for the carrier, settle cash.",
-            subcommands: [Create.self, Approve.self, Cancel.self, Export.self, AdvanceCash.self, SettleCash.self, Show.self, List.self])
+            subcommands: [Create.self, Approve.self, Cancel.self, Export.self, AdvanceCash.self, SettleCash.self, Retry.self, Show.self, List.self])
     }
 }
 

@@ -1,0 +1,212 @@
+import AllowanceLedger
+import Foundation
+import GRDB
+import Testing
+@testable import Reconcile
+
+@Suite struct ReconcileOutcomeTests {
+    /// Every input quirk and every outcome in one file: BOM, CRLF, columns in another order and case, an extra column,
+    /// quoted fields with commas, doubled quotes and a line break, Vietnamese status words in any case, blank lines
+    /// (also `,,,,`), trailing spaces, phone numbers and amounts in every spelling, and lines that are simply wrong.
+    @Test func goldenQuirksFile() throws {
+        let paid = try PaidBatch()
+        let result = try paid.store.reconcileResultFile(Golden.path("quirks.csv"), batch: paid.batch,
+                                                        options: { var o = ReconcileOptions(by: user("auditor")); o.displayName = "quirks.csv"; return o }())
+        #expect(result.lines == 19)
+        let expected: [ReconcileOutcome: Int] = [.paid: 3, .failed: 1, .pending: 1, .reversed: 2, .amountMismatch: 1, .msisdnMismatch: 1,
+                                                 .unknownReference: 3, .duplicate: 2, .invalidLine: 5, .missing: 3]
+        for outcome in ReconcileOutcome.allCases {
+            #expect(result.count(outcome) == expected[outcome], "\(outcome)")
+        }
+        #expect(result.conflictingDuplicates == 1)
+        #expect(result.exceptions == 2 + 1 + 1 + 3 + 1 + 5)
+        #expect(result.settled == Money(dong: 2_250_000))
+        #expect(result.totals.amount(.missing) == Money(dong: 2_250_000))
+        // VIETTEL was sent nine items; items 1 and 11 left it (11 paid, then reversed and refunded to the treasury).
+        #expect(result.clearingOpen == ["MOBIFONE": .zero, "VIETTEL": Money(dong: 5_250_000), "VNPT": .zero])
+        Golden.expect(try paid.report(fileID: result.fileID), matches: "quirks.expected.csv")
+        let verification = try paid.verify()
+        #expect(verification.isIntact, "\(verification.problems)")
+        // Settlement, reversal, refund: three entries after the four the month began with.
+        #expect(verification.entries == 1 + 1 + 3 + 3)
+    }
+
+    @Test func reconcilingTheSameFileAgainChangesNothing() throws {
+        let paid = try PaidBatch()
+        let text = "reference,msisdn,amount,status\n\(PaidBatch.reference(1)),0912345678,750000,SUCCESS\n\(PaidBatch.reference(3)),0987654321,750000,FAILED\n"
+        let first = try paid.reconcile(text)
+        let entries = try paid.verify().entries
+        let again = try paid.reconcile(text, name: "copy-of-result.csv")
+        #expect(!first.alreadyImported)
+        #expect(again.alreadyImported)
+        #expect(again.fileID == first.fileID)
+        #expect(again.importedBy == "auditor")
+        #expect(again.lines == 2)
+        #expect(again.count(.paid) == 1 && again.count(.failed) == 1 && again.count(.missing) == first.count(.missing))
+        #expect(again.entries.isEmpty)
+        #expect(try paid.verify().entries == entries)
+        #expect(try paid.store.resultFiles(batch: paid.batch).count == 1)
+    }
+
+    @Test func partialFilesSettleTheBatchAndTheClearingNetsToZero() throws {
+        let paid = try PaidBatch()
+        let first = try paid.reconcile("""
+            reference,msisdn,amount,status,carrier_txn_id
+            \(PaidBatch.reference(1)),0912345678,750000,SUCCESS,T1
+            \(PaidBatch.reference(3)),0987654321,750000,PENDING,T3
+
+            """, name: "part-1.csv")
+        #expect(first.count(.paid) == 1 && first.count(.pending) == 1 && first.count(.missing) == 9)
+        var second = "reference,msisdn,amount,status,carrier_txn_id\n"
+        second += "\(PaidBatch.reference(1)),0912345678,750000,SUCCESS,T1\n"   // the same report again: harmless
+        second += "\(PaidBatch.reference(3)),0987654321,750000,SUCCESS,T3\n"   // pending before, paid now
+        second += "\(PaidBatch.reference(4)),0701234567,750000,FAILED,T4\n"
+        for seq in 5...12 { second += "\(PaidBatch.reference(seq)),09120000\(seq < 10 ? "0" : "")\(seq),750000,OK,T\(seq)\n" }
+        second += "\(PaidBatch.reference(4)),0701234567,750000,SUCCESS,T4b\n" // contradicts the failure: the first line stands
+        let result = try paid.reconcile(second, name: "part-2.csv")
+        #expect(result.count(.paid) == 9)
+        #expect(result.count(.failed) == 1)
+        #expect(result.count(.duplicate) == 2)
+        #expect(result.conflictingDuplicates == 1)
+        #expect(result.count(.missing) == 0)
+        #expect(result.clearingOpen.values.allSatisfy { $0 == .zero })
+        let status = try paid.store.reconcileStatus(batch: paid.batch)
+        #expect(status.isSettled)
+        #expect(status.items.count(.paid) == 10 && status.items.count(.failed) == 1)
+        #expect(status.files.map(\.name) == ["part-1.csv", "part-2.csv"])
+        #expect(try paid.verify().isIntact)
+        let report = try paid.report(fileID: result.fileID)
+        #expect(report.contains("part-2.csv,2,AL-202611-000001-0000001,duplicate,repeats part-1.csv:2,paid,750000,750000"))
+        #expect(report.contains("part-2.csv,13,AL-202611-000001-0000004,duplicate,\"conflicts with part-2.csv:4, which made the item failed; the first line stands\""))
+    }
+
+    @Test func aReferenceOfAnotherBatchSaysWhichBatch() throws {
+        let paid = try PaidBatch()
+        // A second batch, for December, so that batch 2 exists.
+        let december = try paid.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-12"), by: user("maker")))
+        let result = try paid.reconcile("reference,msisdn,amount,status\nAL-202612-000002-0000001,0912345678,750000,SUCCESS\n")
+        #expect(december.batch.id == BatchID(2))
+        #expect(result.count(.unknownReference) == 1)
+        #expect(try paid.report(fileID: result.fileID).contains("reference belongs to batch 2, not batch 1; reconcile this line against batch 2"))
+    }
+
+    @Test func fileLevelProblemsRecordNothing() throws {
+        let paid = try PaidBatch()
+        #expect(throws: ResultFileError.emptyFile("empty.csv")) { try paid.reconcile("\n\n", name: "empty.csv") }
+        #expect(throws: ResultFileError.missingColumns("no-status.csv", [.status], profile: "generic")) {
+            try paid.reconcile("reference,msisdn,amount\n\(PaidBatch.reference(1)),0912345678,750000\n", name: "no-status.csv")
+        }
+        #expect(throws: ResultFileError.duplicateColumn("twice.csv", .amount, ["amount", "AMOUNT"])) {
+            try paid.reconcile("reference,msisdn,amount,status,AMOUNT\n", name: "twice.csv")
+        }
+        #expect(throws: FileError.self) {
+            try paid.store.reconcileResultFile(paid.folder.file("absent.csv"), batch: paid.batch, options: ReconcileOptions(by: user("auditor")))
+        }
+        #expect(throws: ReconcileError.batch(.notFound("9"))) { try paid.reconcile("reference,msisdn,amount,status\n", batch: BatchID(9)) }
+        let created = try paid.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-12"), by: user("maker")))
+        #expect(throws: ReconcileError.notExported(created.batch.id, .created)) {
+            try paid.reconcile("reference,msisdn,amount,status\n", batch: created.batch.id)
+        }
+        #expect(try paid.store.resultFiles(batch: paid.batch).isEmpty)
+        #expect(try paid.verify().entries == 5)
+    }
+
+    @Test func aCarrierProfileMapsItsColumnsStatusesAndTimes() throws {
+        let paid = try PaidBatch()
+        let profile = try CarrierProfile(parsing: """
+            name = carrier-x
+            delimiter = ;
+            date_format = dd/MM/yyyy HH:mm
+            column.reference = Mã GD
+            column.msisdn = SĐT
+            column.amount = Số tiền
+            column.status = KQ
+            column.completed_at = Lúc
+            status.paid = 00
+            status.failed = 01 | 02
+            """, file: "x.profile")
+        let result = try paid.reconcile("""
+            MÃ GD;sđt;SỐ TIỀN;kq;lúc
+            \(PaidBatch.reference(1));0912345678;750.000;00;30/11/2026 09:15
+            \(PaidBatch.reference(3));0987654321;750.000;02;30/11/2026 09:16
+            \(PaidBatch.reference(4));0701234567;750.000;Thành công;31/11/2026 09:16
+            """, profile: profile)
+        #expect(result.count(.paid) == 1 && result.count(.failed) == 1 && result.count(.invalidLine) == 1)
+        var rows: [ReconcileReportRow] = []
+        try paid.store.reconcileReportRows(batch: paid.batch, fileID: result.fileID, includeMissing: false) { rows.append($0) }
+        #expect(rows[0].completedAt == "2026-11-30T09:15:00")
+        #expect(rows[2].note == "completed_at \"31/11/2026 09:16\" does not match profile carrier-x's date format dd/MM/yyyy HH:mm")
+    }
+}
+
+@Suite struct RetryTests {
+    @Test func failedAndMissingItemsAreRetriedOnceAndPaidWithoutSpendingTwice() throws {
+        let paid = try PaidBatch()
+        var text = "reference,msisdn,amount,status,reason_code,reason_text\n"
+        text += "\(PaidBatch.reference(1)),0912345678,750000,SUCCESS,,\n"
+        text += "\(PaidBatch.reference(3)),0987654321,750000,FAILED,E101,Thuê bao không tồn tại\n"
+        for seq in 5...11 { text += "\(PaidBatch.reference(seq)),09120000\(seq < 10 ? "0" : "")\(seq),750000,SUCCESS,,\n" }
+        // Item 4 failed and item 12 is missing.
+        text += "\(PaidBatch.reference(4)),0701234567,750000,Thất bại,E205,Account locked\n"
+        let reconciled = try paid.reconcile(text)
+        #expect(reconciled.count(.missing) == 1)
+        let expenseBefore = try paid.store.balances().first { $0.account == .expense }!.balance
+
+        let retry = try paid.store.retryBatch(paid.batch, by: user("maker"))
+        #expect(retry.items == 3 && retry.failed == 2 && retry.missing == 1)
+        #expect(retry.total == Money(dong: 2_250_000))
+        #expect(retry.batch.retryOf == paid.batch)
+        // Nothing is retried twice.
+        #expect(throws: BatchError.nothingToRetry(paid.batch, "every item is paid, pending, in an exception, or already retried")) {
+            try paid.store.retryBatch(paid.batch, by: user("maker"))
+        }
+        #expect(throws: BatchError.makerIsChecker(batch: retry.batch.id, user: "maker")) {
+            try paid.store.approveBatch(retry.batch.id, by: user("maker"))
+        }
+        _ = try paid.store.approveBatch(retry.batch.id, by: user("checker"))
+        // Approval moved the payable to the retry items: no new expense.
+        #expect(try paid.store.balances().first { $0.account == .expense }!.balance == expenseBefore)
+        #expect(try paid.verify().isIntact)
+
+        let instructions = paid.folder.file("retry.csv")
+        _ = try paid.store.exportBatch(retry.batch.id, to: instructions, by: user("officer"))
+        var retryText = "reference,msisdn,amount,status\n"
+        for seq in 1...3 {
+            let line = try String(contentsOfFile: instructions, encoding: .utf8).split(separator: "\n")[seq].split(separator: ",")
+            retryText += "\(line[0]),\(line[1]),\(line[3]),SUCCESS\n"
+        }
+        let second = try paid.reconcile(retryText, name: "retry-result.csv", batch: retry.batch.id)
+        #expect(second.count(.paid) == 3 && second.count(.missing) == 0)
+        #expect(second.clearingOpen.values.allSatisfy { $0 == .zero })
+        // The original batch's carrier still holds item 12's funds until it says what happened to it; a late "paid"
+        // for an item already retried is an exception, not a second settlement.
+        let late = try paid.reconcile("reference,msisdn,amount,status\n\(PaidBatch.reference(12)),0912000012,750000,SUCCESS\n", name: "late.csv")
+        #expect(late.count(.duplicate) == 1 && late.conflictingDuplicates == 1 && late.count(.paid) == 0)
+        let lateFailure = try paid.reconcile("reference,msisdn,amount,status\n\(PaidBatch.reference(12)),0912000012,750000,FAILED\n", name: "late-2.csv")
+        #expect(lateFailure.count(.failed) == 1)
+        #expect(lateFailure.clearingOpen.values.allSatisfy { $0 == .zero })
+        let verification = try paid.verify()
+        #expect(verification.isIntact, "\(verification.problems)")
+        // Every beneficiary's payable for November is settled.
+        #expect(try paid.store.balances().first { $0.account == .payable }!.balance == Money(dong: 500_000))  // Hùng's cash, unpaid
+    }
+
+    @Test func aBatchWithoutResultsHasNothingToRetry() throws {
+        let paid = try PaidBatch()
+        #expect(throws: BatchError.nothingToRetry(paid.batch, "no result file has been reconciled for it yet (`allowance reconcile 1 FILE`)")) {
+            try paid.store.retryBatch(paid.batch, by: user("maker"))
+        }
+    }
+}
+
+@Suite struct ClearingInvariantTests {
+    @Test func verifyCatchesAnItemMarkedPaidWithoutItsSettlement() throws {
+        let paid = try PaidBatch()
+        try paid.reconcile("reference,msisdn,amount,status\n\(PaidBatch.reference(1)),0912345678,750000,SUCCESS\n")
+        #expect(try paid.verify().isIntact)
+        try paid.store.write { db in try db.execute(sql: "UPDATE batch_item SET state = 'paid' WHERE seq = 5") }
+        let kinds = Set(try paid.verify().problems.map(\.kind))
+        #expect(kinds.contains(.clearingMismatch))
+        #expect(kinds.contains(.itemStateMismatch))
+    }
+}
