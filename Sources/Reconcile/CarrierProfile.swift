@@ -225,13 +225,21 @@ public enum DateFormat: Sendable, Equatable, CustomStringConvertible {
 
     /// The time in the stored form, or nil when `text` does not follow the format.
     public func normalize(_ text: String) -> String? {
+        var text = text
+        return text.withUTF8 { normalize($0) }
+    }
+
+    /// The same, straight from a field's bytes.
+    public func normalize(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
         switch self {
-        case .iso8601: Self.normalizeISO(Array(text.utf8))
-        case .pattern(let pattern): Self.normalize(Array(text.utf8), pattern: Array(pattern.utf8))
+        case .iso8601: Self.normalizeISO(bytes)
+        case .pattern(let pattern):
+            pattern.utf8.withContiguousStorageIfAvailable { Self.normalize(bytes, pattern: $0) }
+                ?? Array(pattern.utf8).withUnsafeBufferPointer { Self.normalize(bytes, pattern: $0) }
         }
     }
 
-    private static func digits(_ bytes: [UInt8], _ at: Int, _ count: Int) -> Int? {
+    private static func digits(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int, _ count: Int) -> Int? {
         guard at + count <= bytes.count else { return nil }
         var value = 0
         for index in at..<(at + count) {
@@ -242,23 +250,43 @@ public enum DateFormat: Sendable, Equatable, CustomStringConvertible {
         return value
     }
 
-    private static func format(year: Int, month: Int, day: Int, hour: Int?, minute: Int?, second: Int?, zone: String) -> String? {
+    /// `yyyy-MM-dd`, or `yyyy-MM-ddTHH:mm:ss` and the zone, written without intermediate strings.
+    private static func format(year: Int, month: Int, day: Int, hour: Int?, minute: Int?, second: Int?,
+                               zone: (sign: UInt8, hours: Int, minutes: Int)?, utc: Bool) -> String? {
         guard CalendarDate(year: year, month: month, day: day) != nil else { return nil }
-        let date = "\(pad4(year))-\(pad2(month))-\(pad2(day))"
-        guard let hour else { return date + zone }
         let minute = minute ?? 0
         let second = second ?? 0
-        guard hour < 24, minute < 60, second < 61 else { return nil }
-        return "\(date)T\(pad2(hour)):\(pad2(minute)):\(pad2(second))\(zone)"
+        if let hour { guard hour < 24, minute < 60, second < 61 else { return nil } }
+        let length = 10 + (hour == nil ? 0 : 9) + (utc ? 1 : 0) + (zone == nil ? 0 : 6)
+        return String(unsafeUninitializedCapacity: length) { out in
+            var at = 0
+            func put(_ value: Int, _ width: Int) {
+                var divisor = 1
+                for _ in 1..<width { divisor *= 10 }
+                for _ in 0..<width {
+                    out[at] = UInt8(0x30 + (value / divisor) % 10)
+                    at += 1
+                    divisor /= 10
+                }
+            }
+            func put(_ byte: UInt8) {
+                out[at] = byte
+                at += 1
+            }
+            put(year, 4); put(0x2D); put(month, 2); put(0x2D); put(day, 2)
+            if let hour {
+                put(UInt8(ascii: "T")); put(hour, 2); put(0x3A); put(minute, 2); put(0x3A); put(second, 2)
+            }
+            if utc { put(UInt8(ascii: "Z")) }
+            if let zone { put(zone.sign); put(zone.hours, 2); put(0x3A); put(zone.minutes, 2) }
+            return at
+        }
     }
 
-    private static func pad2(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-    private static func pad4(_ value: Int) -> String { String(repeating: "0", count: max(0, 4 - String(value).count)) + String(value) }
-
-    private static func normalizeISO(_ bytes: [UInt8]) -> String? {
+    private static func normalizeISO(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
         guard let year = digits(bytes, 0, 4), bytes.count >= 10, bytes[4] == 0x2D, let month = digits(bytes, 5, 2), bytes[7] == 0x2D,
               let day = digits(bytes, 8, 2) else { return nil }
-        if bytes.count == 10 { return format(year: year, month: month, day: day, hour: nil, minute: nil, second: nil, zone: "") }
+        if bytes.count == 10 { return format(year: year, month: month, day: day, hour: nil, minute: nil, second: nil, zone: nil, utc: false) }
         guard bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " "), let hour = digits(bytes, 11, 2), bytes.count >= 16,
               bytes[13] == 0x3A, let minute = digits(bytes, 14, 2) else { return nil }
         var index = 16
@@ -274,41 +302,48 @@ public enum DateFormat: Sendable, Equatable, CustomStringConvertible {
                 guard index > start else { return nil }
             }
         }
-        var zone = ""
+        var zone: (sign: UInt8, hours: Int, minutes: Int)?
+        var utc = false
         if index < bytes.count {
             if bytes[index] == UInt8(ascii: "Z") && index + 1 == bytes.count {
-                zone = "Z"
-            } else if (bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")), let hours = digits(bytes, index + 1, 2) {
+                utc = true
+            } else if bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-"), let hours = digits(bytes, index + 1, 2) {
                 var rest = index + 3
                 if rest < bytes.count, bytes[rest] == 0x3A { rest += 1 }
                 guard let minutes = digits(bytes, rest, 2), rest + 2 == bytes.count, hours < 15, minutes < 60 else { return nil }
-                zone = "\(bytes[index] == UInt8(ascii: "+") ? "+" : "-")\(pad2(hours)):\(pad2(minutes))"
+                zone = (bytes[index], hours, minutes)
             } else {
                 return nil
             }
         }
-        return format(year: year, month: month, day: day, hour: hour, minute: minute, second: second, zone: zone)
+        return format(year: year, month: month, day: day, hour: hour, minute: minute, second: second, zone: zone, utc: utc)
     }
 
-    private static func normalize(_ bytes: [UInt8], pattern: [UInt8]) -> String? {
+    private static func normalize(_ bytes: UnsafeBufferPointer<UInt8>, pattern: UnsafeBufferPointer<UInt8>) -> String? {
         var year: Int?, month: Int?, day: Int?, hour: Int?, minute: Int?, second: Int?
         var at = 0
         var index = 0
-        func token(_ text: String) -> Bool {
-            let token = Array(text.utf8)
-            return index + token.count <= pattern.count && Array(pattern[index..<(index + token.count)]) == token
-        }
+        func token(_ a: UInt8, _ b: UInt8) -> Bool { index + 1 < pattern.count && pattern[index] == a && pattern[index + 1] == b }
         while index < pattern.count {
-            var matched: (width: Int, store: (Int) -> Void)?
-            if token("yyyy") { matched = (4, { year = $0 }) }
-            else if token("MM") { matched = (2, { month = $0 }) }
-            else if token("dd") { matched = (2, { day = $0 }) }
-            else if token("HH") { matched = (2, { hour = $0 }) }
-            else if token("mm") { matched = (2, { minute = $0 }) }
-            else if token("ss") { matched = (2, { second = $0 }) }
-            if let (width, store) = matched {
+            var width = 0
+            var slot = 0
+            if index + 3 < pattern.count, pattern[index] == UInt8(ascii: "y"), pattern[index + 1] == UInt8(ascii: "y"),
+               pattern[index + 2] == UInt8(ascii: "y"), pattern[index + 3] == UInt8(ascii: "y") { width = 4; slot = 1 }
+            else if token(UInt8(ascii: "M"), UInt8(ascii: "M")) { width = 2; slot = 2 }
+            else if token(UInt8(ascii: "d"), UInt8(ascii: "d")) { width = 2; slot = 3 }
+            else if token(UInt8(ascii: "H"), UInt8(ascii: "H")) { width = 2; slot = 4 }
+            else if token(UInt8(ascii: "m"), UInt8(ascii: "m")) { width = 2; slot = 5 }
+            else if token(UInt8(ascii: "s"), UInt8(ascii: "s")) { width = 2; slot = 6 }
+            if width > 0 {
                 guard let value = digits(bytes, at, width) else { return nil }
-                store(value)
+                switch slot {
+                case 1: year = value
+                case 2: month = value
+                case 3: day = value
+                case 4: hour = value
+                case 5: minute = value
+                default: second = value
+                }
                 at += width
                 index += width
             } else {
@@ -318,6 +353,6 @@ public enum DateFormat: Sendable, Equatable, CustomStringConvertible {
             }
         }
         guard at == bytes.count, let year, let month, let day else { return nil }
-        return format(year: year, month: month, day: day, hour: hour, minute: minute, second: second, zone: "")
+        return format(year: year, month: month, day: day, hour: hour, minute: minute, second: second, zone: nil, utc: false)
     }
 }

@@ -2,79 +2,35 @@ import AllowanceLedger
 
 /// Decides what one result line comes to against the batch's items (README, "Reconciliation outcomes").
 public struct ResultLineMatcher {
-    public let profile: CarrierProfile
-    /// Status words seen so far: a file uses a handful of spellings a million times.
-    private var statusCache: [String: CarrierStatus?] = [:]
+    public init() {}
 
-    public init(profile: CarrierProfile) { self.profile = profile }
-
-    mutating func status(of word: String) -> CarrierStatus? {
-        if let known = statusCache[word] { return known }
-        let status = profile.status(of: word)
-        if statusCache.count < 1024 { statusCache[word] = status }
-        return status
-    }
-
-    /// Reads and checks the line's fields, then matches it against `items`; `owner` says which batch holds a
-    /// reference of another batch.
-    public mutating func match(_ raw: RawResultLine, items: ReconcileItems, fileID: Int64, fileName: String,
-                               owner: (ItemReference) throws -> BatchID?) rethrows -> ResultLineRecord {
-        var record = ResultLineRecord(line: raw.line, outcome: .invalidLine, reference: raw.reference)
-        record.carrierTxnID = raw.carrierTxnID
-        record.reasonCode = raw.reasonCode
-        record.reasonText = raw.reasonText
-        record.msisdn = raw.msisdn.isEmpty ? nil : raw.msisdn
-        if let problem = raw.recordProblem {
-            record.completedAt = raw.completedAt
-            record.note = problem
-            return record
-        }
-
-        var reasons: [String] = []
-        if raw.reference.isEmpty { reasons.append("reference is empty") }
-        var msisdn: UInt64 = 0
-        do {
-            let parsed = try MSISDN(parsing: raw.msisdn)
-            record.msisdn = parsed.canonical
-            msisdn = UInt64(parsed.canonical)!
-        } catch {
-            reasons.append(error.description)
-        }
-        do {
-            let amount = try Money(parsing: raw.amount)
-            record.amount = amount.dong
-            if amount.dong <= 0 { reasons.append("amount \(amount.dong) is not a payment; amounts are whole đồng above 0") }
-        } catch {
-            reasons.append(error.description)
-        }
-        if raw.status.isEmpty {
-            reasons.append("status is empty")
-        } else if let status = status(of: raw.status) {
-            record.status = status
-        } else {
-            reasons.append("status \"\(redactIdentifiers(raw.status))\" is not a status word of profile \(profile.name); "
-                           + "add it to the profile as status.paid, status.failed, status.pending or status.reversed")
-        }
-        if !raw.completedAt.isEmpty {
-            if let normalized = profile.dateFormat.normalize(raw.completedAt) {
-                record.completedAt = normalized
-            } else {
-                record.completedAt = raw.completedAt
-                reasons.append("completed_at \"\(redactIdentifiers(raw.completedAt))\" does not match profile \(profile.name)'s date format \(profile.dateFormat)")
-            }
-        }
-        guard reasons.isEmpty, let status = record.status, let amount = record.amount else {
-            record.note = reasons.joined(separator: "; ")
+    /// Matches a parsed line against `items`; `owner` says which batch holds a reference of another batch.
+    public func match(_ parsed: ParsedResultLine, items: ReconcileItems, fileID: Int64, fileName: String,
+                      owner: (ItemReference) throws -> BatchID?) rethrows -> ResultLineRecord {
+        var record = ResultLineRecord(line: parsed.line, outcome: .invalidLine)
+        record.reference = parsed.referenceText
+        record.status = parsed.status
+        record.msisdn = parsed.msisdn
+        record.msisdnText = parsed.msisdnText
+        record.amount = parsed.amount
+        record.carrierTxnID = parsed.carrierTxnID
+        record.completedAt = parsed.completedAt
+        record.reasonCode = parsed.reasonCode
+        record.reasonText = parsed.reasonText
+        guard parsed.problems.isEmpty, let status = parsed.status, let amount = parsed.amount else {
+            record.note = parsed.problems.joined(separator: "; ")
+            // An unreadable line names no item; keep what it said about the reference.
+            if record.reference == nil, let reference = parsed.reference { record.reference = reference.canonical }
             return record
         }
 
         // A readable line: find its item.
         record.outcome = .unknownReference
-        var text = raw.reference
-        guard let reference = text.withUTF8({ ItemReference($0) }) else {
-            record.note = "reference \"\(redactIdentifiers(raw.reference))\" is not an item reference (AL-yyyymm-batch-seq)"
+        guard let reference = parsed.reference else {
+            record.note = "reference \"\(redactIdentifiers(parsed.referenceText ?? ""))\" is not an item reference (AL-yyyymm-batch-seq)"
             return record
         }
+        if record.reference == nil { record.reference = reference.canonical }
         guard let index = items.index(of: reference) else {
             if let other = try owner(reference) {
                 record.note = "reference belongs to batch \(other), not batch \(items.batch.id); reconcile this line against batch \(other)"
@@ -91,15 +47,17 @@ public struct ResultLineMatcher {
             record.note = "the item was never sent: no transfer to \(items.carrier(at: index) ?? "?") is posted for batch \(items.batch.id) (`allowance batch export`)"
             return record
         }
+        // Named as `batch create` wrote it: the stored line need not repeat the reference.
         record.itemIndex = index
+        if parsed.referenceText == nil { record.reference = nil }
         let state = items.state(at: index)
         let expected = items.amount(at: index)
 
         func mismatch() -> Bool {
             let amountDiffers = amount != expected
-            let msisdnDiffers = msisdn != items.msisdn(at: index)
+            let msisdnDiffers = parsed.msisdn != items.msisdn(at: index)
             guard amountDiffers || msisdnDiffers else { return false }
-            let numberNote = "msisdn \(maskTail(String(msisdn))) is not the item's \(maskTail(String(items.msisdn(at: index))))"
+            let numberNote = "msisdn \(maskTail(String(parsed.msisdn))) is not the item's \(maskTail(String(items.msisdn(at: index))))"
             if amountDiffers {
                 record.outcome = .amountMismatch
                 record.note = "amount \(Money(dong: amount).grouped) đồng is not the item's \(Money(dong: expected).grouped) đồng"

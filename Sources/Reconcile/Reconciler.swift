@@ -1,4 +1,5 @@
 import AllowanceLedger
+import Foundation
 
 public struct ReconcileOptions: Sendable {
     public var profile: CarrierProfile = .generic
@@ -9,32 +10,84 @@ public struct ReconcileOptions: Sendable {
     public init(by: UserName) { self.by = by }
 }
 
+/// What the reading thread sends the matching one.
+enum ResultMessage: Sendable {
+    case lines([ParsedResultLine], bytesRead: Int64)
+    case failed(any Error & Sendable)
+    case end
+}
+
 extension Store {
+    static let resultLinesPerChunk = 2048
+
     /// Reconciles a carrier result file against a batch: every non-blank line gets an outcome, paid and failed
     /// lines post their settlement or refund, and all of it lands in one transaction. The same file again
-    /// changes nothing.
+    /// changes nothing. The file is read and parsed on a second thread while this one matches and records.
     public func reconcileResultFile(_ path: String, batch: BatchID, options: ReconcileOptions,
                                     progress: ((Int64) -> Void)? = nil) throws -> ReconciliationResult {
         let name = options.displayName ?? path
         let digest = try fileSHA256(path: path)
         let info = ResultFileInfo(path: path, name: name, sha256: digest, byteSize: fileSize(path: path) ?? 0, profile: options.profile.name)
+        let profile = options.profile
         return try reconcile(batch: batch, file: info, by: options.by) { session in
-            var reader = try ResultFileReader(path: path, name: name, profile: options.profile)
+            let channel = Channel<ResultMessage>(capacity: 4)
+            let finished = DispatchSemaphore(value: 0)
+            let thread = Thread {
+                Self.readResults(path: path, name: name, profile: profile, expectedDigest: digest, into: channel)
+                finished.signal()
+            }
+            thread.start()
+            // However this ends, the reading thread is stopped and waited for before the transaction finishes.
+            defer {
+                channel.cancel()
+                finished.wait()
+            }
+            let matcher = ResultLineMatcher()
+            while true {
+                switch channel.take() {
+                case .lines(let lines, let bytesRead):
+                    for parsed in lines {
+                        try session.record(try matcher.match(parsed, items: session.items, fileID: session.fileID, fileName: name,
+                                                             owner: session.batchOwning))
+                    }
+                    progress?(bytesRead)
+                case .failed(let error):
+                    throw error
+                case .end:
+                    return
+                }
+            }
+        }
+    }
+
+    /// Reads, parses and checks the file in chunks; ends with `.end` only if the bytes parsed are the bytes
+    /// hashed (a file rewritten meanwhile would be recorded under another file's hash).
+    static func readResults(path: String, name: String, profile: CarrierProfile, expectedDigest: Digest32, into channel: Channel<ResultMessage>) {
+        do {
+            var reader = try ResultFileReader(path: path, name: name, profile: profile)
             reader.hasher = SHA256Hasher()
             _ = try reader.readHeader()
-            var matcher = ResultLineMatcher(profile: options.profile)
+            var chunk: [ParsedResultLine] = []
+            chunk.reserveCapacity(resultLinesPerChunk)
             var lines = 0
-            while let raw = try reader.next() {
+            while let parsed = try reader.next() {
                 lines += 1
                 guard lines <= ResultFileReader.linesMax else { throw ResultFileError.tooManyLines(name, ResultFileReader.linesMax) }
-                let record = try matcher.match(raw, items: session.items, fileID: session.fileID, fileName: name,
-                                               owner: session.batchOwning)
-                try session.record(record)
-                if let progress, lines % 65_536 == 0 { progress(reader.bytesConsumed) }
+                chunk.append(parsed)
+                if chunk.count == resultLinesPerChunk {
+                    guard channel.put(.lines(chunk, bytesRead: reader.bytesConsumed)) else { return }
+                    chunk.removeAll(keepingCapacity: true)
+                }
             }
-            // The bytes parsed must be the bytes hashed: a file rewritten meanwhile would be recorded under
-            // another file's hash.
-            guard reader.hasher?.finalize() == digest else { throw ResultFileError.fileChanged(name) }
+            if !chunk.isEmpty { guard channel.put(.lines(chunk, bytesRead: reader.bytesConsumed)) else { return } }
+            guard reader.hasher?.finalize() == expectedDigest else { throw ResultFileError.fileChanged(name) }
+            _ = channel.put(.end)
+        } catch let error as FileError {
+            _ = channel.put(.failed(error))
+        } catch let error as ResultFileError {
+            _ = channel.put(.failed(error))
+        } catch {
+            _ = channel.put(.failed(ResultFileError.unreadable(name, "\(error)")))
         }
     }
 }

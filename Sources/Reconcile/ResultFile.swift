@@ -8,6 +8,7 @@ public enum ResultFileError: Error, Sendable, Equatable, CustomStringConvertible
     case unreadableHeader(String, String)
     case fileChanged(String)
     case tooManyLines(String, Int)
+    case unreadable(String, String)
 
     public var description: String {
         switch self {
@@ -21,6 +22,7 @@ public enum ResultFileError: Error, Sendable, Equatable, CustomStringConvertible
         case .unreadableHeader(let file, let reason): "\(file):1: header: \(reason)"
         case .fileChanged(let file): "\(file): the file changed while it was being reconciled; nothing was recorded, run it again"
         case .tooManyLines(let file, let max): "\(file): more than \(max) lines; split the file"
+        case .unreadable(let file, let reason): "\(file): \(reason)"
         }
     }
 }
@@ -50,25 +52,32 @@ public struct ResultColumns: Sendable, Equatable {
     }
 }
 
-/// One data line read into the common form; values are trimmed text, unchecked.
-public struct RawResultLine: Sendable, Equatable {
+/// One data line read into the common form and checked field by field.
+public struct ParsedResultLine: Sendable, Equatable {
     public var line: Int
-    public var reference = ""
-    public var msisdn = ""
-    public var amount = ""
-    public var status = ""
+    /// Why the line cannot be used, every reason; empty when all its fields read.
+    public var problems: [String] = []
+    public var reference: ItemReference?
+    /// The reference as written, kept when it is not spelled as `batch create` writes it (or is no reference).
+    public var referenceText: String?
+    /// `84xxxxxxxxx` as a number; 0 when it could not be read.
+    public var msisdn: UInt64 = 0
+    /// The number as written, kept when it could not be read.
+    public var msisdnText: String?
+    public var amount: Int64?
+    public var status: CarrierStatus?
     public var carrierTxnID = ""
+    /// `yyyy-MM-ddTHH:mm:ss` (and the zone when given); as written when it does not follow the profile.
     public var completedAt = ""
     public var reasonCode = ""
     public var reasonText = ""
-    /// Why the line cannot be read as a row at all (bad quoting, not UTF-8, wrong number of fields).
-    public var recordProblem: String?
 
     public init(line: Int) { self.line = line }
 }
 
-/// Streams a carrier result file into `RawResultLine`s: fixed-size buffers, blank lines skipped, every other
-/// line delivered, the unreadable ones with their problem.
+/// Streams a carrier result file into `ParsedResultLine`s over fixed-size buffers: blank lines skipped, every other
+/// line delivered, the unreadable ones with their reasons. Numbers, amounts, references and times are read from the
+/// bytes, with no string per field on the common path.
 public struct ResultFileReader {
     public static let linesMax = 50_000_000
     public static let lineBytesMax = 1 << 16
@@ -78,6 +87,8 @@ public struct ResultFileReader {
     public let profile: CarrierProfile
     let reader: CSVReader
     public private(set) var columns: ResultColumns?
+    /// Status words seen so far: a file uses a handful of spellings a million times.
+    private let statusCache = StatusCache()
 
     public init(path: String, name: String? = nil, profile: CarrierProfile) throws(FileError) {
         self.path = path
@@ -107,36 +118,117 @@ public struct ResultFileReader {
     }
 
     /// The next non-blank data line, or nil at the end of the file.
-    public func next() throws -> RawResultLine? {
+    public func next() throws -> ParsedResultLine? {
         guard let columns else { preconditionFailure("readHeader() first") }
         while try reader.next() {
             if reader.isBlank { continue }
-            var raw = RawResultLine(line: reader.recordLine)
-            let count = reader.fieldCount
-            let positions = columns.positions
-            func field(_ which: Int) -> String {
-                let index = positions[which]
-                guard index >= 0, index < count else { return "" }
-                return (reader.string(index) ?? "").trimmingSpaces
-            }
-            // In ResultField.allCases order.
-            raw.reference = field(0)
-            raw.msisdn = field(1)
-            raw.amount = field(2)
-            raw.status = field(3)
-            raw.carrierTxnID = field(4)
-            raw.completedAt = field(5)
-            raw.reasonCode = field(6)
-            raw.reasonText = field(7)
-            if let problem = reader.recordError {
-                raw.recordProblem = problem.description
-                if problem == .notUTF8 { raw = RawResultLine(line: raw.line); raw.recordProblem = problem.description }
-            } else if count < columns.width
-                        || (count > columns.width && (columns.width..<count).contains { !(reader.string($0) ?? "").trimmingSpaces.isEmpty }) {
-                raw.recordProblem = "line has \(count) fields; the header has \(columns.width) (a field holding the separator needs \"quotes\")"
-            }
-            return raw
+            return parse(columns)
         }
         return nil
+    }
+
+    private func parse(_ columns: ResultColumns) -> ParsedResultLine {
+        var parsed = ParsedResultLine(line: reader.recordLine)
+        let count = reader.fieldCount
+        let positions = columns.positions
+        /// The field's bytes without surrounding spaces; empty when the column is absent or the line too short.
+        func field<R>(_ which: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+            let index = positions[which]
+            guard index >= 0, index < count else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+            return reader.withField(index) { bytes in
+                var start = 0
+                var end = bytes.count
+                while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+                while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+                return body(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+            }
+        }
+        func text(_ which: Int) -> String { field(which) { String(decoding: $0, as: UTF8.self) } }
+
+        if let problem = reader.recordError {
+            parsed.problems.append(problem.description)
+            if problem != .notUTF8 {
+                parsed.referenceText = text(0)
+                parsed.msisdnText = text(1)
+                parsed.carrierTxnID = text(4)
+            }
+            return parsed
+        }
+        if count < columns.width || (count > columns.width && (columns.width..<count).contains { reader.withField($0) { bytes in bytes.contains { $0 != 0x20 && $0 != 0x09 } } }) {
+            parsed.problems.append("line has \(count) fields; the header has \(columns.width) (a field holding the separator needs \"quotes\")")
+            parsed.referenceText = text(0)
+            parsed.msisdnText = text(1)
+            parsed.carrierTxnID = text(4)
+            return parsed
+        }
+        // In ResultField.allCases order: reference, msisdn, amount, status, carrier_txn_id, completed_at, reason_code, reason_text.
+        field(0) { bytes in
+            if bytes.isEmpty {
+                parsed.problems.append("reference is empty")
+            } else if let reference = ItemReference(bytes), reference.isCanonicalSpelling {
+                parsed.reference = reference
+            } else {
+                parsed.reference = ItemReference(bytes)
+                parsed.referenceText = String(decoding: bytes, as: UTF8.self)
+            }
+        }
+        field(1) { bytes in
+            switch Result(catching: { () throws(MSISDNError) in try MSISDN.number(bytes) }) {
+            case .success(let number): parsed.msisdn = number
+            case .failure(let error):
+                parsed.problems.append(error.description)
+                parsed.msisdnText = String(decoding: bytes, as: UTF8.self)
+            }
+        }
+        field(2) { bytes in
+            var amount = Money.wholeDong(bytes)
+            if amount == nil {
+                switch Result(catching: { () throws(MoneyError) in try Money(parsing: String(decoding: bytes, as: UTF8.self)) }) {
+                case .success(let money): amount = money.dong
+                case .failure(let error): parsed.problems.append(error.description)
+                }
+            }
+            if let amount {
+                parsed.amount = amount
+                if amount <= 0 { parsed.problems.append("amount \(amount) is not a payment; amounts are whole đồng above 0") }
+            }
+        }
+        field(3) { bytes in
+            if bytes.isEmpty {
+                parsed.problems.append("status is empty")
+            } else if let status = statusCache.status(of: bytes, profile: profile) {
+                parsed.status = status
+            } else {
+                parsed.problems.append("status \"\(redactIdentifiers(String(decoding: bytes, as: UTF8.self)))\" is not a status word of profile \(profile.name); "
+                                       + "add it to the profile as status.paid, status.failed, status.pending or status.reversed")
+            }
+        }
+        parsed.carrierTxnID = text(4)
+        field(5) { bytes in
+            guard !bytes.isEmpty else { return }
+            if let normalized = profile.dateFormat.normalize(bytes) {
+                parsed.completedAt = normalized
+            } else {
+                parsed.completedAt = String(decoding: bytes, as: UTF8.self)
+                parsed.problems.append("completed_at \"\(redactIdentifiers(parsed.completedAt))\" does not match profile \(profile.name)'s date format \(profile.dateFormat)")
+            }
+        }
+        parsed.reasonCode = text(6)
+        parsed.reasonText = text(7)
+        return parsed
+    }
+}
+
+/// Remembers what each status spelling means under the profile; a spelling is looked up once.
+final class StatusCache {
+    private var known: [String: CarrierStatus?] = [:]
+
+    func status(of bytes: UnsafeBufferPointer<UInt8>, profile: CarrierProfile) -> CarrierStatus? {
+        // Status words are short: the key is a small string, built without allocating.
+        let word = String(decoding: bytes, as: UTF8.self)
+        if let status = known[word] { return status }
+        let status = profile.status(of: word)
+        if known.count < 1024 { known[word] = status }
+        return status
     }
 }

@@ -121,41 +121,76 @@ public struct MSISDN: Sendable, Hashable, CustomStringConvertible {
     public let canonical: String
 
     public init(parsing raw: String) throws(MSISDNError) {
-        var digits: [UInt8] = []
-        digits.reserveCapacity(20)
+        var text = raw
+        let result = text.withUTF8 { bytes in Result { () throws(MSISDNError) in try Self.number(bytes) } }
+        self.canonical = String(try result.get())
+    }
+
+    /// Reads a number in any accepted spelling straight from bytes: `84xxxxxxxxx` as an integer, or why not.
+    /// Result files call this once a line, so it builds no string.
+    public static func number(_ bytes: UnsafeBufferPointer<UInt8>) throws(MSISDNError) -> UInt64 {
+        var count = 0
         var plus = false
+        var start = 0
+        var end = bytes.count
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
         // A leading apostrophe is how a spreadsheet marks a number kept as text.
-        let text = raw.trimmingSpaces.hasPrefix("'") ? String(raw.trimmingSpaces.dropFirst()) : raw
-        for byte in text.utf8 {
+        if start < end, bytes[start] == UInt8(ascii: "'") { start += 1 }
+        var prefix: UInt64 = 0      // the first four digits, to recognise 0084, 84 and 0
+        var value: UInt64 = 0       // every digit, while they fit
+        var index = start
+        while index < end {
+            let byte = bytes[index]
+            index += 1
             switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits.append(byte)
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let digit = UInt64(byte - 0x30)
+                if count < 4 { prefix = prefix * 10 + digit }
+                if count < 19 { value = value * 10 + digit }
+                count += 1
             case UInt8(ascii: " "), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "\t"):
                 continue
-            case UInt8(ascii: "+") where digits.isEmpty && !plus:
+            case UInt8(ascii: "+") where count == 0 && !plus:
                 plus = true
             default:
                 throw .invalidCharacters
             }
         }
-        guard !digits.isEmpty else { throw .empty }
-        var national: ArraySlice<UInt8>
+        guard count > 0 else { throw .empty }
+        // The national part: the digits after +84, 0084, 84 (11 digits) or 0.
+        let nationalCount: Int
+        let firstDigit = prefix / pow10(min(count, 4) - 1)
         if plus {
-            guard digits.starts(with: [56, 52]) else { throw .notVietnamese }
-            national = digits.dropFirst(2)
-        } else if digits.starts(with: [48, 48, 56, 52]) {
-            national = digits.dropFirst(4)
-        } else if digits.count == 11, digits.starts(with: [56, 52]) {
-            national = digits.dropFirst(2)
-        } else if digits.first == UInt8(ascii: "0") {
-            national = digits.dropFirst(1)
+            guard count >= 2, prefix / pow10(min(count, 4) - 2) == 84 else { throw .notVietnamese }
+            nationalCount = count - 2
+        } else if count >= 4, prefix == 84 {
+            nationalCount = count - 4
+        } else if count == 11, prefix / 100 == 84 {
+            nationalCount = count - 2
+        } else if firstDigit == 0 {
+            nationalCount = count - 1
         } else {
-            national = digits[...]
+            nationalCount = count
         }
-        if national.first == UInt8(ascii: "2") { throw .landline }
-        guard national.count == 9 else { throw .wrongLength(national.count + 1) }
-        guard let first = national.first, [UInt8(ascii: "3"), UInt8(ascii: "5"), UInt8(ascii: "7"), UInt8(ascii: "8"), UInt8(ascii: "9")].contains(first)
-        else { throw .unknownPrefix("0" + String(decoding: national.prefix(2), as: UTF8.self)) }
-        self.canonical = "84" + String(decoding: national, as: UTF8.self)
+        guard count <= 19 else { throw .wrongLength(nationalCount + 1) }
+        let national = value % pow10(nationalCount)
+        let nationalFirst = nationalCount > 0 ? national / pow10(nationalCount - 1) : 0
+        if nationalCount > 0, nationalFirst == 2 { throw .landline }
+        guard nationalCount == 9 else { throw .wrongLength(nationalCount + 1) }
+        switch nationalFirst {
+        case 3, 5, 7, 8, 9: break
+        default:
+            let two = national / 10_000_000
+            throw .unknownPrefix((two < 10 ? "00" : "0") + String(two))
+        }
+        return 84_000_000_000 + national
+    }
+
+    private static func pow10(_ exponent: Int) -> UInt64 {
+        var result: UInt64 = 1
+        for _ in 0..<max(0, exponent) { result *= 10 }
+        return result
     }
 
     /// `0912345678`.

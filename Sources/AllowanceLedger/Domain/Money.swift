@@ -79,6 +79,45 @@ public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
         self.dong = negative ? -value : value
     }
 
+    /// The common spellings read straight from bytes (`500000`, `500.000`, `500,000`, `500 000`, spaces around):
+    /// the value, or nil for anything else, which `init(parsing:)` then reads or explains. Result files call this
+    /// once a line, so it builds no string.
+    public static func wholeDong(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var start = 0
+        var end = bytes.count
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        guard start < end, end - start <= 24 else { return nil }
+        var value: Int64 = 0
+        var digits = 0
+        var separator: UInt8 = 0
+        var groupDigits = 0
+        var firstGroup = -1
+        for index in start..<end {
+            let byte = bytes[index]
+            if byte >= 0x30 && byte <= 0x39 {
+                digits += 1
+                guard digits <= 18 else { return nil }
+                value = value * 10 + Int64(byte - 0x30)
+                groupDigits += 1
+            } else if byte == UInt8(ascii: ".") || byte == UInt8(ascii: ",") || byte == UInt8(ascii: " ") {
+                guard separator == 0 || separator == byte else { return nil }
+                separator = byte
+                if firstGroup < 0 {
+                    guard (1...3).contains(groupDigits) else { return nil }
+                    firstGroup = groupDigits
+                } else {
+                    guard groupDigits == 3 else { return nil }
+                }
+                groupDigits = 0
+            } else {
+                return nil
+            }
+        }
+        guard digits > 0, separator == 0 || groupDigits == 3 else { return nil }
+        return value
+    }
+
     /// Digits only, as files carry it: `1234567`.
     public var description: String { String(dong) }
 

@@ -265,6 +265,27 @@ final class JournalWriter {
         }
     }
 
+    /// Appends legs that one `INSERT … SELECT` writes (`insert`, with `?1` the entry and `?2` the leg before the
+    /// first), hashed from `legs`, which must list the same postings in the same order: a million legs go in without
+    /// a million statements.
+    func appendInserted(_ insert: String, arguments: StatementArguments,
+                        legs: some Sequence<(account: LedgerAccount, beneficiary: Int64?, item: Int64?, amount: Int64)>) throws {
+        precondition(!finished, "entry already finished")
+        let first = leg
+        try db.execute(sql: insert, arguments: [id, first] + arguments)
+        let inserted = db.lastChanges
+        for posting in legs {
+            leg += 1
+            guard posting.amount != 0 else { throw LedgerError.zeroAmount }
+            let (newSum, overflow) = sum.addingReportingOverflow(posting.amount)
+            guard !overflow else { throw LedgerError.overflow }
+            sum = newSum
+            hasher.posting(leg: leg, account: posting.account.rawValue, sub: "", beneficiary: posting.beneficiary, item: posting.item,
+                           amount: posting.amount)
+        }
+        precondition(Int64(inserted) == leg - first, "the statement inserted the legs that were hashed")
+    }
+
     /// Checks the balance and writes the header; throwing here rolls back the caller's transaction.
     @discardableResult
     func finish() throws -> JournalEntryID {

@@ -16,6 +16,7 @@ public struct LedgerProblem: Sendable, Equatable, CustomStringConvertible {
         case headMismatch = "head_mismatch"
         case approverMismatch = "approver_mismatch"
         case clearingMismatch = "clearing_mismatch"
+        case unapprovedItemPaid = "unapproved_item_paid"
     }
 
     public let kind: Kind
@@ -217,6 +218,14 @@ extension Store {
                 } else {
                     result.report(.itemStateMismatch, entry: row[4], "item \(item) (\(state)) has \(-net) đồng payable instead of \(amount) or 0")
                 }
+            }
+            // Nothing of a batch nobody approved is paid.
+            for row in try Row.fetchAll(db, sql: """
+                SELECT b.id, COUNT(*) FROM batch b JOIN batch_item i ON i.batch_id = b.id
+                WHERE b.approved_by IS NULL AND i.state <> 'open' GROUP BY b.id ORDER BY b.id
+                """) {
+                result.report(.unapprovedItemPaid, entry: nil,
+                              "batch \(row[0] as Int64) was never approved but \(row[1] as Int) of its items are marked paid or failed")
             }
             // What a batch's carriers hold is what they were sent for the items still open: nothing, once every
             // item is paid or failed.

@@ -35,7 +35,8 @@ public enum ReconcileEffect: String, Sendable {
     case settle
     /// Dr treasury / Cr carrier clearing: the payment failed and the funds came back; the payable stays open.
     case refund
-    /// The settlement undone (Dr clearing / Cr payable) and the funds returned (Dr treasury / Cr clearing).
+    /// Dr treasury / Cr beneficiary payable: the payment came back from the beneficiary's wallet and the carrier
+    /// returned the funds (the clearing's two movements cancel), so the payable reopens.
     case reverse
 }
 
@@ -52,6 +53,8 @@ public struct ItemReference: Sendable, Hashable {
     public let periodCompact: Int
     public let batch: BatchID
     public let seq: Int64
+    /// Written exactly as `batch create` writes it (`AL-`, zero-padded numbers, nothing around it).
+    public let isCanonicalSpelling: Bool
 
     /// Reads `AL-202611-000001-0000001` (any letter case, spaces around it); nil when the text is not one.
     public init?(_ text: UnsafeBufferPointer<UInt8>) {
@@ -88,6 +91,9 @@ public struct ItemReference: Sendable, Hashable {
         self.periodCompact = Int(period)
         self.batch = BatchID(batch)
         self.seq = seq
+        func digitCount(_ value: Int64) -> Int { value < 10 ? 1 : 1 + digitCount(value / 10) }
+        isCanonicalSpelling = start == 0 && end == text.count && text[0] == UInt8(ascii: "A") && text[1] == UInt8(ascii: "L")
+            && batchDigits == max(6, digitCount(batch)) && seqDigits == max(7, digitCount(seq))
     }
 
     public init?(_ text: String) {
@@ -97,21 +103,20 @@ public struct ItemReference: Sendable, Hashable {
     }
 }
 
-/// FNV-1a over the fields that make two reports of one payment the same: stable across runs and machines, so a
-/// line can be compared with one imported months ago.
-public func resultLineFingerprint(status: CarrierStatus?, amount: Int64?, msisdn: String?, carrierTxnID: String) -> Int64 {
+/// FNV-1a over the fields that make two reports of one payment the same (status, amount, number, carrier
+/// transaction): stable across runs and machines, so a line can be compared with one imported months ago.
+public func resultLineFingerprint(status: CarrierStatus?, amount: Int64?, msisdn: UInt64, carrierTxnID: String) -> Int64 {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    func mix(_ text: String) {
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        hash ^= 0x1F
+    func mix(_ byte: UInt8) {
+        hash ^= UInt64(byte)
         hash = hash &* 0x0000_0100_0000_01B3
     }
-    mix(status?.rawValue ?? "")
-    mix(amount.map(String.init) ?? "")
-    mix(msisdn ?? "")
-    mix(carrierTxnID)
+    func mix(_ value: UInt64) {
+        for shift in stride(from: 0, to: 64, by: 8) { mix(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+    }
+    mix(UInt8(status.map { CarrierStatus.allCases.firstIndex(of: $0)! + 1 } ?? 0))
+    mix(amount.map { UInt64(bitPattern: $0) } ?? UInt64.max)
+    mix(msisdn)
+    for byte in carrierTxnID.utf8 { mix(byte) }
     return Int64(bitPattern: hash)
 }

@@ -49,7 +49,7 @@ public final class ReconcileItems {
         let rows = try FastStatement(db, "SELECT seq, id, beneficiary_id, amount, msisdn, carrier, state FROM batch_item WHERE batch_id = ? ORDER BY seq")
         defer { rows.reset() }
         rows.bind(1, batch.id.rawValue)
-        var carrierCache: (text: String, index: UInt8) = ("", 0)
+        var carrierCache: (text: [UInt8], index: UInt8) = ([], 0)
         while try rows.step() {
             precondition(rows.int64(0) == Int64(ids.count + 1), "batch item seq runs 1, 2, 3, … without gaps")
             ids.append(rows.int64(1))
@@ -59,11 +59,15 @@ public final class ReconcileItems {
             if rows.isNull(5) {
                 carrierIndexes.append(0)
             } else {
-                let code = rows.string(5)
-                if code != carrierCache.text { carrierCache = (code, carrierIndex[code]!) }
+                // Items of one carrier come in runs; compare bytes before building a string.
+                let same = rows.withText(5) { $0.elementsEqual(carrierCache.text) }
+                if !same {
+                    let code = rows.string(5)
+                    carrierCache = (Array(code.utf8), carrierIndex[code]!)
+                }
                 carrierIndexes.append(carrierCache.index)
             }
-            states.append(ItemState(rawValue: rows.string(6)) ?? .open)
+            states.append(rows.withText(6) { ItemState(bytes: $0) })
         }
         self.ids = ids
         self.beneficiaries = beneficiaries
@@ -150,8 +154,19 @@ public final class ReconcileItems {
         finalPlaces[index] = UInt64(file) << 32 | UInt64(line)
     }
 
-    func setState(_ index: Int, _ state: ItemState) { states[index] = state }
 
     func id(at index: Int) -> Int64 { ids[index] }
     func beneficiary(at index: Int) -> Int64 { beneficiaries[index] }
+}
+
+extension ItemState {
+    /// The state column read without building a string.
+    init(bytes: UnsafeBufferPointer<UInt8>) {
+        switch (bytes.count, bytes.first) {
+        case (4, UInt8(ascii: "p")): self = .paid
+        case (6, UInt8(ascii: "f")): self = .failed
+        case (9, UInt8(ascii: "p")): self = .paidCash
+        default: self = .open
+        }
+    }
 }

@@ -58,7 +58,8 @@ extension Store {
         try read { db in
             _ = try Self.fetchBatch(db, batch)
             let lines = try FastStatement(db, """
-                SELECT f.file_name, r.line, r.reference, r.outcome, r.conflicting, r.note, r.status, i.amount, r.amount, r.msisdn,
+                SELECT f.file_name, r.line, COALESCE(r.reference, i.reference), r.outcome, r.conflicting, r.note, r.status, i.amount,
+                       COALESCE(r.amount, i.amount), COALESCE(r.msisdn, i.msisdn),
                        r.carrier_txn_id, r.completed_at, r.reason_code, r.reason_text
                 FROM result_file f JOIN result_line r ON r.file_id = f.id LEFT JOIN batch_item i ON i.id = r.item_id
                 WHERE f.batch_id = ?1 AND (?2 IS NULL OR f.id = ?2)
@@ -146,7 +147,8 @@ extension Store {
             }
             var lines = OutcomeTotals()
             for row in try Row.fetchAll(db, sql: """
-                SELECT r.outcome, COUNT(*), COALESCE(SUM(r.amount), 0) FROM result_file f JOIN result_line r ON r.file_id = f.id
+                SELECT r.outcome, COUNT(*), COALESCE(SUM(COALESCE(r.amount, i.amount)), 0)
+                FROM result_file f JOIN result_line r ON r.file_id = f.id LEFT JOIN batch_item i ON i.id = r.item_id
                 WHERE f.batch_id = ? GROUP BY r.outcome
                 """, arguments: [id.rawValue]) {
                 guard let outcome = ReconcileOutcome(rawValue: row[0]) else { continue }

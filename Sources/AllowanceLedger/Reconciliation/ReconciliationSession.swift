@@ -26,11 +26,13 @@ public struct ResultLineRecord: Sendable {
     public var effect: ReconcileEffect?
     /// The batch item the line names, by position in `ReconcileItems`.
     public var itemIndex: Int?
-    /// The reference as the carrier wrote it.
-    public var reference: String
+    /// The reference as the carrier wrote it; nil when it is the item's own, as `batch create` wrote it.
+    public var reference: String?
     public var status: CarrierStatus?
-    /// `84xxxxxxxxx` when the number could be read, else the text as written.
-    public var msisdn: String?
+    /// `84xxxxxxxxx` as a number; 0 when the line's number could not be read (see `msisdnText`).
+    public var msisdn: UInt64 = 0
+    /// The number as written, kept only when it could not be read.
+    public var msisdnText: String?
     public var amount: Int64?
     public var carrierTxnID = ""
     public var completedAt = ""
@@ -41,10 +43,9 @@ public struct ResultLineRecord: Sendable {
     /// A duplicate that disagrees with the line it repeats.
     public var conflicting = false
 
-    public init(line: Int, outcome: ReconcileOutcome, reference: String) {
+    public init(line: Int, outcome: ReconcileOutcome) {
         self.line = line
         self.outcome = outcome
-        self.reference = reference
     }
 
     public var fingerprint: Int64 { resultLineFingerprint(status: status, amount: amount, msisdn: msisdn, carrierTxnID: carrierTxnID) }
@@ -54,6 +55,7 @@ public enum ReconcileError: Error, Sendable, Equatable, CustomStringConvertible 
     case batch(BatchError)
     case notExported(BatchID, BatchStatus)
     case effectNotAllowed(line: Int, effect: ReconcileEffect, state: ItemState)
+    case overflow
 
     public var description: String {
         switch self {
@@ -61,6 +63,7 @@ public enum ReconcileError: Error, Sendable, Equatable, CustomStringConvertible 
         case .notExported(let batch, let status):
             "batch \(batch) is \(status.rawValue); only a batch whose instruction file went to the carrier can be reconciled (`allowance batch export \(batch)`)"
         case .effectNotAllowed(let line, let effect, let state): "line \(line): cannot \(effect.rawValue) an item that is \(state.rawValue)"
+        case .overflow: "the file's amounts overflow a 64-bit sum"
         }
     }
 }
@@ -111,26 +114,37 @@ public struct ReconciliationResult: Sendable, Equatable {
     }
 }
 
-/// Records one result file's lines inside the write transaction, and posts what they settle when it ends.
+/// Records one result file's lines inside the write transaction; the postings and state changes follow in a
+/// few statements when the file ends.
+///
+/// A file's postings form one journal entry: a leg per settled, refunded or reversed item (two for a reversal) in
+/// line order, then one carrier-clearing leg per carrier.
 public final class ReconciliationSession {
     public let items: ReconcileItems
     public let fileID: Int64
     public let fileName: String
     let db: Database
+    let at: Timestamp
+    let user: UserName
+    let memo: String
     private let insertLine: FastStatement
+    /// Items with an effect, in line order: a million take 8 MB.
+    private var effects: [(index: Int32, effect: ReconcileEffect)] = []
+    /// Paid out plus returned, per carrier: what the file takes out of each carrier's clearing.
+    private var clearing: [String: Int64] = [:]
     private(set) var totals = OutcomeTotals()
     private(set) var lines = 0
     private(set) var conflictingDuplicates = 0
-    /// Items each effect applies to, in line order.
-    private var settled: [Int32] = []
-    private var reversed: [Int32] = []
-    private var refunded: [Int32] = []
 
-    init(_ db: Database, items: ReconcileItems, fileID: Int64, fileName: String) throws {
+    init(_ db: Database, items: ReconcileItems, fileID: Int64, file: ResultFileInfo, at: Timestamp, by user: UserName) throws {
         self.db = db
         self.items = items
         self.fileID = fileID
-        self.fileName = fileName
+        self.fileName = file.name
+        self.at = at
+        self.user = user
+        memo = "Carrier result file \(file.name) (sha256 \(file.sha256.hex.prefix(16))…) for batch \(items.batch.id) (\(items.batch.period)): "
+            + "payments settled, failures refunded, reversals undone"
         insertLine = try FastStatement(db, """
             INSERT INTO result_line(file_id, line, outcome, effect, item_id, reference, status, msisdn, amount, carrier_txn_id, completed_at,
                                     reason_code, reason_text, note, fingerprint, conflicting)
@@ -141,8 +155,14 @@ public final class ReconciliationSession {
     /// The batch another reference belongs to, when it names an item of some other batch.
     public func batchOwning(_ reference: ItemReference) throws -> BatchID? {
         guard reference.batch != items.batch.id else { return nil }
-        let text = reference.canonical
-        return try Int64.fetchOne(db, sql: "SELECT batch_id FROM batch_item WHERE reference = ?", arguments: [text]).map(BatchID.init)
+        return try Int64.fetchOne(db, sql: "SELECT batch_id FROM batch_item WHERE reference = ?", arguments: [reference.canonical]).map(BatchID.init)
+    }
+
+    private func takeFromClearing(_ index: Int) throws {
+        let carrier = items.carrier(at: index)!
+        let (sum, overflow) = clearing[carrier, default: 0].addingReportingOverflow(items.amount(at: index))
+        guard !overflow else { throw ReconcileError.overflow }
+        clearing[carrier] = sum
     }
 
     /// Stores the line and applies its effect to the item; the postings follow when the file ends.
@@ -155,35 +175,40 @@ public final class ReconciliationSession {
             if let effect = record.effect {
                 let state = items.state(at: index)
                 switch effect {
-                case .settle:
+                case .settle, .refund:
                     guard state == .open, items.wasSent(at: index) else { throw ReconcileError.effectNotAllowed(line: record.line, effect: effect, state: state) }
-                    items.setFinal(index, state: .paid, fingerprint: fingerprint, file: fileID, line: record.line)
-                    settled.append(Int32(index))
-                case .refund:
-                    guard state == .open, items.wasSent(at: index) else { throw ReconcileError.effectNotAllowed(line: record.line, effect: effect, state: state) }
-                    items.setFinal(index, state: .failed, fingerprint: fingerprint, file: fileID, line: record.line)
-                    refunded.append(Int32(index))
+                    try takeFromClearing(index)
                 case .reverse:
                     guard state == .paid else { throw ReconcileError.effectNotAllowed(line: record.line, effect: effect, state: state) }
-                    items.setFinal(index, state: .failed, fingerprint: fingerprint, file: fileID, line: record.line)
-                    reversed.append(Int32(index))
                 }
+                items.setFinal(index, state: effect == .settle ? .paid : .failed, fingerprint: fingerprint, file: fileID, line: record.line)
+                effects.append((Int32(index), effect))
             }
         }
         lines += 1
         totals.add(record.outcome, amount: record.amount ?? 0)
         if record.outcome == .duplicate && record.conflicting { conflictingDuplicates += 1 }
 
+        // What the line says that its item does not already say.
+        var reference = record.reference
+        var msisdn: String? = record.msisdn == 0 ? record.msisdnText : String(record.msisdn)
+        var amount = record.amount
+        if let index = record.itemIndex {
+            if record.msisdn == items.msisdn(at: index) { msisdn = nil }
+            if amount == items.amount(at: index) { amount = nil }
+        } else if reference == nil {
+            reference = ""
+        }
         let statement = insertLine
         statement.bind(1, fileID)
         statement.bind(2, Int64(record.line))
         statement.bind(3, record.outcome.rawValue)
         statement.bind(4, record.effect?.rawValue)
         statement.bind(5, record.itemIndex.map { items.id(at: $0) })
-        statement.bind(6, record.reference)
+        statement.bind(6, reference)
         statement.bind(7, record.status?.rawValue)
-        statement.bind(8, record.msisdn)
-        statement.bind(9, record.amount)
+        statement.bind(8, msisdn)
+        statement.bind(9, amount)
         statement.bind(10, record.carrierTxnID)
         statement.bind(11, record.completedAt)
         statement.bind(12, record.reasonCode)
@@ -194,70 +219,50 @@ public final class ReconciliationSession {
         try statement.run()
     }
 
-    /// Posts the file's settlements, reversals and refunds (one entry each, a leg per item and a clearing leg per
-    /// carrier) and moves the items' states.
-    func finish(at now: Timestamp, by user: UserName) throws -> [JournalEntryID] {
-        let batch = items.batch
-        var entries: [JournalEntryID] = []
-        let what = "batch \(batch.id) (\(batch.period)), file \(fileName)"
-        if !settled.isEmpty {
-            let writer = try JournalWriter(db, at: now, kind: .settlement, key: "reconcile:file:\(fileID):settle", batch: batch.id, by: user,
-                                           memo: "Carrier paid \(settled.count) item(s) of \(what)")
-            var perCarrier: [String: Int64] = [:]
-            for index in settled.lazy.map(Int.init) {
-                let amount = Money(dong: items.amount(at: index))
-                try writer.append(.debit(.payable, amount, beneficiary: BeneficiaryID(items.beneficiary(at: index)), item: BatchItemID(items.id(at: index))))
-                perCarrier[items.carrier(at: index)!, default: 0] += amount.dong
+    /// Posts the file's entry and moves the items' states, each in one statement over the file's recorded lines.
+    func finish() throws -> [JournalEntryID] {
+        guard !effects.isEmpty else { return [] }
+        let writer = try JournalWriter(db, at: at, kind: .settlement, key: "reconcile:file:\(fileID)", batch: items.batch.id, by: user, memo: memo)
+        // settle: Dr payable; refund: Dr treasury; reverse: Cr payable, then Dr treasury (paid out and back again:
+        // the payable reopens and the treasury has the money; the clearing's two movements cancel).
+        let legs = effects.lazy.flatMap { entry -> [(account: LedgerAccount, beneficiary: Int64?, item: Int64?, amount: Int64)] in
+            let index = Int(entry.index)
+            let item = self.items.id(at: index)
+            let beneficiary = self.items.beneficiary(at: index)
+            let amount = self.items.amount(at: index)
+            switch entry.effect {
+            case .settle: return [(.payable, beneficiary, item, amount)]
+            case .refund: return [(.treasury, nil, item, amount)]
+            case .reverse: return [(.payable, beneficiary, item, -amount), (.treasury, nil, item, amount)]
             }
-            for (carrier, amount) in perCarrier.sorted(by: { $0.key < $1.key }) {
-                try writer.append(.credit(.carrierClearing, Money(dong: amount), sub: carrier))
-            }
-            entries.append(try writer.finish())
         }
-        if !reversed.isEmpty {
-            let writer = try JournalWriter(db, at: now, kind: .reversal, key: "reconcile:file:\(fileID):reverse", batch: batch.id, by: user,
-                                           memo: "Carrier reversed \(reversed.count) payment(s) of \(what) and returned the funds")
-            var perCarrier: [String: Int64] = [:]
-            for index in reversed.lazy.map(Int.init) {
-                let amount = Money(dong: items.amount(at: index))
-                try writer.append(.credit(.payable, amount, beneficiary: BeneficiaryID(items.beneficiary(at: index)), item: BatchItemID(items.id(at: index))))
-                perCarrier[items.carrier(at: index)!, default: 0] += amount.dong
-            }
-            for (carrier, amount) in perCarrier.sorted(by: { $0.key < $1.key }) {
-                try writer.append(.debit(.carrierClearing, Money(dong: amount), sub: carrier))
-                try writer.append(.credit(.carrierClearing, Money(dong: amount), sub: carrier))
-                try writer.append(.debit(.treasury, Money(dong: amount)))
-            }
-            entries.append(try writer.finish())
+        try writer.appendInserted("""
+            WITH legs(effect, part, account, sign) AS (VALUES ('settle', 1, '2000', 1), ('refund', 1, '1000', 1), ('reverse', 1, '2000', -1),
+                                                              ('reverse', 2, '1000', 1))
+            INSERT INTO posting(entry_id, leg, account, sub_account, beneficiary_id, item_id, amount)
+            SELECT ?1, ?2 + ROW_NUMBER() OVER (ORDER BY r.line, l.part), l.account, '', CASE WHEN l.account = '2000' THEN i.beneficiary_id END,
+                   i.id, l.sign * i.amount
+            FROM result_line r JOIN legs l ON l.effect = r.effect JOIN batch_item i ON i.id = r.item_id
+            WHERE r.file_id = ?3 AND r.effect IS NOT NULL
+            """, arguments: [fileID], legs: legs)
+        for (carrier, amount) in clearing.sorted(by: { $0.key < $1.key }) where amount != 0 {
+            try writer.append(.credit(.carrierClearing, Money(dong: amount), sub: carrier))
         }
-        if !refunded.isEmpty {
-            let writer = try JournalWriter(db, at: now, kind: .refund, key: "reconcile:file:\(fileID):refund", batch: batch.id, by: user,
-                                           memo: "Carrier returned the funds of \(refunded.count) failed payment(s) of \(what)")
-            var perCarrier: [String: Int64] = [:]
-            for index in refunded.lazy.map(Int.init) {
-                let amount = Money(dong: items.amount(at: index))
-                try writer.append(.debit(.treasury, amount, item: BatchItemID(items.id(at: index))))
-                perCarrier[items.carrier(at: index)!, default: 0] += amount.dong
-            }
-            for (carrier, amount) in perCarrier.sorted(by: { $0.key < $1.key }) {
-                try writer.append(.credit(.carrierClearing, Money(dong: amount), sub: carrier))
-            }
-            entries.append(try writer.finish())
-        }
-        // In the order the effects happened: a payment settled and reversed in one file ends failed.
-        for (effect, from, to) in [("settle", "open", "paid"), ("reverse", "paid", "failed"), ("refund", "open", "failed")] {
-            try db.execute(sql: """
-                UPDATE batch_item SET state = ?
-                WHERE id IN (SELECT item_id FROM result_line WHERE file_id = ? AND effect = ?) AND state = ?
-                """, arguments: [to, fileID, effect, from])
-        }
-        return entries
+        let entry = try writer.finish()
+        // A payment settled and reversed in one file ends failed: paid first, then failed.
+        try db.execute(sql: """
+            UPDATE batch_item SET state = 'paid' WHERE id IN (SELECT item_id FROM result_line WHERE file_id = ? AND effect = 'settle')
+            """, arguments: [fileID])
+        try db.execute(sql: """
+            UPDATE batch_item SET state = 'failed' WHERE id IN (SELECT item_id FROM result_line WHERE file_id = ? AND (effect = 'refund' OR effect = 'reverse'))
+            """, arguments: [fileID])
+        return [entry]
     }
 }
 
 extension ItemReference {
     /// The reference as `batch create` writes it.
-    var canonical: String {
+    public var canonical: String {
         let year = periodCompact / 100
         let month = periodCompact % 100
         guard let period = Period(year: year, month: month) else {
@@ -283,7 +288,8 @@ extension Store {
                 var totals = OutcomeTotals()
                 var conflicting = 0
                 for line in try Row.fetchAll(db, sql: """
-                    SELECT outcome, COUNT(*), COALESCE(SUM(amount), 0), SUM(conflicting) FROM result_line WHERE file_id = ? GROUP BY outcome
+                    SELECT r.outcome, COUNT(*), COALESCE(SUM(COALESCE(r.amount, i.amount)), 0), SUM(r.conflicting)
+                    FROM result_line r LEFT JOIN batch_item i ON i.id = r.item_id WHERE r.file_id = ? GROUP BY r.outcome
                     """, arguments: [fileID]) {
                     guard let outcome = ReconcileOutcome(rawValue: line[0]) else { continue }
                     totals.add(outcome, amount: line[2], count: line[1])
@@ -295,7 +301,8 @@ extension Store {
                                             importedAt: row[1], importedBy: row[2], lines: row[3], totals: totals,
                                             conflictingDuplicates: conflicting,
                                             settled: Money(dong: try Int64.fetchOne(db, sql: """
-                                                SELECT COALESCE(SUM(amount), 0) FROM result_line WHERE file_id = ? AND outcome = 'paid'
+                                                SELECT COALESCE(SUM(i.amount), 0) FROM result_line r JOIN batch_item i ON i.id = r.item_id
+                                                WHERE r.file_id = ? AND r.outcome = 'paid'
                                                 """, arguments: [fileID])!),
                                             clearingOpen: try Self.clearingOpen(db, batch: id), entries: [])
             }
@@ -305,9 +312,9 @@ extension Store {
                 """, arguments: [id.rawValue, file.sha256.hex, file.name, file.byteSize, file.profile, now.description, user.value])
             let fileID = db.lastInsertedRowID
             let items = try ReconcileItems(db, batch: batch)
-            let session = try ReconciliationSession(db, items: items, fileID: fileID, fileName: file.name)
+            let session = try ReconciliationSession(db, items: items, fileID: fileID, file: file, at: now, by: user)
             try body(session)
-            let entries = try session.finish(at: now, by: user)
+            let entries = try session.finish()
             try db.execute(sql: "UPDATE result_file SET lines = ? WHERE id = ?", arguments: [session.lines, fileID])
             var totals = session.totals
             var missing = (count: 0, amount: Int64(0))

@@ -109,6 +109,12 @@ struct FastStatement {
         return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
     }
     func stringOrNil(_ column: Int32) -> String? { isNull(column) ? nil : string(column) }
+    /// A text column's bytes, valid only inside `body`; empty for NULL.
+    func withText<R>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        guard let text = sqlite3_column_text(handle, column) else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+        return body(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column))))
+    }
+
     /// A text column of ASCII digits read as a number without building a string; 0 for NULL.
     func digitsAsUInt64(_ column: Int32) -> UInt64 {
         guard let text = sqlite3_column_text(handle, column) else { return 0 }
