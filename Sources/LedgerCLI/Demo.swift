@@ -1,5 +1,6 @@
 import AllowanceLedger
 import ArgumentParser
+import Reconcile
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -94,7 +95,37 @@ extension Allowance {
             let cash = try ledger.settleCash(created.batch.id, .all, by: officer)
             print("Cash paid at the communes: \(cash.settled) items, \(cash.amount.shown).")
 
-            step("6. Auditor: verify the ledger and read the balances")
+            step("6. Auditor: reconcile the carriers' result file, then retry what failed")
+            let results = "\(dir)/results-\(period).csv"
+            _ = try ResultGenerator(seed: seed).write(store: ledger, batch: created.batch.id, to: results)
+            var reconcileOptions = ReconcileOptions(by: auditor)
+            reconcileOptions.displayName = results
+            let reconciled = try ledger.reconcileResultFile(results, batch: created.batch.id, options: reconcileOptions)
+            print("Reconciled \(results): \(reconciled.lines) lines; "
+                + ReconcileOutcome.allCases.filter { reconciled.totals.count($0) > 0 }.map { "\($0.rawValue) \(reconciled.totals.count($0))" }.joined(separator: ", "))
+            print("Settled \(reconciled.settled.shown); \(reconciled.exceptions) exception(s) to work; the carriers still hold "
+                + "\(Money(dong: reconciled.clearingOpen.values.reduce(0) { $0 + $1.dong }).shown) for the pending and missing items.")
+            let report = "\(dir)/reconciliation-\(period).csv"
+            try ReconcileReport.write(to: report, store: ledger, batch: created.batch.id, fileID: reconciled.fileID, reveal: false)
+            let again3 = try ledger.reconcileResultFile(results, batch: created.batch.id, options: reconcileOptions)
+            print("Reconciling the same file again: already imported = \(again3.alreadyImported); nothing changed.")
+            let retry = try ledger.retryBatch(created.batch.id, by: officer)
+            _ = try ledger.approveBatch(retry.batch.id, by: head)
+            let retryInstructions = "\(dir)/instructions-\(period)-retry.csv"
+            _ = try ledger.exportBatch(retry.batch.id, to: retryInstructions, by: officer)
+            print("Retry batch \(retry.batch.id): \(retry.failed) failed and \(retry.missing) missing item(s), \(retry.total.shown), approved by \(head) "
+                + "(no new expense: the payable moved over) and sent to the carriers.")
+            var retryGenerator = ResultGenerator(seed: seed)
+            retryGenerator.mix = ResultMix(weights: [(.paid, 1)])
+            let retryResults = "\(dir)/results-\(period)-retry.csv"
+            _ = try retryGenerator.write(store: ledger, batch: retry.batch.id, to: retryResults)
+            var retryOptions = reconcileOptions
+            retryOptions.displayName = retryResults
+            let retried = try ledger.reconcileResultFile(retryResults, batch: retry.batch.id, options: retryOptions)
+            let settled = retried.clearingOpen.values.allSatisfy { $0 == .zero }
+            print("Retry reconciled: \(retried.totals.count(ReconcileOutcome.paid)) paid; its carrier clearing is \(settled ? "settled" : "still open").")
+
+            step("7. Auditor: verify the ledger and read the balances")
             let verification = try ledger.verifyLedger()
             print("Ledger \(verification.isIntact ? "intact" : "BROKEN"): \(verification.entries) entries, \(verification.postings) postings; chain head \(verification.headHash.prefix(16))…")
             var perAccount: [(LedgerAccount, Int64)] = []
@@ -108,15 +139,16 @@ extension Allowance {
             for (account, dong) in perAccount {
                 print("  \(account.rawValue) \(account.name): \(Money(dong: dong).shown)")
             }
-            print("The carrier clearing (1100) and the payable (2000) stay open until the carrier's result file is reconciled.")
-            _ = auditor
+            print("The carrier clearing (1100) holds what the carriers have not reported on yet; the payable (2000) what is still owed.")
 
             step("Files")
             print("  ledger        \(db)")
             print("  register      \(register)")
             print("  update        \(update) (rejects: \(updated.rejectsPath ?? "none"))")
             print("  instructions  \(instructions)")
-            print("\nTry: allowance batch show \(created.batch.id) --db \(db)   |   allowance beneficiary flags --db \(db)   |   allowance ledger verify --db \(db)")
+            print("  results       \(results) (reconciliation report: \(report))")
+            print("  retry         \(retryInstructions), \(retryResults)")
+            print("\nTry: allowance reconcile status \(created.batch.id) --db \(db)   |   allowance batch show \(created.batch.id) --db \(db)   |   allowance ledger verify --db \(db)")
         }
 
         private func pad6(_ value: Int) -> String { String(String(value).suffix(6)) }

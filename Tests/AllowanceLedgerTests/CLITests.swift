@@ -151,6 +151,12 @@ struct CLITests {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.first == "reference,msisdn,account_name,amount,narrative")
         #expect(lines.filter { !$0.isEmpty }.count > 1, "the instruction file has no payment lines")
+        // The month goes on through the carriers' result file and a retry of what failed.
+        #expect(output.stdout.contains("Reconciled \(dir)/results-"))
+        #expect(output.stdout.contains("Reconciling the same file again: already imported = true"))
+        #expect(output.stdout.contains("Retry reconciled:"))
+        #expect(output.stdout.contains("its carrier clearing is settled"))
+        #expect(names.contains { $0.hasPrefix("reconciliation-") })
     }
 
     @Test func demoOutputNeverShowsAWholeNumberOrNationalID() throws {
@@ -176,7 +182,11 @@ struct CLITests {
         let registerText = try String(contentsOfFile: dir + "/register.csv", encoding: .utf8)
         try #require(!matches(of: #/\b\d{12}\b/#, in: registerText).isEmpty)
 
-        for text in [output.stdout, output.stderr] {
+        // The reconciliation report is for people: masked too.
+        let reports = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("reconciliation-") }
+        try #require(reports.count == 1)
+        let report = try String(contentsOfFile: dir + "/" + reports[0], encoding: .utf8)
+        for text in [output.stdout, output.stderr, report] {
             let twelveDigits = matches(of: #/\b\d{12}\b/#, in: text)
             #expect(twelveDigits.filter(nationalIDs.contains).isEmpty, "whole national IDs in the demo's output: \(twelveDigits)")
             let phones = matches(of: #/\b84\d{9}\b/#, in: text)

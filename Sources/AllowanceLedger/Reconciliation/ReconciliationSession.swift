@@ -130,6 +130,8 @@ public final class ReconciliationSession {
     private let insertLine: FastStatement
     /// Items with an effect, in line order: a million take 8 MB.
     private var effects: [(index: Int32, effect: ReconcileEffect)] = []
+    /// Legs the file's entry has so far (a reversal takes two).
+    private var legs: Int64 = 0
     /// Paid out plus returned, per carrier: what the file takes out of each carrier's clearing.
     private var clearing: [String: Int64] = [:]
     private(set) var totals = OutcomeTotals()
@@ -147,8 +149,8 @@ public final class ReconciliationSession {
             + "payments settled, failures refunded, reversals undone"
         insertLine = try FastStatement(db, """
             INSERT INTO result_line(file_id, line, outcome, effect, item_id, reference, status, msisdn, amount, carrier_txn_id, completed_at,
-                                    reason_code, reason_text, note, fingerprint, conflicting)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    reason_code, reason_text, note, fingerprint, conflicting, leg)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
     }
 
@@ -170,6 +172,7 @@ public final class ReconciliationSession {
         precondition(record.outcome != .missing, "missing is not a line")
         precondition(record.effect == nil || record.itemIndex != nil, "an effect needs an item")
         let fingerprint = record.fingerprint
+        var leg: Int64?
         if let index = record.itemIndex, record.outcome != .invalidLine {
             items.markNamed(index)
             if let effect = record.effect {
@@ -183,6 +186,8 @@ public final class ReconciliationSession {
                 }
                 items.setFinal(index, state: effect == .settle ? .paid : .failed, fingerprint: fingerprint, file: fileID, line: record.line)
                 effects.append((Int32(index), effect))
+                leg = legs + 1
+                legs += effect == .reverse ? 2 : 1
             }
         }
         lines += 1
@@ -216,6 +221,7 @@ public final class ReconciliationSession {
         statement.bind(14, record.note)
         statement.bind(15, fingerprint)
         statement.bind(16, Int64(record.outcome == .duplicate && record.conflicting ? 1 : 0))
+        statement.bind(17, leg)
         try statement.run()
     }
 
@@ -225,7 +231,7 @@ public final class ReconciliationSession {
         let writer = try JournalWriter(db, at: at, kind: .settlement, key: "reconcile:file:\(fileID)", batch: items.batch.id, by: user, memo: memo)
         // settle: Dr payable; refund: Dr treasury; reverse: Cr payable, then Dr treasury (paid out and back again:
         // the payable reopens and the treasury has the money; the clearing's two movements cancel).
-        let legs = effects.lazy.flatMap { entry -> [(account: LedgerAccount, beneficiary: Int64?, item: Int64?, amount: Int64)] in
+        let hashed = effects.lazy.flatMap { entry -> [(account: LedgerAccount, beneficiary: Int64?, item: Int64?, amount: Int64)] in
             let index = Int(entry.index)
             let item = self.items.id(at: index)
             let beneficiary = self.items.beneficiary(at: index)
@@ -236,25 +242,26 @@ public final class ReconciliationSession {
             case .reverse: return [(.payable, beneficiary, item, -amount), (.treasury, nil, item, amount)]
             }
         }
+        // Legs were numbered as the lines were recorded, and the lines are read in key order: no sort. OR FAIL, since
+        // an error rolls back the whole file anyway, spares SQLite an in-memory journal of the statement.
         try writer.appendInserted("""
             WITH legs(effect, part, account, sign) AS (VALUES ('settle', 1, '2000', 1), ('refund', 1, '1000', 1), ('reverse', 1, '2000', -1),
                                                               ('reverse', 2, '1000', 1))
-            INSERT INTO posting(entry_id, leg, account, sub_account, beneficiary_id, item_id, amount)
-            SELECT ?1, ?2 + ROW_NUMBER() OVER (ORDER BY r.line, l.part), l.account, '', CASE WHEN l.account = '2000' THEN i.beneficiary_id END,
-                   i.id, l.sign * i.amount
+            INSERT OR FAIL INTO posting(entry_id, leg, account, sub_account, beneficiary_id, item_id, amount)
+            SELECT ?1, ?2 + r.leg + l.part - 1, l.account, '', CASE WHEN l.account = '2000' THEN i.beneficiary_id END, i.id, l.sign * i.amount
             FROM result_line r JOIN legs l ON l.effect = r.effect JOIN batch_item i ON i.id = r.item_id
             WHERE r.file_id = ?3 AND r.effect IS NOT NULL
-            """, arguments: [fileID], legs: legs)
+            """, arguments: [fileID], legs: hashed)
         for (carrier, amount) in clearing.sorted(by: { $0.key < $1.key }) where amount != 0 {
             try writer.append(.credit(.carrierClearing, Money(dong: amount), sub: carrier))
         }
         let entry = try writer.finish()
         // A payment settled and reversed in one file ends failed: paid first, then failed.
         try db.execute(sql: """
-            UPDATE batch_item SET state = 'paid' WHERE id IN (SELECT item_id FROM result_line WHERE file_id = ? AND effect = 'settle')
+            UPDATE OR FAIL batch_item SET state = 'paid' WHERE id IN (SELECT item_id FROM result_line WHERE file_id = ? AND effect = 'settle')
             """, arguments: [fileID])
         try db.execute(sql: """
-            UPDATE batch_item SET state = 'failed' WHERE id IN (SELECT item_id FROM result_line WHERE file_id = ? AND (effect = 'refund' OR effect = 'reverse'))
+            UPDATE OR FAIL batch_item SET state = 'failed' WHERE id IN (SELECT item_id FROM result_line WHERE file_id = ? AND (effect = 'refund' OR effect = 'reverse'))
             """, arguments: [fileID])
         return [entry]
     }

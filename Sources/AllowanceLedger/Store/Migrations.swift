@@ -354,6 +354,8 @@ enum Migrations {
         note TEXT NOT NULL,
         -- What makes two lines for one item the same report: status, amount, number and carrier transaction.
         fingerprint INTEGER NOT NULL,
+        -- The line's first leg in the file's journal entry (reconcile:file:<file_id>), when it posted.
+        leg INTEGER CHECK((leg IS NULL) = (effect IS NULL)),
         -- A duplicate that disagrees with the line it repeats.
         conflicting INTEGER NOT NULL DEFAULT 0 CHECK(conflicting = 0 OR (conflicting = 1 AND outcome = 'duplicate')),
         CHECK(effect IS NULL OR item_id IS NOT NULL),
