@@ -325,15 +325,24 @@ extension Store {
             try db.execute(sql: "UPDATE result_file SET lines = ? WHERE id = ?", arguments: [session.lines, fileID])
             var totals = session.totals
             var missing = (count: 0, amount: Int64(0))
-            for index in 0..<items.count where items.wasSent(at: index) && !items.isNamed(at: index) {
-                missing.count += 1
-                missing.amount += items.amount(at: index)
+            // What the carriers still hold for the batch: the items sent and still open. `ledger verify` checks that
+            // the clearing account says the same; summing here spares a scan of the batch's million postings.
+            var clearing: [String: Money] = [:]
+            for code in items.carriers.indices where items.exportedCarriers[code] { clearing[items.carriers[code]] = .zero }
+            for index in 0..<items.count where items.wasSent(at: index) {
+                if !items.isNamed(at: index) {
+                    missing.count += 1
+                    missing.amount += items.amount(at: index)
+                }
+                if items.state(at: index) == .open, let carrier = items.carrier(at: index) {
+                    clearing[carrier] = Money(dong: clearing[carrier]!.dong + items.amount(at: index))
+                }
             }
             totals.add(.missing, amount: missing.amount, count: missing.count)
             return ReconciliationResult(batch: id, file: file.name, sha256: file.sha256.hex, fileID: fileID, alreadyImported: false,
                                         importedAt: now.description, importedBy: user.value, lines: session.lines, totals: totals,
                                         conflictingDuplicates: session.conflictingDuplicates, settled: totals.amount(.paid),
-                                        clearingOpen: try Self.clearingOpen(db, batch: id), entries: entries)
+                                        clearingOpen: clearing, entries: entries)
         }
     }
 
