@@ -109,21 +109,31 @@ extension Allowance {
             try ReconcileReport.write(to: report, store: ledger, batch: created.batch.id, fileID: reconciled.fileID, reveal: false)
             let again3 = try ledger.reconcileResultFile(results, batch: created.batch.id, options: reconcileOptions)
             print("Reconciling the same file again: already imported = \(again3.alreadyImported); nothing changed.")
-            let retry = try ledger.retryBatch(created.batch.id, by: officer)
-            _ = try ledger.approveBatch(retry.batch.id, by: head)
-            let retryInstructions = "\(dir)/instructions-\(period)-retry.csv"
-            _ = try ledger.exportBatch(retry.batch.id, to: retryInstructions, by: officer)
-            print("Retry batch \(retry.batch.id): \(retry.failed) failed and \(retry.missing) missing item(s), \(retry.total.shown), approved by \(head) "
-                + "(no new expense: the payable moved over) and sent to the carriers.")
-            var retryGenerator = ResultGenerator(seed: seed)
-            retryGenerator.mix = ResultMix(weights: [(.paid, 1)])
-            let retryResults = "\(dir)/results-\(period)-retry.csv"
-            _ = try retryGenerator.write(store: ledger, batch: retry.batch.id, to: retryResults)
-            var retryOptions = reconcileOptions
-            retryOptions.displayName = retryResults
-            let retried = try ledger.reconcileResultFile(retryResults, batch: retry.batch.id, options: retryOptions)
-            let settled = retried.clearingOpen.values.allSatisfy { $0 == .zero }
-            print("Retry reconciled: \(retried.totals.count(ReconcileOutcome.paid)) paid; its carrier clearing is \(settled ? "settled" : "still open").")
+            var retryFiles = "none (nothing failed or went missing)"
+            do {
+                let retry = try ledger.retryBatch(created.batch.id, by: officer)
+                _ = try ledger.approveBatch(retry.batch.id, by: head)
+                if retry.missing > 0 {
+                    // The missing items' first transfer is still with the carrier: the retry needs fresh funds.
+                    _ = try ledger.fund(amount: retry.total, reference: "QĐ-\(period.compact)/BS", by: head)
+                }
+                let retryInstructions = "\(dir)/instructions-\(period)-retry.csv"
+                _ = try ledger.exportBatch(retry.batch.id, to: retryInstructions, by: officer)
+                print("Retry batch \(retry.batch.id): \(retry.failed) failed and \(retry.missing) missing item(s), \(retry.total.shown), approved by \(head) "
+                    + "(no new expense: the payable moved over) and sent to the carriers.")
+                var retryGenerator = ResultGenerator(seed: seed)
+                retryGenerator.mix = ResultMix(weights: [(.paid, 1)])
+                let retryResults = "\(dir)/results-\(period)-retry.csv"
+                _ = try retryGenerator.write(store: ledger, batch: retry.batch.id, to: retryResults)
+                var retryOptions = reconcileOptions
+                retryOptions.displayName = retryResults
+                let retried = try ledger.reconcileResultFile(retryResults, batch: retry.batch.id, options: retryOptions)
+                let settled = retried.clearingOpen.values.allSatisfy { $0 == .zero }
+                print("Retry reconciled: \(retried.totals.count(ReconcileOutcome.paid)) paid; its carrier clearing is \(settled ? "settled" : "still open").")
+                retryFiles = "\(retryInstructions), \(retryResults)"
+            } catch BatchError.nothingToRetry {
+                print("Nothing to retry: every item sent was paid or is still being worked.")
+            }
 
             step("7. Auditor: verify the ledger and read the balances")
             let verification = try ledger.verifyLedger()
@@ -147,7 +157,7 @@ extension Allowance {
             print("  update        \(update) (rejects: \(updated.rejectsPath ?? "none"))")
             print("  instructions  \(instructions)")
             print("  results       \(results) (reconciliation report: \(report))")
-            print("  retry         \(retryInstructions), \(retryResults)")
+            print("  retry         \(retryFiles)")
             print("\nTry: allowance reconcile status \(created.batch.id) --db \(db)   |   allowance batch show \(created.batch.id) --db \(db)   |   allowance ledger verify --db \(db)")
         }
 

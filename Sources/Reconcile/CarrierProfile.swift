@@ -66,6 +66,16 @@ public struct CarrierProfile: Sendable, Equatable {
         return statusWords[folded] ?? Self.builtInStatusWords[folded]
     }
 
+    /// Every rule of the profile in a fixed order, one per line: what its SHA-256 identifies.
+    public var canonicalRules: String {
+        var lines = ["allowance-profile/v1", "name \(name)", "delimiter \(delimiter)", "date_format \(dateFormat)"]
+        for field in ResultField.allCases { lines.append("column \(field.rawValue) \(columnNames(for: field).joined(separator: "|"))") }
+        for (word, status) in statusWords.sorted(by: { $0.key < $1.key }) { lines.append("status \(status.rawValue) \(word)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public var rulesSHA256: Digest32 { SHA256Hasher.hash(canonicalRules) }
+
     /// The column names (folded) that can carry `field`.
     public func columnNames(for field: ResultField) -> [String] {
         var names = columns[field] ?? []

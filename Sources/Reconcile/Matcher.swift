@@ -19,8 +19,12 @@ public struct ResultLineMatcher {
         record.reasonText = parsed.reasonText
         guard parsed.problems.isEmpty, let status = parsed.status, let amount = parsed.amount else {
             record.note = parsed.problems.joined(separator: "; ")
-            // An unreadable line names no item; keep what it said about the reference.
             if record.reference == nil, let reference = parsed.reference { record.reference = reference.canonical }
+            // An unreadable line whose reference reads still names its item: the item is not missing, so it is
+            // neither counted as unpaid nor retried while the carrier's word on it is unclear.
+            if let reference = parsed.reference, let index = items.index(of: reference), items.wasSent(at: index) {
+                record.itemIndex = index
+            }
             return record
         }
 
@@ -80,8 +84,11 @@ public struct ResultLineMatcher {
             }
             record.outcome = .duplicate
             if let first = items.finalLine(at: index, currentFile: (fileID, fileName)) {
+                let paid = items.paidLineBeforeReversal(at: index, currentFile: (fileID, fileName))
                 if first.fingerprint == record.fingerprint {
                     record.note = "repeats \(first.place)"
+                } else if let paid, paid.fingerprint == record.fingerprint {
+                    record.note = "repeats \(paid.place), which the carrier later reversed"
                 } else {
                     record.conflicting = true
                     record.note = "conflicts with \(first.place), which made the item \(state.rawValue); the first line stands"

@@ -27,7 +27,8 @@ extension Store {
                                     progress: ((Int64) -> Void)? = nil) throws -> ReconciliationResult {
         let name = options.displayName ?? path
         let digest = try fileSHA256(path: path)
-        let info = ResultFileInfo(path: path, name: name, sha256: digest, byteSize: fileSize(path: path) ?? 0, profile: options.profile.name)
+        let info = ResultFileInfo(path: path, name: name, sha256: digest, byteSize: fileSize(path: path) ?? 0, profile: options.profile.name,
+                                  profileSHA256: options.profile.rulesSHA256)
         let profile = options.profile
         return try reconcile(batch: batch, file: info, by: options.by) { session in
             let channel = Channel<ResultMessage>(capacity: 4)
@@ -103,25 +104,41 @@ public enum ReconcileReport {
         let writer = try CSVWriter(path: path)
         try writer.row(header)
         var rows = 0
+        // Whatever the carrier wrote may hold a number or an ID in the wrong column: masked unless revealed. Codes
+        // (a transaction id, a reason code) are masked only when they are a phone number or an ID themselves, so
+        // that `VTM261130002` stays usable; free text and an unreadable time have every long digit run masked.
+        func shown(_ text: String) -> String { reveal ? text : redactIdentifiers(text) }
+        func code(_ text: String) -> String { reveal || !looksLikeIdentifier(text) ? text : maskTail(text) }
+        func time(_ text: String) -> String { DateFormat.iso8601.normalize(text) == text ? text : shown(text) }
         try store.reconcileReportRows(batch: batch, fileID: fileID, includeMissing: true) { row in
             writer.text(row.file)
             writer.text(row.line.map(String.init) ?? "")
-            writer.text(reveal ? row.reference : redactIdentifiers(row.reference))
+            writer.text(ItemReference(row.reference) != nil ? row.reference : shown(row.reference))
             writer.text(row.outcome.rawValue)
-            writer.text(reveal ? reason(of: row) : redactIdentifiers(reason(of: row)))
+            writer.text(shown(reason(of: row)))
             writer.text(row.status?.rawValue ?? "")
             writer.text(row.expectedAmount.map(String.init) ?? "")
             writer.text(row.reportedAmount.map(String.init) ?? "")
             writer.text(row.msisdn.map { reveal ? $0 : maskTail($0) } ?? "")
-            writer.text(row.carrierTxnID)
-            writer.text(row.completedAt)
-            writer.text(row.reasonCode)
-            writer.text(reveal ? row.reasonText : redactIdentifiers(row.reasonText))
+            writer.text(code(row.carrierTxnID))
+            writer.text(time(row.completedAt))
+            writer.text(code(row.reasonCode))
+            writer.text(shown(row.reasonText))
             try writer.endRow()
             rows += 1
         }
         try writer.commit()
         return rows
+    }
+
+    /// A phone number in any spelling, or a 12-digit national ID.
+    static func looksLikeIdentifier(_ text: String) -> Bool {
+        var text = text
+        let isNumber = text.withUTF8 { bytes in
+            if case .success = Result(catching: { () throws(MSISDNError) in try MSISDN.number(bytes) }) { return true }
+            return false
+        }
+        return isNumber || (text.utf8.count == 12 && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 })
     }
 
     /// Why the row is what it is: the matcher's note, else the carrier's own reason for a failure.

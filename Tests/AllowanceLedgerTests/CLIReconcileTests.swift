@@ -78,7 +78,9 @@ import Testing
         #expect(run.stdout.contains("4 exceptions to work."))
         let report = sandbox.directory.read("report.csv")
         #expect(report.hasPrefix("file,line,reference,outcome,reason,status,expected_amount,reported_amount,msisdn,carrier_txn_id,completed_at,reason_code,reason_text\n"))
-        #expect(report.contains(",missing,no result line names this item yet,,750000,,********567,"))
+        // The unreadable line still names its item, so the item is not missing (nor retried behind the carrier's back).
+        #expect(report.contains("result.csv,4,AL-202611-000001-0000004,invalid_line,\"amount \"\"750.000,5\"\" is not a whole number of đồng\",paid,750000,,********567,"))
+        #expect(!report.contains(",missing,"))
         for number in ["912345678", "987654322", "987654321", "701234567"] {
             #expect(!run.stdout.contains(number) && !run.stderr.contains(number) && !report.contains(number), "\(number) shown whole")
         }

@@ -14,14 +14,15 @@ import Testing
                                                         options: { var o = ReconcileOptions(by: user("auditor")); o.displayName = "quirks.csv"; return o }())
         #expect(result.lines == 19)
         let expected: [ReconcileOutcome: Int] = [.paid: 3, .failed: 1, .pending: 1, .reversed: 2, .amountMismatch: 1, .msisdnMismatch: 1,
-                                                 .unknownReference: 3, .duplicate: 2, .invalidLine: 5, .missing: 3]
+                                                 .unknownReference: 3, .duplicate: 2, .invalidLine: 5, .missing: 0]
         for outcome in ReconcileOutcome.allCases {
             #expect(result.count(outcome) == expected[outcome], "\(outcome)")
         }
         #expect(result.conflictingDuplicates == 1)
         #expect(result.exceptions == 2 + 1 + 1 + 3 + 1 + 5)
         #expect(result.settled == Money(dong: 2_250_000))
-        #expect(result.totals.amount(.missing) == Money(dong: 2_250_000))
+        // Items 8, 9 and 10 are named only by unreadable lines: not missing, so not retried behind the carrier's back.
+        #expect(result.totals.amount(.missing) == .zero)
         // VIETTEL was sent nine items; items 1 and 11 left it (11 paid, then reversed and refunded to the treasury).
         #expect(result.clearingOpen == ["MOBIFONE": .zero, "VIETTEL": Money(dong: 5_250_000), "VNPT": .zero])
         Golden.expect(try paid.report(fileID: result.fileID), matches: "quirks.expected.csv")
@@ -209,5 +210,66 @@ import Testing
         let kinds = Set(try paid.verify().problems.map(\.kind))
         #expect(kinds.contains(.clearingMismatch))
         #expect(kinds.contains(.itemStateMismatch))
+    }
+}
+
+@Suite struct ReviewFindingTests {
+    /// A carrier that resends its whole list after reversing a payment: the paid line again is a harmless repeat.
+    @Test func resendingAPaymentAfterItsReversalIsAHarmlessRepeat() throws {
+        let paid = try PaidBatch()
+        let payment = "\(PaidBatch.reference(1)),0912345678,750000,SUCCESS,T1"
+        let reversal = "\(PaidBatch.reference(1)),0912345678,750000,REVERSED,T1R"
+        try paid.reconcile("reference,msisdn,amount,status,carrier_txn_id\n\(payment)\n", name: "a.csv")
+        try paid.reconcile("reference,msisdn,amount,status,carrier_txn_id\n\(payment)\n\(reversal)\n", name: "b.csv")
+        let third = try paid.reconcile("reference,msisdn,amount,status,carrier_txn_id\n\(payment)\n\(reversal)\n\(PaidBatch.reference(3)),0987654321,750000,OK,T3\n",
+                                       name: "c.csv")
+        #expect(third.count(.duplicate) == 2)
+        #expect(third.conflictingDuplicates == 0)
+        #expect(third.exceptions == 0)
+        let report = try paid.report(fileID: third.fileID)
+        #expect(report.contains("c.csv,2,AL-202611-000001-0000001,duplicate,\"repeats a.csv:2, which the carrier later reversed\""))
+        #expect(report.contains("c.csv,3,AL-202611-000001-0000001,duplicate,repeats b.csv:3"))
+        #expect(try paid.verify().isIntact)
+    }
+
+    /// Read once under a profile that lacked the carrier's status words, the same file can be read again under
+    /// the corrected profile; the item its unreadable lines named was never missing, so never retried meanwhile.
+    @Test func theSameFileUnderACorrectedProfileIsReadAgain() throws {
+        let paid = try PaidBatch()
+        let text = "ref;msisdn;amount;status\n\(PaidBatch.reference(1));0912345678;750.000;00\n\(PaidBatch.reference(3));0987654321;750.000;01\n"
+        let incomplete = try CarrierProfile(parsing: "name = x\ndelimiter = ;\ncolumn.reference = ref\n", file: "x.profile")
+        let first = try paid.reconcile(text, name: "x.csv", profile: incomplete)
+        #expect(first.count(.invalidLine) == 2 && first.count(.paid) == 0)
+        // The items the unreadable lines name are not missing: a retry now would leave them out.
+        #expect(first.count(.missing) == 9)
+        let corrected = try CarrierProfile(parsing: "name = x\ndelimiter = ;\ncolumn.reference = ref\nstatus.paid = 00\nstatus.failed = 01\n", file: "x.profile")
+        let second = try paid.reconcile(text, name: "x.csv", profile: corrected)
+        #expect(!second.alreadyImported)
+        #expect(second.count(.paid) == 1 && second.count(.failed) == 1)
+        let third = try paid.reconcile(text, name: "x.csv", profile: corrected)
+        #expect(third.alreadyImported)
+        #expect(try paid.verify().isIntact)
+    }
+
+    @Test func whateverTheCarrierWroteIsMaskedInTheReport() throws {
+        let paid = try PaidBatch()
+        let result = try paid.reconcile("""
+            reference,msisdn,amount,status,carrier_txn_id,completed_at,reason_code
+            \(PaidBatch.reference(1)),0912345678,750000,SUCCESS,0912345678,call 0987654321,079040000002
+            al-202611-1-3,0987654321,750000,SUCCESS,T3,,
+
+            """)
+        #expect(result.count(.invalidLine) == 1 && result.count(.paid) == 1)
+        let report = try paid.report(fileID: result.fileID)
+        for whole in ["912345678", "987654321", "079040000002"] { #expect(!report.contains(whole), "\(whole) in the report") }
+        // A reference is not a phone number: shown as written.
+        #expect(report.contains("result.csv,3,al-202611-1-3,paid"))
+    }
+
+    @Test(arguments: ["0.750", "0,750", "00.750", "0 750"])
+    func aLeadingZeroIsNotDigitGrouping(text: String) {
+        var text = text
+        #expect(text.withUTF8 { Money.wholeDong($0) } == nil)
+        #expect(throws: MoneyError.self) { try Money(parsing: text) }
     }
 }

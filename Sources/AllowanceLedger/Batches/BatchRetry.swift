@@ -40,7 +40,7 @@ extension Store {
                   AND (o.state = 'failed'
                        OR (o.state = 'open'
                            AND EXISTS (SELECT 1 FROM journal_entry e WHERE e.idempotency_key = 'transfer:batch:' || ?1 || ':' || o.carrier)
-                           AND NOT EXISTS (SELECT 1 FROM result_line r WHERE r.item_id = o.id AND r.outcome <> 'invalid_line')))
+                           AND NOT EXISTS (SELECT 1 FROM result_line r WHERE r.item_id = o.id)))
                 ORDER BY o.seq
                 """, arguments: [id.rawValue])
             var leftOut: [String: Int] = [:]

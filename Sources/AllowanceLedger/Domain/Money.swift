@@ -69,7 +69,7 @@ public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
         }
         groups.append(text[start...])
         if groups.count > 1 {
-            guard let first = groups.first, (1...3).contains(first.count),
+            guard let first = groups.first, (1...3).contains(first.count), first.first != "0",
                   groups.dropFirst().allSatisfy({ $0.count == 3 })
             else { throw .notWholeNumber(raw) }
         }
@@ -104,7 +104,8 @@ public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
                 guard separator == 0 || separator == byte else { return nil }
                 separator = byte
                 if firstGroup < 0 {
-                    guard (1...3).contains(groupDigits) else { return nil }
+                    // `0.750` is not a grouping of 750.
+                    guard (1...3).contains(groupDigits), bytes[index - groupDigits] != UInt8(ascii: "0") else { return nil }
                     firstGroup = groupDigits
                 } else {
                     guard groupDigits == 3 else { return nil }

@@ -85,7 +85,7 @@ public struct ItemReference: Sendable, Hashable {
             case 1: batch = batch * 10 + digit; batchDigits += 1
             default: seq = seq * 10 + digit; seqDigits += 1
             }
-            if batchDigits > 12 || seqDigits > 12 { return nil }
+            if periodDigits > 6 || batchDigits > 12 || seqDigits > 12 { return nil }
         }
         guard part == 2, periodDigits == 6, batchDigits >= 1, seqDigits >= 1 else { return nil }
         self.periodCompact = Int(period)

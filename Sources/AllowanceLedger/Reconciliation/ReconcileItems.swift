@@ -24,6 +24,9 @@ public final class ReconcileItems {
     /// The fingerprint and place of the line that gave the item its final outcome.
     private(set) var finalFingerprints: [Int64]
     private(set) var finalPlaces: [UInt64]
+    /// For the few items paid and then reversed: the line that had paid them, so that a carrier resending it is a
+    /// harmless repeat too.
+    private(set) var paidBeforeReversal: [Int: (fingerprint: Int64, place: UInt64)] = [:]
     /// Items a retry batch took over, with the retry item's reference.
     let retriedAs: [Int: String]
     /// Names of earlier result files of this batch, by id, to say where a line was first reported.
@@ -35,7 +38,7 @@ public final class ReconcileItems {
         self.batch = batch
         let carrierRows = try String.fetchAll(db, sql: "SELECT DISTINCT carrier FROM batch_item WHERE batch_id = ? AND carrier IS NOT NULL ORDER BY carrier",
                                               arguments: [batch.id.rawValue])
-        precondition(carrierRows.count < 255, "fewer than 255 carriers")
+        guard carrierRows.count < 255 else { throw ReconcileError.tooManyCarriers(batch.id, carrierRows.count) }
         carriers = carrierRows
         exportedCarriers = try carrierRows.map { code in
             try Bool.fetchOne(db, sql: "SELECT 1 FROM journal_entry WHERE idempotency_key = ?", arguments: ["transfer:batch:\(batch.id):\(code)"]) == true
@@ -86,9 +89,9 @@ public final class ReconcileItems {
         func index(of id: Int64) -> Int? { contiguous ? (id >= firstID && id - firstID < Int64(count) ? Int(id - firstID) : nil) : indexByID[id] }
 
         let lines = try FastStatement(db, """
-            SELECT r.item_id, r.effect IS NOT NULL, r.fingerprint, r.file_id, r.line
+            SELECT r.item_id, r.effect, r.fingerprint, r.file_id, r.line
             FROM result_file f JOIN result_line r ON r.file_id = f.id
-            WHERE f.batch_id = ? AND r.item_id IS NOT NULL AND r.outcome <> 'invalid_line'
+            WHERE f.batch_id = ? AND r.item_id IS NOT NULL
             ORDER BY r.file_id, r.line
             """)
         defer { lines.reset() }
@@ -96,10 +99,10 @@ public final class ReconcileItems {
         while try lines.step() {
             guard let index = index(of: lines.int64(0)) else { continue }
             named[index] = true
-            if lines.int64(1) != 0 {
-                finalFingerprints[index] = lines.int64(2)
-                finalPlaces[index] = UInt64(lines.int64(3)) << 32 | UInt64(lines.int64(4))
-            }
+            guard let effect = lines.stringOrNil(1).flatMap(ReconcileEffect.init(rawValue:)) else { continue }
+            if effect == .reverse { paidBeforeReversal[index] = (finalFingerprints[index], finalPlaces[index]) }
+            finalFingerprints[index] = lines.int64(2)
+            finalPlaces[index] = UInt64(lines.int64(3)) << 32 | UInt64(lines.int64(4))
         }
         var fileNames: [Int64: String] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT id, file_name FROM result_file WHERE batch_id = ?", arguments: [batch.id.rawValue]) {
@@ -138,17 +141,26 @@ public final class ReconcileItems {
 
     /// The fingerprint of the line that made the item final, and where that line is (`result.csv:12`).
     public func finalLine(at index: Int, currentFile: (id: Int64, name: String)) -> (fingerprint: Int64, place: String)? {
-        let place = finalPlaces[index]
+        describe(finalFingerprints[index], finalPlaces[index], currentFile: currentFile)
+    }
+
+    /// For an item paid and then reversed, the line that had paid it.
+    public func paidLineBeforeReversal(at index: Int, currentFile: (id: Int64, name: String)) -> (fingerprint: Int64, place: String)? {
+        paidBeforeReversal[index].flatMap { describe($0.fingerprint, $0.place, currentFile: currentFile) }
+    }
+
+    private func describe(_ fingerprint: Int64, _ place: UInt64, currentFile: (id: Int64, name: String)) -> (fingerprint: Int64, place: String)? {
         guard place != 0 else { return nil }
         let file = Int64(place >> 32)
         let line = Int(place & 0xFFFF_FFFF)
         let name = file == currentFile.id ? currentFile.name : fileNames[file] ?? "file \(file)"
-        return (finalFingerprints[index], "\(name):\(line)")
+        return (fingerprint, "\(name):\(line)")
     }
 
     func markNamed(_ index: Int) { named[index] = true }
 
     func setFinal(_ index: Int, state: ItemState, fingerprint: Int64, file: Int64, line: Int) {
+        if states[index] == .paid && state == .failed { paidBeforeReversal[index] = (finalFingerprints[index], finalPlaces[index]) }
         states[index] = state
         finalFingerprints[index] = fingerprint
         finalPlaces[index] = UInt64(file) << 32 | UInt64(line)

@@ -59,7 +59,8 @@ extension Store {
             _ = try Self.fetchBatch(db, batch)
             let lines = try FastStatement(db, """
                 SELECT f.file_name, r.line, COALESCE(r.reference, i.reference), r.outcome, r.conflicting, r.note, r.status, i.amount,
-                       COALESCE(r.amount, i.amount), COALESCE(r.msisdn, i.msisdn),
+                       CASE WHEN r.outcome = 'invalid_line' THEN r.amount ELSE COALESCE(r.amount, i.amount) END,
+                       CASE WHEN r.outcome = 'invalid_line' THEN r.msisdn ELSE COALESCE(r.msisdn, i.msisdn) END,
                        r.carrier_txn_id, r.completed_at, r.reason_code, r.reason_text
                 FROM result_file f JOIN result_line r ON r.file_id = f.id LEFT JOIN batch_item i ON i.id = r.item_id
                 WHERE f.batch_id = ?1 AND (?2 IS NULL OR f.id = ?2)
@@ -83,7 +84,7 @@ extension Store {
                 SELECT i.reference, i.amount, i.msisdn FROM batch_item i
                 WHERE i.batch_id = ?1 AND i.method = 'mobile_money'
                   AND EXISTS (SELECT 1 FROM journal_entry e WHERE e.idempotency_key = 'transfer:batch:' || ?1 || ':' || i.carrier)
-                  AND NOT EXISTS (SELECT 1 FROM result_line r WHERE r.item_id = i.id AND r.outcome <> 'invalid_line')
+                  AND NOT EXISTS (SELECT 1 FROM result_line r WHERE r.item_id = i.id)
                 ORDER BY i.seq
                 """)
             defer { missing.reset() }
@@ -119,7 +120,7 @@ extension Store {
                 SELECT i.amount, i.state,
                        EXISTS (SELECT 1 FROM journal_entry e WHERE e.idempotency_key = 'transfer:batch:' || ?1 || ':' || i.carrier),
                        (SELECT r.outcome || ':' || COALESCE(r.effect, '') FROM result_line r
-                        WHERE r.item_id = i.id AND r.outcome <> 'invalid_line' ORDER BY r.file_id DESC, r.line DESC LIMIT 1)
+                        WHERE r.item_id = i.id ORDER BY r.file_id DESC, r.line DESC LIMIT 1)
                 FROM batch_item i WHERE i.batch_id = ?1 AND i.method = 'mobile_money'
                 """)
             defer { rows.reset() }
@@ -147,7 +148,8 @@ extension Store {
             }
             var lines = OutcomeTotals()
             for row in try Row.fetchAll(db, sql: """
-                SELECT r.outcome, COUNT(*), COALESCE(SUM(COALESCE(r.amount, i.amount)), 0)
+                SELECT r.outcome, COUNT(*),
+                       COALESCE(SUM(CASE WHEN r.outcome = 'invalid_line' THEN MAX(0, COALESCE(r.amount, 0)) ELSE COALESCE(r.amount, i.amount) END), 0)
                 FROM result_file f JOIN result_line r ON r.file_id = f.id LEFT JOIN batch_item i ON i.id = r.item_id
                 WHERE f.batch_id = ? GROUP BY r.outcome
                 """, arguments: [id.rawValue]) {

@@ -7,15 +7,17 @@ public struct ResultFileInfo: Sendable {
     public let name: String
     public let sha256: Digest32
     public let byteSize: Int64
-    /// The carrier profile the file is read with.
+    /// The carrier profile the file is read with, and a SHA-256 of its rules.
     public let profile: String
+    public let profileSHA256: Digest32
 
-    public init(path: String, name: String? = nil, sha256: Digest32, byteSize: Int64, profile: String) {
+    public init(path: String, name: String? = nil, sha256: Digest32, byteSize: Int64, profile: String, profileSHA256: Digest32) {
         self.path = path
         self.name = name ?? path
         self.sha256 = sha256
         self.byteSize = byteSize
         self.profile = profile
+        self.profileSHA256 = profileSHA256
     }
 }
 
@@ -56,6 +58,7 @@ public enum ReconcileError: Error, Sendable, Equatable, CustomStringConvertible 
     case notExported(BatchID, BatchStatus)
     case effectNotAllowed(line: Int, effect: ReconcileEffect, state: ItemState)
     case overflow
+    case tooManyCarriers(BatchID, Int)
 
     public var description: String {
         switch self {
@@ -64,6 +67,7 @@ public enum ReconcileError: Error, Sendable, Equatable, CustomStringConvertible 
             "batch \(batch) is \(status.rawValue); only a batch whose instruction file went to the carrier can be reconciled (`allowance batch export \(batch)`)"
         case .effectNotAllowed(let line, let effect, let state): "line \(line): cannot \(effect.rawValue) an item that is \(state.rawValue)"
         case .overflow: "the file's amounts overflow a 64-bit sum"
+        case .tooManyCarriers(let batch, let count): "batch \(batch) pays through \(count) carriers; reconciliation handles at most 254 in one batch"
         }
     }
 }
@@ -173,7 +177,8 @@ public final class ReconciliationSession {
         precondition(record.effect == nil || record.itemIndex != nil, "an effect needs an item")
         let fingerprint = record.fingerprint
         var leg: Int64?
-        if let index = record.itemIndex, record.outcome != .invalidLine {
+        if let index = record.itemIndex {
+            // An unreadable line that names its item counts too: the item is not missing, and not retried.
             items.markNamed(index)
             if let effect = record.effect {
                 let state = items.state(at: index)
@@ -191,14 +196,15 @@ public final class ReconciliationSession {
             }
         }
         lines += 1
-        totals.add(record.outcome, amount: record.amount ?? 0)
+        // An unreadable line's amount counts only when it reads as a payment.
+        totals.add(record.outcome, amount: record.outcome == .invalidLine ? max(0, record.amount ?? 0) : record.amount ?? 0)
         if record.outcome == .duplicate && record.conflicting { conflictingDuplicates += 1 }
 
         // What the line says that its item does not already say.
         var reference = record.reference
         var msisdn: String? = record.msisdn == 0 ? record.msisdnText : String(record.msisdn)
         var amount = record.amount
-        if let index = record.itemIndex {
+        if let index = record.itemIndex, record.outcome != .invalidLine {
             if record.msisdn == items.msisdn(at: index) { msisdn = nil }
             if amount == items.amount(at: index) { amount = nil }
         } else if reference == nil {
@@ -289,13 +295,18 @@ extension Store {
             let batch: Batch
             do { batch = try Self.fetchBatch(db, id) } catch let error as BatchError { throw ReconcileError.batch(error) }
             guard batch.status == .exported || batch.status == .closed else { throw ReconcileError.notExported(id, batch.status) }
-            if let row = try Row.fetchOne(db, sql: "SELECT id, imported_at, imported_by, lines FROM result_file WHERE batch_id = ? AND sha256 = ?",
-                                          arguments: [id.rawValue, file.sha256.hex]) {
+            // The same bytes under the same rules change nothing; under corrected rules they are read again, and what
+            // was settled before comes back as repeats.
+            if let row = try Row.fetchOne(db, sql: """
+                SELECT id, imported_at, imported_by, lines FROM result_file WHERE batch_id = ? AND sha256 = ? AND profile_sha256 = ?
+                """, arguments: [id.rawValue, file.sha256.hex, file.profileSHA256.hex]) {
                 let fileID: Int64 = row[0]
                 var totals = OutcomeTotals()
                 var conflicting = 0
                 for line in try Row.fetchAll(db, sql: """
-                    SELECT r.outcome, COUNT(*), COALESCE(SUM(COALESCE(r.amount, i.amount)), 0), SUM(r.conflicting)
+                    SELECT r.outcome, COUNT(*),
+                           COALESCE(SUM(CASE WHEN r.outcome = 'invalid_line' THEN MAX(0, COALESCE(r.amount, 0)) ELSE COALESCE(r.amount, i.amount) END), 0),
+                           SUM(r.conflicting)
                     FROM result_line r LEFT JOIN batch_item i ON i.id = r.item_id WHERE r.file_id = ? GROUP BY r.outcome
                     """, arguments: [fileID]) {
                     guard let outcome = ReconcileOutcome(rawValue: line[0]) else { continue }
@@ -315,8 +326,9 @@ extension Store {
             }
             let now = clock.now()
             try db.execute(sql: """
-                INSERT INTO result_file(batch_id, sha256, file_name, byte_size, profile, imported_at, imported_by, lines) VALUES (?, ?, ?, ?, ?, ?, ?, 0)
-                """, arguments: [id.rawValue, file.sha256.hex, file.name, file.byteSize, file.profile, now.description, user.value])
+                INSERT INTO result_file(batch_id, sha256, file_name, byte_size, profile, profile_sha256, imported_at, imported_by, lines)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)
+                """, arguments: [id.rawValue, file.sha256.hex, file.name, file.byteSize, file.profile, file.profileSHA256.hex, now.description, user.value])
             let fileID = db.lastInsertedRowID
             let items = try ReconcileItems(db, batch: batch)
             let session = try ReconciliationSession(db, items: items, fileID: fileID, file: file, at: now, by: user)
@@ -352,7 +364,7 @@ extension Store {
             SELECT COUNT(*), COALESCE(SUM(i.amount), 0) FROM batch_item i
             WHERE i.batch_id = ?1 AND i.method = 'mobile_money'
               AND EXISTS (SELECT 1 FROM journal_entry e WHERE e.idempotency_key = 'transfer:batch:' || ?1 || ':' || i.carrier)
-              AND NOT EXISTS (SELECT 1 FROM result_line r WHERE r.item_id = i.id AND r.outcome <> 'invalid_line')
+              AND NOT EXISTS (SELECT 1 FROM result_line r WHERE r.item_id = i.id)
             """, arguments: [batch.rawValue])!
         return (row[0], row[1])
     }

@@ -320,10 +320,12 @@ enum Migrations {
         file_name TEXT NOT NULL,
         byte_size INTEGER NOT NULL,
         profile TEXT NOT NULL,
+        -- SHA-256 of the profile's rules: the same bytes read under corrected rules are a new reading.
+        profile_sha256 TEXT NOT NULL CHECK(length(profile_sha256) = 64),
         imported_at TEXT NOT NULL,
         imported_by TEXT NOT NULL,
         lines INTEGER NOT NULL,
-        UNIQUE(batch_id, sha256));
+        UNIQUE(batch_id, sha256, profile_sha256));
     CREATE TRIGGER result_file_no_delete BEFORE DELETE ON result_file
     BEGIN SELECT RAISE(ABORT, 'an imported result file is part of the record and cannot be deleted'); END;
     CREATE TRIGGER result_file_frozen BEFORE UPDATE ON result_file
