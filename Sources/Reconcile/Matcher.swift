@@ -34,8 +34,8 @@ public struct ResultLineMatcher {
             record.note = "reference \"\(redactIdentifiers(parsed.referenceText ?? ""))\" is not an item reference (AL-yyyymm-batch-seq)"
             return record
         }
-        if record.reference == nil { record.reference = reference.canonical }
         guard let index = items.index(of: reference) else {
+            if record.reference == nil { record.reference = reference.canonical }
             if let other = try owner(reference) {
                 record.note = "reference belongs to batch \(other), not batch \(items.batch.id); reconcile this line against batch \(other)"
             } else {
@@ -44,16 +44,17 @@ public struct ResultLineMatcher {
             return record
         }
         if items.isCash(at: index) {
+            if record.reference == nil { record.reference = reference.canonical }
             record.note = "reference is a cash item of batch \(items.batch.id); cash is paid at the commune, not by the carrier"
             return record
         }
         guard items.wasSent(at: index) else {
+            if record.reference == nil { record.reference = reference.canonical }
             record.note = "the item was never sent: no transfer to \(items.carrier(at: index) ?? "?") is posted for batch \(items.batch.id) (`allowance batch export`)"
             return record
         }
-        // Named as `batch create` wrote it: the stored line need not repeat the reference.
+        // When it is spelled as `batch create` wrote it, the stored line need not repeat the reference.
         record.itemIndex = index
-        if parsed.referenceText == nil { record.reference = nil }
         let state = items.state(at: index)
         let expected = items.amount(at: index)
 

@@ -33,9 +33,12 @@ public final class ReconcileItems {
     let fileNames: [Int64: String]
 
     public var count: Int { ids.count }
+    /// `202611`: compared with every line's reference.
+    private let periodCompact: Int
 
     init(_ db: Database, batch: Batch) throws {
         self.batch = batch
+        periodCompact = batch.period.year * 100 + batch.period.month
         let carrierRows = try String.fetchAll(db, sql: "SELECT DISTINCT carrier FROM batch_item WHERE batch_id = ? AND carrier IS NOT NULL ORDER BY carrier",
                                               arguments: [batch.id.rawValue])
         guard carrierRows.count < 255 else { throw ReconcileError.tooManyCarriers(batch.id, carrierRows.count) }
@@ -121,7 +124,7 @@ public final class ReconcileItems {
 
     /// The item a reference names in this batch, by position.
     public func index(of reference: ItemReference) -> Int? {
-        guard reference.batch == batch.id, reference.periodCompact == Int(batch.period.compact),
+        guard reference.batch == batch.id, reference.periodCompact == periodCompact,
               reference.seq >= 1, reference.seq <= Int64(count) else { return nil }
         return Int(reference.seq - 1)
     }

@@ -248,15 +248,17 @@ public final class ReconciliationSession {
             case .reverse: return [(.payable, beneficiary, item, -amount), (.treasury, nil, item, amount)]
             }
         }
-        // Legs were numbered as the lines were recorded, and the lines are read in key order: no sort. OR FAIL, since
+        // Legs were numbered as the lines were recorded, and the lines are read in key order: no sort. CROSS JOIN keeps
+        // the lines the outer loop (left to itself SQLite scanned the file once per kind of leg, inserting the legs out
+        // of order: 38 % slower). OR FAIL, since
         // an error rolls back the whole file anyway, spares SQLite an in-memory journal of the statement.
         try writer.appendInserted("""
             WITH legs(effect, part, account, sign) AS (VALUES ('settle', 1, '2000', 1), ('refund', 1, '1000', 1), ('reverse', 1, '2000', -1),
                                                               ('reverse', 2, '1000', 1))
             INSERT OR FAIL INTO posting(entry_id, leg, account, sub_account, beneficiary_id, item_id, amount)
             SELECT ?1, ?2 + r.leg + l.part - 1, l.account, '', CASE WHEN l.account = '2000' THEN i.beneficiary_id END, i.id, l.sign * i.amount
-            FROM result_line r JOIN legs l ON l.effect = r.effect JOIN batch_item i ON i.id = r.item_id
-            WHERE r.file_id = ?3 AND r.effect IS NOT NULL
+            FROM result_line r CROSS JOIN legs l CROSS JOIN batch_item i
+            WHERE r.file_id = ?3 AND r.effect IS NOT NULL AND l.effect = r.effect AND i.id = r.item_id
             """, arguments: [fileID], legs: hashed)
         for (carrier, amount) in clearing.sorted(by: { $0.key < $1.key }) where amount != 0 {
             try writer.append(.credit(.carrierClearing, Money(dong: amount), sub: carrier))
