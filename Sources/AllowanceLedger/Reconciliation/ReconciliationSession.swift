@@ -132,6 +132,8 @@ public final class ReconciliationSession {
     let user: UserName
     let memo: String
     private let insertLine: FastStatement
+    private let insertLines: FastStatement
+    private var pending: [StoredLine] = []
     /// Items with an effect, in line order: a million take 8 MB.
     private var effects: [(index: Int32, effect: ReconcileEffect)] = []
     /// Legs the file's entry has so far (a reversal takes two).
@@ -151,11 +153,14 @@ public final class ReconciliationSession {
         self.user = user
         memo = "Carrier result file \(file.name) (sha256 \(file.sha256.hex.prefix(16))…) for batch \(items.batch.id) (\(items.batch.period)): "
             + "payments settled, failures refunded, reversals undone"
-        insertLine = try FastStatement(db, """
+        let columns = """
             INSERT INTO result_line(file_id, line, outcome, effect, item_id, reference, status, msisdn, amount, carrier_txn_id, completed_at,
-                                    reason_code, reason_text, note, fingerprint, conflicting, leg)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+                                    reason_code, reason_text, note, fingerprint, conflicting, leg) VALUES
+            """
+        let row = "(" + Array(repeating: "?", count: Int(Self.columnsPerLine)).joined(separator: ", ") + ")"
+        insertLine = try FastStatement(db, columns + row)
+        insertLines = try FastStatement(db, columns + Array(repeating: row, count: Self.linesPerInsert).joined(separator: ", "))
+        pending.reserveCapacity(Self.linesPerInsert)
     }
 
     /// The batch another reference belongs to, when it names an item of some other batch.
@@ -210,29 +215,65 @@ public final class ReconciliationSession {
         } else if reference == nil {
             reference = ""
         }
-        let statement = insertLine
-        statement.bind(1, fileID)
-        statement.bind(2, Int64(record.line))
-        statement.bind(3, record.outcome.rawValue)
-        statement.bind(4, record.effect?.rawValue)
-        statement.bind(5, record.itemIndex.map { items.id(at: $0) })
-        statement.bind(6, reference)
-        statement.bind(7, record.status?.rawValue)
-        statement.bind(8, msisdn)
-        statement.bind(9, amount)
-        statement.bind(10, record.carrierTxnID)
-        statement.bind(11, record.completedAt)
-        statement.bind(12, record.reasonCode)
-        statement.bind(13, record.reasonText)
-        statement.bind(14, record.note)
-        statement.bind(15, fingerprint)
-        statement.bind(16, Int64(record.outcome == .duplicate && record.conflicting ? 1 : 0))
-        statement.bind(17, leg)
+        pending.append(StoredLine(record: record, itemID: record.itemIndex.map { items.id(at: $0) }, reference: reference, msisdn: msisdn,
+                                  amount: amount, fingerprint: fingerprint, leg: leg))
+        if pending.count == Self.linesPerInsert { try flush() }
+    }
+
+    /// A line as it is stored.
+    private struct StoredLine {
+        let record: ResultLineRecord
+        let itemID: Int64?
+        let reference: String?
+        let msisdn: String?
+        let amount: Int64?
+        let fingerprint: Int64
+        let leg: Int64?
+    }
+
+    static let linesPerInsert = 64
+    static let columnsPerLine: Int32 = 17
+
+    /// Writes the buffered lines, 64 to a statement when there are that many: one statement per line cost SQLite
+    /// a third of each insert in starting and finishing the statement.
+    private func flush() throws {
+        guard !pending.isEmpty else { return }
+        if pending.count == Self.linesPerInsert {
+            try bindAndRun(insertLines, pending)
+        } else {
+            for line in pending { try bindAndRun(insertLine, [line]) }
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    private func bindAndRun(_ statement: FastStatement, _ lines: [StoredLine]) throws {
+        for (row, line) in lines.enumerated() {
+            let base = Int32(row) * Self.columnsPerLine
+            let record = line.record
+            statement.bind(base + 1, fileID)
+            statement.bind(base + 2, Int64(record.line))
+            statement.bind(base + 3, record.outcome.rawValue)
+            statement.bind(base + 4, record.effect?.rawValue)
+            statement.bind(base + 5, line.itemID)
+            statement.bind(base + 6, line.reference)
+            statement.bind(base + 7, record.status?.rawValue)
+            statement.bind(base + 8, line.msisdn)
+            statement.bind(base + 9, line.amount)
+            statement.bind(base + 10, record.carrierTxnID)
+            statement.bind(base + 11, record.completedAt)
+            statement.bind(base + 12, record.reasonCode)
+            statement.bind(base + 13, record.reasonText)
+            statement.bind(base + 14, record.note)
+            statement.bind(base + 15, line.fingerprint)
+            statement.bind(base + 16, Int64(record.outcome == .duplicate && record.conflicting ? 1 : 0))
+            statement.bind(base + 17, line.leg)
+        }
         try statement.run()
     }
 
     /// Posts the file's entry and moves the items' states, each in one statement over the file's recorded lines.
     func finish() throws -> [JournalEntryID] {
+        try flush()
         guard !effects.isEmpty else { return [] }
         let writer = try JournalWriter(db, at: at, kind: .settlement, key: "reconcile:file:\(fileID)", batch: items.batch.id, by: user, memo: memo)
         // settle: Dr payable; refund: Dr treasury; reverse: Cr payable, then Dr treasury (paid out and back again:
