@@ -119,16 +119,22 @@ struct ChainHasher {
             }
         }
         var magnitude = value.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { out in
+        var digits = 1
+        var probe = magnitude
+        while probe >= 10 {
+            probe /= 10
+            digits += 1
+        }
+        // Digits written in place from the right: no intermediate string or buffer.
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0x30, count: digits))
+        buffer.withUnsafeMutableBufferPointer { out in
+            var index = start + digits - 1
             repeat {
-                out[count] = UInt8(0x30 + magnitude % 10)
+                out[index] = UInt8(truncatingIfNeeded: 0x30 &+ magnitude % 10)
                 magnitude /= 10
-                count += 1
+                index -= 1
             } while magnitude > 0
-            for index in stride(from: count - 1, through: 0, by: -1) { buffer.append(out[index]) }
         }
     }
 
@@ -136,6 +142,25 @@ struct ChainHasher {
         number(Int64(text.utf8.count))
         buffer.append(0x3A)
         buffer.append(contentsOf: text.utf8)
+    }
+
+    private mutating func field(_ bytes: UnsafeBufferPointer<UInt8>) {
+        number(Int64(bytes.count))
+        buffer.append(0x3A)
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// The same, from the bytes of the account and sub-account as SQLite holds them (`ledger verify`).
+    mutating func posting(leg: Int64, account: UnsafeBufferPointer<UInt8>, sub: UnsafeBufferPointer<UInt8>, beneficiary: Int64?, item: Int64?,
+                          amount: Int64) {
+        buffer.append(0x50)
+        buffer.append(0x20)
+        number(leg)
+        buffer.append(0x20)
+        field(account)
+        buffer.append(0x20)
+        field(sub)
+        postingTail(beneficiary: beneficiary, item: item, amount: amount)
     }
 
     /// `P <leg> <account> <sub> <beneficiary|-> <item|-> <amount>\n`, as `ChainEncoding.posting` writes it.
@@ -147,6 +172,10 @@ struct ChainHasher {
         field(account)
         buffer.append(0x20)
         field(sub)
+        postingTail(beneficiary: beneficiary, item: item, amount: amount)
+    }
+
+    private mutating func postingTail(beneficiary: Int64?, item: Int64?, amount: Int64) {
         buffer.append(0x20)
         if let beneficiary { number(beneficiary) } else { buffer.append(0x2D) }
         buffer.append(0x20)
