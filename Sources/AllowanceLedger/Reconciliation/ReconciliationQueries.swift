@@ -36,7 +36,7 @@ public struct ResultFileRecord: Sendable, Equatable {
 public struct ReconcileStatus: Sendable, Equatable {
     public let batch: Batch
     public let files: [ResultFileRecord]
-    /// Per item, by the latest readable line naming it: paid, failed, reversed, pending, a mismatch, or missing.
+    /// Per item, by the latest line naming it: paid, failed, reversed, pending, a mismatch, unreadable, or missing.
     public let items: OutcomeTotals
     /// Lines per outcome over all files.
     public let lines: OutcomeTotals

@@ -12,7 +12,8 @@ extension Allowance {
             discussion: """
             allowance reconcile BATCH RESULT_FILE [--profile NAME] [--report FILE.csv] [--json]
             allowance reconcile status BATCH
-            Exit codes: 0 every line paid, failed or pending (or the file was reconciled before); 2 exceptions to work; 1 error.
+            Exit codes: 0 when every line is paid, failed, pending or a harmless repeat (or the file was reconciled before);
+            2 when there are exceptions to work; 1 on an error.
             """,
             subcommands: [Import.self, Status.self],
             defaultSubcommand: Import.self)

@@ -6,7 +6,7 @@ extension Allowance.ReconcileCommand {
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Where a batch stands across every result file imported so far.",
-            discussion: "Each mobile-money item counts once, by the latest readable line naming it. Exit 0 whatever the state.")
+            discussion: "Each mobile-money item counts once, by the latest line naming it (missing when none does). Exit 0 whatever the state.")
 
         @OptionGroup var store: StoreOptions
         @Argument(help: "Batch number.") var batch: BatchID
