@@ -211,6 +211,16 @@ import Testing
         #expect(kinds.contains(.clearingMismatch))
         #expect(kinds.contains(.itemStateMismatch))
     }
+
+    @Test func verifyReportsAStateThatIsNoStateAtAll() throws {
+        let paid = try PaidBatch()
+        try paid.store.write { db in
+            try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+            try db.execute(sql: "UPDATE batch_item SET state = 'pxid' WHERE seq = 6")
+        }
+        let problems = try paid.verify().problems
+        #expect(problems.contains { $0.kind == .itemStateMismatch && $0.message.contains("unknown state \"pxid\"") })
+    }
 }
 
 @Suite struct ReviewFindingTests {

@@ -47,7 +47,8 @@ public struct LedgerVerification: Sendable, Equatable {
 extension Store {
     /// Re-checks every entry's balance and hash, the whole chain, and the batch invariants.
     ///
-    /// Reads the journal in one pass, merging entries with their postings in order; memory stays flat.
+    /// Reads the journal in one pass, merging entries with their postings in order; memory grows only with the
+    /// number of batch items (16 bytes each, bounded by `ItemNets.denseIDsMax`).
     public func verifyLedger(progress: ((Int) -> Void)? = nil) throws -> LedgerVerification {
         try read { db in
             var result = LedgerVerification()
@@ -207,13 +208,17 @@ extension Store {
                 """))
             let items = try FastStatement(db, """
                 SELECT i.id, i.state, i.amount FROM batch_item i JOIN batch b ON b.id = i.batch_id WHERE b.approved_by IS NOT NULL
+                ORDER BY i.id
                 """)
             defer { items.reset() }
             while try items.step() {
                 let item = items.int64(0)
-                let state = items.withText(1) { ItemState(bytes: $0) }
                 let amount = items.int64(2)
-                let (net, entry) = payable[item]
+                let (net, entry) = try payable.net(of: item, db)
+                guard let state = items.withText(1, { ItemState(bytes: $0) }) else {
+                    result.report(.itemStateMismatch, entry: entry, "item \(item) has the unknown state \"\(items.string(1))\"")
+                    continue
+                }
                 let owed = state == .open || state == .failed
                 if owed && !retried.contains(item) && net == -amount { continue }
                 if owed && retried.contains(item) && net == 0 { continue }
@@ -253,19 +258,18 @@ extension Store {
     }
 }
 
-/// Each item's payable net and the last entry that touched it, in flat arrays indexed by item id when the ids
-/// are dense (they are: items are inserted in runs), else in a dictionary.
+/// Each item's payable net and the last entry that touched it, summed in flat arrays indexed by item id while the
+/// ids stay below `denseIDsMax` (16 bytes an id: 128 MB at the cap); past it, each item is looked up with a query,
+/// which is slower but keeps memory bounded.
 private struct ItemNets {
+    static let denseIDsMax: Int64 = 8_000_000
     private var nets: [Int64] = []
     private var entries: [Int64] = []
-    private var sparse: [Int64: (net: Int64, entry: Int64)] = [:]
     private let dense: Bool
 
     init(_ db: Database) throws {
-        let row = try Row.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0), COUNT(*) FROM batch_item")!
-        let maxID: Int64 = row[0]
-        let count: Int64 = row[1]
-        dense = maxID >= 0 && maxID <= 4 * count + 1_024 && maxID <= 50_000_000
+        let maxID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM batch_item") ?? 0
+        dense = maxID >= 0 && maxID <= Self.denseIDsMax
         if dense {
             nets = [Int64](repeating: 0, count: Int(maxID) + 1)
             entries = [Int64](repeating: 0, count: Int(maxID) + 1)
@@ -273,30 +277,28 @@ private struct ItemNets {
     }
 
     mutating func add(item: Int64, amount: Int64, entry: Int64) {
-        if dense, item >= 0, item < Int64(nets.count) {
-            nets[Int(item)] &+= amount
-            entries[Int(item)] = max(entries[Int(item)], entry)
-        } else {
-            let old = sparse[item] ?? (0, 0)
-            sparse[item] = (old.net &+ amount, max(old.entry, entry))
-        }
+        guard dense, item >= 0, item < Int64(nets.count) else { return }
+        nets[Int(item)] &+= amount
+        entries[Int(item)] = max(entries[Int(item)], entry)
     }
 
     /// The item's net payable (debits minus credits) and the last entry posting to it (nil when none did).
-    subscript(item: Int64) -> (net: Int64, entry: Int64?) {
+    func net(of item: Int64, _ db: Database) throws -> (net: Int64, entry: Int64?) {
         if dense, item >= 0, item < Int64(nets.count) {
             let entry = entries[Int(item)]
             return (nets[Int(item)], entry == 0 ? nil : entry)
         }
-        let value = sparse[item]
-        return (value?.net ?? 0, value?.entry)
+        let row = try Row.fetchOne(db, sql: """
+            SELECT COALESCE(SUM(amount), 0), MAX(entry_id) FROM posting WHERE item_id = ? AND account = '2000'
+            """, arguments: [item])
+        return (row?[0] ?? 0, row?[1])
     }
 }
 
 extension Store {
     /// The two accounts verify sums, recognised from their bytes.
     fileprivate static func accountCode(_ bytes: UnsafeBufferPointer<UInt8>) -> LedgerAccount? {
-        guard bytes.count == 4, bytes[0] == UInt8(ascii: "2") || bytes[0] == UInt8(ascii: "1") else { return nil }
+        guard bytes.count == 4 else { return nil }
         if bytes.elementsEqual("2000".utf8) { return .payable }
         if bytes.elementsEqual("1100".utf8) { return .carrierClearing }
         return nil

@@ -73,7 +73,8 @@ public final class ReconcileItems {
                 }
                 carrierIndexes.append(carrierCache.index)
             }
-            states.append(rows.withText(6) { ItemState(bytes: $0) })
+            // The column's CHECK admits only the four states.
+            states.append(rows.withText(6) { ItemState(bytes: $0) } ?? .open)
         }
         self.ids = ids
         self.beneficiaries = beneficiaries
@@ -175,13 +176,14 @@ public final class ReconcileItems {
 }
 
 extension ItemState {
-    /// The state column read without building a string.
-    init(bytes: UnsafeBufferPointer<UInt8>) {
-        switch (bytes.count, bytes.first) {
-        case (4, UInt8(ascii: "p")): self = .paid
-        case (6, UInt8(ascii: "f")): self = .failed
-        case (9, UInt8(ascii: "p")): self = .paidCash
-        default: self = .open
+    /// The state column read without building a string; nil for anything but the four states.
+    init?(bytes: UnsafeBufferPointer<UInt8>) {
+        switch bytes.count {
+        case 4 where bytes.elementsEqual("open".utf8): self = .open
+        case 4 where bytes.elementsEqual("paid".utf8): self = .paid
+        case 6 where bytes.elementsEqual("failed".utf8): self = .failed
+        case 9 where bytes.elementsEqual("paid_cash".utf8): self = .paidCash
+        default: return nil
         }
     }
 }

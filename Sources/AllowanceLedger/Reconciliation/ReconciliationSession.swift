@@ -217,7 +217,7 @@ public final class ReconciliationSession {
         }
         pending.append(StoredLine(record: record, itemID: record.itemIndex.map { items.id(at: $0) }, reference: reference, msisdn: msisdn,
                                   amount: amount, fingerprint: fingerprint, leg: leg))
-        if pending.count == Self.linesPerInsert { try flush() }
+        if pending.count >= Self.linesPerInsert { try flush() }
     }
 
     /// A line as it is stored.
@@ -231,19 +231,21 @@ public final class ReconciliationSession {
         let leg: Int64?
     }
 
-    static let linesPerInsert = 64
+    /// 32 lines of 17 columns: 544 parameters, within the 999 that SQLite before 3.32 allows.
+    static let linesPerInsert = 32
     static let columnsPerLine: Int32 = 17
 
-    /// Writes the buffered lines, 64 to a statement when there are that many: one statement per line cost SQLite
+    /// Writes the buffered lines, 32 to a statement when there are that many: one statement per line cost SQLite
     /// a third of each insert in starting and finishing the statement.
     private func flush() throws {
         guard !pending.isEmpty else { return }
+        // Whatever happens, the buffer starts again empty: an error rolls back the whole file anyway.
+        defer { pending.removeAll(keepingCapacity: true) }
         if pending.count == Self.linesPerInsert {
             try bindAndRun(insertLines, pending)
         } else {
             for line in pending { try bindAndRun(insertLine, [line]) }
         }
-        pending.removeAll(keepingCapacity: true)
     }
 
     private func bindAndRun(_ statement: FastStatement, _ lines: [StoredLine]) throws {
