@@ -135,13 +135,7 @@ public struct ResultFileReader {
         func field<R>(_ which: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
             let index = positions[which]
             guard index >= 0, index < count else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
-            return reader.withField(index) { bytes in
-                var start = 0
-                var end = bytes.count
-                while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
-                while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
-                return body(UnsafeBufferPointer(rebasing: bytes[start..<end]))
-            }
+            return reader.withField(index) { body($0.trimmingSpaces) }
         }
         func text(_ which: Int) -> String { field(which) { String(decoding: $0, as: UTF8.self) } }
 

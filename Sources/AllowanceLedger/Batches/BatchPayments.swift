@@ -44,6 +44,15 @@ public struct CashReference: Sendable, Equatable, ExpressibleByStringLiteral {
 }
 
 extension Store {
+    /// The idempotency key of the funds sent to one carrier for a batch; reconciliation reads it to know which
+    /// items went out.
+    static func transferKey(batch: BatchID, carrier: String) -> String { "transfer:batch:\(batch):\(carrier)" }
+
+    /// SQL: the item (`alias`) of batch `?1` went to its carrier, whose transfer for the batch is posted.
+    static func itemSentSQL(_ alias: String) -> String {
+        "EXISTS (SELECT 1 FROM journal_entry e WHERE e.idempotency_key = 'transfer:batch:' || ?1 || ':' || \(alias).carrier)"
+    }
+
     public static let instructionHeader = ["reference", "msisdn", "account_name", "amount", "narrative"]
 
     /// Writes the payment instruction file for the batch's mobile-money items and records the funds sent to each
@@ -86,7 +95,7 @@ extension Store {
             var posted: [String: Money] = [:]
             var already: [String: Money] = [:]
             for (code, amount) in perCarrier.sorted(by: { $0.key < $1.key }) {
-                let key = "transfer:batch:\(id):\(code)"
+                let key = Self.transferKey(batch: id, carrier: code)
                 if try Bool.fetchOne(db, sql: "SELECT 1 FROM journal_entry WHERE idempotency_key = ?", arguments: [key]) == true {
                     already[code] = amount
                     continue

@@ -39,8 +39,7 @@ extension Store {
                   AND NOT EXISTS (SELECT 1 FROM batch_item r WHERE r.retry_of_item = o.id)
                   AND (o.state = 'failed'
                        OR (o.state = 'open'
-                           AND EXISTS (SELECT 1 FROM journal_entry e WHERE e.idempotency_key = 'transfer:batch:' || ?1 || ':' || o.carrier)
-                           AND NOT EXISTS (SELECT 1 FROM result_line r WHERE r.item_id = o.id)))
+                           AND \(Self.itemSentSQL("o")) AND \(Self.itemUnnamedSQL("o"))))
                 ORDER BY o.seq
                 """, arguments: [id.rawValue])
             var leftOut: [String: Int] = [:]

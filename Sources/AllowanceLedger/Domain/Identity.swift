@@ -128,13 +128,12 @@ public struct MSISDN: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads a number in any accepted spelling straight from bytes: `84xxxxxxxxx` as an integer, or why not.
     /// Result files call this once a line, so it builds no string.
-    public static func number(_ bytes: UnsafeBufferPointer<UInt8>) throws(MSISDNError) -> UInt64 {
+    public static func number(_ field: UnsafeBufferPointer<UInt8>) throws(MSISDNError) -> UInt64 {
         var count = 0
         var plus = false
+        let bytes = field.trimmingSpaces
         var start = 0
-        var end = bytes.count
-        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
-        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        let end = bytes.count
         // A leading apostrophe is how a spreadsheet marks a number kept as text.
         if start < end, bytes[start] == UInt8(ascii: "'") { start += 1 }
         var prefix: UInt64 = 0      // the first four digits, to recognise 0084, 84 and 0

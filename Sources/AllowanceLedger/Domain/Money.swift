@@ -82,18 +82,15 @@ public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The common spellings read straight from bytes (`500000`, `500.000`, `500,000`, `500 000`, spaces around):
     /// the value, or nil for anything else, which `init(parsing:)` then reads or explains. Result files call this
     /// once a line, so it builds no string.
-    public static func wholeDong(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
-        var start = 0
-        var end = bytes.count
-        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
-        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
-        guard start < end, end - start <= 24 else { return nil }
+    public static func wholeDong(_ field: UnsafeBufferPointer<UInt8>) -> Int64? {
+        let bytes = field.trimmingSpaces
+        guard !bytes.isEmpty, bytes.count <= 24 else { return nil }
         var value: Int64 = 0
         var digits = 0
         var separator: UInt8 = 0
         var groupDigits = 0
         var firstGroup = -1
-        for index in start..<end {
+        for index in bytes.indices {
             let byte = bytes[index]
             if byte >= 0x30 && byte <= 0x39 {
                 digits += 1
@@ -205,6 +202,36 @@ public enum CoefficientError: Error, Sendable, Equatable, CustomStringConvertibl
     }
 }
 
+private func isSpaceByte(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+
+extension UnsafeBufferPointer<UInt8> {
+    /// The bytes without leading and trailing spaces, tabs, line breaks and no-break spaces: the rule of
+    /// `String.trimmingSpaces`, for fields read straight from a file's buffer.
+    public var trimmingSpaces: UnsafeBufferPointer<UInt8> {
+        var start = 0
+        var end = count
+        while start < end {
+            if isSpaceByte(self[start]) {
+                start += 1
+            } else if self[start] == 0xC2, start + 1 < end, self[start + 1] == 0xA0 {
+                start += 2
+            } else {
+                break
+            }
+        }
+        while end > start {
+            if isSpaceByte(self[end - 1]) {
+                end -= 1
+            } else if self[end - 1] == 0xA0, end - 2 >= start, self[end - 2] == 0xC2 {
+                end -= 2
+            } else {
+                break
+            }
+        }
+        return UnsafeBufferPointer(rebasing: self[start..<end])
+    }
+}
+
 extension String {
     /// Without leading and trailing spaces, tabs, line breaks and no-break spaces (no Foundation needed).
     ///
@@ -212,32 +239,9 @@ extension String {
     public var trimmingSpaces: String {
         let utf8 = self.utf8
         guard let first = utf8.first, let last = utf8.last else { return self }
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
-        if !isSpace(first) && !isSpace(last) && first != 0xC2 && last != 0xA0 { return self }
-        var start = utf8.startIndex
-        var end = utf8.endIndex
-        while start < end {
-            let byte = utf8[start]
-            if isSpace(byte) {
-                start = utf8.index(after: start)
-            } else if byte == 0xC2, utf8.index(after: start) < end, utf8[utf8.index(after: start)] == 0xA0 {
-                start = utf8.index(start, offsetBy: 2)
-            } else {
-                break
-            }
-        }
-        while end > start {
-            let before = utf8.index(before: end)
-            let byte = utf8[before]
-            if isSpace(byte) {
-                end = before
-            } else if byte == 0xA0, before > start, utf8[utf8.index(before: before)] == 0xC2 {
-                end = utf8.index(before: before)
-            } else {
-                break
-            }
-        }
-        return String(self[start..<end])
+        if !isSpaceByte(first) && !isSpaceByte(last) && first != 0xC2 && last != 0xA0 { return self }
+        var copy = self
+        return copy.withUTF8 { String(decoding: $0.trimmingSpaces, as: UTF8.self) }
     }
 
     /// True when every byte is an ASCII digit (and there is at least one).

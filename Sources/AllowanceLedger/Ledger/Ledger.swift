@@ -138,19 +138,14 @@ struct ChainHasher {
         }
     }
 
-    private mutating func field(_ text: String) {
-        number(Int64(text.utf8.count))
-        buffer.append(0x3A)
-        buffer.append(contentsOf: text.utf8)
-    }
-
     private mutating func field(_ bytes: UnsafeBufferPointer<UInt8>) {
         number(Int64(bytes.count))
         buffer.append(0x3A)
         buffer.append(contentsOf: bytes)
     }
 
-    /// The same, from the bytes of the account and sub-account as SQLite holds them (`ledger verify`).
+    /// `P <leg> <account> <sub> <beneficiary|-> <item|-> <amount>\n`, as `ChainEncoding.posting` writes it, from the
+    /// bytes of the account and sub-account (`ledger verify` passes SQLite's own, building no strings).
     mutating func posting(leg: Int64, account: UnsafeBufferPointer<UInt8>, sub: UnsafeBufferPointer<UInt8>, beneficiary: Int64?, item: Int64?,
                           amount: Int64) {
         buffer.append(0x50)
@@ -160,22 +155,6 @@ struct ChainHasher {
         field(account)
         buffer.append(0x20)
         field(sub)
-        postingTail(beneficiary: beneficiary, item: item, amount: amount)
-    }
-
-    /// `P <leg> <account> <sub> <beneficiary|-> <item|-> <amount>\n`, as `ChainEncoding.posting` writes it.
-    mutating func posting(leg: Int64, account: String, sub: String, beneficiary: Int64?, item: Int64?, amount: Int64) {
-        buffer.append(0x50)
-        buffer.append(0x20)
-        number(leg)
-        buffer.append(0x20)
-        field(account)
-        buffer.append(0x20)
-        field(sub)
-        postingTail(beneficiary: beneficiary, item: item, amount: amount)
-    }
-
-    private mutating func postingTail(beneficiary: Int64?, item: Int64?, amount: Int64) {
         buffer.append(0x20)
         if let beneficiary { number(beneficiary) } else { buffer.append(0x2D) }
         buffer.append(0x20)
@@ -186,6 +165,14 @@ struct ChainHasher {
         if buffer.count >= 1 << 16 {
             hasher.update(buffer)
             buffer.removeAll(keepingCapacity: true)
+        }
+    }
+
+    mutating func posting(leg: Int64, account: String, sub: String, beneficiary: Int64?, item: Int64?, amount: Int64) {
+        var account = account
+        var sub = sub
+        account.withUTF8 { account in
+            sub.withUTF8 { sub in posting(leg: leg, account: account, sub: sub, beneficiary: beneficiary, item: item, amount: amount) }
         }
     }
 

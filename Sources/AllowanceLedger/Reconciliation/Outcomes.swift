@@ -1,5 +1,5 @@
 /// What one line of a carrier's result file came to, or (`missing`) that no line has named an item yet.
-public enum ReconcileOutcome: String, Sendable, CaseIterable, Comparable {
+public enum ReconcileOutcome: String, Sendable, CaseIterable {
     case paid
     case failed
     case pending
@@ -17,10 +17,6 @@ public enum ReconcileOutcome: String, Sendable, CaseIterable, Comparable {
         case .paid, .failed, .pending, .missing, .duplicate: false
         case .reversed, .amountMismatch, .msisdnMismatch, .unknownReference, .invalidLine: true
         }
-    }
-
-    public static func < (lhs: ReconcileOutcome, rhs: ReconcileOutcome) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
 }
 
@@ -57,19 +53,17 @@ public struct ItemReference: Sendable, Hashable {
     public let isCanonicalSpelling: Bool
 
     /// Reads `AL-202611-000001-0000001` (any letter case, spaces around it); nil when the text is not one.
-    public init?(_ text: UnsafeBufferPointer<UInt8>) {
-        var start = 0
-        var end = text.count
-        while start < end, text[start] == 0x20 || text[start] == 0x09 { start += 1 }
-        while end > start, text[end - 1] == 0x20 || text[end - 1] == 0x09 { end -= 1 }
-        guard end - start >= 3 + 6 + 1 + 1 + 1 + 1, end - start <= 40,
-              text[start] | 0x20 == UInt8(ascii: "a"), text[start + 1] | 0x20 == UInt8(ascii: "l"), text[start + 2] == UInt8(ascii: "-")
+    public init?(_ field: UnsafeBufferPointer<UInt8>) {
+        let text = field.trimmingSpaces
+        let end = text.count
+        guard end >= 3 + 6 + 1 + 1 + 1 + 1, end <= 40,
+              text[0] | 0x20 == UInt8(ascii: "a"), text[1] | 0x20 == UInt8(ascii: "l"), text[2] == UInt8(ascii: "-")
         else { return nil }
         // Three numbers in locals: this runs once per line of a million-line file.
         var period: Int64 = 0, batch: Int64 = 0, seq: Int64 = 0
         var periodDigits = 0, batchDigits = 0, seqDigits = 0
         var part = 0
-        var index = start + 3
+        var index = 3
         while index < end {
             let byte = text[index]
             index += 1
@@ -92,7 +86,7 @@ public struct ItemReference: Sendable, Hashable {
         self.batch = BatchID(batch)
         self.seq = seq
         func digitCount(_ value: Int64) -> Int { value < 10 ? 1 : 1 + digitCount(value / 10) }
-        isCanonicalSpelling = start == 0 && end == text.count && text[0] == UInt8(ascii: "A") && text[1] == UInt8(ascii: "L")
+        isCanonicalSpelling = text.count == field.count && text[0] == UInt8(ascii: "A") && text[1] == UInt8(ascii: "L")
             && batchDigits == max(6, digitCount(batch)) && seqDigits == max(7, digitCount(seq))
     }
 

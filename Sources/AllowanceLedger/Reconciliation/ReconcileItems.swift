@@ -44,7 +44,7 @@ public final class ReconcileItems {
         guard carrierRows.count < 255 else { throw ReconcileError.tooManyCarriers(batch.id, carrierRows.count) }
         carriers = carrierRows
         exportedCarriers = try carrierRows.map { code in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM journal_entry WHERE idempotency_key = ?", arguments: ["transfer:batch:\(batch.id):\(code)"]) == true
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM journal_entry WHERE idempotency_key = ?", arguments: [Store.transferKey(batch: batch.id, carrier: code)]) == true
         }
         let carrierIndex = Dictionary(uniqueKeysWithValues: carrierRows.enumerated().map { ($1, UInt8($0 + 1)) })
 
@@ -130,7 +130,6 @@ public final class ReconcileItems {
         return Int(reference.seq - 1)
     }
 
-    public func reference(at index: Int) -> String { Store.itemReference(period: batch.period, batch: batch.id, seq: Int64(index + 1)) }
     public func amount(at index: Int) -> Int64 { amounts[index] }
     /// The number the payment was sent to, as `84xxxxxxxxx` in a `UInt64`; 0 for a cash item.
     public func msisdn(at index: Int) -> UInt64 { msisdns[index] }

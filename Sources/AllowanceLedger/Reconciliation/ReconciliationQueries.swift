@@ -83,8 +83,7 @@ extension Store {
             let missing = try FastStatement(db, """
                 SELECT i.reference, i.amount, i.msisdn FROM batch_item i
                 WHERE i.batch_id = ?1 AND i.method = 'mobile_money'
-                  AND EXISTS (SELECT 1 FROM journal_entry e WHERE e.idempotency_key = 'transfer:batch:' || ?1 || ':' || i.carrier)
-                  AND NOT EXISTS (SELECT 1 FROM result_line r WHERE r.item_id = i.id)
+                  AND \(Self.itemSentSQL("i")) AND \(Self.itemUnnamedSQL("i"))
                 ORDER BY i.seq
                 """)
             defer { missing.reset() }
@@ -118,7 +117,7 @@ extension Store {
             var notSent = 0
             let rows = try FastStatement(db, """
                 SELECT i.amount, i.state,
-                       EXISTS (SELECT 1 FROM journal_entry e WHERE e.idempotency_key = 'transfer:batch:' || ?1 || ':' || i.carrier),
+                       \(Self.itemSentSQL("i")),
                        (SELECT r.outcome || ':' || COALESCE(r.effect, '') FROM result_line r
                         WHERE r.item_id = i.id ORDER BY r.file_id DESC, r.line DESC LIMIT 1)
                 FROM batch_item i WHERE i.batch_id = ?1 AND i.method = 'mobile_money'

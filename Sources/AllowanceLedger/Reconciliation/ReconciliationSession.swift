@@ -403,13 +403,15 @@ extension Store {
         }
     }
 
-    /// Mobile-money items whose funds went to the carrier and that no readable result line has named.
+    /// SQL: no result line of any file has named the item (`alias`): `missing`, once it was sent.
+    static func itemUnnamedSQL(_ alias: String) -> String { "NOT EXISTS (SELECT 1 FROM result_line r WHERE r.item_id = \(alias).id)" }
+
+    /// Mobile-money items whose funds went to the carrier and that no result line has named.
     static func missingItems(_ db: Database, batch: BatchID) throws -> (count: Int, amount: Int64) {
         let row = try Row.fetchOne(db, sql: """
             SELECT COUNT(*), COALESCE(SUM(i.amount), 0) FROM batch_item i
             WHERE i.batch_id = ?1 AND i.method = 'mobile_money'
-              AND EXISTS (SELECT 1 FROM journal_entry e WHERE e.idempotency_key = 'transfer:batch:' || ?1 || ':' || i.carrier)
-              AND NOT EXISTS (SELECT 1 FROM result_line r WHERE r.item_id = i.id)
+              AND \(itemSentSQL("i")) AND \(itemUnnamedSQL("i"))
             """, arguments: [batch.rawValue])!
         return (row[0], row[1])
     }
