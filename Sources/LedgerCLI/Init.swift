@@ -8,6 +8,8 @@ extension Allowance {
         @OptionGroup var store: StoreOptions
         @Option(help: "Days before a batch's creation in which an account change flags the beneficiary (default 7).")
         var changeWindowDays: Int?
+        @Option(help: "The office's name, as audit exports carry it (e.g. \"UBND xã Tân Phú\").")
+        var office: String?
         @OptionGroup var output: OutputOptions
 
         func run() throws {
@@ -16,11 +18,15 @@ extension Allowance {
                 guard days >= 0, days <= 365 else { throw CommandError("--change-window-days must be between 0 and 365") }
                 try ledger.setChangeWindowDays(days)
             }
+            if let office {
+                do { try ledger.setOfficeName(office) } catch let error as FieldError { throw CommandError(error.description) }
+            }
             let window = try ledger.changeWindowDays()
+            let officeName = try ledger.officeName()
             if output.json {
-                JSON.object([("db", .string(ledger.path)), ("change_window_days", .int(window))]).print()
+                JSON.object([("db", .string(ledger.path)), ("change_window_days", .int(window)), ("office", .optional(officeName))]).print()
             } else {
-                print("Ledger ready at \(ledger.path) (account-change window \(window) days).")
+                print("Ledger ready at \(ledger.path) (account-change window \(window) days\(officeName.map { ", office \($0)" } ?? "")).")
             }
         }
     }

@@ -131,16 +131,6 @@ public enum ReconcileReport {
         return rows
     }
 
-    /// A phone number in any spelling, or a 12-digit national ID.
-    static func looksLikeIdentifier(_ text: String) -> Bool {
-        var text = text
-        let isNumber = text.withUTF8 { bytes in
-            if case .success = Result(catching: { () throws(MSISDNError) in try MSISDN.number(bytes) }) { return true }
-            return false
-        }
-        return isNumber || (text.utf8.count == 12 && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 })
-    }
-
     /// Why the row is what it is: the matcher's note, else the carrier's own reason for a failure.
     public static func reason(of row: ReconcileReportRow) -> String {
         if !row.note.isEmpty { return row.note }

@@ -279,39 +279,12 @@ extension Store {
             """)
         defer { items.reset() }
         items.bind(1, batch.rawValue)
-        let hasher = SHA256Hasher()
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(1 << 17)
-        func field(_ text: String) {
-            buffer.append(contentsOf: String(text.utf8.count).utf8)
-            buffer.append(0x3A)
-            buffer.append(contentsOf: text.utf8)
-            buffer.append(0x20)
-        }
-        buffer.append(contentsOf: "allowance-batch-items/v1\n".utf8)
-        var seal = ItemSeal()
+        var sealer = ItemSealer()
         while try items.step() {
-            let amount = items.int64(6)
-            seal.count += 1
-            let (total, overflow) = seal.total.addingReportingOverflow(amount)
-            guard !overflow else { throw LedgerError.overflow }
-            seal.total = total
-            field(items.string(0))
-            field(String(items.int64(1)))
-            field(items.string(2))
-            field(items.stringOrNil(3) ?? "-")
-            field(items.stringOrNil(4) ?? "-")
-            field(items.string(5))
-            field(String(amount))
-            buffer.append(0x0A)
-            if buffer.count >= 1 << 16 {
-                hasher.update(buffer)
-                buffer.removeAll(keepingCapacity: true)
-            }
+            try sealer.add(reference: items.string(0), beneficiary: items.int64(1), method: items.string(2), carrier: items.stringOrNil(3),
+                           msisdn: items.stringOrNil(4), name: items.string(5), amount: items.int64(6))
         }
-        hasher.update(buffer)
-        seal.digest = hasher.finalize().hex
-        return seal
+        return sealer.finish()
     }
 
     /// Approves a batch as its checker and posts the entitlements (Dr expense / Cr payable, per item).
@@ -371,5 +344,52 @@ extension Store {
             let entry = try writer.finish()
             return (try Self.fetchBatch(db, id), entry, total)
         }
+    }
+}
+
+/// Builds a batch's item seal one item at a time, in item order (`allowance-batch-items/v1`: each field
+/// length-prefixed, one line per item); `ledger verify` and the audit verifier rebuild it the same way.
+struct ItemSealer {
+    private let hasher = SHA256Hasher()
+    private var buffer: [UInt8] = []
+    private var seal = Store.ItemSeal()
+
+    init() {
+        buffer.reserveCapacity(1 << 17)
+        buffer.append(contentsOf: "allowance-batch-items/v1\n".utf8)
+    }
+
+    private mutating func field(_ text: String) {
+        buffer.append(contentsOf: String(text.utf8.count).utf8)
+        buffer.append(0x3A)
+        buffer.append(contentsOf: text.utf8)
+        buffer.append(0x20)
+    }
+
+    mutating func add(reference: String, beneficiary: Int64, method: String, carrier: String?, msisdn: String?, name: String,
+                      amount: Int64) throws {
+        seal.count += 1
+        let (total, overflow) = seal.total.addingReportingOverflow(amount)
+        guard !overflow else { throw LedgerError.overflow }
+        seal.total = total
+        field(reference)
+        field(String(beneficiary))
+        field(method)
+        field(carrier ?? "-")
+        field(msisdn ?? "-")
+        field(name)
+        field(String(amount))
+        buffer.append(0x0A)
+        if buffer.count >= 1 << 16 {
+            hasher.update(buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+
+    mutating func finish() -> Store.ItemSeal {
+        hasher.update(buffer)
+        buffer.removeAll(keepingCapacity: true)
+        seal.digest = hasher.finalize().hex
+        return seal
     }
 }

@@ -6,7 +6,9 @@ import Glibc
 /// `commit()`, so a reader never sees half a file.
 ///
 /// Text cells that a spreadsheet would run as a formula (starting `=`, `+`, `-`, `@`, tab or CR) are
-/// neutralised with a leading apostrophe; numbers are written as they are.
+/// neutralised with a leading apostrophe; numbers are written as they are. With `reversible`, a text cell that
+/// already starts with an apostrophe gets one more, so a reader gets the exact text back by dropping one leading
+/// apostrophe (the audit export, whose verifier rehashes what it reads).
 public final class CSVWriter {
     public let path: String
     private let temporaryPath: String
@@ -18,11 +20,17 @@ public final class CSVWriter {
     /// False only for files that feed this tool back (generated test data), where `+84…` must stay as written.
     public let neutralisesFormulas: Bool
     private let lineEnd: [UInt8]
+    private let reversible: Bool
+    /// When set, every byte written is hashed.
+    public var hasher: SHA256Hasher?
+    public private(set) var bytesWritten: Int64 = 0
 
     /// `crlf` and `byteOrderMark` write files the way spreadsheets on Windows save them (generated test data).
-    public init(path: String, neutralisesFormulas: Bool = true, crlf: Bool = false, byteOrderMark: Bool = false) throws(FileError) {
+    public init(path: String, neutralisesFormulas: Bool = true, crlf: Bool = false, byteOrderMark: Bool = false,
+                reversible: Bool = false) throws(FileError) {
         self.path = path
         self.neutralisesFormulas = neutralisesFormulas
+        self.reversible = reversible && neutralisesFormulas
         self.lineEnd = crlf ? [0x0D, 0x0A] : [0x0A]
         self.temporaryPath = path + ".tmp-\(getpid())"
         let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -44,7 +52,19 @@ public final class CSVWriter {
 
     public func text(_ value: String) {
         separator()
-        Self.appendText(value, to: &buffer, neutralise: neutralisesFormulas)
+        var value = value
+        value.withUTF8 { Self.appendText($0, to: &buffer, neutralise: neutralisesFormulas, reversible: reversible) }
+    }
+
+    /// A text cell from UTF-8 bytes.
+    public func text(bytes: UnsafeBufferPointer<UInt8>) {
+        separator()
+        Self.appendText(bytes, to: &buffer, neutralise: neutralisesFormulas, reversible: reversible)
+    }
+
+    /// An empty cell.
+    public func empty() {
+        separator()
     }
 
     public func int(_ value: Int64) {
@@ -65,6 +85,8 @@ public final class CSVWriter {
     }
 
     private func flush() throws(FileError) {
+        hasher?.update(buffer)
+        bytesWritten += Int64(buffer.count)
         var offset = 0
         while offset < buffer.count {
             let written = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
@@ -85,12 +107,11 @@ public final class CSVWriter {
         committed = true
     }
 
-    static func appendText(_ value: String, to out: inout [UInt8], neutralise: Bool = true) {
-        let utf8 = value.utf8
+    static func appendText(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8], neutralise: Bool = true, reversible: Bool = false) {
         let formula: Bool = {
             guard neutralise, let first = utf8.first else { return false }
             return first == UInt8(ascii: "=") || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
-                || first == UInt8(ascii: "@") || first == 0x09 || first == 0x0D
+                || first == UInt8(ascii: "@") || first == 0x09 || first == 0x0D || (reversible && first == UInt8(ascii: "'"))
         }()
         let needsQuotes = formula || utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D })
         if !needsQuotes {
@@ -109,7 +130,8 @@ public final class CSVWriter {
     /// One cell as it would be written, for tests and one-off lines.
     public static func encode(_ value: String) -> String {
         var out: [UInt8] = []
-        appendText(value, to: &out)
+        var value = value
+        value.withUTF8 { appendText($0, to: &out) }
         return String(decoding: out, as: UTF8.self)
     }
 }

@@ -95,6 +95,56 @@ public enum HMACSHA256 {
     }
 }
 
+/// HMAC-SHA256 under one fixed key, many messages: the padded key's two blocks are hashed once and their
+/// digest states copied per message, instead of OpenSSL's one-shot `HMAC()` redoing them (and its lookups) each time.
+///
+/// A class because it owns digest contexts; not `Sendable`, one instance belongs to one task.
+public final class KeyedHMACSHA256 {
+    private let inner: OpaquePointer
+    private let outer: OpaquePointer
+    private let work: OpaquePointer
+
+    public init(key: [UInt8]) {
+        var block = key.count > 64 ? SHA256Hasher.hash(key).bytes : key
+        block += [UInt8](repeating: 0, count: 64 - block.count)
+        guard let inner = EVP_MD_CTX_new(), let outer = EVP_MD_CTX_new(), let work = EVP_MD_CTX_new() else {
+            preconditionFailure("OpenSSL could not allocate a digest context")
+        }
+        self.inner = inner
+        self.outer = outer
+        self.work = work
+        for (context, pad) in [(inner, UInt8(0x36)), (outer, UInt8(0x5c))] {
+            let padded = block.map { $0 ^ pad }
+            precondition(EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1, "EVP_DigestInit_ex failed")
+            precondition(padded.withUnsafeBytes { EVP_DigestUpdate(context, $0.baseAddress, 64) } == 1, "EVP_DigestUpdate failed")
+        }
+    }
+
+    deinit {
+        EVP_MD_CTX_free(inner)
+        EVP_MD_CTX_free(outer)
+        EVP_MD_CTX_free(work)
+    }
+
+    public func authenticate(_ message: UnsafeRawBufferPointer) -> Digest32 {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        precondition(EVP_MD_CTX_copy_ex(work, inner) == 1, "EVP_MD_CTX_copy_ex failed")
+        if let base = message.baseAddress, message.count > 0 {
+            precondition(EVP_DigestUpdate(work, base, message.count) == 1, "EVP_DigestUpdate failed")
+        }
+        precondition(EVP_DigestFinal_ex(work, &digest, &length) == 1 && length == 32, "EVP_DigestFinal_ex failed")
+        precondition(EVP_MD_CTX_copy_ex(work, outer) == 1, "EVP_MD_CTX_copy_ex failed")
+        precondition(EVP_DigestUpdate(work, digest, 32) == 1, "EVP_DigestUpdate failed")
+        precondition(EVP_DigestFinal_ex(work, &digest, &length) == 1 && length == 32, "EVP_DigestFinal_ex failed")
+        return Digest32(bytes: Array(digest.prefix(32)))
+    }
+
+    public func authenticate(_ message: [UInt8]) -> Digest32 {
+        message.withUnsafeBytes { authenticate($0) }
+    }
+}
+
 public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 

@@ -35,6 +35,17 @@ public func redactIdentifiers(_ text: String) -> String {
     return String(out)
 }
 
+/// True when a code written by someone else is itself a phone number (in any spelling) or a 12-digit national ID,
+/// and so must be masked like one.
+public func looksLikeIdentifier(_ text: String) -> Bool {
+    var text = text
+    let isNumber = text.withUTF8 { bytes in
+        if case .success = Result(catching: { () throws(MSISDNError) in try MSISDN.number(bytes) }) { return true }
+        return false
+    }
+    return isNumber || (text.utf8.count == 12 && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 })
+}
+
 /// How many ASCII digits a text holds.
 func digitCount(_ text: String) -> Int { text.utf8.reduce(0) { $0 + ($1 >= 0x30 && $1 <= 0x39 ? 1 : 0) } }
 

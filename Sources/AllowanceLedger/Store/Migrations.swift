@@ -13,6 +13,9 @@ enum Migrations {
         migrator.registerMigration("v2-reconcile") { db in
             try db.execute(sql: reconcileV2)
         }
+        migrator.registerMigration("v3-audit") { db in
+            try db.execute(sql: auditV3)
+        }
         return migrator
     }
 
@@ -367,5 +370,24 @@ enum Migrations {
     BEGIN SELECT RAISE(ABORT, 'reconciliation outcomes are append-only'); END;
     CREATE TRIGGER result_line_no_delete BEFORE DELETE ON result_line
     BEGIN SELECT RAISE(ABORT, 'reconciliation outcomes are append-only'); END;
+    """
+
+    /// Every audit export made from this ledger, so that each manifest can name the one before it.
+    static let auditV3 = """
+    CREATE TABLE audit_export(
+        id INTEGER PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        directory TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        pii TEXT NOT NULL CHECK(pii = 'masked' OR pii = 'full'),
+        key_id TEXT NOT NULL,
+        journal_head_entry_id INTEGER NOT NULL,
+        manifest_sha256 TEXT NOT NULL UNIQUE CHECK(length(manifest_sha256) = 64),
+        previous_manifest_sha256 TEXT CHECK(previous_manifest_sha256 IS NULL OR length(previous_manifest_sha256) = 64));
+    CREATE TRIGGER audit_export_no_update BEFORE UPDATE ON audit_export
+    BEGIN SELECT RAISE(ABORT, 'the list of audit exports is append-only'); END;
+    CREATE TRIGGER audit_export_no_delete BEFORE DELETE ON audit_export
+    BEGIN SELECT RAISE(ABORT, 'the list of audit exports is append-only'); END;
     """
 }

@@ -1,0 +1,524 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One check of an export that failed: which file, which line where it can tell, and what is wrong.
+public struct AuditFinding: Sendable, Equatable, CustomStringConvertible {
+    public let file: String
+    /// The line in the file (the header is line 1), when one line is to blame.
+    public let line: Int?
+    public let message: String
+
+    public var description: String { line.map { "\(file):\($0): \(message)" } ?? "\(file): \(message)" }
+}
+
+/// The verifier's verdict: every failed check, and what was checked.
+public struct AuditVerification: Sendable {
+    public let manifest: AuditManifest?
+    public let findings: [AuditFinding]
+    /// What was checked, in words: files, rows, signatures.
+    public let checked: [String]
+    /// What could not be checked with the keys given.
+    public let notChecked: [String]
+    public var passed: Bool { findings.isEmpty }
+}
+
+/// Why the verifier cannot run at all.
+public enum AuditVerifyError: Error, Sendable, Equatable, CustomStringConvertible {
+    case noManifest(directory: String)
+    case unreadable(FileError)
+    case noKey
+
+    public var description: String {
+        switch self {
+        case .noManifest(let directory): "\(directory) has no \(AuditFormat.manifestName): is this an audit export folder?"
+        case .unreadable(let error): error.description
+        case .noKey: "give the key the export was signed with (--key KEYFILE) or its Ed25519 public key (--public-key FILE)"
+        }
+    }
+}
+
+/// Collects findings, at most `perKindMax` of one kind in one file; past that it counts them.
+private struct Findings {
+    static let perKindMax = 20
+    private(set) var list: [AuditFinding] = []
+    private var counts: [String: Int] = [:]
+
+    mutating func add(_ file: String, line: Int? = nil, kind: String = "", _ message: String) {
+        let key = file + "\u{0}" + kind
+        let count = counts[key, default: 0] + 1
+        counts[key] = count
+        if kind.isEmpty || count <= Self.perKindMax { list.append(AuditFinding(file: file, line: line, message: message)) }
+    }
+
+    /// Appends "…and N more" for every kind that went past the limit.
+    mutating func close() {
+        for (key, count) in counts.sorted(by: { $0.key < $1.key }) where count > Self.perKindMax && !key.hasSuffix("\u{0}") {
+            let parts = key.split(separator: "\u{0}", maxSplits: 1)
+            list.append(AuditFinding(file: String(parts[0]), line: nil,
+                                     message: "\(count - Self.perKindMax) more line(s) fail the \(parts.count > 1 ? String(parts[1]) : "") check"))
+        }
+    }
+}
+
+public enum AuditVerifier {
+    static let manifestBytesMax = 4 << 20
+
+    /// Re-checks an export folder against its manifest, offline: signatures, every file's size, hash, row count and
+    /// control totals, the journal chain (each entry's hash from its postings), the batches' seals, and that no file
+    /// is missing, extra or renamed.
+    public static func verify(directory: String, key: AuditKey?, publicKey: Ed25519PublicKey?) throws(AuditVerifyError) -> AuditVerification {
+        guard key != nil || publicKey != nil else { throw .noKey }
+        var findings = Findings()
+        var checked: [String] = []
+        var notChecked: [String] = []
+        let manifestPath = directory + "/" + AuditFormat.manifestName
+        guard let manifestBytes = try readSmallFile(manifestPath, max: manifestBytesMax) else { throw .noManifest(directory: directory) }
+        let json: JSONValue
+        let canonical: [UInt8]
+        do {
+            json = try JSONValue.parse(manifestBytes)
+            canonical = try json.canonicalBytes()
+        } catch {
+            findings.add(AuditFormat.manifestName, "is not valid JSON (\(error)); it was changed after signing")
+            return AuditVerification(manifest: nil, findings: findings.list, checked: checked, notChecked: notChecked)
+        }
+        let manifest: AuditManifest
+        do {
+            manifest = try AuditManifest(json: json)
+        } catch {
+            findings.add(AuditFormat.manifestName, error.reason)
+            return AuditVerification(manifest: nil, findings: findings.list, checked: checked, notChecked: notChecked)
+        }
+        let message = Array(AuditFormat.signatureDomain.utf8) + canonical
+
+        // Signatures.
+        if let key {
+            if let signature = try signatureFile(directory, AuditFormat.hmacName, bytes: 32, findings: &findings) {
+                let expected = HMACSHA256.authenticate(message, key: key.bytes)
+                if !HMACSHA256.constantTimeEquals(expected, Digest32(bytes: signature)) {
+                    if key.id != manifest.keyID {
+                        findings.add(AuditFormat.hmacName, "does not match under key \(key.id); the manifest says it was signed with key \(manifest.keyID)")
+                    } else {
+                        findings.add(AuditFormat.hmacName, "the HMAC-SHA256 signature does not match manifest.json: the manifest or its signature was changed")
+                    }
+                }
+                checked.append("HMAC-SHA256 signature of the manifest (key \(key.id))")
+            }
+        } else {
+            notChecked.append("HMAC-SHA256 signature (no --key)")
+        }
+        if let publicKey {
+            if manifest.ed25519KeyID == nil {
+                findings.add(AuditFormat.ed25519Name, "the manifest names no Ed25519 key: the export was not signed with one")
+            } else if let signature = try signatureFile(directory, AuditFormat.ed25519Name, bytes: 64, findings: &findings) {
+                if !publicKey.isValidSignature(signature, for: message) {
+                    if manifest.ed25519KeyID != publicKey.id {
+                        findings.add(AuditFormat.ed25519Name, "does not verify under public key \(publicKey.id); the manifest says it was signed with key \(manifest.ed25519KeyID ?? "-")")
+                    } else {
+                        findings.add(AuditFormat.ed25519Name, "the Ed25519 signature does not verify: the manifest or its signature was changed")
+                    }
+                }
+                checked.append("Ed25519 signature of the manifest (public key \(publicKey.id))")
+            }
+        } else if manifest.ed25519KeyID != nil {
+            notChecked.append("Ed25519 signature (no --public-key)")
+        }
+
+        // The folder holds exactly the manifest's files.
+        let expectedNames = AuditFormat.fileNames
+        if manifest.files.map(\.name) != expectedNames {
+            findings.add(AuditFormat.manifestName, "lists files \(manifest.files.map(\.name).joined(separator: ", ")); an export has \(expectedNames.joined(separator: ", ")) in that order")
+        }
+        var allowed = Set(manifest.files.map(\.name) + [AuditFormat.manifestName, AuditFormat.hmacName])
+        if manifest.ed25519KeyID != nil { allowed.insert(AuditFormat.ed25519Name) }
+        let present = try listDirectory(directory)
+        for name in present.sorted() where !allowed.contains(name) {
+            findings.add(name, "is not listed in the manifest (an extra or renamed file)")
+        }
+        if !present.contains(AuditFormat.hmacName) && key == nil {
+            findings.add(AuditFormat.hmacName, "is missing")
+        }
+
+        // Every data file, in order: the journal before its postings, the batches before their items.
+        var state = CrossFileState()
+        for spec in AuditFormat.files {
+            guard let entry = manifest.files.first(where: { $0.name == spec.name }) else { continue }
+            guard present.contains(spec.name) else {
+                findings.add(spec.name, "is missing")
+                continue
+            }
+            try checkFile(directory: directory, spec: spec, entry: entry, manifest: manifest, state: &state, findings: &findings)
+            checked.append("\(spec.name): \(entry.rows) rows, \(entry.bytes) bytes, SHA-256")
+        }
+        // Entries whose postings should be there but never came.
+        for index in state.entries.indices where state.entries[index].included && !state.entries[index].seen {
+            findings.add(AuditFormat.postings.name, kind: "chain", "entry \(state.entries[index].id) has no postings in the export, but journal_entries.csv says they are included")
+        }
+        findings.close()
+        return AuditVerification(manifest: manifest, findings: findings.list, checked: checked, notChecked: notChecked)
+    }
+
+    /// A signature file: lowercase hex of `bytes` bytes and one line feed, nothing else.
+    private static func signatureFile(_ directory: String, _ name: String, bytes: Int, findings: inout Findings) throws(AuditVerifyError) -> [UInt8]? {
+        guard let contents = try readSmallFile(directory + "/" + name, max: 4096) else {
+            findings.add(name, "is missing")
+            return nil
+        }
+        let lowercaseHex = contents.dropLast().allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+        guard contents.count == 2 * bytes + 1, contents.last == 0x0A, lowercaseHex,
+              let signature = Hex.decode(String(decoding: contents.dropLast(), as: UTF8.self)) else {
+            findings.add(name, "is not \(2 * bytes) lowercase hex digits and a line feed")
+            return nil
+        }
+        return signature
+    }
+
+    private struct EntryHeader {
+        let id: Int64
+        let line: Int
+        let at: String, kind: String, key: String, batch: Int64?, memo: String, by: String, prevHash: String, hash: String
+        let included: Bool
+        var seen = false
+    }
+
+    private struct BatchSeal {
+        let line: Int
+        let count: Int64?
+        let total: Int64?
+        let digest: String?
+    }
+
+    /// What one file tells the checks of a later one.
+    private struct CrossFileState {
+        var entries: [EntryHeader] = []
+        var batches: [Int64: BatchSeal] = [:]
+        var batchOrder: [Int64] = []
+    }
+
+    /// A file's bytes and parsed rows against the manifest and the format.
+    private static func checkFile(directory: String, spec: AuditFormat.FileSpec, entry: AuditFileEntry, manifest: AuditManifest,
+                                  state: inout CrossFileState, findings: inout Findings) throws(AuditVerifyError) {
+        let path = directory + "/" + spec.name
+        let reader: CSVReader
+        do { reader = try CSVReader(path: path, recordBytesMax: 1 << 20) } catch { throw .unreadable(error) }
+        let hasher = SHA256Hasher()
+        reader.hasher = hasher
+        var totals = ControlTotals(spec)
+        var rows: Int64 = 0
+        var headerChecked = false
+        let integerColumns = Set(spec.totals.map { spec.column($0.column) })
+        var rowChecks = RowChecks(spec: spec, manifest: manifest)
+        do {
+            while try reader.next() {
+                if let error = reader.recordError {
+                    findings.add(spec.name, line: reader.recordLine, kind: "format", "\(error)")
+                    continue
+                }
+                if !headerChecked {
+                    headerChecked = true
+                    let header = (0..<reader.fieldCount).map { reader.string($0) ?? "" }
+                    if header != spec.columns {
+                        findings.add(spec.name, line: reader.recordLine, "header is \(header.joined(separator: ",")); expected \(spec.columns.joined(separator: ","))")
+                        break
+                    }
+                    continue
+                }
+                rows += 1
+                guard reader.fieldCount == spec.columns.count else {
+                    findings.add(spec.name, line: reader.recordLine, kind: "format", "has \(reader.fieldCount) fields; expected \(spec.columns.count)")
+                    continue
+                }
+                for column in integerColumns {
+                    let value = reader.withField(column) { parseInteger($0) }
+                    switch value {
+                    case .some(.some(let number)): totals.add(column: column, number)
+                    case .some(.none): break
+                    case .none: findings.add(spec.name, line: reader.recordLine, kind: "format", "\(spec.columns[column]) is not a whole number")
+                    }
+                }
+                rowChecks.check(reader, state: &state, findings: &findings)
+            }
+        } catch {
+            throw .unreadable(error)
+        }
+        rowChecks.finish(state: &state, findings: &findings)
+        if !headerChecked { findings.add(spec.name, "is empty; every export file starts with its header") }
+        let sha256 = hasher.finalize().hex
+        if reader.bytesConsumed != entry.bytes {
+            findings.add(spec.name, "has \(reader.bytesConsumed) bytes; the manifest says \(entry.bytes)")
+        }
+        if sha256 != entry.sha256 {
+            findings.add(spec.name, "SHA-256 is \(sha256); the manifest says \(entry.sha256): the file was changed after export")
+        }
+        if rows != entry.rows {
+            findings.add(spec.name, "has \(rows) rows; the manifest says \(entry.rows)")
+        }
+        let computed = totals.named
+        let listed = entry.totals
+        if Set(listed.map(\.name)) != Set(computed.map(\.name)) {
+            findings.add(spec.name, "the manifest's control totals are \(listed.map(\.name).sorted()); expected \(computed.map(\.name).sorted())")
+        } else if totals.overflowed {
+            findings.add(spec.name, "a control total overflows a 64-bit sum")
+        } else {
+            for total in computed {
+                let stated = listed.first(where: { $0.name == total.name })!.value
+                if stated != total.value {
+                    findings.add(spec.name, "control total \(total.name) adds up to \(total.value) from the rows; the manifest says \(stated)")
+                }
+            }
+        }
+    }
+
+    /// The checks that read a file's rows: the journal chain, each entry's balance, the batches' seals.
+    private struct RowChecks {
+        let spec: AuditFormat.FileSpec
+        let fullPersonalData: Bool
+        let head: AuditManifest.Journal
+        // The postings of the entry being read.
+        var current: Int? = nil
+        var hasher: ChainHasher? = nil
+        var legs: Int64 = 0
+        var sum: Int64 = 0
+        var overflow = false
+        var lastEntryIndex = -1
+        // Items of the batch being read.
+        var batch: Int64? = nil
+        var sealer = ItemSealer()
+        var batchesSeen: Set<Int64> = []
+
+        init(spec: AuditFormat.FileSpec, manifest: AuditManifest) {
+            self.spec = spec
+            self.fullPersonalData = manifest.personalData == .full
+            self.head = manifest.journal
+        }
+
+        mutating func check(_ reader: CSVReader, state: inout CrossFileState, findings: inout Findings) {
+            switch spec.name {
+            case AuditFormat.journal.name: journalRow(reader, state: &state, findings: &findings)
+            case AuditFormat.postings.name: postingRow(reader, state: &state, findings: &findings)
+            case AuditFormat.batches.name: batchRow(reader, state: &state, findings: &findings)
+            case AuditFormat.items.name: itemRow(reader, state: &state, findings: &findings)
+            default: break
+            }
+        }
+
+        mutating func finish(state: inout CrossFileState, findings: inout Findings) {
+            switch spec.name {
+            case AuditFormat.journal.name:
+                let last = state.entries.last
+                if (last?.id ?? 0) != head.headEntryID || (last?.hash ?? ChainEncoding.genesis) != head.headHash || Int64(state.entries.count) != head.entries {
+                    findings.add(spec.name, "the chain ends at entry \(last?.id ?? 0) (\(last?.hash.prefix(16) ?? "genesis")…, \(state.entries.count) entries); the manifest's head is entry \(head.headEntryID) (\(head.headHash.prefix(16))…, \(head.entries) entries)")
+                }
+            case AuditFormat.postings.name:
+                closeEntry(state: &state, findings: &findings)
+            case AuditFormat.items.name:
+                closeBatch(state: state, findings: &findings)
+            default: break
+            }
+        }
+
+        private func text(_ reader: CSVReader, _ column: String) -> String { exportedText(reader, spec.column(column)) }
+        private func integer(_ reader: CSVReader, _ column: String) -> Int64?? { reader.withField(spec.column(column)) { parseInteger($0) } }
+
+        private mutating func journalRow(_ reader: CSVReader, state: inout CrossFileState, findings: inout Findings) {
+            let line = reader.recordLine
+            guard case .some(.some(let id)) = integer(reader, "entry_id"), case .some(let batch) = integer(reader, "batch_id"),
+                  case .some(.some(let included)) = integer(reader, "postings_included") else { return }
+            let expectedID = Int64(state.entries.count) + 1
+            let entry = EntryHeader(id: id, line: line, at: text(reader, "at"), kind: text(reader, "kind"), key: text(reader, "idempotency_key"),
+                                    batch: batch, memo: text(reader, "memo"), by: text(reader, "created_by"),
+                                    prevHash: text(reader, "prev_hash"), hash: text(reader, "hash"), included: included == 1)
+            if id != expectedID {
+                findings.add(spec.name, line: line, kind: "chain", "entry \(id) where entry \(expectedID) should be: an entry was removed, added or moved")
+            }
+            let previousHash = state.entries.last?.hash ?? ChainEncoding.genesis
+            if entry.prevHash != previousHash {
+                findings.add(spec.name, line: line, kind: "chain", "entry \(id)'s prev_hash is not the hash of the entry before it: the chain is broken here")
+            }
+            state.entries.append(entry)
+        }
+
+        private mutating func postingRow(_ reader: CSVReader, state: inout CrossFileState, findings: inout Findings) {
+            let line = reader.recordLine
+            guard case .some(.some(let entryID)) = integer(reader, "entry_id"), case .some(.some(let leg)) = integer(reader, "leg"),
+                  case .some(let beneficiary) = integer(reader, "beneficiary_id"), case .some(let item) = integer(reader, "item_id"),
+                  case .some(.some(let amount)) = integer(reader, "amount") else {
+                findings.add(spec.name, line: line, kind: "format", "entry_id, leg and amount must be whole numbers")
+                return
+            }
+            if current.map({ state.entries[$0].id }) != entryID {
+                closeEntry(state: &state, findings: &findings)
+                guard entryID >= 1, entryID <= Int64(state.entries.count), Int(entryID - 1) > lastEntryIndex else {
+                    findings.add(spec.name, line: line, kind: "chain", "posting of entry \(entryID) is out of order or names no entry of journal_entries.csv")
+                    return
+                }
+                let index = Int(entryID - 1)
+                lastEntryIndex = index
+                current = index
+                state.entries[index].seen = true
+                let header = state.entries[index]
+                if !header.included {
+                    findings.add(spec.name, line: line, kind: "chain", "entry \(entryID)'s postings are here, but journal_entries.csv says they are not included")
+                }
+                hasher = ChainHasher(header: ChainEncoding.header(id: header.id, at: header.at, kind: header.kind, key: header.key, batch: header.batch,
+                                                                  by: header.by, memo: header.memo, prevHash: header.prevHash))
+                legs = 0
+                sum = 0
+                overflow = false
+            }
+            legs += 1
+            if leg != legs {
+                findings.add(spec.name, line: line, kind: "chain", "entry \(entryID) leg \(leg) where leg \(legs) should be")
+            }
+            let (newSum, overflowed) = sum.addingReportingOverflow(amount)
+            sum = newSum
+            overflow = overflow || overflowed
+            let account = exportedTextBytes(reader, spec.column("account"))
+            let sub = exportedTextBytes(reader, spec.column("sub_account"))
+            account.withUnsafeBufferPointer { account in
+                sub.withUnsafeBufferPointer { sub in
+                    hasher?.posting(leg: leg, account: account, sub: sub, beneficiary: beneficiary, item: item, amount: amount)
+                }
+            }
+        }
+
+        private mutating func closeEntry(state: inout CrossFileState, findings: inout Findings) {
+            guard let index = current, var hasher else { return }
+            let header = state.entries[index]
+            let hash = hasher.finalize().hex
+            if hash != header.hash {
+                findings.add(AuditFormat.journal.name, line: header.line, kind: "chain",
+                             "entry \(header.id)'s hash does not match its postings and header: the entry or one of its postings was changed")
+            }
+            if overflow || sum != 0 {
+                findings.add(spec.name, kind: "balance", "entry \(header.id)'s postings do not balance (they sum to \(sum) đồng)")
+            } else if legs < 2 {
+                findings.add(spec.name, kind: "balance", "entry \(header.id) has \(legs) posting; an entry has at least two")
+            }
+            current = nil
+            self.hasher = nil
+        }
+
+        private mutating func batchRow(_ reader: CSVReader, state: inout CrossFileState, findings: inout Findings) {
+            guard case .some(.some(let id)) = integer(reader, "batch_id"), case .some(let count) = integer(reader, "item_count"),
+                  case .some(let total) = integer(reader, "item_total") else { return }
+            let digest = text(reader, "item_digest")
+            state.batches[id] = BatchSeal(line: reader.recordLine, count: count, total: total, digest: digest.isEmpty ? nil : digest)
+            state.batchOrder.append(id)
+        }
+
+        private mutating func itemRow(_ reader: CSVReader, state: inout CrossFileState, findings: inout Findings) {
+            guard case .some(.some(let batchID)) = integer(reader, "batch_id"), case .some(.some(let beneficiary)) = integer(reader, "beneficiary_id"),
+                  case .some(.some(let amount)) = integer(reader, "amount") else { return }
+            if batch != batchID {
+                closeBatch(state: state, findings: &findings)
+                if batchesSeen.contains(batchID) {
+                    findings.add(spec.name, line: reader.recordLine, kind: "seal", "items of batch \(batchID) are not together; rows were moved")
+                }
+                batchesSeen.insert(batchID)
+                if state.batches[batchID] == nil {
+                    findings.add(spec.name, line: reader.recordLine, kind: "seal", "item of batch \(batchID), which batches.csv does not list")
+                }
+                batch = batchID
+                sealer = ItemSealer()
+            }
+            let carrier = text(reader, "carrier")
+            let msisdn = text(reader, "msisdn")
+            do {
+                try sealer.add(reference: text(reader, "reference"), beneficiary: beneficiary, method: text(reader, "method"),
+                               carrier: carrier.isEmpty ? nil : carrier, msisdn: msisdn.isEmpty ? nil : msisdn, name: text(reader, "account_name"),
+                               amount: amount)
+            } catch {
+                findings.add(spec.name, line: reader.recordLine, kind: "seal", "the amounts of batch \(batchID) overflow a 64-bit sum")
+            }
+        }
+
+        /// Compares the items just read with the seal their batch was approved with.
+        private mutating func closeBatch(state: CrossFileState, findings: inout Findings) {
+            guard let id = batch, let seal = state.batches[id] else { return }
+            batch = nil
+            let actual = sealer.finish()
+            guard let count = seal.count, let total = seal.total else { return }
+            if actual.count != count || actual.total != total {
+                findings.add(AuditFormat.batches.name, line: seal.line, kind: "seal",
+                             "batch \(id) was approved with \(count) items totalling \(total) đồng; batch_items.csv has \(actual.count) totalling \(actual.total)")
+            } else if fullPersonalData, let digest = seal.digest, digest != actual.digest {
+                findings.add(AuditFormat.batches.name, line: seal.line, kind: "seal",
+                             "batch \(id)'s items do not match the digest sealed at approval: a payee, number or amount was changed")
+            }
+        }
+    }
+
+    /// Reads a whole small file; nil when it does not exist.
+    static func readSmallFile(_ path: String, max: Int) throws(AuditVerifyError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            throw .unreadable(FileError(path: path, errno: errno))
+        }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .unreadable(FileError(path: path, errno: errno))
+            }
+            if count == 0 { return out }
+            out += chunk.prefix(count)
+            guard out.count <= max else { throw .unreadable(FileError(path: path, reason: "is larger than \(max) bytes")) }
+        }
+    }
+
+    static func listDirectory(_ path: String) throws(AuditVerifyError) -> Set<String> {
+        guard let dir = opendir(path) else { throw .unreadable(FileError(path: path, errno: errno)) }
+        defer { closedir(dir) }
+        var names: Set<String> = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name != "." && name != ".." { names.insert(name) }
+        }
+        return names
+    }
+}
+
+/// An integer cell: nil when it is not a whole number, `.some(nil)` when it is empty.
+func parseInteger(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64?? {
+    if bytes.isEmpty { return .some(nil) }
+    var index = 0
+    let negative = bytes[0] == UInt8(ascii: "-")
+    if negative { index = 1 }
+    guard index < bytes.count, bytes.count - index <= 19 else { return nil }
+    var magnitude: UInt64 = 0
+    while index < bytes.count {
+        let digit = bytes[index] &- 0x30
+        guard digit <= 9 else { return nil }
+        magnitude = magnitude * 10 + UInt64(digit)
+        index += 1
+    }
+    // Only the canonical spelling: no leading zeros or "-0", so that every value has one way to be written.
+    guard !(bytes.count - (negative ? 1 : 0) > 1 && bytes[negative ? 1 : 0] == 0x30), !(negative && magnitude == 0) else { return nil }
+    if negative {
+        guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
+        return .some(magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude))
+    }
+    guard magnitude <= UInt64(Int64.max) else { return nil }
+    return .some(Int64(magnitude))
+}
+
+/// A text cell of an export as the ledger held it: a leading apostrophe was added by the writer (`reversible`).
+func exportedText(_ reader: CSVReader, _ column: Int) -> String {
+    reader.withField(column) { field in
+        let start = field.first == UInt8(ascii: "'") ? 1 : 0
+        return String(decoding: UnsafeBufferPointer(rebasing: field[start...]), as: UTF8.self)
+    }
+}
+
+func exportedTextBytes(_ reader: CSVReader, _ column: Int) -> [UInt8] {
+    reader.withField(column) { field in
+        let start = field.first == UInt8(ascii: "'") ? 1 : 0
+        return Array(field[start...])
+    }
+}
