@@ -244,7 +244,7 @@ extension Store {
             }
 
             try export(AuditFormat.journal, [.int, .text, .text, .text, .int, .text, .text, .text, .text, .int], """
-                SELECT id, at, kind, idempotency_key, batch_id, memo, created_by, prev_hash, hash, \(entryFilter)
+                SELECT id, at, kind, idempotency_key, batch_id, memo, created_by, prev_hash, hash, COALESCE(\(entryFilter), 0)
                 FROM journal_entry WHERE id <= \(headID) ORDER BY id
                 """)
             try export(AuditFormat.postings, [.int, .int, .text, .text, .int, .int, .int], """

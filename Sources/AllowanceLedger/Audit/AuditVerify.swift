@@ -324,7 +324,10 @@ public enum AuditVerifier {
         private mutating func journalRow(_ reader: CSVReader, state: inout CrossFileState, findings: inout Findings) {
             let line = reader.recordLine
             guard case .some(.some(let id)) = integer(reader, "entry_id"), case .some(let batch) = integer(reader, "batch_id"),
-                  case .some(.some(let included)) = integer(reader, "postings_included") else { return }
+                  case .some(.some(let included)) = integer(reader, "postings_included") else {
+                findings.add(spec.name, line: line, kind: "format", "entry_id and postings_included must be whole numbers, batch_id one or empty")
+                return
+            }
             let expectedID = Int64(state.entries.count) + 1
             let entry = EntryHeader(id: id, line: line, at: text(reader, "at"), kind: text(reader, "kind"), key: text(reader, "idempotency_key"),
                                     batch: batch, memo: text(reader, "memo"), by: text(reader, "created_by"),
@@ -402,7 +405,10 @@ public enum AuditVerifier {
 
         private mutating func batchRow(_ reader: CSVReader, state: inout CrossFileState, findings: inout Findings) {
             guard case .some(.some(let id)) = integer(reader, "batch_id"), case .some(let count) = integer(reader, "item_count"),
-                  case .some(let total) = integer(reader, "item_total") else { return }
+                  case .some(let total) = integer(reader, "item_total") else {
+                findings.add(spec.name, line: reader.recordLine, kind: "format", "batch_id must be a whole number, item_count and item_total one or empty")
+                return
+            }
             let digest = text(reader, "item_digest")
             state.batches[id] = BatchSeal(line: reader.recordLine, count: count, total: total, digest: digest.isEmpty ? nil : digest)
             state.batchOrder.append(id)
@@ -410,7 +416,10 @@ public enum AuditVerifier {
 
         private mutating func itemRow(_ reader: CSVReader, state: inout CrossFileState, findings: inout Findings) {
             guard case .some(.some(let batchID)) = integer(reader, "batch_id"), case .some(.some(let beneficiary)) = integer(reader, "beneficiary_id"),
-                  case .some(.some(let amount)) = integer(reader, "amount") else { return }
+                  case .some(.some(let amount)) = integer(reader, "amount") else {
+                findings.add(spec.name, line: reader.recordLine, kind: "format", "batch_id, beneficiary_id and amount must be whole numbers")
+                return
+            }
             if batch != batchID {
                 closeBatch(state: state, findings: &findings)
                 if batchesSeen.contains(batchID) {

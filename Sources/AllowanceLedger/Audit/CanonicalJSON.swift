@@ -415,8 +415,9 @@ extension JSONValue {
             }
             out.append(UInt8(ascii: "]"))
         case .object(let members):
-            // JCS orders names as ECMAScript compares strings, by UTF-16 code unit. Swift's `<` on String orders
-            // by scalar, which would put U+1F600 (a surrogate pair, D83D DE00) after U+FB33.
+            // JCS orders names as ECMAScript compares strings, by UTF-16 code unit. Swift's `<` on String compares
+            // normalized scalars instead: it puts U+1F600 (a surrogate pair, D83D DE00) after U+FB33, and U+FB33
+            // (which decomposes to U+05D3 U+05BC) before U+20AC.
             let keys = members.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
             out.append(UInt8(ascii: "{"))
             for (position, key) in keys.enumerated() {

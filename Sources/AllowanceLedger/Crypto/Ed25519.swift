@@ -32,7 +32,9 @@ extension CryptoError {
             let code = ERR_get_error()
             if code == 0 { break }
             ERR_error_string_n(code, &buffer, buffer.count)
-            details.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            let detail = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            // OpenSSL's decoders queue the same error once per decoder they try.
+            if !details.contains(detail) { details.append(detail) }
         }
         return CryptoError(reason: details.isEmpty ? what : what + ": " + details.joined(separator: "; "))
     }
@@ -61,6 +63,10 @@ public struct Ed25519PrivateKey: Sendable {
 
     /// Reads an unencrypted PKCS#8 `-----BEGIN PRIVATE KEY-----` block, as `openssl genpkey -algorithm ed25519` writes.
     public init(pem: [UInt8]) throws(CryptoError) {
+        // OpenSSL's reason for an encrypted key is "unable to get passphrase", which hides the fix.
+        if pem.count <= Ed25519.pemBytesMax, pem.firstRange(of: Array("-----BEGIN ENCRYPTED PRIVATE KEY-----".utf8)) != nil {
+            throw CryptoError(reason: "the PEM holds an encrypted private key; store it unencrypted (`openssl pkey -in KEY -out PLAIN`)")
+        }
         let key = try Ed25519.readPEM(pem, holding: "an Ed25519 private key") { bio in
             // Without a callback OpenSSL would prompt on the terminal for an encrypted key's passphrase.
             PEM_read_bio_PrivateKey(bio, nil, { _, _, _, _ in -1 }, nil)
