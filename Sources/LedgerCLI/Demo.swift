@@ -20,6 +20,7 @@ extension Allowance {
             try prepare(dir)
             let db = "\(dir)/allowance.sqlite"
             let ledger = try openStore(path: db)
+            try ledger.setOfficeName("UBND xã Tân Phú (demo)")
             let now = ledger.clock.now().date
             let period = Period(year: now.year, month: now.month)!
             let officer = try UserName(parsing: "officer.lan")
@@ -151,6 +152,18 @@ extension Allowance {
             }
             print("The carrier clearing (1100) holds what the carriers have not reported on yet; the payable (2000) what is still owed.")
 
+            step("8. Auditor: a signed audit export, checked offline")
+            let keyPath = "\(dir)/audit.key"
+            let key = try AuditKey.generate()
+            try KeyFile.write(key.fileContents, path: keyPath, mode: 0o600)
+            let exportDir = "\(dir)/audit-export"
+            let audit = try ledger.exportAudit(to: exportDir, scope: .period(period), personalData: .masked, key: key, by: auditor)
+            print("Export \(audit.exportID) of \(period) written to \(exportDir): \(audit.files.map { "\($0.name) (\($0.rows))" }.joined(separator: ", ")); "
+                + "national IDs pseudonymised, numbers masked, manifest signed with key \(audit.keyID).")
+            let checked = try AuditVerifier.verify(directory: exportDir, key: key, publicKey: nil)
+            print("Verified offline: \(checked.passed ? "every check holds" : "\(checked.findings.count) check(s) FAILED") "
+                + "(signature, \(checked.checked.count - 1) files' hashes, rows and totals, the journal chain, the batch seals).")
+
             step("Files")
             print("  ledger        \(db)")
             print("  register      \(register)")
@@ -158,6 +171,7 @@ extension Allowance {
             print("  instructions  \(instructions)")
             print("  results       \(results) (reconciliation report: \(report))")
             print("  retry         \(retryFiles)")
+            print("  audit export  \(exportDir) (key \(keyPath); check it with: allowance audit verify \(exportDir) --key \(keyPath))")
             print("\nTry: allowance reconcile status \(created.batch.id) --db \(db)   |   allowance batch show \(created.batch.id) --db \(db)   |   allowance ledger verify --db \(db)")
         }
 
@@ -169,9 +183,14 @@ extension Allowance {
             var info = stat()
             guard stat(dir, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { throw CommandError("cannot create folder \(dir)") }
             for name in ["allowance.sqlite", "allowance.sqlite-wal", "allowance.sqlite-shm", "register.csv", "register-update.csv",
-                         "register-update.csv.rejected.csv"] {
+                         "register-update.csv.rejected.csv", "audit.key"] {
                 unlink("\(dir)/\(name)")
             }
+            // The earlier audit export: only the files an export holds, then the folder if that emptied it.
+            for name in AuditFormat.fileNames + [AuditFormat.manifestName, AuditFormat.hmacName, AuditFormat.ed25519Name] {
+                unlink("\(dir)/audit-export/\(name)")
+            }
+            rmdir("\(dir)/audit-export")
         }
     }
 }

@@ -1,4 +1,6 @@
+import Dispatch
 import GRDB
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -79,50 +81,27 @@ public struct AuditExportResult: Sendable {
     public let ed25519KeyID: String?
 }
 
-/// One data file being written: CSV with reversible formula neutralising, hashed and totalled as it goes.
+/// One data file being written: CSV with reversible formula neutralising, hashed as it goes. Rows arrive encoded
+/// (`append`), with their control totals summed by the caller.
 private final class AuditFileWriter {
     let spec: AuditFormat.FileSpec
     let writer: CSVWriter
     let hasher = SHA256Hasher()
-    var totals: ControlTotals
-    private var column = 0
 
     init(directory: String, spec: AuditFormat.FileSpec) throws(FileError) {
         self.spec = spec
         self.writer = try CSVWriter(path: directory + "/" + spec.name, reversible: true)
-        self.totals = ControlTotals(spec)
         writer.hasher = hasher
         try writer.row(spec.columns)
     }
 
-    func int(_ value: Int64) {
-        if totals.feeds(column: column) { totals.add(column: column, value) }
-        writer.int(value)
-        column += 1
+    func append(_ rows: inout [UInt8], count: inout Int) throws(FileError) {
+        try writer.append(encodedRows: rows, count: count)
+        rows.removeAll(keepingCapacity: true)
+        count = 0
     }
 
-    func text(_ value: String) {
-        writer.text(value)
-        column += 1
-    }
-
-    func text(bytes: UnsafeBufferPointer<UInt8>) {
-        writer.text(bytes: bytes)
-        column += 1
-    }
-
-    func empty() {
-        writer.empty()
-        column += 1
-    }
-
-    func endRow() throws(FileError) {
-        precondition(column == spec.columns.count, "\(spec.name): a row has \(column) cells, not \(spec.columns.count)")
-        column = 0
-        try writer.endRow()
-    }
-
-    func finish() throws -> AuditFileEntry {
+    func finish(totals: ControlTotals) throws -> AuditFileEntry {
         try writer.commit()
         guard !totals.overflowed else { throw LedgerError.overflow }
         for total in totals.named where total.value.magnitude > JSONValue.exactIntegerMagnitudeMax {
@@ -140,7 +119,7 @@ extension JSONValue {
 
 extension Store {
     /// How each exported column is written.
-    private enum Cell {
+    private enum Cell: Equatable, Sendable {
         case int
         case text
         /// A national ID: a keyed pseudonym when masked.
@@ -153,6 +132,8 @@ extension Store {
         case code
         /// A time as a carrier wrote it: kept when it reads as a timestamp, else treated as free text.
         case time
+        /// A reference a carrier wrote: kept when it reads as an item reference, else treated as free text.
+        case reference
         /// Left empty when masked (the account holder's name).
         case omittedWhenMasked
     }
@@ -202,74 +183,36 @@ extension Store {
             }
             // Entries are read by id up to the head: one appended after the head was read is not half in the export.
             entryFilter = "(\(entryFilter)) AND id <= \(headID)"
-            let masked = personalData == .masked
-            let pseudonyms = Pseudonymizer(key: key)
-            var entries: [AuditFileEntry] = []
-
-            func export(_ spec: AuditFormat.FileSpec, _ cells: [Cell], _ sql: String) throws {
-                precondition(cells.count == spec.columns.count, "\(spec.name): one cell kind per column")
-                let file = try AuditFileWriter(directory: staging, spec: spec)
-                let rows = try FastStatement(db, sql)
-                defer { rows.reset() }
-                while try rows.step() {
-                    for (index, cell) in cells.enumerated() {
-                        let column = Int32(index)
-                        if rows.isNull(column) {
-                            file.empty()
-                            continue
-                        }
-                        switch cell {
-                        case .int: file.int(rows.int64(column))
-                        case .text: rows.withText(column) { file.text(bytes: $0) }
-                        case .person:
-                            if masked { file.text(rows.withText(column) { pseudonyms.pseudonym(nationalID: $0) }) } else { rows.withText(column) { file.text(bytes: $0) } }
-                        case .msisdn:
-                            if masked { file.text(maskTail(rows.string(column))) } else { rows.withText(column) { file.text(bytes: $0) } }
-                        case .freeText:
-                            if masked { file.text(redactIdentifiers(rows.string(column))) } else { rows.withText(column) { file.text(bytes: $0) } }
-                        case .code:
-                            let value = rows.string(column)
-                            file.text(masked && looksLikeIdentifier(value) ? maskTail(value) : value)
-                        case .time:
-                            let value = rows.string(column)
-                            let readable = (try? Timestamp(parsing: value)) != nil
-                            file.text(masked && !readable ? redactIdentifiers(value) : value)
-                        case .omittedWhenMasked:
-                            if masked { file.empty() } else { rows.withText(column) { file.text(bytes: $0) } }
-                        }
-                    }
-                    try file.endRow()
-                }
-                entries.append(try file.finish())
-            }
-
-            try export(AuditFormat.journal, [.int, .text, .text, .text, .int, .text, .text, .text, .text, .int], """
+            // Files are written on two threads, each with its own read connection. This transaction holds the write
+            // lock and has written nothing, so both see the state it sees: no other process can commit meanwhile.
+            var jobs: [ExportJob] = []
+            jobs.append(ExportJob(AuditFormat.journal, [.int, .text, .text, .text, .int, .text, .text, .text, .text, .int], """
                 SELECT id, at, kind, idempotency_key, batch_id, memo, created_by, prev_hash, hash, COALESCE(\(entryFilter), 0)
                 FROM journal_entry WHERE id <= \(headID) ORDER BY id
-                """)
-            try export(AuditFormat.postings, [.int, .int, .text, .text, .int, .int, .int], """
+                """))
+            jobs.append(ExportJob(AuditFormat.postings, [.int, .int, .text, .text, .int, .int, .int], """
                 SELECT entry_id, leg, account, sub_account, beneficiary_id, item_id, amount FROM posting
                 WHERE entry_id IN (SELECT id FROM journal_entry WHERE \(entryFilter)) ORDER BY entry_id, leg
-                """)
-            try export(AuditFormat.batches, [.int, .text, .text, .text, .int, .text, .text, .text, .text, .text, .int, .int, .int, .text,
+                """))
+            jobs.append(ExportJob(AuditFormat.batches, [.int, .text, .text, .text, .int, .text, .text, .text, .text, .text, .int, .int, .int, .text,
                                              .text, .text, .freeText], """
                 SELECT id, period, scope, status, retry_of, created_by, created_at, approved_by, approved_at, exported_at, held_out,
                        item_count, item_total, item_digest, cancelled_at, cancelled_by, cancel_reason
                 FROM batch WHERE \(inScope("id")) ORDER BY id
-                """)
-            try export(AuditFormat.items, [.int, .int, .int, .text, .int, .person, .text, .text, .text, .text, .text, .msisdn,
+                """))
+            jobs.append(ExportJob(AuditFormat.items, [.int, .int, .int, .text, .int, .person, .text, .text, .text, .text, .text, .msisdn,
                                            .omittedWhenMasked, .int, .int, .int, .text], """
                 SELECT i.id, i.batch_id, i.seq, i.reference, i.beneficiary_id, b.national_id, i.period, i.commune_code, i.category, i.method,
                        i.carrier, i.msisdn, i.account_name, i.amount, i.retry_of_item, i.attempt, i.state
                 FROM batch_item i JOIN beneficiary b ON b.id = i.beneficiary_id
                 WHERE \(inScope("i.batch_id")) ORDER BY i.batch_id, i.seq
-                """)
-            try export(AuditFormat.resultFiles, [.int, .int, .freeText, .text, .int, .text, .text, .text, .text, .int], """
+                """))
+            jobs.append(ExportJob(AuditFormat.resultFiles, [.int, .int, .freeText, .text, .int, .text, .text, .text, .text, .int], """
                 SELECT id, batch_id, file_name, sha256, byte_size, profile, profile_sha256, imported_at, imported_by, lines
                 FROM result_file WHERE \(inScope("batch_id")) ORDER BY id
-                """)
+                """))
             // A line that names its item stores only what differs from it; the export spells every value out.
-            try export(AuditFormat.reconciliation, [.int, .int, .int, .text, .text, .int, .freeText, .text, .msisdn, .int, .code, .time,
+            jobs.append(ExportJob(AuditFormat.reconciliation, [.int, .int, .int, .text, .text, .int, .reference, .text, .msisdn, .int, .code, .time,
                                                     .code, .freeText, .freeText, .int, .int], """
                 SELECT l.file_id, l.line, f.batch_id, l.outcome, l.effect, l.item_id,
                        CASE WHEN l.outcome = 'invalid_line' THEN l.reference ELSE COALESCE(l.reference, i.reference) END, l.status,
@@ -278,19 +221,21 @@ extension Store {
                        l.carrier_txn_id, l.completed_at, l.reason_code, l.reason_text, l.note, l.conflicting, l.leg
                 FROM result_file f JOIN result_line l ON l.file_id = f.id LEFT JOIN batch_item i ON i.id = l.item_id
                 WHERE \(inScope("f.batch_id")) ORDER BY l.file_id, l.line
-                """)
+                """))
             let people = scope == .all ? "1" : "e.beneficiary_id IN (SELECT beneficiary_id FROM batch_item WHERE \(inScope("batch_id")))"
-            try export(AuditFormat.accountChanges, [.int, .int, .person, .text, .text, .text, .freeText, .freeText, .freeText], """
+            jobs.append(ExportJob(AuditFormat.accountChanges, [.int, .int, .person, .text, .text, .text, .freeText, .freeText, .freeText], """
                 SELECT e.id, e.beneficiary_id, b.national_id, e.at, e.by, e.kind, e.old_value, e.new_value, e.reason
                 FROM beneficiary_event e JOIN beneficiary b ON b.id = e.beneficiary_id
                 WHERE (e.kind = 'account_linked' OR e.kind = 'account_changed' OR e.kind = 'account_closed') AND \(people) ORDER BY e.id
-                """)
-            try export(AuditFormat.flagClearances, [.int, .int, .person, .text, .freeText, .text, .freeText, .text, .text, .text, .freeText], """
+                """))
+            jobs.append(ExportJob(AuditFormat.flagClearances, [.int, .int, .person, .text, .freeText, .text, .freeText, .text, .text, .text, .freeText], """
                 SELECT e.id, e.beneficiary_id, b.national_id, e.kind, e.evidence, e.evidence_at, e.detail, e.raised_at, e.cleared_at,
                        e.cleared_by, e.clear_reason
                 FROM flag e JOIN beneficiary b ON b.id = e.beneficiary_id
                 WHERE e.cleared_at IS NOT NULL AND \(people) ORDER BY e.id
-                """)
+                """))
+
+            let entries = try Self.runExportJobs(jobs, writer: writer, directory: staging, masked: personalData == .masked, key: key)
 
             let previous = try String.fetchOne(db, sql: "SELECT manifest_sha256 FROM audit_export ORDER BY id DESC LIMIT 1")
             let exportID = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM audit_export") ?? 0) + 1
@@ -322,6 +267,144 @@ extension Store {
                                      previousManifestSHA256: previous, journalHeadEntryID: headID, keyID: key.id,
                                      ed25519KeyID: signingKey?.publicKey.id)
         }
+    }
+
+    /// One data file to write: its format, how each column is written, and the query that reads its rows.
+    private struct ExportJob: Sendable {
+        let spec: AuditFormat.FileSpec
+        let cells: [Cell]
+        let sql: String
+
+        init(_ spec: AuditFormat.FileSpec, _ cells: [Cell], _ sql: String) {
+            precondition(cells.count == spec.columns.count, "\(spec.name): one cell kind per column")
+            self.spec = spec
+            self.cells = cells
+            self.sql = sql
+        }
+    }
+
+    /// The jobs split in two (the items file on one thread, everything else on the other: about equal in bytes),
+    /// each run in a read transaction of its own; the entries come back in the jobs' order.
+    private static func runExportJobs(_ jobs: [ExportJob], writer: any DatabaseWriter, directory: String, masked: Bool,
+                                      key: AuditKey) throws -> [AuditFileEntry] {
+        let lanes = [jobs.indices.filter { jobs[$0].spec.name == AuditFormat.items.name },
+                     jobs.indices.filter { jobs[$0].spec.name != AuditFormat.items.name }]
+        let results = LaneResults(count: jobs.count)
+        let group = DispatchGroup()
+        for lane in lanes {
+            DispatchQueue.global().async(group: group) {
+                do {
+                    try writer.read { db in
+                        let pseudonyms = Pseudonymizer(key: key)
+                        for index in lane {
+                            results.set(index, .success(try exportFile(db, jobs[index], directory: directory, masked: masked, pseudonyms: pseudonyms)))
+                        }
+                    }
+                } catch {
+                    for index in lane where results.get(index) == nil { results.set(index, .failure(error)) }
+                }
+            }
+        }
+        group.wait()
+        return try jobs.indices.map { try results.get($0)!.get() }
+    }
+
+    /// Writes one data file from one query, a cell kind per column; returns what the manifest says of it.
+    private static func exportFile(_ db: Database, _ job: ExportJob, directory: String, masked: Bool, pseudonyms: Pseudonymizer) throws -> AuditFileEntry {
+        let spec = job.spec
+        let cells = job.cells
+        let file = try AuditFileWriter(directory: directory, spec: spec)
+        var totals = ControlTotals(spec)
+        // Rows are encoded into this local buffer, not the writer's (an object's array pays an exclusivity
+        // check on every append), and no closure in the loop captures it (which would box it, with the same cost).
+        var out: [UInt8] = []
+        out.reserveCapacity(1 << 17)
+        var pending = 0
+        let rows = try FastStatement(db, job.sql)
+        defer { rows.reset() }
+        while try rows.step() {
+            for (index, cell) in cells.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                let column = Int32(index)
+                if rows.isNull(column) { continue }
+                if case .int = cell {
+                    let value = rows.int64(column)
+                    if totals.feeds(column: index) { totals.add(column: index, value) }
+                    CSVWriter.appendInt(value, to: &out)
+                    continue
+                }
+                let bytes = rows.bytes(column)
+                var replacement: String? = nil
+                // Text with fewer digits than the shortest phone number holds no identifier: kept as it is,
+                // without building a string (most carrier codes, reasons and notes).
+                if masked, cell != .person, cell != .omittedWhenMasked, Self.digitCount(bytes) < 9 {
+                    CSVWriter.appendText(bytes, to: &out, reversible: true)
+                    continue
+                }
+                if masked {
+                    switch cell {
+                    case .int, .text: break
+                    case .person: replacement = pseudonyms.pseudonym(nationalID: bytes)
+                    case .msisdn:
+                        if bytes.count > 3, bytes.allSatisfy({ $0 < 0x80 }) {
+                            // maskTail over ASCII bytes.
+                            out.append(contentsOf: repeatElement(UInt8(ascii: "*"), count: bytes.count - 3))
+                            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[(bytes.count - 3)...]))
+                            continue
+                        }
+                        replacement = maskTail(String(decoding: bytes, as: UTF8.self))
+                    case .freeText: replacement = redactIdentifiers(String(decoding: bytes, as: UTF8.self))
+                    case .code:
+                        let value = String(decoding: bytes, as: UTF8.self)
+                        if looksLikeIdentifier(value) { replacement = maskTail(value) }
+                    case .time:
+                        if !Self.looksLikeTime(bytes) { replacement = redactIdentifiers(String(decoding: bytes, as: UTF8.self)) }
+                    case .reference:
+                        if ItemReference(bytes) == nil { replacement = redactIdentifiers(String(decoding: bytes, as: UTF8.self)) }
+                    case .omittedWhenMasked: replacement = ""
+                    }
+                }
+                if let replacement {
+                    CSVWriter.appendText(replacement, to: &out, reversible: true)
+                } else {
+                    CSVWriter.appendText(bytes, to: &out, reversible: true)
+                }
+            }
+            out.append(0x0A)
+            pending += 1
+            if out.count >= 1 << 16 { try file.append(&out, count: &pending) }
+        }
+        try file.append(&out, count: &pending)
+        return try file.finish(totals: totals)
+    }
+
+    /// A date and time as carriers write them (`2026-11-30T10:00:00+07:00`, `30/11/2026 10:00`): a date first, then
+    /// only digits and `-:/.+TZ ` (no room for a phone number or an ID).
+    static func looksLikeTime(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        func digits(_ range: Range<Int>) -> Bool { range.allSatisfy { text[$0] >= 0x30 && text[$0] <= 0x39 } }
+        guard text.count >= 10, text.count <= 40 else { return false }
+        let isoDate = digits(0..<4) && text[4] == UInt8(ascii: "-") && digits(5..<7) && text[7] == UInt8(ascii: "-") && digits(8..<10)
+        let dayFirst = digits(0..<2) && text[2] == UInt8(ascii: "/") && digits(3..<5) && text[5] == UInt8(ascii: "/") && digits(6..<10)
+        guard isoDate || dayFirst else { return false }
+        var run = 0
+        for byte in text[10...] {
+            if byte >= 0x30 && byte <= 0x39 {
+                run += 1
+                // Hours, minutes, seconds and fractions come in short runs; a long one could be a number.
+                if run > 6 { return false }
+            } else if "-:/.+TZ ".utf8.contains(byte) {
+                run = 0
+            } else {
+                return false
+            }
+        }
+        return true
+    }
+
+    static func digitCount(_ text: UnsafeBufferPointer<UInt8>) -> Int {
+        var digits = 0
+        for byte in text where byte &- 0x30 <= 9 { digits += 1 }
+        return digits
     }
 
     /// The folder must be new, or empty.
@@ -390,4 +473,14 @@ extension Store {
                            arguments: [name])
         }
     }
+}
+
+/// Results written by concurrent lanes, each into its own slots.
+private final class LaneResults: Sendable {
+    private let slots: Mutex<[Result<AuditFileEntry, any Error>?]>
+
+    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+
+    func set(_ index: Int, _ result: Result<AuditFileEntry, any Error>) { slots.withLock { $0[index] = result } }
+    func get(_ index: Int) -> Result<AuditFileEntry, any Error>? { slots.withLock { $0[index] } }
 }

@@ -270,9 +270,44 @@ public enum AuditVerifier {
         }
     }
 
+    /// Column positions the row checks read, looked up once rather than by name on every row.
+    private enum Column {
+        static let batchesBatchId = AuditFormat.batches.column("batch_id")
+        static let batchesItemCount = AuditFormat.batches.column("item_count")
+        static let batchesItemDigest = AuditFormat.batches.column("item_digest")
+        static let batchesItemTotal = AuditFormat.batches.column("item_total")
+        static let itemsAccountName = AuditFormat.items.column("account_name")
+        static let itemsAmount = AuditFormat.items.column("amount")
+        static let itemsBatchId = AuditFormat.items.column("batch_id")
+        static let itemsBeneficiaryId = AuditFormat.items.column("beneficiary_id")
+        static let itemsCarrier = AuditFormat.items.column("carrier")
+        static let itemsMethod = AuditFormat.items.column("method")
+        static let itemsMsisdn = AuditFormat.items.column("msisdn")
+        static let itemsReference = AuditFormat.items.column("reference")
+        static let journalAt = AuditFormat.journal.column("at")
+        static let journalBatchId = AuditFormat.journal.column("batch_id")
+        static let journalCreatedBy = AuditFormat.journal.column("created_by")
+        static let journalEntryId = AuditFormat.journal.column("entry_id")
+        static let journalHash = AuditFormat.journal.column("hash")
+        static let journalIdempotencyKey = AuditFormat.journal.column("idempotency_key")
+        static let journalKind = AuditFormat.journal.column("kind")
+        static let journalMemo = AuditFormat.journal.column("memo")
+        static let journalPostingsIncluded = AuditFormat.journal.column("postings_included")
+        static let journalPrevHash = AuditFormat.journal.column("prev_hash")
+        static let postingsAccount = AuditFormat.postings.column("account")
+        static let postingsAmount = AuditFormat.postings.column("amount")
+        static let postingsBeneficiaryId = AuditFormat.postings.column("beneficiary_id")
+        static let postingsEntryId = AuditFormat.postings.column("entry_id")
+        static let postingsItemId = AuditFormat.postings.column("item_id")
+        static let postingsLeg = AuditFormat.postings.column("leg")
+        static let postingsSubAccount = AuditFormat.postings.column("sub_account")
+    }
+
     /// The checks that read a file's rows: the journal chain, each entry's balance, the batches' seals.
     private struct RowChecks {
+        enum Kind { case journal, postings, batches, items, other }
         let spec: AuditFormat.FileSpec
+        let kind: Kind
         let fullPersonalData: Bool
         let head: AuditManifest.Journal
         // The postings of the entry being read.
@@ -285,53 +320,62 @@ public enum AuditVerifier {
         // Items of the batch being read.
         var batch: Int64? = nil
         var sealer = ItemSealer()
+        var itemCount: Int64 = 0
+        var itemTotal: Int64 = 0
         var batchesSeen: Set<Int64> = []
 
         init(spec: AuditFormat.FileSpec, manifest: AuditManifest) {
             self.spec = spec
+            self.kind = switch spec.name {
+            case AuditFormat.journal.name: .journal
+            case AuditFormat.postings.name: .postings
+            case AuditFormat.batches.name: .batches
+            case AuditFormat.items.name: .items
+            default: .other
+            }
             self.fullPersonalData = manifest.personalData == .full
             self.head = manifest.journal
         }
 
         mutating func check(_ reader: CSVReader, state: inout CrossFileState, findings: inout Findings) {
-            switch spec.name {
-            case AuditFormat.journal.name: journalRow(reader, state: &state, findings: &findings)
-            case AuditFormat.postings.name: postingRow(reader, state: &state, findings: &findings)
-            case AuditFormat.batches.name: batchRow(reader, state: &state, findings: &findings)
-            case AuditFormat.items.name: itemRow(reader, state: &state, findings: &findings)
-            default: break
+            switch kind {
+            case .journal: journalRow(reader, state: &state, findings: &findings)
+            case .postings: postingRow(reader, state: &state, findings: &findings)
+            case .batches: batchRow(reader, state: &state, findings: &findings)
+            case .items: itemRow(reader, state: &state, findings: &findings)
+            case .other: break
             }
         }
 
         mutating func finish(state: inout CrossFileState, findings: inout Findings) {
-            switch spec.name {
-            case AuditFormat.journal.name:
+            switch kind {
+            case .journal:
                 let last = state.entries.last
                 if (last?.id ?? 0) != head.headEntryID || (last?.hash ?? ChainEncoding.genesis) != head.headHash || Int64(state.entries.count) != head.entries {
                     findings.add(spec.name, "the chain ends at entry \(last?.id ?? 0) (\(last?.hash.prefix(16) ?? "genesis")…, \(state.entries.count) entries); the manifest's head is entry \(head.headEntryID) (\(head.headHash.prefix(16))…, \(head.entries) entries)")
                 }
-            case AuditFormat.postings.name:
+            case .postings:
                 closeEntry(state: &state, findings: &findings)
-            case AuditFormat.items.name:
+            case .items:
                 closeBatch(state: state, findings: &findings)
-            default: break
+            case .batches, .other: break
             }
         }
 
-        private func text(_ reader: CSVReader, _ column: String) -> String { exportedText(reader, spec.column(column)) }
-        private func integer(_ reader: CSVReader, _ column: String) -> Int64?? { reader.withField(spec.column(column)) { parseInteger($0) } }
+        private func text(_ reader: CSVReader, _ column: Int) -> String { exportedText(reader, column) }
+        private func integer(_ reader: CSVReader, _ column: Int) -> Int64?? { reader.withField(column) { parseInteger($0) } }
 
         private mutating func journalRow(_ reader: CSVReader, state: inout CrossFileState, findings: inout Findings) {
             let line = reader.recordLine
-            guard case .some(.some(let id)) = integer(reader, "entry_id"), case .some(let batch) = integer(reader, "batch_id"),
-                  case .some(.some(let included)) = integer(reader, "postings_included") else {
+            guard case .some(.some(let id)) = integer(reader, Column.journalEntryId), case .some(let batch) = integer(reader, Column.journalBatchId),
+                  case .some(.some(let included)) = integer(reader, Column.journalPostingsIncluded) else {
                 findings.add(spec.name, line: line, kind: "format", "entry_id and postings_included must be whole numbers, batch_id one or empty")
                 return
             }
             let expectedID = Int64(state.entries.count) + 1
-            let entry = EntryHeader(id: id, line: line, at: text(reader, "at"), kind: text(reader, "kind"), key: text(reader, "idempotency_key"),
-                                    batch: batch, memo: text(reader, "memo"), by: text(reader, "created_by"),
-                                    prevHash: text(reader, "prev_hash"), hash: text(reader, "hash"), included: included == 1)
+            let entry = EntryHeader(id: id, line: line, at: text(reader, Column.journalAt), kind: text(reader, Column.journalKind), key: text(reader, Column.journalIdempotencyKey),
+                                    batch: batch, memo: text(reader, Column.journalMemo), by: text(reader, Column.journalCreatedBy),
+                                    prevHash: text(reader, Column.journalPrevHash), hash: text(reader, Column.journalHash), included: included == 1)
             if id != expectedID {
                 findings.add(spec.name, line: line, kind: "chain", "entry \(id) where entry \(expectedID) should be: an entry was removed, added or moved")
             }
@@ -344,9 +388,9 @@ public enum AuditVerifier {
 
         private mutating func postingRow(_ reader: CSVReader, state: inout CrossFileState, findings: inout Findings) {
             let line = reader.recordLine
-            guard case .some(.some(let entryID)) = integer(reader, "entry_id"), case .some(.some(let leg)) = integer(reader, "leg"),
-                  case .some(let beneficiary) = integer(reader, "beneficiary_id"), case .some(let item) = integer(reader, "item_id"),
-                  case .some(.some(let amount)) = integer(reader, "amount") else {
+            guard case .some(.some(let entryID)) = integer(reader, Column.postingsEntryId), case .some(.some(let leg)) = integer(reader, Column.postingsLeg),
+                  case .some(let beneficiary) = integer(reader, Column.postingsBeneficiaryId), case .some(let item) = integer(reader, Column.postingsItemId),
+                  case .some(.some(let amount)) = integer(reader, Column.postingsAmount) else {
                 findings.add(spec.name, line: line, kind: "format", "entry_id, leg and amount must be whole numbers")
                 return
             }
@@ -377,8 +421,8 @@ public enum AuditVerifier {
             let (newSum, overflowed) = sum.addingReportingOverflow(amount)
             sum = newSum
             overflow = overflow || overflowed
-            let account = exportedTextBytes(reader, spec.column("account"))
-            let sub = exportedTextBytes(reader, spec.column("sub_account"))
+            let account = exportedTextBytes(reader, Column.postingsAccount)
+            let sub = exportedTextBytes(reader, Column.postingsSubAccount)
             account.withUnsafeBufferPointer { account in
                 sub.withUnsafeBufferPointer { sub in
                     hasher?.posting(leg: leg, account: account, sub: sub, beneficiary: beneficiary, item: item, amount: amount)
@@ -404,19 +448,19 @@ public enum AuditVerifier {
         }
 
         private mutating func batchRow(_ reader: CSVReader, state: inout CrossFileState, findings: inout Findings) {
-            guard case .some(.some(let id)) = integer(reader, "batch_id"), case .some(let count) = integer(reader, "item_count"),
-                  case .some(let total) = integer(reader, "item_total") else {
+            guard case .some(.some(let id)) = integer(reader, Column.batchesBatchId), case .some(let count) = integer(reader, Column.batchesItemCount),
+                  case .some(let total) = integer(reader, Column.batchesItemTotal) else {
                 findings.add(spec.name, line: reader.recordLine, kind: "format", "batch_id must be a whole number, item_count and item_total one or empty")
                 return
             }
-            let digest = text(reader, "item_digest")
+            let digest = text(reader, Column.batchesItemDigest)
             state.batches[id] = BatchSeal(line: reader.recordLine, count: count, total: total, digest: digest.isEmpty ? nil : digest)
             state.batchOrder.append(id)
         }
 
         private mutating func itemRow(_ reader: CSVReader, state: inout CrossFileState, findings: inout Findings) {
-            guard case .some(.some(let batchID)) = integer(reader, "batch_id"), case .some(.some(let beneficiary)) = integer(reader, "beneficiary_id"),
-                  case .some(.some(let amount)) = integer(reader, "amount") else {
+            guard case .some(.some(let batchID)) = integer(reader, Column.itemsBatchId), case .some(.some(let beneficiary)) = integer(reader, Column.itemsBeneficiaryId),
+                  case .some(.some(let amount)) = integer(reader, Column.itemsAmount) else {
                 findings.add(spec.name, line: reader.recordLine, kind: "format", "batch_id, beneficiary_id and amount must be whole numbers")
                 return
             }
@@ -431,13 +475,23 @@ public enum AuditVerifier {
                 }
                 batch = batchID
                 sealer = ItemSealer()
+                itemCount = 0
+                itemTotal = 0
             }
-            let carrier = text(reader, "carrier")
-            let msisdn = text(reader, "msisdn")
+            itemCount += 1
+            let (total, overflow) = itemTotal.addingReportingOverflow(amount)
+            itemTotal = total
+            // The digest covers numbers and names, which only a full export holds.
+            guard fullPersonalData else {
+                if overflow { findings.add(spec.name, line: reader.recordLine, kind: "seal", "the amounts of batch \(batchID) overflow a 64-bit sum") }
+                return
+            }
+            let carrier = text(reader, Column.itemsCarrier)
+            let msisdn = text(reader, Column.itemsMsisdn)
             do {
-                try sealer.add(reference: text(reader, "reference"), beneficiary: beneficiary, method: text(reader, "method"),
-                               carrier: carrier.isEmpty ? nil : carrier, msisdn: msisdn.isEmpty ? nil : msisdn, name: text(reader, "account_name"),
-                               amount: amount)
+                try sealer.add(reference: text(reader, Column.itemsReference), beneficiary: beneficiary, method: text(reader, Column.itemsMethod),
+                               carrier: carrier.isEmpty ? nil : carrier, msisdn: msisdn.isEmpty ? nil : msisdn,
+                               name: text(reader, Column.itemsAccountName), amount: amount)
             } catch {
                 findings.add(spec.name, line: reader.recordLine, kind: "seal", "the amounts of batch \(batchID) overflow a 64-bit sum")
             }
@@ -449,9 +503,9 @@ public enum AuditVerifier {
             batch = nil
             let actual = sealer.finish()
             guard let count = seal.count, let total = seal.total else { return }
-            if actual.count != count || actual.total != total {
+            if itemCount != count || itemTotal != total {
                 findings.add(AuditFormat.batches.name, line: seal.line, kind: "seal",
-                             "batch \(id) was approved with \(count) items totalling \(total) đồng; batch_items.csv has \(actual.count) totalling \(actual.total)")
+                             "batch \(id) was approved with \(count) items totalling \(total) đồng; batch_items.csv has \(itemCount) totalling \(itemTotal)")
             } else if fullPersonalData, let digest = seal.digest, digest != actual.digest {
                 findings.add(AuditFormat.batches.name, line: seal.line, kind: "seal",
                              "batch \(id)'s items do not match the digest sealed at approval: a payee, number or amount was changed")

@@ -51,8 +51,13 @@ public final class CSVReader {
     private var line = 1
     private var skipLF = false
 
-    private var bytes: [UInt8] = []
-    private var ends: [Int] = []
+    // `next()` works on local copies; these are read per field, and a dynamic exclusivity check on each read cost
+    // more than the read. Nothing reads them while `next()` runs: the reader belongs to one task.
+    @exclusivity(unchecked) private var bytes: [UInt8] = []
+    /// Where each field of the current record starts and ends in `bytes` (a field read on the fast path is followed by
+    /// its delimiter there; one read byte by byte is not).
+    @exclusivity(unchecked) private var starts: [Int] = []
+    @exclusivity(unchecked) private var ends: [Int] = []
 
     /// The physical line the current record starts on.
     public private(set) var recordLine = 0
@@ -78,6 +83,7 @@ public final class CSVReader {
         self.delimiter = delimiter
         self.buffer = .allocate(capacity: Self.bufferBytes)
         bytes.reserveCapacity(1024)
+        starts.reserveCapacity(32)
         ends.reserveCapacity(32)
     }
 
@@ -90,9 +96,8 @@ public final class CSVReader {
 
     /// The raw bytes of field `index` of the current record.
     public func withField<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        let start = index == 0 ? 0 : ends[index - 1]
-        return try bytes.withUnsafeBufferPointer { all in
-            try body(UnsafeBufferPointer(rebasing: all[start..<ends[index]]))
+        try bytes.withUnsafeBufferPointer { all in
+            try body(UnsafeBufferPointer(rebasing: all[starts[index]..<ends[index]]))
         }
     }
 
@@ -105,7 +110,9 @@ public final class CSVReader {
 
     /// True when every field is empty or only spaces: a blank line, or `,,,,` left by a spreadsheet.
     public var isBlank: Bool {
-        bytes.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        (0..<ends.count).allSatisfy { index in
+            bytes[starts[index]..<ends[index]].allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        }
     }
 
     /// Reads the next chunk into the buffer; the count of bytes, 0 at the end of the file.
@@ -131,11 +138,15 @@ public final class CSVReader {
         // All hot state lives in locals and goes back to the object at the end: touching the object's stored
         // properties byte by byte would pay an exclusivity check on every byte.
         var bytes = self.bytes
+        var starts = self.starts
         var ends = self.ends
         self.bytes = []
+        self.starts = []
         self.ends = []
         bytes.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)
+        starts.append(0)
         var position = self.position
         var filled = self.filled
         var line = self.line
@@ -147,6 +158,7 @@ public final class CSVReader {
         let buffer = self.buffer
         defer {
             self.bytes = bytes
+            self.starts = starts
             self.ends = ends
             self.position = position
             self.filled = filled
@@ -172,6 +184,38 @@ public final class CSVReader {
                     }
                 }
             }
+            // Fast path: a whole record already in the buffer, without quotes, CR or NUL (most lines of most files),
+            // is copied at once and split at its delimiters, without the byte-by-byte state machine.
+            if !started, !skipLF, let base = buffer.baseAddress,
+               let newline = memchr(base + position, 0x0A, filled - position) {
+                let end = base.distance(to: newline.assumingMemoryBound(to: UInt8.self))
+                if end - position <= recordBytesMax {
+                    var plain = true
+                    var index = position
+                    while index < end {
+                        let byte = buffer[index]
+                        if byte == delimiter {
+                            ends.append(index - position)
+                            starts.append(index - position + 1)
+                        } else if byte == 0x22 || byte == 0x0D || byte == 0 {
+                            plain = false
+                            break
+                        }
+                        index += 1
+                    }
+                    if plain {
+                        recordLine = line
+                        line += 1
+                        ends.append(end - position)
+                        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[position..<end]))
+                        position = end + 1
+                        return finish(&bytes, &recordError)
+                    }
+                    starts.removeAll(keepingCapacity: true)
+                    ends.removeAll(keepingCapacity: true)
+                    starts.append(0)
+                }
+            }
             let byte = buffer[position]
             position += 1
             if skipLF {
@@ -186,6 +230,7 @@ public final class CSVReader {
             case .fieldStart, .unquoted:
                 if byte == delimiter {
                     ends.append(bytes.count)
+                    starts.append(bytes.count)
                     state = .fieldStart
                     continue
                 }
@@ -231,6 +276,7 @@ public final class CSVReader {
                     state = .quoted
                 } else if byte == delimiter {
                     ends.append(bytes.count)
+                    starts.append(bytes.count)
                     state = .fieldStart
                     continue
                 } else if byte == 0x0A || byte == 0x0D {

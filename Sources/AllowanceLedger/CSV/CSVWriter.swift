@@ -52,8 +52,7 @@ public final class CSVWriter {
 
     public func text(_ value: String) {
         separator()
-        var value = value
-        value.withUTF8 { Self.appendText($0, to: &buffer, neutralise: neutralisesFormulas, reversible: reversible) }
+        Self.appendText(value, to: &buffer, neutralise: neutralisesFormulas, reversible: reversible)
     }
 
     /// A text cell from UTF-8 bytes.
@@ -82,6 +81,41 @@ public final class CSVWriter {
     public func row(_ cells: [String]) throws(FileError) {
         for cell in cells { text(cell) }
         try endRow()
+    }
+
+    /// Appends rows the caller encoded itself (with `appendText` and `appendInt`, each row ending in a line feed):
+    /// hot loops build rows in a local buffer instead of paying for an access to this object on every cell.
+    func append(encodedRows bytes: [UInt8], count: Int) throws(FileError) {
+        precondition(fieldsInRow == 0, "encoded rows go between whole rows")
+        buffer.append(contentsOf: bytes)
+        rows += count
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    /// A decimal integer, digits written in place.
+    static func appendInt(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 {
+            out.append(UInt8(ascii: "-"))
+            if value == .min {
+                out.append(contentsOf: "9223372036854775808".utf8)
+                return
+            }
+        }
+        var magnitude = value.magnitude
+        var digits = 1
+        var probe = magnitude
+        while probe >= 10 {
+            probe /= 10
+            digits += 1
+        }
+        let start = out.count
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
+        var index = start + digits - 1
+        repeat {
+            out[index] = UInt8(truncatingIfNeeded: 0x30 &+ magnitude % 10)
+            magnitude /= 10
+            index -= 1
+        } while magnitude > 0
     }
 
     private func flush() throws(FileError) {
@@ -127,11 +161,15 @@ public final class CSVWriter {
         out.append(UInt8(ascii: "\""))
     }
 
+    static func appendText(_ value: String, to out: inout [UInt8], neutralise: Bool = true, reversible: Bool = false) {
+        var value = value
+        value.withUTF8 { appendText($0, to: &out, neutralise: neutralise, reversible: reversible) }
+    }
+
     /// One cell as it would be written, for tests and one-off lines.
     public static func encode(_ value: String) -> String {
         var out: [UInt8] = []
-        var value = value
-        value.withUTF8 { appendText($0, to: &out) }
+        appendText(value, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,6 +1,10 @@
 /// Masks every run of 9 to 13 digits (the lengths of phone numbers and national IDs; spaces, dots and dashes
 /// between them allowed) down to its last three: what a user typed into the wrong column may be a phone number or national ID, and errors echo it.
 public func redactIdentifiers(_ text: String) -> String {
+    // Most text holds fewer digits than the shortest identifier: nothing to mask, no scalars to copy.
+    var digits = 0
+    for byte in text.utf8 where byte >= 0x30 && byte <= 0x39 { digits += 1 }
+    if digits < 9 { return text }
     let scalars = Array(text.unicodeScalars)
     var out = String.UnicodeScalarView()
     var index = 0

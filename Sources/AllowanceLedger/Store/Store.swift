@@ -115,6 +115,13 @@ struct FastStatement {
         return body(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column))))
     }
 
+    /// A text column's bytes, valid until the statement steps or resets; empty for NULL. For loops that must not
+    /// capture their buffers in closures.
+    func bytes(_ column: Int32) -> UnsafeBufferPointer<UInt8> {
+        guard let text = sqlite3_column_text(handle, column) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column)))
+    }
+
     /// A text column of ASCII digits read as a number without building a string; 0 for NULL.
     func digitsAsUInt64(_ column: Int32) -> UInt64 {
         guard let text = sqlite3_column_text(handle, column) else { return 0 }
