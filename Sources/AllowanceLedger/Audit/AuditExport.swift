@@ -183,7 +183,7 @@ extension Store {
             }
             // Entries are read by id up to the head: one appended after the head was read is not half in the export.
             entryFilter = "(\(entryFilter)) AND id <= \(headID)"
-            // Files are written on two threads, each with its own read connection. This transaction holds the write
+            // Files are written on three threads, each with its own read connection. This transaction holds the write
             // lock and has written nothing, so both see the state it sees: no other process can commit meanwhile.
             var jobs: [ExportJob] = []
             jobs.append(ExportJob(AuditFormat.journal, [.int, .text, .text, .text, .int, .text, .text, .text, .text, .int], """
@@ -283,12 +283,13 @@ extension Store {
         }
     }
 
-    /// The jobs split in two (the items file on one thread, everything else on the other: about equal in bytes),
-    /// each run in a read transaction of its own; the entries come back in the jobs' order.
+    /// The jobs split in three lanes (the items, the reconciliation outcomes, everything else: about equal in bytes
+    /// at scale, and three keep two cores busy when one lane runs short), each in a read transaction of its own; the
+    /// entries come back in the jobs' order.
     private static func runExportJobs(_ jobs: [ExportJob], writer: any DatabaseWriter, directory: String, masked: Bool,
                                       key: AuditKey) throws -> [AuditFileEntry] {
-        let lanes = [jobs.indices.filter { jobs[$0].spec.name == AuditFormat.items.name },
-                     jobs.indices.filter { jobs[$0].spec.name != AuditFormat.items.name }]
+        let own = [AuditFormat.items.name, AuditFormat.reconciliation.name]
+        let lanes = own.map { name in jobs.indices.filter { jobs[$0].spec.name == name } } + [jobs.indices.filter { !own.contains(jobs[$0].spec.name) }]
         let results = LaneResults(count: jobs.count)
         let group = DispatchGroup()
         for lane in lanes {
