@@ -115,7 +115,7 @@ import Testing
             (printf 'allowance-audit-export/v1\\n'; cat export/manifest.json) > message
             openssl dgst -sha256 -mac HMAC -macopt hexkey:$(cat audit.key) -r message | cut -d' ' -f1
             cat export/manifest.sig
-            python3 -c 'import sys; open("sig.bin","wb").write(bytes.fromhex(open("export/manifest.ed25519.sig").read()))'
+            tr -d '\n' < export/manifest.ed25519.sig | tr a-f A-F | basenc --base16 -d > sig.bin
             openssl pkeyutl -verify -pubin -inkey ed.pub -rawin -in message -sigfile sig.bin
             """
         let run = try sandbox.execute("/bin/bash", ["-c", script])
