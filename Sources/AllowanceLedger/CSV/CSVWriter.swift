@@ -68,7 +68,7 @@ public final class CSVWriter {
 
     public func int(_ value: Int64) {
         separator()
-        buffer.append(contentsOf: String(value).utf8)
+        Self.appendInt(value, to: &buffer)
     }
 
     public func endRow() throws(FileError) {
@@ -92,7 +92,7 @@ public final class CSVWriter {
         if buffer.count >= 1 << 16 { try flush() }
     }
 
-    /// A decimal integer, digits written in place.
+    /// A decimal integer, digits written in place: no intermediate string (the chain hasher writes its numbers so too).
     static func appendInt(_ value: Int64, to out: inout [UInt8]) {
         if value < 0 {
             out.append(UInt8(ascii: "-"))
@@ -110,12 +110,14 @@ public final class CSVWriter {
         }
         let start = out.count
         out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
-        var index = start + digits - 1
-        repeat {
-            out[index] = UInt8(truncatingIfNeeded: 0x30 &+ magnitude % 10)
-            magnitude /= 10
-            index -= 1
-        } while magnitude > 0
+        out.withUnsafeMutableBufferPointer { out in
+            var index = start + digits - 1
+            repeat {
+                out[index] = UInt8(truncatingIfNeeded: 0x30 &+ magnitude % 10)
+                magnitude /= 10
+                index -= 1
+            } while magnitude > 0
+        }
     }
 
     private func flush() throws(FileError) {

@@ -110,33 +110,7 @@ struct ChainHasher {
         buffer.append(contentsOf: header.utf8)
     }
 
-    private mutating func number(_ value: Int64) {
-        if value < 0 {
-            buffer.append(0x2D)
-            if value == .min {
-                buffer.append(contentsOf: "9223372036854775808".utf8)
-                return
-            }
-        }
-        var magnitude = value.magnitude
-        var digits = 1
-        var probe = magnitude
-        while probe >= 10 {
-            probe /= 10
-            digits += 1
-        }
-        // Digits written in place from the right: no intermediate string or buffer.
-        let start = buffer.count
-        buffer.append(contentsOf: repeatElement(0x30, count: digits))
-        buffer.withUnsafeMutableBufferPointer { out in
-            var index = start + digits - 1
-            repeat {
-                out[index] = UInt8(truncatingIfNeeded: 0x30 &+ magnitude % 10)
-                magnitude /= 10
-                index -= 1
-            } while magnitude > 0
-        }
-    }
+    private mutating func number(_ value: Int64) { CSVWriter.appendInt(value, to: &buffer) }
 
     private mutating func field(_ bytes: UnsafeBufferPointer<UInt8>) {
         number(Int64(bytes.count))
