@@ -422,19 +422,7 @@ extension Store {
     }
 
     static func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw AuditExportError.file(FileError(path: path, errno: errno)) }
-        defer { close(fd) }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw AuditExportError.file(FileError(path: path, errno: errno))
-            }
-            offset += written
-        }
-        guard fsync(fd) == 0 else { throw AuditExportError.file(FileError(path: path, errno: errno)) }
+        do { try AllowanceLedger.writeFile(bytes, to: path) } catch { throw AuditExportError.file(error) }
     }
 
     /// Makes a rename durable; failure only weakens durability, so it is not an error.

@@ -175,3 +175,31 @@ public final class CSVWriter {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+/// Writes a whole file through a temporary name, synced and renamed into place: a reader never sees half of it.
+public func writeTextFile(_ text: String, to path: String) throws(FileError) {
+    try writeFile(Array(text.utf8), to: path)
+}
+
+public func writeFile(_ bytes: [UInt8], to path: String) throws(FileError) {
+    let temporaryPath = path + ".tmp-\(getpid())"
+    let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw FileError(path: path, errno: errno) }
+    var done = false
+    defer {
+        close(fd)
+        if !done { unlink(temporaryPath) }
+    }
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if written < 0 {
+            if errno == EINTR { continue }
+            throw FileError(path: path, errno: errno)
+        }
+        offset += written
+    }
+    guard fsync(fd) == 0 else { throw FileError(path: path, errno: errno) }
+    guard rename(temporaryPath, path) == 0 else { throw FileError(path: path, errno: errno) }
+    done = true
+}

@@ -166,6 +166,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.secondsSinceEpoch < rhs.secondsSinceEpoch }
 
+    /// The month this moment falls in, in Vietnam time (UTC+7, no daylight saving).
+    public var vietnamPeriod: Period {
+        let date = Timestamp(secondsSinceEpoch: secondsSinceEpoch + 7 * 3600).date
+        return Period(year: date.year, month: date.month)!
+    }
+
     public func adding(days: Int) -> Timestamp { Timestamp(secondsSinceEpoch: secondsSinceEpoch + Int64(days) * 86_400) }
 
     public var description: String {

@@ -11,39 +11,48 @@ extension Allowance.Batch {
 
         func run() throws {
             let summary = try store.open().batchSummary(batch)
-            let b = summary.batch
             if output.json {
-                guard case .object(var pairs) = BatchView.json(b) else { return }
-                pairs += [("items", .int(summary.items)), ("total", .int(summary.total.dong)),
-                          ("by_method", BatchView.lines(summary.byMethod)), ("by_carrier", BatchView.lines(summary.byCarrier)),
-                          ("by_commune", BatchView.lines(summary.byCommune)), ("by_state", BatchView.lines(summary.byState)),
-                          ("held_out_by_reason", .object(summary.heldOutByReason.map { ($0.key, .int($0.items)) })),
-                          ("entries", .array(summary.entries.map { .object([("id", .int($0.id)), ("kind", .string($0.kind)),
-                                                                             ("at", .string($0.at)), ("amount", .int($0.amount.dong))]) }))]
-                JSON.object(pairs).print()
-                return
+                Self.json(summary).print()
+            } else {
+                print(Self.text(summary))
             }
-            print("Batch \(b.id) for \(b.period): \(b.status.rawValue)")
-            print("  scope        \(b.communes.isEmpty ? "all communes" : b.communes.map(\.value).joined(separator: ", "))")
-            print("  created      \(b.createdAt) by \(b.createdBy)")
-            if let approvedBy = b.approvedBy { print("  approved     \(b.approvedAt ?? "") by \(approvedBy)") }
-            if let exportedAt = b.exportedAt { print("  exported     \(exportedAt)") }
-            print("  items        \(summary.items), \(summary.total.shown)")
+        }
+
+        static func json(_ summary: BatchSummary) -> JSON {
+            guard case .object(var pairs) = BatchView.json(summary.batch) else { preconditionFailure("a batch renders as an object") }
+            pairs += [("items", .int(summary.items)), ("total", .int(summary.total.dong)),
+                      ("by_method", BatchView.lines(summary.byMethod)), ("by_carrier", BatchView.lines(summary.byCarrier)),
+                      ("by_commune", BatchView.lines(summary.byCommune)), ("by_state", BatchView.lines(summary.byState)),
+                      ("held_out_by_reason", .object(summary.heldOutByReason.map { ($0.key, .int($0.items)) })),
+                      ("entries", .array(summary.entries.map { .object([("id", .int($0.id)), ("kind", .string($0.kind)),
+                                                                         ("at", .string($0.at)), ("amount", .int($0.amount.dong))]) }))]
+            return JSON.object(pairs)
+        }
+
+        static func text(_ summary: BatchSummary) -> String {
+            let b = summary.batch
+            var out = ["Batch \(b.id) for \(b.period): \(b.status.rawValue)"]
+            out.append("  scope        \(b.communes.isEmpty ? "all communes" : b.communes.map(\.value).joined(separator: ", "))")
+            out.append("  created      \(b.createdAt) by \(b.createdBy)")
+            if let approvedBy = b.approvedBy { out.append("  approved     \(b.approvedAt ?? "") by \(approvedBy)") }
+            if let exportedAt = b.exportedAt { out.append("  exported     \(exportedAt)") }
+            out.append("  items        \(summary.items), \(summary.total.shown)")
             if b.heldOut > 0 {
-                print("  held out     \(b.heldOut) (\(summary.heldOutByReason.map { "\($0.items) \($0.key)" }.joined(separator: ", ")))")
+                out.append("  held out     \(b.heldOut) (\(summary.heldOutByReason.map { "\($0.items) \($0.key)" }.joined(separator: ", ")))")
             }
             for (title, lines) in [("method", summary.byMethod), ("carrier", summary.byCarrier), ("state", summary.byState), ("commune", summary.byCommune)] {
-                print("")
+                out.append("")
                 var table = Table([title, "items", "amount"], rightAligned: [1, 2])
                 for line in lines { table.add([line.key, String(line.items), line.amount.shown]) }
-                print(table.render())
+                out.append(table.render())
             }
             if !summary.entries.isEmpty {
-                print("")
+                out.append("")
                 var table = Table(["entry", "kind", "at", "amount"], rightAligned: [0, 3])
                 for entry in summary.entries { table.add([String(entry.id), entry.kind, entry.at, entry.amount.shown]) }
-                print(table.render())
+                out.append(table.render())
             }
+            return out.joined(separator: "\n")
         }
     }
 }

@@ -15,27 +15,36 @@ extension Allowance.Ledger {
             let who = try beneficiary.map { try ledger.beneficiary($0) }
             let balances = try ledger.balances(asOf: asOf, beneficiary: who?.id)
             if output.json {
-                JSON.object([
-                    ("as_of", .optional(asOf?.description)), ("beneficiary", who.map { .int($0.id.rawValue) } ?? .null),
-                    ("accounts", .array(balances.map { b in
-                        .object([("account", .string(b.account.rawValue)), ("name", .string(b.account.name)), ("sub_account", .string(b.subAccount)),
-                                 ("debits", .int(b.debits.dong)), ("credits", .int(b.credits.dong)), ("balance", .int(b.balance.dong))])
-                    })),
-                ]).print()
-                return
+                Self.json(balances, asOf: asOf, beneficiary: who).print()
+            } else {
+                print(Self.text(balances, asOf: asOf, beneficiary: who))
             }
+        }
+
+        static func json(_ balances: [AccountBalance], asOf: CalendarDate?, beneficiary who: Beneficiary?) -> JSON {
+            JSON.object([
+                ("as_of", .optional(asOf?.description)), ("beneficiary", who.map { .int($0.id.rawValue) } ?? .null),
+                ("accounts", .array(balances.map { b in
+                    .object([("account", .string(b.account.rawValue)), ("name", .string(b.account.name)), ("sub_account", .string(b.subAccount)),
+                             ("debits", .int(b.debits.dong)), ("credits", .int(b.credits.dong)), ("balance", .int(b.balance.dong))])
+                })),
+            ])
+        }
+
+        static func text(_ balances: [AccountBalance], asOf: CalendarDate?, beneficiary who: Beneficiary?) -> String {
             var title = "Balances"
             if let asOf { title += " as of \(asOf)" }
             if let who { title += " for beneficiary \(who.id) (\(who.details.fullName))" }
-            print(title + ":")
+            var out = [title + ":"]
             var table = Table(["account", "name", "sub", "debits", "credits", "balance"], rightAligned: [3, 4, 5])
             for b in balances {
                 table.add([b.account.rawValue, b.account.name, b.subAccount, b.debits.shown, b.credits.shown, b.balance.shown])
             }
-            print(table.render())
+            out.append(table.render())
             let debits = balances.reduce(Int64(0)) { $0 &+ $1.debits.dong }
             let credits = balances.reduce(Int64(0)) { $0 &+ $1.credits.dong }
-            if who == nil { print("Total debits \(Money(dong: debits).shown) = total credits \(Money(dong: credits).shown)") }
+            if who == nil { out.append("Total debits \(Money(dong: debits).shown) = total credits \(Money(dong: credits).shown)") }
+            return out.joined(separator: "\n")
         }
     }
 }

@@ -21,32 +21,42 @@ extension Allowance.ReconcileCommand {
                 try ReconcileReport.write(to: report, store: ledger, batch: batch, fileID: nil, reveal: output.reveal)
             }
             if output.json {
-                JSON.object([
-                    ("batch", .int(batch.rawValue)), ("status", .string(status.batch.status.rawValue)),
-                    ("files", .array(status.files.map { file in
-                        .object([("file", .string(file.name)), ("sha256", .string(file.sha256)), ("bytes", .int(Int(file.byteSize))),
-                                 ("profile", .string(file.profile)), ("lines", .int(file.lines)), ("imported_at", .string(file.importedAt)),
-                                 ("imported_by", .string(file.importedBy))])
-                    })),
-                    ("items", ReconcileView.outcomes(status.items)), ("item_amounts", ReconcileView.amounts(status.items)),
-                    ("lines", ReconcileView.outcomes(status.lines)), ("not_sent", .int(status.notSent)),
-                    ("clearing_open", ReconcileView.clearing(status.clearingOpen)), ("settled", .bool(status.isSettled)),
-                ]).print()
-                return
+                Self.json(status).print()
+            } else {
+                print(Self.text(status))
             }
-            print("Batch \(batch) (\(status.batch.period), \(status.batch.status.rawValue)): \(status.files.count) result file\(status.files.count == 1 ? "" : "s") imported.")
+        }
+
+        static func json(_ status: ReconcileStatus) -> JSON {
+            JSON.object([
+                ("batch", .int(status.batch.id.rawValue)), ("status", .string(status.batch.status.rawValue)),
+                ("files", .array(status.files.map { file in
+                    .object([("file", .string(file.name)), ("sha256", .string(file.sha256)), ("bytes", .int(Int(file.byteSize))),
+                             ("profile", .string(file.profile)), ("lines", .int(file.lines)), ("imported_at", .string(file.importedAt)),
+                             ("imported_by", .string(file.importedBy))])
+                })),
+                ("items", ReconcileView.outcomes(status.items)), ("item_amounts", ReconcileView.amounts(status.items)),
+                ("lines", ReconcileView.outcomes(status.lines)), ("not_sent", .int(status.notSent)),
+                ("clearing_open", ReconcileView.clearing(status.clearingOpen)), ("settled", .bool(status.isSettled)),
+            ])
+        }
+
+        static func text(_ status: ReconcileStatus) -> String {
+            let batch = status.batch.id
+            var out = ["Batch \(batch) (\(status.batch.period), \(status.batch.status.rawValue)): \(status.files.count) result file\(status.files.count == 1 ? "" : "s") imported."]
             if !status.files.isEmpty {
                 var files = Table(["file", "lines", "profile", "imported", "by", "sha256"], rightAligned: [1])
                 for file in status.files {
                     files.add([file.name, Money(dong: Int64(file.lines)).grouped, file.profile, file.importedAt, file.importedBy, String(file.sha256.prefix(16)) + "…"])
                 }
-                print(files.render())
+                out.append(files.render())
             }
-            print(ReconcileView.table(status.items, label: "items"))
-            if status.notSent > 0 { print("\(status.notSent) mobile-money item(s) were never sent to their carrier.") }
-            print("Carrier clearing still open: \(ReconcileView.clearingText(status.clearingOpen)).")
-            print(status.isSettled ? "Every item is paid or failed and the carriers hold nothing for this batch."
-                                   : "Not settled yet: work the items above that are not paid or failed.")
+            out.append(ReconcileView.table(status.items, label: "items"))
+            if status.notSent > 0 { out.append("\(status.notSent) mobile-money item(s) were never sent to their carrier.") }
+            out.append("Carrier clearing still open: \(ReconcileView.clearingText(status.clearingOpen)).")
+            out.append(status.isSettled ? "Every item is paid or failed and the carriers hold nothing for this batch."
+                                        : "Not settled yet: work the items above that are not paid or failed.")
+            return out.joined(separator: "\n")
         }
     }
 }

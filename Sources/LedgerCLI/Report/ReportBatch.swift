@@ -1,0 +1,27 @@
+import AllowanceLedger
+import ArgumentParser
+
+extension Allowance.Report {
+    struct BatchReport: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "batch",
+            abstract: "A batch's lifecycle (created, approved, exported, by whom), its items, postings and reconciliation state.")
+
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Batch number.") var batch: BatchID
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let ledger = try store.open()
+            let summary = try ledger.batchSummary(batch)
+            let status = try ledger.reconcileStatus(batch: batch)
+            if output.json {
+                JSON.object([("batch", Allowance.Batch.Show.json(summary)), ("reconciliation", Allowance.ReconcileCommand.Status.json(status))]).print()
+            } else {
+                print(Allowance.Batch.Show.text(summary))
+                print("")
+                print(Allowance.ReconcileCommand.Status.text(status))
+            }
+        }
+    }
+}
