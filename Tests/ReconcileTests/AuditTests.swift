@@ -18,6 +18,7 @@ struct AuditedMonth {
             \(PaidBatch.reference(3)),0987654321,750000,FAILED,T3,2026-11-30T10:01:00Z,E101,"Thuê bao 0987654321 không tồn tại"
             \(PaidBatch.reference(4)),0701234567,700000,SUCCESS,T4,,,
             \(PaidBatch.reference(5)),0912000006,750000,SUCCESS,0912000005,,,
+            \(PaidBatch.reference(6)),0912000006,750000,FAILED,TX-84320758950,2026-11-30 0320277805,CCCD:049193383771,"gọi 0912345678 0987654321 hoặc 0320277805-001090012345"
             AL-202611-000001-9999999,0912345678,750000,SUCCESS,T9,,,
             =HYPERLINK("http://x"),0912345678,abc,SUCCESS,,,,
 
@@ -81,7 +82,7 @@ func exportFiles(_ directory: String) -> [String] { try! FileManager.default.con
         func file(_ name: String) -> AuditFileEntry { manifest.files.first { $0.name == name }! }
         #expect(file("batch_items.csv").rows == 12)
         #expect(file("batch_items.csv").totals.map(\.value) == [12 * 750_000 - 250_000])
-        #expect(file("reconciliation.csv").rows == 6)
+        #expect(file("reconciliation.csv").rows == 7)
         #expect(file("journal_entries.csv").rows == Int64(ledger.entries))
         #expect(file("postings.csv").rows == Int64(ledger.postings))
         let postingTotals = Dictionary(uniqueKeysWithValues: file("postings.csv").totals.map { ($0.name, $0.value) })
@@ -121,6 +122,8 @@ func exportFiles(_ directory: String) -> [String] { try! FileManager.default.con
             }
             secrets.append(fields[1])  // names are left out too
         }
+        // What the carrier wrote into codes, times and reasons: numbers inside codes, two numbers side by side.
+        secrets += ["84320758950", "0320277805", "049193383771", "0987654321", "001090012345"]
         func contents(_ directory: String) -> String {
             exportFiles(directory).map { String(decoding: readBytes(directory + "/" + $0), as: UTF8.self) }.joined(separator: "\n")
         }
@@ -316,6 +319,119 @@ func exportFiles(_ directory: String) -> [String] { try! FileManager.default.con
         #expect(try month.verify(directory).findings.map(\.description) == ["manifest.sig: is not 64 lowercase hex digits and a line feed"])
         writeBytes(directory + "/manifest.sig", Array(signature.dropLast()))
         #expect(!(try month.verify(directory).passed))
+    }
+}
+
+
+@Suite struct AuditForgeryTests {
+    func lines(_ path: String) -> [String] {
+        String(decoding: readBytes(path), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    func write(_ path: String, _ lines: [String]) { writeBytes(path, Array(lines.joined(separator: "\n").utf8)) }
+
+    @Test func removingEveryItemOfABatchIsNamedEvenWhenResigned() throws {
+        let month = try AuditedMonth()
+        let directory = try month.export("export")
+        write(directory + "/batch_items.csv", [lines(directory + "/batch_items.csv")[0], ""])
+        try month.resign(directory) { manifest in
+            var files = manifest["files"] as! [[String: Any]]
+            files[3]["rows"] = 0
+            files[3]["totals"] = ["amount": 0]
+            manifest["files"] = files
+        }
+        let findings = try month.verify(directory).findings.map(\.description)
+        #expect(findings.contains { $0.hasPrefix("batches.csv:2: batch 1 was approved with 12 items; batch_items.csv has none of them") }, "\(findings)")
+    }
+
+    @Test func droppingAnEntrysPostingsIsNamedByTheScope() throws {
+        let month = try AuditedMonth()
+        let directory = try month.export("export")
+        // Entry 1 (the entitlement) marked as not included, its postings removed, the manifest re-signed.
+        var journal = lines(directory + "/journal_entries.csv")
+        journal[1] = String(journal[1].dropLast()) + "0"
+        write(directory + "/journal_entries.csv", journal)
+        let postings = lines(directory + "/postings.csv").filter { !$0.hasPrefix("1,") }
+        write(directory + "/postings.csv", postings)
+        try month.resign(directory) { manifest in
+            var files = manifest["files"] as! [[String: Any]]
+            files[1]["rows"] = postings.count - 2
+            manifest["files"] = files
+        }
+        let findings = try month.verify(directory).findings.map(\.description)
+        #expect(findings.contains { $0.hasPrefix("journal_entries.csv:2: entry 1 is not marked as having its postings here, but the export's scope says it should") },
+                "\(findings)")
+    }
+
+    @Test func swappedAmountsInAMaskedExportAreNamedByTheEntitlement() throws {
+        let month = try AuditedMonth()
+        let directory = try month.export("export")
+        // Items 1 (750,000) and 2 (500,000) swap amounts: the total, the count and the file's totals stay the same.
+        var items = lines(directory + "/batch_items.csv")
+        items[1] = items[1].replacingOccurrences(of: ",750000,", with: ",500000,")
+        items[2] = items[2].replacingOccurrences(of: ",500000,", with: ",750000,")
+        write(directory + "/batch_items.csv", items)
+        try month.resign(directory)
+        let findings = try month.verify(directory).findings.map(\.description)
+        #expect(findings == ["batch_items.csv:2: batch 1's items are not the ones entitlement entry 1 credits: an item's id, beneficiary or amount was changed"])
+    }
+
+    @Test func aResealedDigestInAFullExportIsNamedByTheEntitlementMemo() throws {
+        let month = try AuditedMonth()
+        let directory = try month.export("export", pii: .full)
+        var items = lines(directory + "/batch_items.csv")
+        items[1] = items[1].replacingOccurrences(of: "84912345678", with: "84912345699")
+        write(directory + "/batch_items.csv", items)
+        // Whoever edits recomputes the seal too.
+        var sealer = ItemSealer()
+        for line in items.dropFirst() where !line.isEmpty {
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            try sealer.add(reference: cells[3], beneficiary: Int64(cells[4])!, method: cells[9], carrier: cells[10].isEmpty ? nil : cells[10],
+                           msisdn: cells[11].isEmpty ? nil : cells[11], name: cells[12], amount: Int64(cells[13])!)
+        }
+        let digest = sealer.finish().digest
+        var batches = lines(directory + "/batches.csv")
+        let old = batches[1].split(separator: ",", omittingEmptySubsequences: false)[13]
+        batches[1] = batches[1].replacingOccurrences(of: String(old), with: digest)
+        write(directory + "/batches.csv", batches)
+        try month.resign(directory)
+        let findings = try month.verify(directory).findings.map(\.description)
+        #expect(findings == ["batches.csv:2: batch 1's item_digest is not the one entitlement entry 1 recorded at approval"])
+    }
+
+    @Test func aReSavedManifestAWrongHeaderAndALinkInPlaceOfAFileAreNamed() throws {
+        let month = try AuditedMonth()
+        let directory = try month.export("export")
+        let manifest = readBytes(directory + "/manifest.json")
+        // Pretty-printed: the same JSON, other bytes.
+        let pretty = try JSONSerialization.data(withJSONObject: try JSONSerialization.jsonObject(with: Data(manifest)), options: .prettyPrinted)
+        writeBytes(directory + "/manifest.json", Array(pretty))
+        #expect(try month.verify(directory).findings.map(\.file) == ["manifest.json"])
+        writeBytes(directory + "/manifest.json", manifest)
+        // A renamed column: named, and the file is still measured whole.
+        var items = lines(directory + "/batch_items.csv")
+        items[0] = items[0].replacingOccurrences(of: "msisdn", with: "phone")
+        write(directory + "/batch_items.csv", items)
+        let header = try month.verify(directory).findings.map(\.description)
+        #expect(header.contains { $0.hasPrefix("batch_items.csv:1: header is") })
+        #expect(header.contains { $0.hasPrefix("batch_items.csv: SHA-256 is") })
+        // The whole file is read: its true size (one byte shorter), and as many rows as before.
+        let size = readBytes(directory + "/batch_items.csv").count
+        #expect(header.contains("batch_items.csv: has \(size) bytes; the manifest says \(size + 1)"), "\(header)")
+        #expect(!header.contains { $0.contains("rows; the manifest says") }, "\(header)")
+        // A link to an endless device where a file was.
+        try FileManager.default.removeItem(atPath: directory + "/batch_items.csv")
+        try FileManager.default.createSymbolicLink(atPath: directory + "/batch_items.csv", withDestinationPath: "/dev/zero")
+        #expect(try month.verify(directory).findings.map(\.description).contains("batch_items.csv: is not a regular file (a link, a folder or a device took its place)"))
+    }
+
+    @Test func aPhoneNumberOrIDNeverEntersTheJournal() throws {
+        let month = try AuditedMonth()
+        #expect(throws: FieldError.self) {
+            try month.paid.store.fund(amount: Money(dong: 5), reference: "QD-1", by: user("officer"), memo: "liên hệ 0912 345 678")
+        }
+        #expect(throws: FieldError.self) { try month.paid.store.fund(amount: Money(dong: 5), reference: "CCCD 001150000001", by: user("officer")) }
+        _ = try month.paid.store.fund(amount: Money(dong: 5), reference: "QĐ-202611/UBND 1234", by: user("officer"), memo: "bổ sung 2026")
     }
 }
 

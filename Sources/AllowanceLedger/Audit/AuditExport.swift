@@ -128,7 +128,7 @@ extension Store {
         case msisdn
         /// Free text someone typed or a carrier wrote: digit runs that could be a number or an ID masked.
         case freeText
-        /// A code from a carrier (transaction id, reason code): masked only when it is itself a number or an ID.
+        /// A code from a carrier (transaction id, reason code): masked when it is, or holds, a number or an ID.
         case code
         /// A time as a carrier wrote it: kept when it reads as a timestamp, else treated as free text.
         case time
@@ -145,10 +145,16 @@ extension Store {
     /// Files are written into a sibling folder and renamed into place just before the commit.
     public func exportAudit(to directory: String, scope: AuditScope, personalData: PersonalData, key: AuditKey,
                             ed25519 signingKey: Ed25519PrivateKey? = nil, office: String? = nil, by user: UserName) throws -> AuditExportResult {
-        try Self.checkExportDirectory(directory)
+        // One scope, one spelling: `--batch 2 1 1` is batches 1 and 2.
+        let scope: AuditScope = if case .batches(let ids) = scope { .batches(Array(Set(ids)).sorted()) } else { scope }
+        var directory = directory
+        while directory.count > 1, directory.hasSuffix("/") { directory.removeLast() }
+        // An empty folder the user made keeps its mode; a new one is private when it holds personal data in full.
+        let mode = try Self.checkExportDirectory(directory) ?? (personalData == .full ? 0o700 : 0o755)
         let staging = directory + ".tmp-\(getpid())"
         removeTree(staging)
-        guard mkdir(staging, 0o755) == 0 else { throw AuditExportError.file(FileError(path: staging, errno: errno)) }
+        guard mkdir(staging, mode) == 0, chmod(staging, mode) == 0 else { throw AuditExportError.file(FileError(path: staging, errno: errno)) }
+        let recordedDirectory = Self.absolutePath(directory)
         var renamed = false
         defer { if !renamed { removeTree(staging) } }
         return try write { db in
@@ -172,7 +178,7 @@ extension Store {
                 let end = Timestamp(secondsSinceEpoch: Int64(period.lastDay.daysSinceEpoch + 1) * 86_400 - Self.vietnamOffsetSeconds)
                 entryFilter = "(\(batchFilter) OR (batch_id IS NULL AND at >= '\(start)' AND at < '\(end)'))"
             case .batches(let ids):
-                for id in ids where try !Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM batch WHERE id = ?)", arguments: [id.rawValue])! {
+                for id in ids where try Int64.fetchOne(db, sql: "SELECT id FROM batch WHERE id = ?", arguments: [id.rawValue]) == nil {
                     throw AuditExportError.batchNotFound(id)
                 }
                 batchIDs = ids.map(\.rawValue)
@@ -257,7 +263,7 @@ extension Store {
                 INSERT INTO audit_export(id, created_at, created_by, directory, scope, pii, key_id, journal_head_entry_id, manifest_sha256,
                                          previous_manifest_sha256)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [exportID, now.description, user.value, directory, scope.description, personalData.rawValue, key.id, headID,
+                """, arguments: [exportID, now.description, user.value, recordedDirectory, scope.description, personalData.rawValue, key.id, headID,
                                  manifestSHA256, previous])
             // An empty folder the user made is replaced; rename(2) does that atomically.
             guard rename(staging, directory) == 0 else { throw AuditExportError.file(FileError(path: directory, errno: errno)) }
@@ -307,7 +313,10 @@ extension Store {
             }
         }
         group.wait()
-        return try jobs.indices.map { try results.get($0)!.get() }
+        return try jobs.indices.map { index in
+            guard let result = results.get(index) else { preconditionFailure("every lane reports each of its jobs before the group is done") }
+            return try result.get()
+        }
     }
 
     /// Writes one data file from one query, a cell kind per column; returns what the manifest says of it.
@@ -357,7 +366,7 @@ extension Store {
                     case .freeText: replacement = redactIdentifiers(String(decoding: bytes, as: UTF8.self))
                     case .code:
                         let value = String(decoding: bytes, as: UTF8.self)
-                        if looksLikeIdentifier(value) { replacement = maskTail(value) }
+                        replacement = looksLikeIdentifier(value) ? maskTail(value) : redactIdentifierRuns(value)
                     case .time:
                         if !Self.looksLikeTime(bytes) { replacement = redactIdentifiers(String(decoding: bytes, as: UTF8.self)) }
                     case .reference:
@@ -408,17 +417,40 @@ extension Store {
         return digits
     }
 
-    /// The folder must be new, or empty.
-    static func checkExportDirectory(_ directory: String) throws {
-        guard let dir = opendir(directory) else {
-            if errno == ENOENT { return }
-            throw AuditExportError.file(FileError(path: directory, errno: errno))
+    /// The folder must be new (in a folder that exists), or empty; returns an existing folder's mode.
+    static func checkExportDirectory(_ directory: String) throws -> mode_t? {
+        var info = stat()
+        if lstat(directory, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw AuditExportError.file(FileError(path: directory, reason: "is not a folder (a file or a link); give a new or empty folder"))
+            }
+            guard let dir = opendir(directory) else { throw AuditExportError.file(FileError(path: directory, errno: errno)) }
+            defer { closedir(dir) }
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+                if name != "." && name != ".." { throw AuditExportError.directoryNotEmpty(directory) }
+            }
+            return info.st_mode & 0o7777
         }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if name != "." && name != ".." { throw AuditExportError.directoryNotEmpty(directory) }
+        guard errno == ENOENT else { throw AuditExportError.file(FileError(path: directory, errno: errno)) }
+        let parent = parentFolder(of: directory)
+        guard stat(parent, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw AuditExportError.file(FileError(path: directory, reason: "cannot be made: the folder \(parent) does not exist; create it first"))
         }
+        return nil
+    }
+
+    static func parentFolder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// The path as the ledger records it: absolute, so that `audit_export` says where the export went.
+    static func absolutePath(_ path: String) -> String {
+        guard !path.hasPrefix("/"), let resolved = realpath(parentFolder(of: path), nil) else { return path }
+        defer { free(resolved) }
+        let name = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+        return String(cString: resolved) + "/" + name
     }
 
     static func writeFile(_ path: String, _ bytes: [UInt8]) throws {
@@ -427,10 +459,7 @@ extension Store {
 
     /// Makes a rename durable; failure only weakens durability, so it is not an error.
     static func syncDirectory(parentOf path: String) -> Bool {
-        var parent = path
-        while parent.count > 1, parent.hasSuffix("/") { parent.removeLast() }
-        if let slash = parent.lastIndex(of: "/") { parent = slash == parent.startIndex ? "/" : String(parent[..<slash]) } else { parent = "." }
-        let fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let fd = open(parentFolder(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         return fsync(fd) == 0

@@ -37,7 +37,8 @@ public enum KeyFile {
     }
 
     private static func read(path: String, secret: Bool) throws(KeyFileError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // Non-blocking, so that a FIFO named as a key is refused below instead of waiting for a writer.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         var info = stat()
@@ -107,6 +108,9 @@ public struct AuditKey: Sendable {
         var text = String(decoding: contents, as: UTF8.self)
         while let last = text.last, last == "\n" || last == "\r" || last == " " { text.removeLast() }
         guard text.utf8.count == 2 * byteCount, let bytes = Hex.decode(text) else {
+            if text.hasPrefix("-----BEGIN") {
+                throw .malformed(path: path, reason: "is a PEM key; an Ed25519 private key goes to --sign-ed25519, its public key to --public-key, and --key takes the HMAC key `allowance audit keygen` writes")
+            }
             throw .malformed(path: path, reason: "expected 64 hex digits (as `allowance audit keygen` writes) or 32 raw bytes")
         }
         return AuditKey(bytes: bytes)

@@ -27,12 +27,14 @@ public struct AuditVerification: Sendable {
 
 /// Why the verifier cannot run at all.
 public enum AuditVerifyError: Error, Sendable, Equatable, CustomStringConvertible {
+    case noDirectory(String)
     case noManifest(directory: String)
     case unreadable(FileError)
     case noKey
 
     public var description: String {
         switch self {
+        case .noDirectory(let directory): "\(directory) is not a folder; give the audit export's folder"
         case .noManifest(let directory): "\(directory) has no \(AuditFormat.manifestName): is this an audit export folder?"
         case .unreadable(let error): error.description
         case .noKey: "give the key the export was signed with (--key KEYFILE) or its Ed25519 public key (--public-key FILE)"
@@ -51,6 +53,12 @@ private struct Findings: Sendable {
         let count = counts[key, default: 0] + 1
         counts[key] = count
         if kind.isEmpty || count <= Self.perKindMax { list.append(AuditFinding(file: file, line: line, message: message)) }
+    }
+
+    /// Takes another lane's findings (not yet closed).
+    mutating func append(_ other: Findings) {
+        list += other.list
+        counts.merge(other.counts) { $0 + $1 }
     }
 
     /// Appends "…and N more" for every kind that went past the limit.
@@ -75,7 +83,14 @@ public enum AuditVerifier {
         var checked: [String] = []
         var notChecked: [String] = []
         let manifestPath = directory + "/" + AuditFormat.manifestName
-        guard let manifestBytes = try readSmallFile(manifestPath, max: manifestBytesMax) else { throw .noManifest(directory: directory) }
+        var info = stat()
+        guard stat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { throw .noDirectory(directory) }
+        guard lstat(manifestPath, &info) == 0 else { throw .noManifest(directory: directory) }
+        guard (info.st_mode & S_IFMT) == S_IFREG, info.st_size <= manifestBytesMax,
+              let manifestBytes = try readSmallFile(manifestPath, max: manifestBytesMax) else {
+            findings.add(AuditFormat.manifestName, "is not a regular file of at most \(manifestBytesMax) bytes: it was replaced")
+            return AuditVerification(manifest: nil, findings: findings.list, checked: checked, notChecked: notChecked)
+        }
         let json: JSONValue
         let canonical: [UInt8]
         do {
@@ -93,6 +108,10 @@ public enum AuditVerifier {
             return AuditVerification(manifest: nil, findings: findings.list, checked: checked, notChecked: notChecked)
         }
         let message = Array(AuditFormat.signatureDomain.utf8) + canonical
+        // The signature covers the canonical form, the next export's link the file's bytes: they must be the same.
+        if manifestBytes != canonical {
+            findings.add(AuditFormat.manifestName, "is not in its canonical form (RFC 8785, one line, as the export wrote it): it was re-saved or edited")
+        }
 
         // Signatures.
         if let key {
@@ -147,11 +166,11 @@ public enum AuditVerifier {
         // short). Each lane keeps its own cross-file state and findings.
         let own = [AuditFormat.batches.name, AuditFormat.items.name, AuditFormat.reconciliation.name]
         let lanes = [[AuditFormat.batches, AuditFormat.items], [AuditFormat.reconciliation], AuditFormat.files.filter { !own.contains($0.name) }]
-        let results = Mutex<[Result<Findings, AuditVerifyError>?]>(Array(repeating: nil, count: lanes.count))
+        let results = Mutex<[Result<(Findings, CrossFileState), AuditVerifyError>?]>(Array(repeating: nil, count: lanes.count))
         let group = DispatchGroup()
         for (number, lane) in lanes.enumerated() {
             DispatchQueue.global().async(group: group) {
-                let result = Result { () throws(AuditVerifyError) -> Findings in
+                let result = Result { () throws(AuditVerifyError) -> (Findings, CrossFileState) in
                     var findings = Findings()
                     var state = CrossFileState()
                     for spec in lane {
@@ -167,18 +186,25 @@ public enum AuditVerifier {
                         findings.add(AuditFormat.postings.name, kind: "chain",
                                      "entry \(state.entries[index].id) has no postings in the export, but journal_entries.csv says they are included")
                     }
-                    findings.close()
-                    return findings
+                    return (findings, state)
                 }
                 results.withLock { $0[number] = result }
             }
         }
         group.wait()
-        var laneFindings: [AuditFinding] = []
-        for result in results.withLock({ $0 }) { laneFindings += try result!.get().list }
+        var laneFindings = Findings()
+        var combined = CrossFileState()
+        for result in results.withLock({ $0 }) {
+            guard let result else { preconditionFailure("every lane reports before the group is done") }
+            let (found, state) = try result.get()
+            laneFindings.append(found)
+            combined.merge(state)
+        }
+        crossChecks(combined, manifest: manifest, findings: &laneFindings)
+        laneFindings.close()
         // Reported in the files' order, whatever lane found them.
         let order = Dictionary(uniqueKeysWithValues: AuditFormat.fileNames.enumerated().map { ($1, $0) })
-        let sorted = laneFindings.enumerated().sorted { (order[$0.element.file] ?? -1, $0.offset) < (order[$1.element.file] ?? -1, $1.offset) }
+        let sorted = laneFindings.list.enumerated().sorted { (order[$0.element.file] ?? -1, $0.offset) < (order[$1.element.file] ?? -1, $1.offset) }
         findings.close()
         for spec in AuditFormat.files {
             if let entry = manifest.files.first(where: { $0.name == spec.name }), present.contains(spec.name) {
@@ -203,7 +229,7 @@ public enum AuditVerifier {
         return signature
     }
 
-    private struct EntryHeader {
+    private struct EntryHeader: Sendable {
         let id: Int64
         let line: Int
         let at: String, kind: String, key: String, batch: Int64?, memo: String, by: String, prevHash: String, hash: String
@@ -211,7 +237,7 @@ public enum AuditVerifier {
         var seen = false
     }
 
-    private struct BatchSeal {
+    private struct BatchSeal: Sendable {
         let line: Int
         let count: Int64?
         let total: Int64?
@@ -219,16 +245,87 @@ public enum AuditVerifier {
     }
 
     /// What one file tells the checks of a later one.
-    private struct CrossFileState {
+    private struct CrossFileState: Sendable {
         var entries: [EntryHeader] = []
         var batches: [Int64: BatchSeal] = [:]
         var batchOrder: [Int64] = []
+        /// Per batch, a SHA-256 over each item's id, beneficiary and amount, in item order, from batch_items.csv …
+        var itemDigests: [Int64: (line: Int, digest: String)] = [:]
+        /// … and from the credits to the payable in the batch's entitlement entry, in leg order.
+        var entitlementDigests: [Int64: (entry: Int64, digest: String)] = [:]
+
+        mutating func merge(_ other: CrossFileState) {
+            entries += other.entries
+            batches.merge(other.batches) { first, _ in first }
+            batchOrder += other.batchOrder
+            itemDigests.merge(other.itemDigests) { first, _ in first }
+            entitlementDigests.merge(other.entitlementDigests) { first, _ in first }
+        }
+    }
+
+    /// Checks across files read on different lanes: which entries must carry their postings, that each batch's items
+    /// are the ones its entitlement entry credits, and that each batch's sealed digest is the one its entitlement memo
+    /// (covered by the chain) names.
+    private static func crossChecks(_ state: CrossFileState, manifest: AuditManifest, findings: inout Findings) {
+        let journal = AuditFormat.journal.name
+        let batchIDs = Set(state.batchOrder)
+        let scopeKind = manifest.scope["kind"]?.stringValue
+        let scopeBatches = Set(manifest.scope["batches"]?.arrayValue?.compactMap(\.int64Value) ?? [])
+        let period: Period? = {
+            guard let text = manifest.scope["period"]?.stringValue else { return nil }
+            do { return try Period(parsing: text) } catch { return nil }
+        }()
+        for entry in state.entries {
+            let expected: Bool
+            switch scopeKind {
+            case "all": expected = true
+            case "batches": expected = entry.batch.map(scopeBatches.contains) ?? false
+            case "period":
+                if let batch = entry.batch {
+                    expected = batchIDs.contains(batch)
+                } else if let period {
+                    let start = Timestamp(secondsSinceEpoch: Int64(period.firstDay.daysSinceEpoch) * 86_400 - Store.vietnamOffsetSeconds).description
+                    let end = Timestamp(secondsSinceEpoch: Int64(period.lastDay.daysSinceEpoch + 1) * 86_400 - Store.vietnamOffsetSeconds).description
+                    expected = entry.at >= start && entry.at < end
+                } else {
+                    expected = entry.included
+                }
+            default: expected = entry.included
+            }
+            if expected != entry.included {
+                findings.add(journal, line: entry.line, kind: "scope",
+                             "entry \(entry.id) is \(entry.included ? "" : "not ")marked as having its postings here, but the export's scope says it should\(expected ? "" : " not")")
+            }
+        }
+        for batch in state.batchOrder {
+            guard let seal = state.batches[batch], let count = seal.count else { continue }
+            if state.itemDigests[batch] == nil, count > 0 {
+                findings.add(AuditFormat.batches.name, line: seal.line, kind: "seal",
+                             "batch \(batch) was approved with \(count) items; batch_items.csv has none of them")
+            }
+            if let items = state.itemDigests[batch], let credits = state.entitlementDigests[batch], items.digest != credits.digest {
+                findings.add(AuditFormat.items.name, line: items.line, kind: "seal",
+                             "batch \(batch)'s items are not the ones entitlement entry \(credits.entry) credits: an item's id, beneficiary or amount was changed")
+            }
+            if let digest = seal.digest,
+               let entitlement = state.entries.first(where: { $0.batch == batch && $0.kind == EntryKind.entitlement.rawValue }),
+               !entitlement.memo.contains("items sha256 \(digest)") {
+                findings.add(AuditFormat.batches.name, line: seal.line, kind: "seal",
+                             "batch \(batch)'s item_digest is not the one entitlement entry \(entitlement.id) recorded at approval")
+            }
+        }
     }
 
     /// A file's bytes and parsed rows against the manifest and the format.
     private static func checkFile(directory: String, spec: AuditFormat.FileSpec, entry: AuditFileEntry, manifest: AuditManifest,
                                   state: inout CrossFileState, findings: inout Findings) throws(AuditVerifyError) {
         let path = directory + "/" + spec.name
+        // Only a plain file: a link to /dev/zero or a folder in its place would never end or never read.
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            findings.add(spec.name, "is not a regular file (a link, a folder or a device took its place)")
+            return
+        }
         let reader: CSVReader
         do { reader = try CSVReader(path: path, recordBytesMax: 1 << 20) } catch { throw .unreadable(error) }
         let hasher = SHA256Hasher()
@@ -236,6 +333,7 @@ public enum AuditVerifier {
         var totals = ControlTotals(spec)
         var rows: Int64 = 0
         var headerChecked = false
+        var headerMatches = true
         let integerColumns = Set(spec.totals.map { spec.column($0.column) })
         var rowChecks = RowChecks(spec: spec, manifest: manifest)
         do {
@@ -249,11 +347,13 @@ public enum AuditVerifier {
                     let header = (0..<reader.fieldCount).map { reader.string($0) ?? "" }
                     if header != spec.columns {
                         findings.add(spec.name, line: reader.recordLine, "header is \(header.joined(separator: ",")); expected \(spec.columns.joined(separator: ","))")
-                        break
+                        headerMatches = false
                     }
                     continue
                 }
                 rows += 1
+                // With another header the columns cannot be trusted: the file is still hashed and counted.
+                guard headerMatches else { continue }
                 guard reader.fieldCount == spec.columns.count else {
                     findings.add(spec.name, line: reader.recordLine, kind: "format", "has \(reader.fieldCount) fields; expected \(spec.columns.count)")
                     continue
@@ -285,38 +385,40 @@ public enum AuditVerifier {
         }
         let computed = totals.named
         let listed = entry.totals
-        if Set(listed.map(\.name)) != Set(computed.map(\.name)) {
+        // Totals read from columns under another header would only add noise.
+        guard headerMatches else { return }
+        let stated = Dictionary(listed.map { ($0.name, $0.value) }) { first, _ in first }
+        if Set(stated.keys) != Set(computed.map(\.name)) || stated.count != listed.count {
             findings.add(spec.name, "the manifest's control totals are \(listed.map(\.name).sorted()); expected \(computed.map(\.name).sorted())")
         } else if totals.overflowed {
             findings.add(spec.name, "a control total overflows a 64-bit sum")
         } else {
-            for total in computed {
-                let stated = listed.first(where: { $0.name == total.name })!.value
-                if stated != total.value {
-                    findings.add(spec.name, "control total \(total.name) adds up to \(total.value) from the rows; the manifest says \(stated)")
-                }
+            for total in computed where stated[total.name] != total.value {
+                findings.add(spec.name, "control total \(total.name) adds up to \(total.value) from the rows; the manifest says \(stated[total.name] ?? 0)")
             }
         }
     }
 
     /// Column positions the row checks read, looked up once rather than by name on every row.
     private enum Column {
-        static let batchesBatchId = AuditFormat.batches.column("batch_id")
+        static let batchesBatchID = AuditFormat.batches.column("batch_id")
         static let batchesItemCount = AuditFormat.batches.column("item_count")
         static let batchesItemDigest = AuditFormat.batches.column("item_digest")
         static let batchesItemTotal = AuditFormat.batches.column("item_total")
         static let itemsAccountName = AuditFormat.items.column("account_name")
         static let itemsAmount = AuditFormat.items.column("amount")
-        static let itemsBatchId = AuditFormat.items.column("batch_id")
-        static let itemsBeneficiaryId = AuditFormat.items.column("beneficiary_id")
+        static let itemsItemID = AuditFormat.items.column("item_id")
+        static let itemsSeq = AuditFormat.items.column("seq")
+        static let itemsBatchID = AuditFormat.items.column("batch_id")
+        static let itemsBeneficiaryID = AuditFormat.items.column("beneficiary_id")
         static let itemsCarrier = AuditFormat.items.column("carrier")
         static let itemsMethod = AuditFormat.items.column("method")
         static let itemsMsisdn = AuditFormat.items.column("msisdn")
         static let itemsReference = AuditFormat.items.column("reference")
         static let journalAt = AuditFormat.journal.column("at")
-        static let journalBatchId = AuditFormat.journal.column("batch_id")
+        static let journalBatchID = AuditFormat.journal.column("batch_id")
         static let journalCreatedBy = AuditFormat.journal.column("created_by")
-        static let journalEntryId = AuditFormat.journal.column("entry_id")
+        static let journalEntryID = AuditFormat.journal.column("entry_id")
         static let journalHash = AuditFormat.journal.column("hash")
         static let journalIdempotencyKey = AuditFormat.journal.column("idempotency_key")
         static let journalKind = AuditFormat.journal.column("kind")
@@ -325,9 +427,9 @@ public enum AuditVerifier {
         static let journalPrevHash = AuditFormat.journal.column("prev_hash")
         static let postingsAccount = AuditFormat.postings.column("account")
         static let postingsAmount = AuditFormat.postings.column("amount")
-        static let postingsBeneficiaryId = AuditFormat.postings.column("beneficiary_id")
-        static let postingsEntryId = AuditFormat.postings.column("entry_id")
-        static let postingsItemId = AuditFormat.postings.column("item_id")
+        static let postingsBeneficiaryID = AuditFormat.postings.column("beneficiary_id")
+        static let postingsEntryID = AuditFormat.postings.column("entry_id")
+        static let postingsItemID = AuditFormat.postings.column("item_id")
         static let postingsLeg = AuditFormat.postings.column("leg")
         static let postingsSubAccount = AuditFormat.postings.column("sub_account")
     }
@@ -349,6 +451,13 @@ public enum AuditVerifier {
         // Items of the batch being read.
         var batch: Int64? = nil
         var sealer = ItemSealer()
+        // Each batch's items as its entitlement entry credits them: id, beneficiary, amount.
+        let itemHasher = SHA256Hasher()
+        var itemBuffer: [UInt8] = []
+        var itemFirstLine = 0
+        var lastSeq: Int64 = 0
+        // The payable credits of the entitlement entry being read, the same way.
+        var creditHasher: SHA256Hasher? = nil
         var itemCount: Int64 = 0
         var itemTotal: Int64 = 0
         var batchesSeen: Set<Int64> = []
@@ -386,7 +495,7 @@ public enum AuditVerifier {
             case .postings:
                 closeEntry(state: &state, findings: &findings)
             case .items:
-                closeBatch(state: state, findings: &findings)
+                closeBatch(state: &state, findings: &findings)
             case .batches, .other: break
             }
         }
@@ -396,7 +505,7 @@ public enum AuditVerifier {
 
         private mutating func journalRow(_ reader: CSVReader, state: inout CrossFileState, findings: inout Findings) {
             let line = reader.recordLine
-            guard case .some(.some(let id)) = integer(reader, Column.journalEntryId), case .some(let batch) = integer(reader, Column.journalBatchId),
+            guard case .some(.some(let id)) = integer(reader, Column.journalEntryID), case .some(let batch) = integer(reader, Column.journalBatchID),
                   case .some(.some(let included)) = integer(reader, Column.journalPostingsIncluded) else {
                 findings.add(spec.name, line: line, kind: "format", "entry_id and postings_included must be whole numbers, batch_id one or empty")
                 return
@@ -417,8 +526,8 @@ public enum AuditVerifier {
 
         private mutating func postingRow(_ reader: CSVReader, state: inout CrossFileState, findings: inout Findings) {
             let line = reader.recordLine
-            guard case .some(.some(let entryID)) = integer(reader, Column.postingsEntryId), case .some(.some(let leg)) = integer(reader, Column.postingsLeg),
-                  case .some(let beneficiary) = integer(reader, Column.postingsBeneficiaryId), case .some(let item) = integer(reader, Column.postingsItemId),
+            guard case .some(.some(let entryID)) = integer(reader, Column.postingsEntryID), case .some(.some(let leg)) = integer(reader, Column.postingsLeg),
+                  case .some(let beneficiary) = integer(reader, Column.postingsBeneficiaryID), case .some(let item) = integer(reader, Column.postingsItemID),
                   case .some(.some(let amount)) = integer(reader, Column.postingsAmount) else {
                 findings.add(spec.name, line: line, kind: "format", "entry_id, leg and amount must be whole numbers")
                 return
@@ -439,6 +548,7 @@ public enum AuditVerifier {
                 }
                 hasher = ChainHasher(header: ChainEncoding.header(id: header.id, at: header.at, kind: header.kind, key: header.key, batch: header.batch,
                                                                   by: header.by, memo: header.memo, prevHash: header.prevHash))
+                creditHasher = header.kind == EntryKind.entitlement.rawValue && header.batch != nil ? SHA256Hasher() : nil
                 legs = 0
                 sum = 0
                 overflow = false
@@ -451,6 +561,16 @@ public enum AuditVerifier {
             sum = newSum
             overflow = overflow || overflowed
             let account = exportedTextBytes(reader, Column.postingsAccount)
+            if let creditHasher, amount < 0, let item, account == Self.payableAccount {
+                var line: [UInt8] = []
+                CSVWriter.appendInt(item, to: &line)
+                line.append(0x20)
+                CSVWriter.appendInt(beneficiary ?? 0, to: &line)
+                line.append(0x20)
+                CSVWriter.appendInt(-amount, to: &line)
+                line.append(0x0A)
+                creditHasher.update(line)
+            }
             let sub = exportedTextBytes(reader, Column.postingsSubAccount)
             account.withUnsafeBufferPointer { account in
                 sub.withUnsafeBufferPointer { sub in
@@ -459,9 +579,15 @@ public enum AuditVerifier {
             }
         }
 
+        static let payableAccount = Array(LedgerAccount.payable.rawValue.utf8)
+
         private mutating func closeEntry(state: inout CrossFileState, findings: inout Findings) {
             guard let index = current, var hasher else { return }
             let header = state.entries[index]
+            if let creditHasher, let batch = header.batch {
+                state.entitlementDigests[batch] = (header.id, creditHasher.finalize().hex)
+            }
+            creditHasher = nil
             let hash = hasher.finalize().hex
             if hash != header.hash {
                 findings.add(AuditFormat.journal.name, line: header.line, kind: "chain",
@@ -477,7 +603,7 @@ public enum AuditVerifier {
         }
 
         private mutating func batchRow(_ reader: CSVReader, state: inout CrossFileState, findings: inout Findings) {
-            guard case .some(.some(let id)) = integer(reader, Column.batchesBatchId), case .some(let count) = integer(reader, Column.batchesItemCount),
+            guard case .some(.some(let id)) = integer(reader, Column.batchesBatchID), case .some(let count) = integer(reader, Column.batchesItemCount),
                   case .some(let total) = integer(reader, Column.batchesItemTotal) else {
                 findings.add(spec.name, line: reader.recordLine, kind: "format", "batch_id must be a whole number, item_count and item_total one or empty")
                 return
@@ -488,13 +614,13 @@ public enum AuditVerifier {
         }
 
         private mutating func itemRow(_ reader: CSVReader, state: inout CrossFileState, findings: inout Findings) {
-            guard case .some(.some(let batchID)) = integer(reader, Column.itemsBatchId), case .some(.some(let beneficiary)) = integer(reader, Column.itemsBeneficiaryId),
+            guard case .some(.some(let batchID)) = integer(reader, Column.itemsBatchID), case .some(.some(let beneficiary)) = integer(reader, Column.itemsBeneficiaryID),
                   case .some(.some(let amount)) = integer(reader, Column.itemsAmount) else {
                 findings.add(spec.name, line: reader.recordLine, kind: "format", "batch_id, beneficiary_id and amount must be whole numbers")
                 return
             }
             if batch != batchID {
-                closeBatch(state: state, findings: &findings)
+                closeBatch(state: &state, findings: &findings)
                 if batchesSeen.contains(batchID) {
                     findings.add(spec.name, line: reader.recordLine, kind: "seal", "items of batch \(batchID) are not together; rows were moved")
                 }
@@ -506,6 +632,26 @@ public enum AuditVerifier {
                 sealer = ItemSealer()
                 itemCount = 0
                 itemTotal = 0
+                itemFirstLine = reader.recordLine
+                lastSeq = 0
+            }
+            if case .some(.some(let item)) = integer(reader, Column.itemsItemID), case .some(.some(let seq)) = integer(reader, Column.itemsSeq) {
+                if seq != lastSeq + 1 {
+                    findings.add(spec.name, line: reader.recordLine, kind: "seal", "item seq \(seq) of batch \(batchID) where \(lastSeq + 1) should be: an item was removed, added or moved")
+                }
+                lastSeq = seq
+                CSVWriter.appendInt(item, to: &itemBuffer)
+                itemBuffer.append(0x20)
+                CSVWriter.appendInt(beneficiary, to: &itemBuffer)
+                itemBuffer.append(0x20)
+                CSVWriter.appendInt(amount, to: &itemBuffer)
+                itemBuffer.append(0x0A)
+                if itemBuffer.count >= 1 << 16 {
+                    itemHasher.update(itemBuffer)
+                    itemBuffer.removeAll(keepingCapacity: true)
+                }
+            } else {
+                findings.add(spec.name, line: reader.recordLine, kind: "format", "item_id and seq must be whole numbers")
             }
             itemCount += 1
             let (total, overflow) = itemTotal.addingReportingOverflow(amount)
@@ -527,9 +673,13 @@ public enum AuditVerifier {
         }
 
         /// Compares the items just read with the seal their batch was approved with.
-        private mutating func closeBatch(state: CrossFileState, findings: inout Findings) {
-            guard let id = batch, let seal = state.batches[id] else { return }
+        private mutating func closeBatch(state: inout CrossFileState, findings: inout Findings) {
+            guard let id = batch else { return }
             batch = nil
+            itemHasher.update(itemBuffer)
+            itemBuffer.removeAll(keepingCapacity: true)
+            state.itemDigests[id] = (itemFirstLine, itemHasher.finalize().hex)
+            guard let seal = state.batches[id] else { return }
             let actual = sealer.finish()
             guard let count = seal.count, let total = seal.total else { return }
             if itemCount != count || itemTotal != total {

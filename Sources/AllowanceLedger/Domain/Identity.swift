@@ -1,5 +1,6 @@
-/// Masks every run of 9 to 13 digits (the lengths of phone numbers and national IDs; spaces, dots and dashes
-/// between them allowed) down to its last three: what a user typed into the wrong column may be a phone number or national ID, and errors echo it.
+/// Masks every run of 9 or more digits (phone numbers and national IDs have 9 to 13; spaces, dots and dashes between
+/// them allowed, so two numbers side by side make one longer run, masked all the same) down to its last three: what a
+/// user typed into the wrong column may be a phone number or national ID, and errors echo it.
 public func redactIdentifiers(_ text: String) -> String {
     // Most text holds fewer digits than the shortest identifier: nothing to mask, no scalars to copy.
     var digits = 0
@@ -29,7 +30,7 @@ public func redactIdentifiers(_ text: String) -> String {
                 break
             }
         }
-        if (9...13).contains(digits.count) {
+        if digits.count >= 9 {
             out.append(contentsOf: maskTail(digits).unicodeScalars)
         } else {
             out.append(contentsOf: scalars[index...last])
@@ -41,6 +42,8 @@ public func redactIdentifiers(_ text: String) -> String {
 
 /// True when a code written by someone else is itself a phone number (in any spelling) or a 12-digit national ID,
 /// and so must be masked like one.
+///
+/// See `redactIdentifierRuns` for codes that hold one among other characters.
 public func looksLikeIdentifier(_ text: String) -> Bool {
     var text = text
     let isNumber = text.withUTF8 { bytes in
@@ -48,6 +51,55 @@ public func looksLikeIdentifier(_ text: String) -> Bool {
         return false
     }
     return isNumber || (text.utf8.count == 12 && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 })
+}
+
+/// Masks, inside a code written by someone else (a carrier's transaction id or reason code), each run of digits that is
+/// itself a phone number or a 12-digit national ID (`TX-84320758950` → `TX-********950`), keeping the code's other
+/// digits: `VI202611000100000001` stays traceable.
+public func redactIdentifierRuns(_ text: String) -> String {
+    let utf8 = Array(text.utf8)
+    var runs: [Range<Int>] = []
+    var index = 0
+    while index < utf8.count {
+        guard utf8[index] &- 0x30 <= 9 else {
+            index += 1
+            continue
+        }
+        var end = index
+        while end < utf8.count, utf8[end] &- 0x30 <= 9 { end += 1 }
+        // Phone numbers are 9 to 13 digits in any spelling, national IDs 12: a longer or shorter run is something else.
+        if (9...13).contains(end - index) {
+            // A `+` before the run belongs to an international number (`+84…`).
+            let plus = index > 0 && utf8[index - 1] == UInt8(ascii: "+")
+            if looksLikeIdentifier((plus ? "+" : "") + String(decoding: utf8[index..<end], as: UTF8.self)) { runs.append(index..<end) }
+        }
+        index = end
+    }
+    guard !runs.isEmpty else { return text }
+    var out = utf8
+    for run in runs {
+        for position in run.lowerBound..<(run.upperBound - 3) { out[position] = UInt8(ascii: "*") }
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// True when a text holds a phone number or a national ID, written whole or with spaces, dots or dashes in it.
+public func containsIdentifier(_ text: String) -> Bool {
+    if redactIdentifierRuns(text) != text { return true }
+    // Joined runs (`0912 345 678`), as `redactIdentifiers` reads them.
+    guard redactIdentifiers(text) != text else { return false }
+    var run = ""
+    for character in text + "x" {
+        if character.isASCII, character.isNumber {
+            run.append(character)
+        } else if character == " " || character == "." || character == "-" {
+            continue
+        } else {
+            if (9...13).contains(run.count), looksLikeIdentifier(run) { return true }
+            run = ""
+        }
+    }
+    return false
 }
 
 /// How many ASCII digits a text holds.

@@ -323,6 +323,10 @@ extension Store {
         guard amount.dong > 0 else { throw LedgerError.notPositive }
         let reference = reference.trimmingSpaces
         guard !reference.isEmpty, reference.count <= 100 else { throw FieldError("reference must be 1 to 100 characters") }
+        // The journal is never edited and every audit export carries its text: no one's phone number or ID goes in.
+        for (name, text) in [("reference", reference), ("memo", memo ?? "")] where containsIdentifier(text) {
+            throw FieldError("the \(name) holds what looks like a phone number or national ID (\(redactIdentifiers(text))); the journal keeps it forever and audit exports show it, so leave it out")
+        }
         let key = "fund:" + reference
         return try write { db in
             if let row = try Row.fetchOne(db, sql: """

@@ -31,6 +31,10 @@ enum AuditKeys {
     static func ed25519Public(_ path: String) throws -> Ed25519PublicKey {
         let contents: [UInt8]
         do { contents = try KeyFile.readPublic(path: path) } catch { throw CommandError(error.description) }
-        do { return try Ed25519PublicKey(pem: contents) } catch { throw CommandError("\(path): \(error.description)") }
+        do {
+            return try Ed25519PublicKey(pem: contents)
+        } catch {
+            throw CommandError("\(path) is not an Ed25519 public key (`audit keygen --ed25519 --out K` writes one to K.pub): \(error.description)")
+        }
     }
 }

@@ -26,8 +26,8 @@ extension Allowance.Audit {
         @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Export these batches.", valueName: "B"))
         var batch: [Int64] = []
 
-        @Option(name: .long, help: ArgumentHelp("masked (default) or full.", valueName: "MODE"))
-        var pii: String = PersonalData.masked.rawValue
+        @Option(name: .long, help: ArgumentHelp("masked or full.", valueName: "MODE"))
+        var pii: PersonalData = .masked
 
         @Option(name: .customLong("sign-ed25519"), help: ArgumentHelp("Also sign with this Ed25519 private key.", valueName: "PRIVATE_KEY"))
         var signEd25519: String?
@@ -36,11 +36,10 @@ extension Allowance.Audit {
         var office: String?
 
         @OptionGroup var user: UserOptions
-        @OptionGroup var output: OutputOptions
+        @Flag(name: .long, help: "Print one JSON object instead of text.") var json = false
 
         func validate() throws {
             if period != nil && !batch.isEmpty { throw ValidationError("give --period or --batch, not both") }
-            if PersonalData(rawValue: pii) == nil { throw ValidationError("--pii must be masked or full, not \"\(pii)\"") }
             if batch.contains(where: { $0 <= 0 }) { throw ValidationError("--batch takes batch numbers (`allowance batch list`)") }
         }
 
@@ -48,7 +47,7 @@ extension Allowance.Audit {
             let key = try AuditKeys.secret(key)
             let signingKey = try signEd25519.map(AuditKeys.ed25519Private)
             let scope: AuditScope = if let period { .period(period) } else if !batch.isEmpty { .batches(batch.map(BatchID.init)) } else { .all }
-            let personalData = PersonalData(rawValue: pii)!
+            let personalData = pii
             let ledger = try store.open()
             let result: AuditExportResult
             do {
@@ -57,7 +56,7 @@ extension Allowance.Audit {
             } catch let error as AuditExportError {
                 throw CommandError(error.description)
             }
-            if output.json {
+            if json {
                 JSON.object([
                     ("directory", .string(result.directory)), ("export_id", .int(result.exportID)), ("scope", .string(scope.description)),
                     ("pii", .string(personalData.rawValue)), ("manifest_sha256", .string(result.manifestSHA256)),
@@ -77,9 +76,17 @@ extension Allowance.Audit {
                 print(result.previousManifestSHA256.map { "Follows the export whose manifest SHA-256 is \($0)." } ?? "The first export of this ledger.")
                 print("Check it with: allowance audit verify \(result.directory) --key KEYFILE")
             }
+            if result.files.first(where: { $0.name == "batches.csv" })?.rows == 0 {
+                Terminal.warning("the scope (\(scope)) holds no batch: the export has the journal's entry headers and nothing else; is --db the right ledger?")
+            }
+            if try ledger.officeName() == nil && office == nil {
+                Terminal.warning("the manifest names no office; set it once with `allowance init --office NAME`")
+            }
             if personalData == .full {
                 Terminal.warning("this export holds national IDs, phone numbers and names in full; keep it as you would the register")
             }
         }
     }
 }
+
+extension PersonalData: ExpressibleByArgument {}

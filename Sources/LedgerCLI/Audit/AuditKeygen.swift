@@ -17,7 +17,7 @@ extension Allowance.Audit {
         @Flag(name: .long, help: "Write an Ed25519 key pair (OUT and OUT.pub) instead of an HMAC key.")
         var ed25519 = false
 
-        @OptionGroup var output: OutputOptions
+        @Flag(name: .long, help: "Print one JSON object instead of text.") var json = false
 
         func run() throws {
             if ed25519 {
@@ -26,7 +26,7 @@ extension Allowance.Audit {
                 if fileSize(path: publicPath) != nil { throw CommandError(KeyFileError.exists(path: publicPath).description) }
                 try parsed { () throws(KeyFileError) in try KeyFile.write(key.pem, path: out, mode: 0o600) }
                 try parsed { () throws(KeyFileError) in try KeyFile.write(key.publicKey.pem, path: publicPath, mode: 0o644) }
-                if output.json {
+                if json {
                     JSON.object([("private_key", .string(out)), ("public_key", .string(publicPath)), ("key_id", .string(key.publicKey.id)),
                                  ("algorithm", .string("ed25519"))]).print()
                 } else {
@@ -36,7 +36,7 @@ extension Allowance.Audit {
             } else {
                 let key = try parsed { () throws(CryptoError) in try AuditKey.generate() }
                 try parsed { () throws(KeyFileError) in try KeyFile.write(key.fileContents, path: out, mode: 0o600) }
-                if output.json {
+                if json {
                     JSON.object([("key", .string(out)), ("key_id", .string(key.id)), ("algorithm", .string("hmac-sha256"))]).print()
                 } else {
                     print("Audit key written to \(out) (mode 0600). Key id: \(key.id)")

@@ -16,12 +16,9 @@ extension Allowance.Audit {
         @Option(name: .customLong("public-key"), help: ArgumentHelp("The Ed25519 public key (`audit keygen --ed25519` writes OUT.pub).", valueName: "FILE"))
         var publicKey: String?
 
-        @OptionGroup var output: OutputOptions
+        @Flag(name: .long, help: "Print one JSON object instead of text.") var json = false
 
         func run() throws {
-            guard key != nil || publicKey != nil else {
-                throw CommandError("give the key the export was signed with (--key KEYFILE) or its Ed25519 public key (--public-key FILE)")
-            }
             let secret = try key.map(AuditKeys.secret)
             let pub = try publicKey.map(AuditKeys.ed25519Public)
             let result: AuditVerification
@@ -30,7 +27,7 @@ extension Allowance.Audit {
             } catch {
                 throw CommandError(error.description)
             }
-            if output.json {
+            if json {
                 JSON.object([
                     ("directory", .string(directory)), ("passed", .bool(result.passed)),
                     ("export_id", result.manifest.map { .int($0.exportID) } ?? .null),
