@@ -202,6 +202,9 @@ import Testing
         ("0912345678", "*******678"), ("carrier 0912 345 678 here", "carrier *******678 here"), ("001150000001", "*********001"),
         ("+84.912.345.678", "+********678"), ("26734", "26734"), ("2026-11-30", "2026-11-30"), ("AL-202611-000001-0000001", "AL-202611-000001-0000001"),
         ("12345678", "12345678"), ("ID 0011 5000 0001!", "ID *********001!"), ("", ""),
+        // Two numbers side by side make one long run: each is masked, the separators stay.
+        ("0912345678 0987654321", "*******678 *******321"), ("0320277805-001090012345", "*******805-*********345"),
+        ("20261130 0912345678", "20261130 *******678"),
     ])
     func longDigitRunsAreMasked(text: String, redacted: String) {
         #expect(redactIdentifiers(text) == redacted)
@@ -229,5 +232,22 @@ import Testing
         #expect(text.contains("*******678"))
         #expect(text.contains("full_name contains a number"))
         #expect(text.contains("commune_code \"*********001\" looks like a phone number or ID"))
+    }
+}
+
+@Suite struct IdentifierInCodeTests {
+    @Test(arguments: [
+        ("TX-84320758950", "TX-********950"), ("0320758950/OK", "*******950/OK"), ("CCCD:049193383771", "CCCD:*********771"),
+        ("VI202611000100000001", "VI202611000100000001"), ("VTM261130002", "VTM261130002"), ("E101", "E101"), ("+84912345678", "+********678"),
+    ])
+    func numbersInsideCodesAreMaskedAndOtherDigitsKept(code: String, redacted: String) {
+        #expect(redactIdentifierRuns(code) == redacted)
+    }
+
+    @Test func aTextHoldsAnIdentifierWholeOrSpacedOut() {
+        #expect(containsIdentifier("gọi 0912 345 678"))
+        #expect(containsIdentifier("CCCD 001150000001"))
+        #expect(!containsIdentifier("QĐ-202611/UBND"))
+        #expect(!containsIdentifier("Entitlements of batch 1 for 2026-11"))
     }
 }

@@ -1,6 +1,7 @@
-/// Masks every run of 9 or more digits (phone numbers and national IDs have 9 to 13; spaces, dots and dashes between
-/// them allowed, so two numbers side by side make one longer run, masked all the same) down to its last three: what a
-/// user typed into the wrong column may be a phone number or national ID, and errors echo it.
+/// Masks every run of 9 to 13 digits (the lengths of phone numbers and national IDs; spaces, dots and dashes between
+/// them allowed) down to its last three: what a user typed into the wrong column may be a phone number or national ID,
+/// and errors echo it. In a longer run (two numbers side by side, or an item reference such as
+/// `AL-202611-000001-0000001`), each unbroken group of 9 or more digits is masked and the rest kept.
 public func redactIdentifiers(_ text: String) -> String {
     // Most text holds fewer digits than the shortest identifier: nothing to mask, no scalars to copy.
     var digits = 0
@@ -30,8 +31,27 @@ public func redactIdentifiers(_ text: String) -> String {
                 break
             }
         }
-        if digits.count >= 9 {
+        if (9...13).contains(digits.count) {
             out.append(contentsOf: maskTail(digits).unicodeScalars)
+        } else if digits.count > 13 {
+            var group = index
+            while group <= last {
+                guard isDigit(scalars[group]) else {
+                    out.append(scalars[group])
+                    group += 1
+                    continue
+                }
+                var groupEnd = group
+                while groupEnd <= last, isDigit(scalars[groupEnd]) { groupEnd += 1 }
+                let run = scalars[group..<groupEnd]
+                if run.count >= 9 {
+                    out.append(contentsOf: String(repeating: "*", count: run.count - 3).unicodeScalars)
+                    out.append(contentsOf: run.suffix(3))
+                } else {
+                    out.append(contentsOf: run)
+                }
+                group = groupEnd
+            }
         } else {
             out.append(contentsOf: scalars[index...last])
         }
