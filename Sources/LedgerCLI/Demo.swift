@@ -164,6 +164,16 @@ extension Allowance {
             print("Verified offline: \(checked.passed ? "every check holds" : "\(checked.findings.count) check(s) FAILED") "
                 + "(signature, \(checked.checked.count - 1) files' hashes, rows and totals, the journal chain, the batch seals).")
 
+            step("9. Official: the share of recipients paid non-cash")
+            let noncash = try ledger.nonCashReport(from: period, to: period, grouping: .commune, target: Share(basisPoints: 7_000))
+            let lagging = noncash.rows.filter { ($0.figures.noncashShare ?? Share(basisPoints: 0)) < noncash.target }
+            print("\(Money(dong: noncash.total.noncashRecipients).grouped) of \(Money(dong: noncash.total.recipients).grouped) recipients paid non-cash "
+                + "(\(noncash.total.noncashShare?.vietnamese ?? "—")); \(lagging.count) of \(noncash.rows.count) communes below the \(noncash.target.vietnamese) target, "
+                + "lowest \(noncash.rows.first.map { "\($0.key) at \($0.figures.noncashShare?.vietnamese ?? "—")" } ?? "none").")
+            let html = "\(dir)/noncash-\(period).html"
+            try writeTextFile(noncash.html(office: try ledger.officeName()), to: html)
+            print("Report written to \(html) (one self-contained page: open it in a browser or print it on A4).")
+
             step("Files")
             print("  ledger        \(db)")
             print("  register      \(register)")
@@ -171,8 +181,10 @@ extension Allowance {
             print("  instructions  \(instructions)")
             print("  results       \(results) (reconciliation report: \(report))")
             print("  retry         \(retryFiles)")
+            print("  report        \(html)")
             print("  audit export  \(exportDir) (key \(keyPath); check it with: allowance audit verify \(exportDir) --key \(keyPath))")
-            print("\nTry: allowance reconcile status \(created.batch.id) --db \(db)   |   allowance batch show \(created.batch.id) --db \(db)   |   allowance ledger verify --db \(db)")
+            print("\nThe non-cash report for officials: \(html)")
+            print("Try: allowance reconcile status \(created.batch.id) --db \(db)   |   allowance batch show \(created.batch.id) --db \(db)   |   allowance ledger verify --db \(db)")
         }
 
         private func pad6(_ value: Int) -> String { String(String(value).suffix(6)) }

@@ -98,7 +98,7 @@ extension NonCashReport {
             <section>
             <h2>Định nghĩa</h2>
             <dl>
-            <dt>Người nhận</dt><dd>Đối tượng có khoản chi trong một đợt chi trả đã được phê duyệt của kỳ (khoản chi lại không tính thêm người).</dd>
+            <dt>Người nhận</dt><dd>Đối tượng có khoản chi trong một đợt chi trả đã được phê duyệt của kỳ (khoản chi lại không tính thêm người). Khi báo cáo nhiều tháng, mỗi người được tính một lần cho mỗi tháng.</dd>
             <dt>Không dùng tiền mặt</dt><dd>Người nhận có khoản chi qua tài khoản di động được nhà mạng xác nhận đã trả. Khoản chi qua tài khoản thất bại rồi trả bằng tiền mặt tính là tiền mặt; khoản đã bị nhà mạng hoàn lại không tính.</dd>
             <dt>Tỷ lệ số tiền</dt><dd>Số tiền đã trả vào tài khoản di động trên tổng số tiền người nhận được hưởng trong kỳ.</dd>
             <dt>Độ phủ tài khoản</dt><dd>Đối tượng đang hưởng có tài khoản di động trên tổng số đối tượng đang hưởng, theo danh sách hiện tại.</dd>
@@ -137,7 +137,8 @@ extension NonCashReport {
             svg += "<text x=\"\(left - 6)\" y=\"\(y(Int64(step)) + 4)\" font-size=\"10\" text-anchor=\"end\" fill=\"#55606d\">\(step / 100) %</text>\n"
         }
         svg += "<line x1=\"\(left)\" y1=\"\(y(target.basisPoints))\" x2=\"\(width - right)\" y2=\"\(y(target.basisPoints))\" stroke=\"#b3261e\" stroke-dasharray=\"6 4\"/>"
-        svg += "<text x=\"\(width - right)\" y=\"\(y(target.basisPoints) - 4)\" font-size=\"10\" text-anchor=\"end\" fill=\"#b3261e\">Mục tiêu \(htmlEscaped(target.vietnamese))</text>\n"
+        // The target's label sits at the left, clear of the latest month's point on the right.
+        svg += "<text x=\"\(left + 4)\" y=\"\(y(target.basisPoints) - 4)\" font-size=\"10\" text-anchor=\"start\" fill=\"#b3261e\">Mục tiêu \(htmlEscaped(target.vietnamese))</text>\n"
         var segment: [String] = []
         func flush() {
             if segment.count > 1 { svg += "<polyline points=\"\(segment.joined(separator: " "))\" fill=\"none\" stroke=\"#1f6fb2\" stroke-width=\"2.5\"/>\n" }
