@@ -102,47 +102,79 @@ public struct NonCashReport: Sendable, Equatable {
 extension Store {
     public static let failureReasonsMax = 5
 
-    /// The non-cash report over `from…to` (months), grouped by commune, category or carrier.
+    /// The non-cash report over `from…to` (months), grouped by commune, category or carrier (of the month's first item
+    /// for a recipient, `CASH` when it was cash; a retry counts under its recipient's first item).
     ///
     /// A recipient counts as non-cash when one of their mobile-money items of the month was settled as paid: a failed
     /// mobile-money payment later paid in cash counts as cash, and a reversed one (its item back to failed) not at all.
     public func nonCashReport(from: Period, to: Period, grouping: NonCashGrouping, target: Share) throws -> NonCashReport {
         precondition(from <= to, "the range runs forward")
         return try read { db in
-            let key: String = switch grouping {
-            case .commune: "commune"
-            case .category: "category"
-            case .carrier: "carrier"
+            let fromText = from.description, toText = to.description
+            // The batches that count: approved (exported and closed ones too) and of a month in the range.
+            let batches = try Int64.fetchAll(db, sql: """
+                SELECT id FROM batch WHERE (status = 'approved' OR status = 'exported' OR status = 'closed') AND period >= ? AND period <= ?
+                """, arguments: [fromText, toText])
+            let inBatches = "batch_id IN (\(batches.map(String.init).joined(separator: ",")))"
+            // A retry counts under its recipient's first item: commune, category and carrier of the month's first item.
+            var firstItemKey: [Int64: String] = [:]
+            let keyColumn = switch grouping {
+            case .commune: "o.commune_code"
+            case .category: "o.category"
+            case .carrier: "COALESCE(o.carrier, 'CASH')"
             }
-            // One row per recipient and month: its group (from its first item), whether it was paid non-cash, what it was
-            // owed and what reached a mobile-money account, and how many of its mobile-money payments failed.
-            let rows = try Row.fetchAll(db, sql: """
-                WITH item AS (
-                    SELECT i.id, i.beneficiary_id, i.period, i.commune_code, i.category, i.carrier, i.method, i.amount, i.attempt, i.state
-                    FROM batch_item i JOIN batch b ON b.id = i.batch_id
-                    WHERE (b.status = 'approved' OR b.status = 'exported' OR b.status = 'closed') AND i.period >= ?1 AND i.period <= ?2),
-                recipient AS (
-                    SELECT beneficiary_id, period,
-                           MAX(CASE WHEN attempt = 1 THEN commune_code END) AS commune,
-                           MAX(CASE WHEN attempt = 1 THEN category END) AS category,
-                           COALESCE(MAX(CASE WHEN method = 'mobile_money' AND state = 'paid' THEN carrier END),
-                                    MAX(CASE WHEN attempt = 1 AND method = 'mobile_money' THEN carrier END), 'CASH') AS carrier,
-                           MAX(CASE WHEN method = 'mobile_money' AND state = 'paid' THEN 1 ELSE 0 END) AS noncash,
-                           SUM(CASE WHEN attempt = 1 THEN amount ELSE 0 END) AS owed,
-                           SUM(CASE WHEN method = 'mobile_money' AND state = 'paid' THEN amount ELSE 0 END) AS noncash_amount,
-                           SUM((SELECT COUNT(*) FROM result_line l WHERE l.item_id = item.id AND (l.outcome = 'failed' OR l.outcome = 'reversed'))) AS failed
-                    FROM item GROUP BY beneficiary_id, period)
-                SELECT period, \(key), COUNT(*), SUM(noncash), SUM(owed), SUM(noncash_amount), SUM(failed)
-                FROM recipient GROUP BY period, \(key) ORDER BY period, \(key)
-                """, arguments: [from.description, to.description])
+            for row in try Row.fetchAll(db, sql: """
+                SELECT r.id, \(keyColumn) FROM batch_item r
+                JOIN batch_item o ON o.beneficiary_id = r.beneficiary_id AND o.period = r.period AND o.attempt = 1
+                WHERE r.attempt > 1 AND r.\(inBatches)
+                """) {
+                firstItemKey[row[0]] = row[1]
+            }
+            // Failed and reversed lines are few: their reasons are gathered per item first, in one pass.
+            var failures: [Int64: [String]] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT item_id, TRIM(reason_code || ' ' || reason_text) FROM result_line
+                WHERE item_id IS NOT NULL AND (outcome = 'failed' OR outcome = 'reversed')
+                """) {
+                failures[row[0], default: []].append(row[1])
+            }
+            var reasonCounts: [String: Int64] = [:]
+            // One pass over the items: a recipient is counted by the month's first item, paid non-cash by the item
+            // (first or retry) the carrier settled; at most one item a month is ever settled as paid.
             var byKey: [String: NonCashFigures] = [:]
             var byMonth: [String: NonCashFigures] = [:]
             var total = NonCashFigures()
-            for row in rows {
-                let figures = NonCashFigures(recipients: row[2], noncashRecipients: row[3], amountTotal: row[4], noncashAmount: row[5],
-                                             failedMobileMoney: row[6])
-                byKey[row[1] ?? "", default: NonCashFigures()].add(figures)
-                byMonth[row[0], default: NonCashFigures()].add(figures)
+            let items = try FastStatement(db, """
+                SELECT id, period, commune_code, category, COALESCE(carrier, 'CASH'), method = 'mobile_money' AND state = 'paid', amount, attempt,
+                       method = 'mobile_money'
+                FROM batch_item WHERE \(inBatches)
+                """)
+            defer { items.reset() }
+            let keyIndex: Int32 = switch grouping {
+            case .commune: 2
+            case .category: 3
+            case .carrier: 4
+            }
+            while try items.step() {
+                let id = items.int64(0)
+                let first = items.int64(7) == 1
+                var figures = NonCashFigures()
+                if first {
+                    figures.recipients = 1
+                    figures.amountTotal = items.int64(6)
+                }
+                if items.int64(5) == 1 {
+                    figures.noncashRecipients = 1
+                    figures.noncashAmount = items.int64(6)
+                }
+                if let reasons = failures[id], items.int64(8) == 1 {
+                    figures.failedMobileMoney = Int64(reasons.count)
+                    for reason in reasons { reasonCounts[reason.isEmpty ? "(no reason given)" : reason, default: 0] += 1 }
+                }
+                guard figures != NonCashFigures() else { continue }
+                let key = first ? items.string(keyIndex) : firstItemKey[id] ?? items.string(keyIndex)
+                byKey[key, default: NonCashFigures()].add(figures)
+                byMonth[items.string(1), default: NonCashFigures()].add(figures)
                 total.add(figures)
             }
             var coverageByCommune: [String: Coverage] = [:]
@@ -164,15 +196,9 @@ extension Store {
                 months.append(NonCashMonth(period: month, figures: byMonth[month.description] ?? NonCashFigures()))
                 month = month.next
             }
-            let reasons = try Row.fetchAll(db, sql: """
-                SELECT TRIM(l.reason_code || ' ' || l.reason_text), COUNT(*) FROM result_line l
-                JOIN batch_item i ON i.id = l.item_id JOIN batch b ON b.id = i.batch_id
-                WHERE (l.outcome = 'failed' OR l.outcome = 'reversed') AND i.method = 'mobile_money' AND i.period >= ? AND i.period <= ?
-                  AND (b.status = 'approved' OR b.status = 'exported' OR b.status = 'closed')
-                GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?
-                """, arguments: [from.description, to.description, Self.failureReasonsMax]).map { row in
-                // What a carrier wrote may hold a number or an ID.
-                FailureReason(reason: redactIdentifiers((row[0] as String?).flatMap { $0.isEmpty ? nil : $0 } ?? "(no reason given)"), count: row[1])
+            // What a carrier wrote may hold a number or an ID.
+            let reasons = reasonCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(Self.failureReasonsMax).map {
+                FailureReason(reason: redactIdentifiers($0.key), count: $0.value)
             }
             return NonCashReport(from: from, to: to, grouping: grouping, total: total, rows: ranked, months: months, coverage: coverage,
                                  failureReasons: reasons, target: target)
