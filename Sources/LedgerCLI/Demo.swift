@@ -166,7 +166,7 @@ extension Allowance {
 
             step("9. Official: the share of recipients paid non-cash")
             let noncash = try ledger.nonCashReport(from: period, to: period, grouping: .commune, target: Share(basisPoints: 7_000))
-            let lagging = noncash.rows.filter { ($0.figures.noncashShare ?? Share(basisPoints: 0)) < noncash.target }
+            let lagging = noncash.rows.filter { noncash.isBelowTarget($0.figures) }
             print("\(Money(dong: noncash.total.noncashRecipients).grouped) of \(Money(dong: noncash.total.recipients).grouped) recipients paid non-cash "
                 + "(\(noncash.total.noncashShare?.vietnamese ?? "—")); \(lagging.count) of \(noncash.rows.count) communes below the \(noncash.target.vietnamese) target, "
                 + "lowest \(noncash.rows.first.map { "\($0.key) at \($0.figures.noncashShare?.vietnamese ?? "—")" } ?? "none").")

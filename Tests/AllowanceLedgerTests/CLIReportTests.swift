@@ -43,7 +43,7 @@ import Testing
         sandbox.expectSuccess(run)
         #expect(run.stdout == "Wrote the report for 2026-10..2026-11 to report.html.\n")
         let html = sandbox.directory.read("report.html")
-        #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("<svg") && html.contains("UBND xã Thử") && html.contains("25,0 %"))
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("<svg") && html.contains("UBND xã Thử") && html.contains("25,0\u{00A0}%"))
         for forbidden in ["http:", "https:", "<script", "<link", "@import", "url("] { #expect(!html.contains(forbidden), "\(forbidden)") }
         // No phone number or national ID reaches the page.
         for secret in ["0912345678", "84912345678", "001150000001", "987654321"] { #expect(!html.contains(secret)) }
@@ -53,13 +53,18 @@ import Testing
         #expect(csv.last == "TOTAL,4,1,0.2500,2750000,750000,0.2727,1,4,3,0.7500")
         let table = try sandbox.run(["report", "noncash", "--period", "2026-11"])
         sandbox.expectSuccess(table)
-        #expect(table.stdout.contains("recipients   4, paid non-cash 1: 25,0 %"))
+        #expect(table.stdout.contains("recipients   4, paid non-cash 1: 25,0\u{00A0}%"))
+        // The report never overwrites the ledger, and --json does not go with another format.
+        let overwrite = try sandbox.run(["report", "noncash", "--format", "html", "--out", "ledger.sqlite"])
+        #expect(overwrite.status == 1 && overwrite.stderr.contains("is the ledger's own file"))
+        sandbox.expectSuccess(try sandbox.run(["ledger", "verify"]))
     }
 
     @Test func usageErrorsExit64() throws {
         let sandbox = CLISandbox()
         for arguments in [["--period", "2026-11", "--from", "2026-10", "--to", "2026-11"], ["--from", "2026-10"], ["--from", "2026-11", "--to", "2026-10"],
-                          ["--by", "province"], ["--format", "pdf"], ["--format", "csv"], ["--target", "120"], ["--period", "2026-13"]] {
+                          ["--by", "province"], ["--format", "pdf"], ["--format", "csv"], ["--target", "120"], ["--period", "2026-13"],
+                          ["--format", "html", "--json"]] {
             let run = try sandbox.run(["report", "noncash"] + arguments)
             #expect(run.status == 64, "\(arguments): \(run.stderr)")
             #expect(run.stderr.hasPrefix("error: "))

@@ -9,7 +9,7 @@ import Testing
 /// | who | commune | account | what happens | non-cash? |
 /// | --- | --- | --- | --- | --- |
 /// | A1 | 26734 | VIETTEL | paid in the first result file | yes |
-/// | A2 | 26734 | VIETTEL | paid in a later file | yes |
+/// | A2 | 26734 | VIETTEL | a "reversed" for a payment never made (nothing posted, not a failure), then paid in a later file | yes |
 /// | A3 | 26734 | VNPT | failed, retried, the retry paid | yes |
 /// | A4 | 26737 | VIETTEL | paid, then reversed by the carrier (its retry still open) | no |
 /// | A5 | 26737 | cash | paid at the commune | no |
@@ -50,6 +50,7 @@ struct HandWorkedMonth {
             \(reference(3)),0912000003,750000,FAILED,E101,Thuê bao không tồn tại
             \(reference(4)),0912000004,750000,SUCCESS,,
             \(reference(8)),0912000008,750000,FAILED,E205,Account locked
+            \(reference(2)),0912000002,750000,REVERSED,E900,Reversed by the wallet
 
             """)
         try reconcile(batch, "second.csv", """
@@ -105,7 +106,7 @@ struct HandWorkedMonth {
                                                          failedMobileMoney: 1))
         // Coverage is today's register: A8 closed the account.
         #expect(report.coverage == Coverage(active: 8, withMobileMoney: 4))
-        #expect(report.rows.map { $0.coverage?.share } == [Share(basisPoints: 3_333), Share(basisPoints: 0), Share(basisPoints: 10_000)])
+        #expect(report.rows.map { $0.coverage?.share?.basisPoints } == [3_333, 0, 10_000])
         #expect(report.failureReasons == [FailureReason(reason: "E101 Thuê bao không tồn tại", count: 1),
                                           FailureReason(reason: "E205 Account locked", count: 1),
                                           FailureReason(reason: "E900 Reversed by the wallet", count: 1)])
@@ -114,7 +115,9 @@ struct HandWorkedMonth {
     @Test func aMonthWithoutPaymentsHasNoShareAndTheTrendKeepsIt() throws {
         let october = try month().report("2026-10")
         #expect(october.total == NonCashFigures())
-        #expect(october.total.noncashShare == nil && october.rows.isEmpty)
+        // Every commune of the register is listed, with nothing to show.
+        #expect(october.total.noncashShare == nil && october.rows.map(\.key) == ["26734", "26737", "26740"])
+        #expect(october.rows.allSatisfy { $0.figures == NonCashFigures() && !october.isBelowTarget($0.figures) })
         let range = try month().report("2026-10", "2026-11")
         #expect(range.months.map(\.period.description) == ["2026-10", "2026-11"])
         #expect(range.months.map(\.figures.recipients) == [0, 8])
@@ -128,11 +131,21 @@ struct HandWorkedMonth {
         #expect(report.rows.allSatisfy { $0.coverage == nil })
     }
 
+    @Test func theLastMonthThereIsEndsTheTrend() throws {
+        let report = try HandWorkedMonth().report("2999-11", "2999-12")
+        #expect(report.months.map(\.period.description) == ["2999-11", "2999-12"])
+    }
+
     @Test func sharesRoundHalfUpAndReadTheVietnameseWay() {
         #expect(Share(1, of: 3)?.basisPoints == 3_333 && Share(2, of: 3)?.basisPoints == 6_667)
         #expect(Share(1, of: 8)?.decimal == "0.1250" && Share(1, of: 1)?.decimal == "1.0000")
-        #expect(Share(basisPoints: 5_234).vietnamese == "52,3 %" && Share(basisPoints: 5_235).vietnamese == "52,4 %")
+        #expect(Share(basisPoints: 5_234).vietnamese == "52,3\u{00A0}%" && Share(basisPoints: 5_235).vietnamese == "52,4\u{00A0}%")
+        // Rounded once, from the exact share: 6 of 11 is 54.545… %, not 54.55 % rounded again.
+        #expect(Share(6, of: 11)?.vietnamese == "54,5\u{00A0}%" && Share(6, of: 11)?.basisPoints == 5_455)
         #expect(Share(0, of: 0) == nil)
+        // Sums of a country's đồng over years do not overflow.
+        #expect(Share(Int64.max / 4, of: Int64.max / 2)?.basisPoints == 5_000)
+        #expect(Share(1, of: 3)! < Share(basisPoints: 3_334) && Share(1, of: 2)! == Share(basisPoints: 5_000))
     }
 
     @Test func goldenCSVJSONAndHTML() throws {
@@ -148,6 +161,6 @@ struct HandWorkedMonth {
         for forbidden in ["http:", "https:", "<script", "<link", "@import", "url(", "@font-face", "<img"] {
             #expect(!html.contains(forbidden), "\(forbidden)")
         }
-        #expect(html.contains("37,5 %") && html.contains("6.000.000 ₫") && html.contains("@page { size: A4"))
+        #expect(html.contains("37,5\u{00A0}%") && html.contains("6.000.000\u{00A0}₫") && html.contains("@page { size: A4"))
     }
 }

@@ -1,5 +1,5 @@
-/// Masks every run of 9 to 13 digits (the lengths of phone numbers and national IDs; spaces, dots and dashes between
-/// them allowed) down to its last three: what a user typed into the wrong column may be a phone number or national ID,
+/// Masks every run of 9 to 13 digits (the lengths of phone numbers and national IDs; spaces, dots, dashes and
+/// parentheses between them allowed, up to two in a row) down to its last three: what a user typed into the wrong column may be a phone number or national ID,
 /// and errors echo it. In a longer run (two numbers side by side, or an item reference such as
 /// `AL-202611-000001-0000001`), each unbroken group of 9 or more digits is masked and the rest kept.
 public func redactIdentifiers(_ text: String) -> String {
@@ -11,6 +11,7 @@ public func redactIdentifiers(_ text: String) -> String {
     var out = String.UnicodeScalarView()
     var index = 0
     func isDigit(_ s: Unicode.Scalar) -> Bool { s.value >= 0x30 && s.value <= 0x39 }
+    func isSeparator(_ s: Unicode.Scalar) -> Bool { s == " " || s == "." || s == "-" || s == "(" || s == ")" }
     while index < scalars.count {
         guard isDigit(scalars[index]) else {
             out.append(scalars[index])
@@ -25,8 +26,11 @@ public func redactIdentifiers(_ text: String) -> String {
                 digits.unicodeScalars.append(scalars[end])
                 last = end
                 end += 1
-            } else if (scalars[end] == " " || scalars[end] == "." || scalars[end] == "-"), end + 1 < scalars.count, isDigit(scalars[end + 1]) {
+            } else if isSeparator(scalars[end]), end + 1 < scalars.count, isDigit(scalars[end + 1]) {
                 end += 1
+            } else if isSeparator(scalars[end]), end + 2 < scalars.count, isSeparator(scalars[end + 1]), isDigit(scalars[end + 2]) {
+                // `(091) 234-5678`: a closing parenthesis and a space.
+                end += 2
             } else {
                 break
             }

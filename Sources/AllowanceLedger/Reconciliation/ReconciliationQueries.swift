@@ -43,9 +43,9 @@ public struct ReconcileStatus: Sendable, Equatable {
     /// Mobile-money items whose carrier was never sent the funds.
     public let notSent: Int
     public let clearingOpen: [String: Money]
-    /// Every item sent to a carrier is paid or failed, and the carriers hold nothing for the batch.
+    /// Every mobile-money item was sent and is paid or failed, and the carriers hold nothing for the batch.
     public var isSettled: Bool {
-        items.count(.missing) == 0 && ReconcileOutcome.allCases.allSatisfy { $0 == .paid || $0 == .failed || $0 == .reversed || items.count($0) == 0 }
+        notSent == 0 && items.count(.missing) == 0 && ReconcileOutcome.allCases.allSatisfy { $0 == .paid || $0 == .failed || $0 == .reversed || items.count($0) == 0 }
             && clearingOpen.values.allSatisfy { $0 == .zero }
     }
 }

@@ -45,7 +45,7 @@ extension NonCashReport {
         page.raw("<p class=\"sub\">\(htmlEscaped(subtitle.joined(separator: " · ")))</p>\n")
 
         // Headline figures.
-        let lags = (total.noncashShare ?? Share(basisPoints: 0)) < target
+        let lags = isBelowTarget(total)
         page.raw("<div class=\"kpis\">\n")
         page.kpi(total.noncashShare?.vietnamese ?? "—", "người nhận được chi trả không dùng tiền mặt (\(count(total.noncashRecipients)) / \(count(total.recipients)))",
                  lag: lags)
@@ -69,7 +69,7 @@ extension NonCashReport {
         for (header, numeric) in headers { page.raw(numeric ? "<th class=\"n\">\(htmlEscaped(header))</th>" : "<th>\(htmlEscaped(header))</th>") }
         page.raw("</tr></thead>\n<tbody>\n")
         func row(_ key: String, _ figures: NonCashFigures, _ coverage: Coverage?, total isTotal: Bool) {
-            let lag = !isTotal && (figures.noncashShare ?? Share(basisPoints: 0)) < target
+            let lag = !isTotal && isBelowTarget(figures)
             page.raw(isTotal ? "<tr class=\"total\">" : lag ? "<tr class=\"lag\">" : "<tr>")
             page.raw("<td>\(htmlEscaped(key))</td>")
             for cell in [count(figures.recipients), count(figures.noncashRecipients)] { page.raw("<td class=\"n\">\(htmlEscaped(cell))</td>") }
@@ -123,14 +123,21 @@ extension NonCashReport {
     }
 
     private func count(_ value: Int64) -> String { Money(dong: value).grouped }
-    private func dong(_ value: Int64) -> String { Money(dong: value).grouped + " ₫" }
+    /// `1.234.567 ₫`, a no-break space before the sign.
+    private func dong(_ value: Int64) -> String { Money(dong: value).grouped + "\u{00A0}₫" }
 
     /// A line of the non-cash share per month over 0–100 %, the target dashed; months without payments leave a gap.
     private func trendChart() -> String {
         let width = 640, height = 220, left = 44, right = 30, top = 14, bottom = 30
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         func y(_ basisPoints: Int64) -> Int { top + plotHeight - Int(basisPoints) * plotHeight / 10_000 }
-        func x(_ index: Int) -> Int { months.count == 1 ? left + plotWidth / 2 : left + index * plotWidth / (months.count - 1) }
+        // The first and last points sit inside the axes, clear of the percentage labels.
+        let inset = 24
+        func x(_ index: Int) -> Int {
+            months.count == 1 ? left + plotWidth / 2 : left + inset + index * (plotWidth - 2 * inset) / (months.count - 1)
+        }
+        // Up to a year, every point has its value; beyond, only the last one, or the labels would run together.
+        let labelsEveryPoint = months.count <= 12
         var svg = "<svg viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"Tỷ lệ không dùng tiền mặt theo tháng\">\n"
         for step in stride(from: 0, through: 10_000, by: 2_500) {
             svg += "<line x1=\"\(left)\" y1=\"\(y(Int64(step)))\" x2=\"\(width - right)\" y2=\"\(y(Int64(step)))\" stroke=\"#e3e7ec\"/>"
@@ -155,7 +162,10 @@ extension NonCashReport {
             }
             segment.append("\(x(index)),\(y(share.basisPoints))")
             svg += "<circle cx=\"\(x(index))\" cy=\"\(y(share.basisPoints))\" r=\"3.5\" fill=\"#1f6fb2\"/>"
-            svg += "<text x=\"\(x(index))\" y=\"\(y(share.basisPoints) - 8)\" font-size=\"9.5\" text-anchor=\"middle\" fill=\"#1d2733\">\(htmlEscaped(share.vietnamese))</text>\n"
+            if labelsEveryPoint || index == months.count - 1 {
+                svg += "<text x=\"\(x(index))\" y=\"\(y(share.basisPoints) - 8)\" font-size=\"9.5\" text-anchor=\"middle\" fill=\"#1d2733\">\(htmlEscaped(share.vietnamese))</text>"
+            }
+            svg += "\n"
         }
         flush()
         if months.allSatisfy({ $0.figures.noncashShare == nil }) {
@@ -175,12 +185,15 @@ extension NonCashReport {
         for (index, row) in shown.enumerated() {
             let y = top + index * (barHeight + gap)
             let basisPoints = row.figures.noncashShare?.basisPoints ?? 0
-            let lag = basisPoints < target.basisPoints
+            let lag = isBelowTarget(row.figures)
             svg += "<text x=\"\(left - 6)\" y=\"\(y + barHeight - 4)\" font-size=\"10\" text-anchor=\"end\" fill=\"#1d2733\">\(htmlEscaped(row.key))</text>"
             svg += "<rect x=\"\(left)\" y=\"\(y)\" width=\"\(x(basisPoints) - left)\" height=\"\(barHeight)\" fill=\"\(lag ? "#e8a09a" : "#7fb3dc")\"/>"
             svg += "<text x=\"\(x(basisPoints) + 4)\" y=\"\(y + barHeight - 4)\" font-size=\"9.5\" fill=\"#1d2733\">\(htmlEscaped(row.figures.noncashShare?.vietnamese ?? "—"))</text>\n"
         }
         let bottom = top + max(1, shown.count) * (barHeight + gap)
+        if shown.isEmpty {
+            return svg + "<text x=\"\(left)\" y=\"\(top + barHeight)\" font-size=\"11\" fill=\"#55606d\">Chưa có số liệu trong kỳ</text>\n</svg>\n"
+        }
         svg += "<line x1=\"\(x(target.basisPoints))\" y1=\"\(top - 4)\" x2=\"\(x(target.basisPoints))\" y2=\"\(bottom)\" stroke=\"#b3261e\" stroke-dasharray=\"6 4\"/>"
         svg += "<text x=\"\(x(target.basisPoints))\" y=\"\(bottom + 11)\" font-size=\"10\" text-anchor=\"middle\" fill=\"#b3261e\">Mục tiêu \(htmlEscaped(target.vietnamese))</text>\n"
         if rows.count > shown.count {

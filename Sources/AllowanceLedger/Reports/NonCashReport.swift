@@ -5,30 +5,53 @@ public enum NonCashGrouping: String, Sendable, CaseIterable {
     case commune, category, carrier
 }
 
-/// A share as a whole number of basis points (1/10,000), rounded half up; nil when there is nothing to divide by.
-public struct Share: Sendable, Equatable, Comparable {
-    public let basisPoints: Int64
+/// A share: a part of a whole, kept exact, shown rounded half up; nil when there is nothing to divide by.
+public struct Share: Sendable, Comparable {
+    public let part: Int64
+    public let whole: Int64
 
     public init?(_ part: Int64, of whole: Int64) {
-        guard whole > 0 else { return nil }
-        basisPoints = (part * 20_000 + whole) / (2 * whole)
+        guard whole > 0, part >= 0 else { return nil }
+        self.part = part
+        self.whole = whole
     }
 
-    public init(basisPoints: Int64) { self.basisPoints = basisPoints }
+    /// A whole number of basis points (1/10,000).
+    public init(basisPoints: Int64) { self.init(part: basisPoints, whole: 10_000) }
 
-    public static func < (lhs: Share, rhs: Share) -> Bool { lhs.basisPoints < rhs.basisPoints }
+    private init(part: Int64, whole: Int64) {
+        self.part = part
+        self.whole = whole
+    }
+
+    /// `part / whole × scale`, rounded half up, in 128-bit arithmetic: no count or amount can overflow it.
+    private func scaled(_ scale: Int64) -> Int64 {
+        let doubled = (2 * part).multipliedFullWidth(by: scale)
+        let (low, carry) = doubled.low.addingReportingOverflow(UInt64(whole))
+        return (2 * whole).dividingFullWidth((high: doubled.high + (carry ? 1 : 0), low: low)).quotient
+    }
+
+    public var basisPoints: Int64 { scaled(10_000) }
+
+    public static func == (lhs: Share, rhs: Share) -> Bool { lhs.part.multipliedFullWidth(by: rhs.whole) == rhs.part.multipliedFullWidth(by: lhs.whole) }
+
+    public static func < (lhs: Share, rhs: Share) -> Bool {
+        let left = lhs.part.multipliedFullWidth(by: rhs.whole), right = rhs.part.multipliedFullWidth(by: lhs.whole)
+        return (left.high, left.low) < (right.high, right.low)
+    }
 
     /// `0.5234`: four decimals, for files.
     public var decimal: String {
-        let whole = basisPoints / 10_000
+        let basisPoints = self.basisPoints
         let fraction = String(basisPoints % 10_000)
-        return "\(whole).\(String(repeating: "0", count: 4 - fraction.count))\(fraction)"
+        return "\(basisPoints / 10_000).\(String(repeating: "0", count: 4 - fraction.count))\(fraction)"
     }
 
-    /// `52,3 %`: Vietnamese style, one decimal, rounded half up.
+    /// `52,3 %`: Vietnamese style, one decimal rounded half up from the exact share (not from the basis points), a
+    /// no-break space before the sign so that a line never ends between them.
     public var vietnamese: String {
-        let tenths = (basisPoints + 5) / 10
-        return "\(tenths / 10),\(tenths % 10) %"
+        let tenths = scaled(1_000)
+        return "\(tenths / 10),\(tenths % 10)\u{00A0}%"
     }
 }
 
@@ -64,6 +87,7 @@ public struct Coverage: Sendable, Equatable {
     public var share: Share? { Share(withMobileMoney, of: active) }
 }
 
+/// One group of the report: a commune, a category or a carrier.
 public struct NonCashRow: Sendable, Equatable {
     public let key: String
     public let figures: NonCashFigures
@@ -71,11 +95,13 @@ public struct NonCashRow: Sendable, Equatable {
     public let coverage: Coverage?
 }
 
+/// One month of the trend.
 public struct NonCashMonth: Sendable, Equatable {
     public let period: Period
     public let figures: NonCashFigures
 }
 
+/// A carrier's reason for failed payments (code and text, digit runs masked), and how many payments it stopped.
 public struct FailureReason: Sendable, Equatable {
     public let reason: String
     public let count: Int64
@@ -97,6 +123,12 @@ public struct NonCashReport: Sendable, Equatable {
     public let target: Share
 
     public var periodLabel: String { from == to ? from.description : "\(from)..\(to)" }
+
+    /// Below the province's target; figures without any recipient are not (there is nothing to judge).
+    public func isBelowTarget(_ figures: NonCashFigures) -> Bool {
+        guard let share = figures.noncashShare else { return false }
+        return share < target
+    }
 }
 
 extension Store {
@@ -130,11 +162,12 @@ extension Store {
                 """) {
                 firstItemKey[row[0]] = row[1]
             }
-            // Failed and reversed lines are few: their reasons are gathered per item first, in one pass.
+            // Failed and reversed payments (lines that moved the funds back; a "reversed" for an item never paid posted
+            // nothing and is not one) are few: their reasons are gathered per item first, in one pass.
             var failures: [Int64: [String]] = [:]
             for row in try Row.fetchAll(db, sql: """
                 SELECT item_id, TRIM(reason_code || ' ' || reason_text) FROM result_line
-                WHERE item_id IS NOT NULL AND (outcome = 'failed' OR outcome = 'reversed')
+                WHERE item_id IS NOT NULL AND (effect = 'refund' OR effect = 'reverse')
                 """) {
                 failures[row[0], default: []].append(row[1])
             }
@@ -167,34 +200,46 @@ extension Store {
                     figures.noncashRecipients = 1
                     figures.noncashAmount = items.int64(6)
                 }
+                var failed: Int64 = 0
                 if let reasons = failures[id], items.int64(8) == 1 {
-                    figures.failedMobileMoney = Int64(reasons.count)
-                    for reason in reasons { reasonCounts[reason.isEmpty ? "(no reason given)" : reason, default: 0] += 1 }
+                    failed = Int64(reasons.count)
+                    // Counted by what they say once masked: the same reason naming two numbers is one reason.
+                    for reason in reasons { reasonCounts[reason.isEmpty ? "(no reason given)" : redactIdentifiers(reason), default: 0] += 1 }
                 }
-                guard figures != NonCashFigures() else { continue }
-                let key = first ? items.string(keyIndex) : firstItemKey[id] ?? items.string(keyIndex)
+                if figures == NonCashFigures() && failed == 0 { continue }
+                let own = items.string(keyIndex)
+                let key = first ? own : firstItemKey[id] ?? own
                 byKey[key, default: NonCashFigures()].add(figures)
+                // A failure belongs to the carrier that failed, even when a retry went through another.
+                byKey[grouping == .carrier ? own : key, default: NonCashFigures()].failedMobileMoney += failed
+                figures.failedMobileMoney = failed
                 byMonth[items.string(1), default: NonCashFigures()].add(figures)
                 total.add(figures)
             }
             var coverageByCommune: [String: Coverage] = [:]
             var coverage = Coverage()
             for row in try Row.fetchAll(db, sql: """
-                SELECT commune_code, COUNT(*), SUM(payment_method = 'mobile_money') FROM beneficiary WHERE status = 'active' GROUP BY commune_code
+                SELECT commune_code, COUNT(*), SUM(msisdn IS NOT NULL) FROM beneficiary WHERE status = 'active' GROUP BY commune_code
                 """) {
                 let commune = Coverage(active: row[1], withMobileMoney: row[2])
                 coverageByCommune[row[0]] = commune
                 coverage.active += commune.active
                 coverage.withMobileMoney += commune.withMobileMoney
             }
+            // Every commune of the register appears: one without an approved batch in the period is the one that lags most.
+            if grouping == .commune {
+                for commune in coverageByCommune.keys where byKey[commune] == nil { byKey[commune] = NonCashFigures() }
+            }
             let ranked = byKey.map { key, figures in
                 NonCashRow(key: key, figures: figures, coverage: grouping == .commune ? coverageByCommune[key] ?? Coverage() : nil)
             }.sorted { ($0.figures.noncashShare?.basisPoints ?? -1, $0.key) < ($1.figures.noncashShare?.basisPoints ?? -1, $1.key) }
             var months: [NonCashMonth] = []
             var month = from
-            while month <= to {
+            while true {
                 months.append(NonCashMonth(period: month, figures: byMonth[month.description] ?? NonCashFigures()))
-                month = month.next
+                // Stops at the last month before asking for the next: December 2999 has none.
+                guard month < to, let next = month.next else { break }
+                month = next
             }
             // What a carrier wrote may hold a number or an ID.
             let reasons = reasonCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(Self.failureReasonsMax).map {
@@ -208,5 +253,5 @@ extension Store {
 
 extension Period {
     /// The month after this one.
-    public var next: Period { month == 12 ? Period(year: year + 1, month: 1)! : Period(year: year, month: month + 1)! }
+    public var next: Period? { month == 12 ? Period(year: year + 1, month: 1) : Period(year: year, month: month + 1) }
 }

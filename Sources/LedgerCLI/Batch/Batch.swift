@@ -24,6 +24,7 @@ enum BatchView {
             ("created_by", .string(batch.createdBy)), ("created_at", .string(batch.createdAt)),
             ("approved_by", .optional(batch.approvedBy)), ("approved_at", .optional(batch.approvedAt)),
             ("exported_at", .optional(batch.exportedAt)), ("held_out", .int(batch.heldOut)),
+            ("retry_of", batch.retryOf.map { .int($0.rawValue) } ?? .null),
         ])
     }
 

@@ -1,5 +1,8 @@
 import AllowanceLedger
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Allowance.Report {
     struct NonCash: ParsableCommand {
@@ -24,21 +27,21 @@ extension Allowance.Report {
         @Option(help: ArgumentHelp("Last month of a range.", valueName: "YYYY-MM"), transform: periodArgument)
         var to: Period?
 
-        @Option(help: ArgumentHelp("Rows by commune (default), category or carrier.", valueName: "GROUP"))
-        var by: String = NonCashGrouping.commune.rawValue
+        @Option(help: ArgumentHelp("Rows by commune, category or carrier.", valueName: "GROUP"))
+        var by: NonCashGrouping = .commune
 
-        @Option(help: ArgumentHelp("table (default), csv, json or html.", valueName: "FORMAT"))
-        var format: String = "table"
+        @Option(help: ArgumentHelp("table, csv, json or html.", valueName: "FORMAT"))
+        var format: Format = .table
 
         @Option(help: ArgumentHelp("Write to this file instead of the terminal.", valueName: "FILE"))
         var out: String?
 
-        @Option(help: ArgumentHelp("The province's target share of recipients paid non-cash, in percent (default 70).", valueName: "PERCENT"))
+        @Option(help: ArgumentHelp("The province's target share of recipients paid non-cash, in percent.", valueName: "PERCENT"))
         var target: Int = 70
 
-        @OptionGroup var output: OutputOptions
+        @Flag(name: .long, help: "Print one JSON object (as --format json).") var json = false
 
-        static let formats = ["table", "csv", "json", "html"]
+        enum Format: String, ExpressibleByArgument, CaseIterable { case table, csv, json, html }
 
         func validate() throws {
             if period != nil && (from != nil || to != nil) { throw ValidationError("give --period or --from/--to, not both") }
@@ -47,13 +50,13 @@ extension Allowance.Report {
             if let from, let to, (to.year - from.year) * 12 + to.month - from.month >= 120 {
                 throw ValidationError("a range is at most 120 months")
             }
-            if NonCashGrouping(rawValue: by) == nil { throw ValidationError("--by must be commune, category or carrier, not \"\(by)\"") }
-            if !Self.formats.contains(format) { throw ValidationError("--format must be table, csv, json or html, not \"\(format)\"") }
+            if json && format != .json && format != .table { throw ValidationError("--json prints JSON; it cannot go with --format \(format.rawValue)") }
             if !(0...100).contains(target) { throw ValidationError("--target is a percentage from 0 to 100") }
-            if format == "csv" && out == nil { throw ValidationError("--format csv writes a file: give --out FILE.csv") }
+            if format == .csv && out == nil { throw ValidationError("--format csv writes a file: give --out FILE.csv") }
         }
 
         func run() throws {
+            if let out { try refuseLedgerPath(out, ledger: store.path) }
             let ledger = try store.open()
             let (first, last): (Period, Period)
             if let period {
@@ -64,19 +67,21 @@ extension Allowance.Report {
                 let month = try environmentClock().now().vietnamPeriod
                 (first, last) = (month, month)
             }
-            let report = try ledger.nonCashReport(from: first, to: last, grouping: NonCashGrouping(rawValue: by)!,
-                                                  target: Share(basisPoints: Int64(target) * 100))
-            let format = output.json ? "json" : format
-            switch format {
-            case "csv":
-                try report.writeCSV(to: out!)
-                print("Wrote \(report.rows.count) rows and the total to \(out!).")
-            case "json":
+            let report = try ledger.nonCashReport(from: first, to: last, grouping: by, target: Share(basisPoints: Int64(target) * 100))
+            if try ledger.batches().isEmpty {
+                Terminal.warning("the ledger at \(store.path) holds no batch; is --db (or ALLOWANCE_DB) the right file?")
+            }
+            switch json ? .json : format {
+            case .csv:
+                guard let out else { throw ValidationError("--format csv writes a file: give --out FILE.csv") }
+                try report.writeCSV(to: out)
+                print("Wrote \(report.rows.count) rows and the total to \(out).")
+            case .json:
                 try emit(report.json + "\n")
-            case "html":
+            case .html:
                 try emit(report.html(office: try ledger.officeName()))
                 if let out { print("Wrote the report for \(report.periodLabel) to \(out).") }
-            default:
+            case .table:
                 try emit(Self.text(report) + "\n")
             }
         }
@@ -94,24 +99,24 @@ extension Allowance.Report {
             func share(_ share: Share?) -> String { share.map { "\($0.vietnamese)" } ?? "—" }
             var out = ["Non-cash share, \(report.periodLabel), by \(report.grouping.rawValue) (target \(report.target.vietnamese)):"]
             out.append("  recipients   \(Money(dong: report.total.recipients).grouped), paid non-cash \(Money(dong: report.total.noncashRecipients).grouped): \(share(report.total.noncashShare))")
-            out.append("  amount       \(report.total.amountTotal == 0 ? "0" : Money(dong: report.total.amountTotal).shown), non-cash \(Money(dong: report.total.noncashAmount).shown): \(share(report.total.amountShare))")
+            out.append("  amount       \(Money(dong: report.total.amountTotal).shown), non-cash \(Money(dong: report.total.noncashAmount).shown): \(share(report.total.amountShare))")
             out.append("  coverage     \(Money(dong: report.coverage.withMobileMoney).grouped) of \(Money(dong: report.coverage.active).grouped) active beneficiaries have a mobile-money account: \(share(report.coverage.share))")
-            out.append("  failed       \(report.total.failedMobileMoney) mobile-money payment(s) failed or reversed")
+            out.append("  failed       \(Money(dong: report.total.failedMobileMoney).grouped) mobile-money payment(s) failed or reversed")
             out.append("")
             var table = Table([report.grouping.rawValue, "recipients", "non-cash", "share", "amount", "non-cash amount", "failed"], rightAligned: [1, 2, 3, 4, 5, 6])
+            func count(_ value: Int64) -> String { Money(dong: value).grouped }
             for row in report.rows {
-                let lag = (row.figures.noncashShare ?? Share(basisPoints: 0)) < report.target
-                table.add([row.key, String(row.figures.recipients), String(row.figures.noncashRecipients),
-                           share(row.figures.noncashShare) + (lag ? " *" : ""), Money(dong: row.figures.amountTotal).shown,
-                           Money(dong: row.figures.noncashAmount).shown, String(row.figures.failedMobileMoney)])
+                table.add([row.key, count(row.figures.recipients), count(row.figures.noncashRecipients),
+                           share(row.figures.noncashShare) + (report.isBelowTarget(row.figures) ? " *" : ""), Money(dong: row.figures.amountTotal).shown,
+                           Money(dong: row.figures.noncashAmount).shown, count(row.figures.failedMobileMoney)])
             }
             out.append(table.render())
-            if report.rows.contains(where: { ($0.figures.noncashShare ?? Share(basisPoints: 0)) < report.target }) { out.append("* below the target") }
+            if report.rows.contains(where: { report.isBelowTarget($0.figures) }) { out.append("* below the target") }
             if report.months.count > 1 {
                 out.append("")
                 var months = Table(["month", "recipients", "non-cash", "share"], rightAligned: [1, 2, 3])
                 for month in report.months {
-                    months.add([month.period.description, String(month.figures.recipients), String(month.figures.noncashRecipients), share(month.figures.noncashShare)])
+                    months.add([month.period.description, count(month.figures.recipients), count(month.figures.noncashRecipients), share(month.figures.noncashShare)])
                 }
                 out.append(months.render())
             }
@@ -121,5 +126,20 @@ extension Allowance.Report {
             }
             return out.joined(separator: "\n")
         }
+    }
+}
+
+extension NonCashGrouping: ExpressibleByArgument {}
+
+/// An output file must never be the ledger itself (or its WAL files): writing a report over it would destroy it.
+func refuseLedgerPath(_ out: String, ledger: String) throws {
+    func resolved(_ path: String) -> String {
+        guard let real = realpath(path, nil) else { return path }
+        defer { free(real) }
+        return String(cString: real)
+    }
+    let target = resolved(out)
+    for file in [ledger, ledger + "-wal", ledger + "-shm"] where resolved(file) == target {
+        throw CommandError("--out \(out) is the ledger's own file; write the report somewhere else")
     }
 }
