@@ -18,6 +18,7 @@ struct AuditedMonth {
             \(PaidBatch.reference(3)),0987654321,750000,FAILED,T3,2026-11-30T10:01:00Z,E101,"Thuê bao 0987654321 không tồn tại"
             \(PaidBatch.reference(4)),0701234567,700000,SUCCESS,T4,,,
             \(PaidBatch.reference(5)),0912000006,750000,SUCCESS,0912000005,,,
+            \(PaidBatch.reference(7)),0912000007,750000,PENDING,0988.777.666,,,
             \(PaidBatch.reference(6)),0912000006,750000,FAILED,TX-84320758950,2026-11-30 0320277805,CCCD:049193383771,"gọi 0912345678 0987654321 hoặc 0320277805-001090012345"
             AL-202611-000001-9999999,0912345678,750000,SUCCESS,T9,,,
             =HYPERLINK("http://x"),0912345678,abc,SUCCESS,,,,
@@ -82,7 +83,7 @@ func exportFiles(_ directory: String) -> [String] { try! FileManager.default.con
         func file(_ name: String) -> AuditFileEntry { manifest.files.first { $0.name == name }! }
         #expect(file("batch_items.csv").rows == 12)
         #expect(file("batch_items.csv").totals.map(\.value) == [12 * 750_000 - 250_000])
-        #expect(file("reconciliation.csv").rows == 7)
+        #expect(file("reconciliation.csv").rows == 8)
         #expect(file("journal_entries.csv").rows == Int64(ledger.entries))
         #expect(file("postings.csv").rows == Int64(ledger.postings))
         let postingTotals = Dictionary(uniqueKeysWithValues: file("postings.csv").totals.map { ($0.name, $0.value) })
@@ -123,7 +124,7 @@ func exportFiles(_ directory: String) -> [String] { try! FileManager.default.con
             secrets.append(fields[1])  // names are left out too
         }
         // What the carrier wrote into codes, times and reasons: numbers inside codes, two numbers side by side.
-        secrets += ["84320758950", "0320277805", "049193383771", "0987654321", "001090012345"]
+        secrets += ["84320758950", "0320277805", "049193383771", "0987654321", "001090012345", "0988.777.666", "0988777666"]
         func contents(_ directory: String) -> String {
             exportFiles(directory).map { String(decoding: readBytes(directory + "/" + $0), as: UTF8.self) }.joined(separator: "\n")
         }

@@ -365,6 +365,13 @@ extension Store {
                         replacement = maskTail(String(decoding: bytes, as: UTF8.self))
                     case .freeText: replacement = redactIdentifiers(String(decoding: bytes, as: UTF8.self))
                     case .code:
+                        // Most codes (`VI202611000100000001`) hold no run as long as a number or an ID and are not a
+                        // spelled-out number (`0912.345.678`): kept as bytes.
+                        let numberShaped = bytes.allSatisfy { $0 &- 0x30 <= 9 || " .-+()".utf8.contains($0) }
+                        if !Self.hasIdentifierLengthRun(bytes) && !numberShaped {
+                            CSVWriter.appendText(bytes, to: &out, reversible: true)
+                            continue
+                        }
                         let value = String(decoding: bytes, as: UTF8.self)
                         replacement = looksLikeIdentifier(value) ? maskTail(value) : redactIdentifierRuns(value)
                     case .time:
@@ -409,6 +416,20 @@ extension Store {
             }
         }
         return true
+    }
+
+    /// True when some unbroken run of digits is 9 to 13 long, as a phone number or a national ID is.
+    static func hasIdentifierLengthRun(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        var run = 0
+        for byte in text {
+            if byte &- 0x30 <= 9 {
+                run += 1
+            } else {
+                if (9...13).contains(run) { return true }
+                run = 0
+            }
+        }
+        return (9...13).contains(run)
     }
 
     static func digitCount(_ text: UnsafeBufferPointer<UInt8>) -> Int {
