@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# The benchmark of issue 6: at each size N (default 10,000, 100,000 and 1,000,000 beneficiaries, all on mobile money so
+# that the result file is full size), times every step of a month as a whole process with /usr/bin/time -v, in a
+# release build, RUNS times (default 3) on a fresh ledger, and reports the median wall time, rows per second and the
+# peak RSS. Side by side on the same files it times the reconciliation's classification done by the sqlite3 CLI and,
+# when `pip install duckdb` has been done, by DuckDB (scripts/baseline/). Prints the table and writes
+# docs/BENCHMARKS.md with the machine's description.
+#
+#   scripts/bench.sh [--runs R] [N ...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=3
+SIZES=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --runs) RUNS="$2"; shift 2 ;;
+        *) SIZES+=("$1"); shift ;;
+    esac
+done
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(10000 100000 1000000)
+WORK="$(mktemp -d /tmp/allowance-bench.XXXXXX)"
+swift build -c release --scratch-path .build-release --product allowance >/dev/null
+BIN="$(swift build -c release --scratch-path .build-release --show-bin-path)/allowance"
+export ALLOWANCE_NOW="2026-11-25T08:00:00Z"
+HAVE_DUCKDB=0
+python3 -c "import duckdb" 2>/dev/null && HAVE_DUCKDB=1
+
+declare -A WALLS RSS ROWS
+# measure KEY ROWS COMMAND…: runs the command under /usr/bin/time -v, keeps its wall seconds and peak RSS (MB).
+measure() {
+    local key="$1" rows="$2"; shift 2
+    local status=0
+    /usr/bin/time -v -o "$WORK/time.txt" "$@" >"$WORK/out.txt" 2>"$WORK/err.txt" || status=$?
+    # reconcile exits 2 when the file has exceptions, which generated files have on purpose.
+    if [ "$status" -ne 0 ] && [ "$status" -ne 2 ]; then echo "failed: $*" >&2; cat "$WORK/err.txt" >&2; exit 1; fi
+    local wall rss
+    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$WORK/time.txt")
+    rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$WORK/time.txt")
+    WALLS[$key]="${WALLS[$key]:-} $wall"
+    RSS[$key]=$(( ${RSS[$key]:-0} > rss ? ${RSS[$key]:-0} : rss ))
+    ROWS[$key]="$rows"
+}
+
+for N in "${SIZES[@]}"; do
+    "$BIN" generate register --count "$N" --seed 42 --mobile-percent 100 --out "$WORK/register-$N.csv" >/dev/null
+    for run in $(seq 1 "$RUNS"); do
+        echo "N=$N run $run/$RUNS" >&2
+        export ALLOWANCE_DB="$WORK/ledger-$N.sqlite"
+        rm -rf "$ALLOWANCE_DB" "$ALLOWANCE_DB-wal" "$ALLOWANCE_DB-shm" "$WORK/audit-$N" "$WORK/key-$N"
+        measure "$N|import" "$N" "$BIN" beneficiary import "$WORK/register-$N.csv" --by officer
+        measure "$N|create" "$N" "$BIN" batch create --period 2026-11 --by officer
+        measure "$N|approve" "$N" "$BIN" batch approve 1 --by head
+        "$BIN" fund --amount 999999999999999 --reference bench --by head >/dev/null
+        measure "$N|export" "$N" "$BIN" batch export 1 --out "$WORK/instructions-$N.csv" --by officer
+        [ -f "$WORK/results-$N.csv" ] || "$BIN" generate results --batch 1 --seed 42 --out "$WORK/results-$N.csv" >/dev/null
+        LINES=$(($(wc -l < "$WORK/results-$N.csv") - 1))
+        measure "$N|reconcile" "$LINES" "$BIN" reconcile 1 "$WORK/results-$N.csv" --by auditor
+        measure "$N|verify" "$N" "$BIN" ledger verify
+        "$BIN" audit keygen --out "$WORK/key-$N" >/dev/null
+        measure "$N|audit-export" "$N" "$BIN" audit export --out "$WORK/audit-$N" --key "$WORK/key-$N" --by auditor
+        measure "$N|audit-verify" "$N" "$BIN" audit verify "$WORK/audit-$N" --key "$WORK/key-$N"
+        measure "$N|report" "$N" "$BIN" report noncash --from 2025-12 --to 2026-11 --format json
+        measure "$N|sqlite3" "$LINES" bash scripts/baseline/sqlite3-classify.sh "$WORK/instructions-$N.csv" "$WORK/results-$N.csv"
+        if [ "$HAVE_DUCKDB" = 1 ]; then
+            measure "$N|duckdb" "$LINES" python3 scripts/baseline/duckdb-classify.py "$WORK/instructions-$N.csv" "$WORK/results-$N.csv"
+        fi
+    done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
+wall() { echo "${WALLS[$1]:-}" | median; }
+sum() { awk -v a="$1" -v b="$2" -v c="${3:-0}" 'BEGIN { printf "%.2f", a + b + c }'; }
+
+# Steps as the issue's targets name them: create + approve + export, audit export + verify, each the sum of medians.
+declare -A STEP_WALL STEP_RSS STEP_ROWS
+for N in "${SIZES[@]}"; do
+    for step in import reconcile verify report sqlite3 duckdb; do
+        [ -n "${WALLS[$N|$step]:-}" ] || continue
+        STEP_WALL[$N|$step]=$(wall "$N|$step"); STEP_RSS[$N|$step]=${RSS[$N|$step]}; STEP_ROWS[$N|$step]=${ROWS[$N|$step]}
+    done
+    STEP_WALL[$N|batch]=$(sum "$(wall "$N|create")" "$(wall "$N|approve")" "$(wall "$N|export")")
+    STEP_RSS[$N|batch]=$(printf '%s\n' "${RSS[$N|create]}" "${RSS[$N|approve]}" "${RSS[$N|export]}" | sort -n | tail -1)
+    STEP_ROWS[$N|batch]=$N
+    STEP_WALL[$N|audit]=$(sum "$(wall "$N|audit-export")" "$(wall "$N|audit-verify")")
+    STEP_RSS[$N|audit]=$(printf '%s\n' "${RSS[$N|audit-export]}" "${RSS[$N|audit-verify]}" | sort -n | tail -1)
+    STEP_ROWS[$N|audit]=$N
+done
+
+STEPS=(import batch reconcile verify audit report)
+declare -A LABEL=([import]="register import" [batch]="batch create + approve + export" [reconcile]="reconcile (postings included)"
+    [verify]="ledger verify" [audit]="audit export + verify" [report]="non-cash report, 12 months"
+    [sqlite3]="baseline: sqlite3 CLI classification" [duckdb]="baseline: DuckDB classification")
+declare -A TARGET=([import]=15 [batch]=10 [reconcile]=5 [verify]=5 [audit]=10 [report]=2)
+BIG="${SIZES[-1]}"
+MID=""
+[ ${#SIZES[@]} -ge 2 ] && MID="${SIZES[-2]}"
+
+{
+    echo "# Benchmarks"
+    echo
+    echo "Measured $(date -u +%Y-%m-%d) with \`scripts/bench.sh --runs $RUNS ${SIZES[*]}\`: each step a whole process under"
+    echo "\`/usr/bin/time -v\`, release build, fresh ledger per run, median of $RUNS runs (wall seconds), peak RSS the largest over the runs."
+    echo "Every beneficiary is on mobile money so that the result file is full size (generated, seed 42)."
+    echo
+    echo "Machine: $(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}'), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB;"
+    echo "$(. /etc/os-release && echo "$PRETTY_NAME"); $(swift --version 2>&1 | head -1); SQLite $(sqlite3 --version | cut -d' ' -f1)$( [ "$HAVE_DUCKDB" = 1 ] && echo "; DuckDB $(python3 -c 'import duckdb; print(duckdb.__version__)')")."
+    echo
+    printf '| step |'; for N in "${SIZES[@]}"; do printf ' N = %s: wall s | rows/s | peak MB |' "$N"; done; printf ' target at N = 1,000,000 |\n'
+    printf '| --- |'; for N in "${SIZES[@]}"; do printf ' ---: | ---: | ---: |'; done; printf ' --- |\n'
+    for step in "${STEPS[@]}" sqlite3 duckdb; do
+        [ -n "${STEP_WALL[$BIG|$step]:-}" ] || continue
+        printf '| %s |' "${LABEL[$step]}"
+        for N in "${SIZES[@]}"; do
+            w="${STEP_WALL[$N|$step]}"
+            printf ' %s | %s | %s |' "$w" "$(awk -v r="${STEP_ROWS[$N|$step]}" -v w="$w" 'BEGIN { printf "%.0f", (w > 0 ? r / w : 0) }')" "${STEP_RSS[$N|$step]}"
+        done
+        if [ -n "${TARGET[$step]:-}" ] && [ "$BIG" = 1000000 ]; then
+            verdict=$(awk -v w="${STEP_WALL[$BIG|$step]}" -v t="${TARGET[$step]}" 'BEGIN { print (w <= t ? "met" : "**not met**") }')
+            printf ' ≤ %s s: %s |\n' "${TARGET[$step]}" "$verdict"
+        else
+            printf ' |\n'
+        fi
+    done
+    echo
+    r="${STEP_WALL[$BIG|reconcile]}"
+    echo "Reconcile at N = $BIG: ${r} s; the sqlite3 CLI's classification ${STEP_WALL[$BIG|sqlite3]} s (ratio $(awk -v a="$r" -v b="${STEP_WALL[$BIG|sqlite3]}" 'BEGIN { printf "%.1f", a / b }')×)$(
+        [ -n "${STEP_WALL[$BIG|duckdb]:-}" ] && echo ", DuckDB's ${STEP_WALL[$BIG|duckdb]} s (ratio $(awk -v a="$r" -v b="${STEP_WALL[$BIG|duckdb]}" 'BEGIN { printf "%.1f", a / b }')×; target ≤ 4×)")."
+    echo "The baselines only classify (load both files, clean spellings with SQL, join, count outcomes); ours also parses"
+    echo "every quirk, records one outcome row per line, posts and hashes the settlements and moves the item states, in one transaction."
+    echo
+    max=0; for step in "${STEPS[@]}"; do max=$(( ${STEP_RSS[$BIG|$step]} > max ? ${STEP_RSS[$BIG|$step]} : max )); done
+    echo "Peak memory of any step at N = $BIG: ${max} MB (target ≤ 300 MB)."
+    if [ -n "$MID" ]; then
+        echo
+        printf 'Growth, time at N = %s ÷ time at N = %s (target ≤ 12): ' "$BIG" "$MID"
+        for step in "${STEPS[@]}"; do
+            printf '%s %s; ' "${LABEL[$step]}" "$(awk -v a="${STEP_WALL[$BIG|$step]}" -v b="${STEP_WALL[$MID|$step]}" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')"
+        done
+        echo
+    fi
+} > "$WORK/BENCHMARKS.md"
+mkdir -p docs
+cp "$WORK/BENCHMARKS.md" docs/BENCHMARKS.md
+cat docs/BENCHMARKS.md
+echo "work folder: $WORK" >&2
