@@ -11,13 +11,7 @@ WORK="${2:-$(mktemp -d /tmp/allowance-audit.XXXXXX)}"
 STEP_WIDTH=34
 source scripts/bench-lib.sh
 
-"$BIN" generate register --count "$N" --seed 42 --mobile-percent 100 --out "$WORK/register.csv" >/dev/null
-"$BIN" beneficiary import "$WORK/register.csv" --by officer >/dev/null
-"$BIN" batch create --period 2026-11 --by officer >/dev/null
-"$BIN" batch approve 1 --by head >/dev/null
-"$BIN" fund --amount 999999999999999 --reference bench --by officer >/dev/null
-"$BIN" batch export 1 --out "$WORK/instructions.csv" --by officer >/dev/null
-"$BIN" generate results --batch 1 --seed 42 --out "$WORK/results.csv" >/dev/null
+setup_month
 "$BIN" reconcile 1 "$WORK/results.csv" --by auditor >/dev/null 2>&1 || [ $? -eq 2 ]
 rm -rf "$WORK/key" "$WORK/export-masked" "$WORK/export-full"
 "$BIN" audit keygen --out "$WORK/key" >/dev/null

@@ -11,13 +11,7 @@ WORK="${2:-$(mktemp -d /tmp/allowance-reconcile.XXXXXX)}"
 STEP_WIDTH=34
 source scripts/bench-lib.sh
 
-"$BIN" generate register --count "$N" --seed 42 --mobile-percent 100 --out "$WORK/register.csv" >/dev/null
-"$BIN" beneficiary import "$WORK/register.csv" --by officer >/dev/null
-"$BIN" batch create --period 2026-11 --by officer >/dev/null
-"$BIN" batch approve 1 --by head >/dev/null
-"$BIN" fund --amount 999999999999999 --reference bench --by officer >/dev/null
-"$BIN" batch export 1 --out "$WORK/instructions.csv" --by officer >/dev/null
-"$BIN" generate results --batch 1 --seed 42 --out "$WORK/results.csv" >/dev/null
+setup_month
 LINES=$(($(wc -l < "$WORK/results.csv") - 1))
 cp "$DB" "$WORK/before-reconcile.sqlite"
 

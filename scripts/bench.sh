@@ -19,25 +19,18 @@ while [ $# -gt 0 ]; do
 done
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(10000 100000 1000000)
 WORK="$(mktemp -d /tmp/allowance-bench.XXXXXX)"
-swift build -c release --scratch-path .build-release --product allowance >/dev/null
-BIN="$(swift build -c release --scratch-path .build-release --show-bin-path)/allowance"
-export ALLOWANCE_NOW="2026-11-25T08:00:00Z"
+N=0
+source scripts/bench-lib.sh
 HAVE_DUCKDB=0
 python3 -c "import duckdb" 2>/dev/null && HAVE_DUCKDB=1
 
-declare -A WALLS RSS ROWS
-# measure KEY ROWS COMMAND…: runs the command under /usr/bin/time -v, keeps its wall seconds and peak RSS (MB).
+declare -A WALLS PEAKS ROWS
+# measure KEY ROWS COMMAND…: times the command (bench-lib's `timed`) and keeps its wall seconds and peak RSS under KEY.
 measure() {
     local key="$1" rows="$2"; shift 2
-    local status=0
-    /usr/bin/time -v -o "$WORK/time.txt" "$@" >"$WORK/out.txt" 2>"$WORK/err.txt" || status=$?
-    # reconcile exits 2 when the file has exceptions, which generated files have on purpose.
-    if [ "$status" -ne 0 ] && [ "$status" -ne 2 ]; then echo "failed: $*" >&2; cat "$WORK/err.txt" >&2; exit 1; fi
-    local wall rss
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$WORK/time.txt")
-    rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$WORK/time.txt")
-    WALLS[$key]="${WALLS[$key]:-} $wall"
-    RSS[$key]=$(( ${RSS[$key]:-0} > rss ? ${RSS[$key]:-0} : rss ))
+    timed "$@"
+    WALLS[$key]="${WALLS[$key]:-} $WALL"
+    PEAKS[$key]=$(( ${PEAKS[$key]:-0} > RSS ? ${PEAKS[$key]:-0} : RSS ))
     ROWS[$key]="$rows"
 }
 
@@ -76,13 +69,13 @@ declare -A STEP_WALL STEP_RSS STEP_ROWS
 for N in "${SIZES[@]}"; do
     for step in import reconcile verify report sqlite3 duckdb; do
         [ -n "${WALLS[$N|$step]:-}" ] || continue
-        STEP_WALL[$N|$step]=$(wall "$N|$step"); STEP_RSS[$N|$step]=${RSS[$N|$step]}; STEP_ROWS[$N|$step]=${ROWS[$N|$step]}
+        STEP_WALL[$N|$step]=$(wall "$N|$step"); STEP_RSS[$N|$step]=${PEAKS[$N|$step]}; STEP_ROWS[$N|$step]=${ROWS[$N|$step]}
     done
     STEP_WALL[$N|batch]=$(sum "$(wall "$N|create")" "$(wall "$N|approve")" "$(wall "$N|export")")
-    STEP_RSS[$N|batch]=$(printf '%s\n' "${RSS[$N|create]}" "${RSS[$N|approve]}" "${RSS[$N|export]}" | sort -n | tail -1)
+    STEP_RSS[$N|batch]=$(printf '%s\n' "${PEAKS[$N|create]}" "${PEAKS[$N|approve]}" "${PEAKS[$N|export]}" | sort -n | tail -1)
     STEP_ROWS[$N|batch]=$N
     STEP_WALL[$N|audit]=$(sum "$(wall "$N|audit-export")" "$(wall "$N|audit-verify")")
-    STEP_RSS[$N|audit]=$(printf '%s\n' "${RSS[$N|audit-export]}" "${RSS[$N|audit-verify]}" | sort -n | tail -1)
+    STEP_RSS[$N|audit]=$(printf '%s\n' "${PEAKS[$N|audit-export]}" "${PEAKS[$N|audit-verify]}" | sort -n | tail -1)
     STEP_ROWS[$N|audit]=$N
 done
 

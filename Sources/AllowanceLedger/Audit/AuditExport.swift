@@ -174,9 +174,8 @@ extension Store {
             case .period(let period):
                 batchIDs = try Int64.fetchAll(db, sql: "SELECT id FROM batch WHERE period = ? ORDER BY id", arguments: [period.description])
                 let batchFilter = "batch_id IN (\(batchIDs!.map(String.init).joined(separator: ",")))"
-                let start = Timestamp(secondsSinceEpoch: Int64(period.firstDay.daysSinceEpoch) * 86_400 - Self.vietnamOffsetSeconds)
-                let end = Timestamp(secondsSinceEpoch: Int64(period.lastDay.daysSinceEpoch + 1) * 86_400 - Self.vietnamOffsetSeconds)
-                entryFilter = "(\(batchFilter) OR (batch_id IS NULL AND at >= '\(start)' AND at < '\(end)'))"
+                let month = Timestamp.vietnamRange(of: period)
+                entryFilter = "(\(batchFilter) OR (batch_id IS NULL AND at >= '\(month.lowerBound)' AND at < '\(month.upperBound)'))"
             case .batches(let ids):
                 for id in ids where try Int64.fetchOne(db, sql: "SELECT id FROM batch WHERE id = ?", arguments: [id.rawValue]) == nil {
                     throw AuditExportError.batchNotFound(id)
@@ -445,12 +444,8 @@ extension Store {
             guard (info.st_mode & S_IFMT) == S_IFDIR else {
                 throw AuditExportError.file(FileError(path: directory, reason: "is not a folder (a file or a link); give a new or empty folder"))
             }
-            guard let dir = opendir(directory) else { throw AuditExportError.file(FileError(path: directory, errno: errno)) }
-            defer { closedir(dir) }
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-                if name != "." && name != ".." { throw AuditExportError.directoryNotEmpty(directory) }
-            }
+            guard let names = directoryEntries(directory) else { throw AuditExportError.file(FileError(path: directory, errno: errno)) }
+            guard names.isEmpty else { throw AuditExportError.directoryNotEmpty(directory) }
             return info.st_mode & 0o7777
         }
         guard errno == ENOENT else { throw AuditExportError.file(FileError(path: directory, errno: errno)) }
@@ -489,12 +484,7 @@ extension Store {
 
 /// Removes a folder of plain files (a staging folder this process made).
 func removeTree(_ path: String) {
-    guard let dir = opendir(path) else { return }
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-        if name != "." && name != ".." { unlink(path + "/" + name) }
-    }
-    closedir(dir)
+    for name in directoryEntries(path) ?? [] { unlink(path + "/" + name) }
     rmdir(path)
 }
 

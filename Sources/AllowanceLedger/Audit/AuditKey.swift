@@ -69,15 +69,7 @@ public enum KeyFile {
         }
         defer { close(fd) }
         guard fchmod(fd, mode) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw .unreadable(path: path, reason: String(cString: strerror(errno)))
-            }
-            offset += written
-        }
+        do { try writeAll(bytes, to: fd, path: path) } catch { throw .unreadable(path: path, reason: error.reason) }
         guard fsync(fd) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
     }
 }

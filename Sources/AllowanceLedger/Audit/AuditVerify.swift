@@ -284,9 +284,8 @@ public enum AuditVerifier {
                 if let batch = entry.batch {
                     expected = batchIDs.contains(batch)
                 } else if let period {
-                    let start = Timestamp(secondsSinceEpoch: Int64(period.firstDay.daysSinceEpoch) * 86_400 - Store.vietnamOffsetSeconds).description
-                    let end = Timestamp(secondsSinceEpoch: Int64(period.lastDay.daysSinceEpoch + 1) * 86_400 - Store.vietnamOffsetSeconds).description
-                    expected = entry.at >= start && entry.at < end
+                    let month = Timestamp.vietnamRange(of: period)
+                    expected = entry.at >= month.lowerBound.description && entry.at < month.upperBound.description
                 } else {
                     expected = entry.included
                 }
@@ -560,8 +559,9 @@ public enum AuditVerifier {
             let (newSum, overflowed) = sum.addingReportingOverflow(amount)
             sum = newSum
             overflow = overflow || overflowed
-            let account = exportedTextBytes(reader, Column.postingsAccount)
-            if let creditHasher, amount < 0, let item, account == Self.payableAccount {
+            // Read in place: no array per posting on a path that sees millions of them.
+            let isPayable = reader.withField(Column.postingsAccount) { unneutralised($0).elementsEqual(Self.payableAccount) }
+            if let creditHasher, amount < 0, let item, isPayable {
                 var line: [UInt8] = []
                 CSVWriter.appendInt(item, to: &line)
                 line.append(0x20)
@@ -571,10 +571,9 @@ public enum AuditVerifier {
                 line.append(0x0A)
                 creditHasher.update(line)
             }
-            let sub = exportedTextBytes(reader, Column.postingsSubAccount)
-            account.withUnsafeBufferPointer { account in
-                sub.withUnsafeBufferPointer { sub in
-                    hasher?.posting(leg: leg, account: account, sub: sub, beneficiary: beneficiary, item: item, amount: amount)
+            reader.withField(Column.postingsAccount) { account in
+                reader.withField(Column.postingsSubAccount) { sub in
+                    hasher?.posting(leg: leg, account: unneutralised(account), sub: unneutralised(sub), beneficiary: beneficiary, item: item, amount: amount)
                 }
             }
         }
@@ -715,14 +714,8 @@ public enum AuditVerifier {
     }
 
     static func listDirectory(_ path: String) throws(AuditVerifyError) -> Set<String> {
-        guard let dir = opendir(path) else { throw .unreadable(FileError(path: path, errno: errno)) }
-        defer { closedir(dir) }
-        var names: Set<String> = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if name != "." && name != ".." { names.insert(name) }
-        }
-        return names
+        guard let names = directoryEntries(path) else { throw .unreadable(FileError(path: path, errno: errno)) }
+        return Set(names)
     }
 }
 
@@ -752,15 +745,10 @@ func parseInteger(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64?? {
 
 /// A text cell of an export as the ledger held it: a leading apostrophe was added by the writer (`reversible`).
 func exportedText(_ reader: CSVReader, _ column: Int) -> String {
-    reader.withField(column) { field in
-        let start = field.first == UInt8(ascii: "'") ? 1 : 0
-        return String(decoding: UnsafeBufferPointer(rebasing: field[start...]), as: UTF8.self)
-    }
+    reader.withField(column) { String(decoding: unneutralised($0), as: UTF8.self) }
 }
 
-func exportedTextBytes(_ reader: CSVReader, _ column: Int) -> [UInt8] {
-    reader.withField(column) { field in
-        let start = field.first == UInt8(ascii: "'") ? 1 : 0
-        return Array(field[start...])
-    }
+/// A cell's bytes without the apostrophe the writer put in front (`reversible`).
+func unneutralised(_ field: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+    field.first == UInt8(ascii: "'") ? UnsafeBufferPointer(rebasing: field[1...]) : field
 }

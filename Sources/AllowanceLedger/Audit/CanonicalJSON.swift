@@ -73,7 +73,7 @@ extension JSONValue {
     public static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONValue {
         // Checked up front so the parser can copy string bytes as they are and build each String without
         // any chance of a replacement character slipping in.
-        if let offset = firstInvalidUTF8Offset(in: bytes) {
+        if let offset = bytes.withUnsafeBufferPointer({ firstInvalidUTF8Offset($0) }) {
             throw JSONError(offset: offset, reason: "invalid UTF-8; the document must be saved as UTF-8")
         }
         var parser = Parser(bytes: bytes)
@@ -85,38 +85,6 @@ extension JSONValue {
         }
         return value
     }
-}
-
-/// The offset of the first byte that does not start a well-formed UTF-8 sequence (RFC 3629), or nil.
-///
-/// Overlong forms, UTF-16 surrogates and code points past U+10FFFF are ill-formed, as RFC 3629 says.
-private func firstInvalidUTF8Offset(in bytes: [UInt8]) -> Int? {
-    var index = 0
-    while index < bytes.count {
-        let lead = bytes[index]
-        if lead < 0x80 {
-            index += 1
-            continue
-        }
-        let length: Int
-        var secondRange: ClosedRange<UInt8> = 0x80...0xBF
-        switch lead {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; secondRange = 0xA0...0xBF
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; secondRange = 0x80...0x9F
-        case 0xF0: length = 4; secondRange = 0x90...0xBF
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; secondRange = 0x80...0x8F
-        default: return index
-        }
-        guard index + length <= bytes.count, secondRange.contains(bytes[index + 1]) else { return index }
-        for continuation in bytes[(index + 2)..<(index + length)] where !(0x80...0xBF).contains(continuation) {
-            return index
-        }
-        index += length
-    }
-    return nil
 }
 
 /// A recursive-descent parser over bytes already known to be valid UTF-8.

@@ -322,7 +322,10 @@ public final class CSVReader {
 }
 
 /// Checks UTF-8 well-formedness (no overlongs, no surrogates, nothing past U+10FFFF), fast on ASCII.
-public func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+public func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool { firstInvalidUTF8Offset(bytes) == nil }
+
+/// The offset of the first byte that does not start a well-formed UTF-8 sequence (RFC 3629), or nil.
+public func firstInvalidUTF8Offset(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
     var index = 0
     let count = bytes.count
     while index < count {
@@ -342,20 +345,20 @@ public func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         case 0xF0: length = 4; lower = 0x90
         case 0xF1...0xF3: length = 4
         case 0xF4: length = 4; upper = 0x8F
-        default: return false
+        default: return index
         }
-        guard index + length <= count else { return false }
+        guard index + length <= count else { return index }
         let second = bytes[index + 1]
-        guard second >= lower && second <= upper else { return false }
+        guard second >= lower && second <= upper else { return index }
         var offset = 2
         while offset < length {
             let next = bytes[index + offset]
-            guard next >= 0x80 && next <= 0xBF else { return false }
+            guard next >= 0x80 && next <= 0xBF else { return index }
             offset += 1
         }
         index += length
     }
-    return true
+    return nil
 }
 
 /// Finds named columns in a header row, case-insensitively and in any order.

@@ -123,15 +123,7 @@ public final class CSVWriter {
     private func flush() throws(FileError) {
         hasher?.update(buffer)
         bytesWritten += Int64(buffer.count)
-        var offset = 0
-        while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw FileError(path: path, errno: errno)
-            }
-            offset += written
-        }
+        try writeAll(buffer, to: fd, path: path)
         buffer.removeAll(keepingCapacity: true)
     }
 
@@ -190,6 +182,14 @@ public func writeFile(_ bytes: [UInt8], to path: String) throws(FileError) {
         close(fd)
         if !done { unlink(temporaryPath) }
     }
+    try writeAll(bytes, to: fd, path: path)
+    guard fsync(fd) == 0 else { throw FileError(path: path, errno: errno) }
+    guard rename(temporaryPath, path) == 0 else { throw FileError(path: path, errno: errno) }
+    done = true
+}
+
+/// Writes every byte to `fd`, through short writes and interrupted calls; `path` names the file in errors.
+func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws(FileError) {
     var offset = 0
     while offset < bytes.count {
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
@@ -199,7 +199,16 @@ public func writeFile(_ bytes: [UInt8], to path: String) throws(FileError) {
         }
         offset += written
     }
-    guard fsync(fd) == 0 else { throw FileError(path: path, errno: errno) }
-    guard rename(temporaryPath, path) == 0 else { throw FileError(path: path, errno: errno) }
-    done = true
+}
+
+/// The names in a folder, without `.` and `..`; nil when it cannot be opened (errno says why).
+func directoryEntries(_ path: String) -> [String]? {
+    guard let dir = opendir(path) else { return nil }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
 }

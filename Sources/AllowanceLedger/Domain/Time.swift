@@ -166,10 +166,23 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.secondsSinceEpoch < rhs.secondsSinceEpoch }
 
-    /// The month this moment falls in, in Vietnam time (UTC+7, no daylight saving).
+    /// Vietnam's offset from UTC: seven hours, no daylight saving. The journal keeps UTC.
+    public static let vietnamOffsetSeconds: Int64 = 7 * 3600
+
+    /// The month this moment falls in, in Vietnam time.
     public var vietnamPeriod: Period {
-        let date = Timestamp(secondsSinceEpoch: secondsSinceEpoch + 7 * 3600).date
+        let date = Timestamp(secondsSinceEpoch: secondsSinceEpoch + Self.vietnamOffsetSeconds).date
         return Period(year: date.year, month: date.month)!
+    }
+
+    /// The moment a day begins in Vietnam.
+    public static func vietnamMidnight(_ date: CalendarDate) -> Timestamp {
+        Timestamp(secondsSinceEpoch: Int64(date.daysSinceEpoch) * 86_400 - vietnamOffsetSeconds)
+    }
+
+    /// The moments a month spans in Vietnam: from its first midnight up to, not including, the next month's.
+    public static func vietnamRange(of period: Period) -> Range<Timestamp> {
+        vietnamMidnight(period.firstDay)..<vietnamMidnight(CalendarDate(daysSinceEpoch: period.lastDay.daysSinceEpoch + 1))
     }
 
     public func adding(days: Int) -> Timestamp { Timestamp(secondsSinceEpoch: secondsSinceEpoch + Int64(days) * 86_400) }

@@ -344,8 +344,6 @@ extension Store {
         }
     }
 
-    static let vietnamOffsetSeconds: Int64 = 7 * 3600
-
     /// Balances per account and sub-account from the journal, up to the end of `asOf` (Vietnam time), or for one
     /// beneficiary.
     public func balances(asOf: CalendarDate? = nil, beneficiary: BeneficiaryID? = nil) throws -> [AccountBalance] {
@@ -355,7 +353,7 @@ extension Store {
             if let asOf {
                 conditions.append("e.at < ?")
                 // The end of that day in Vietnam (UTC+7, no daylight saving); the journal keeps UTC.
-                arguments += [Timestamp(secondsSinceEpoch: Int64(asOf.daysSinceEpoch + 1) * 86_400 - Self.vietnamOffsetSeconds).description]
+                arguments += [Timestamp.vietnamMidnight(CalendarDate(daysSinceEpoch: asOf.daysSinceEpoch + 1)).description]
             }
             if let beneficiary {
                 conditions.append("p.beneficiary_id = ?")
