@@ -105,10 +105,10 @@ public enum ReconcileReport {
         try writer.row(header)
         var rows = 0
         // Whatever the carrier wrote may hold a number or an ID in the wrong column: masked unless revealed. Codes
-        // (a transaction id, a reason code) are masked only when they are a phone number or an ID themselves, so
+        // (a transaction id, a reason code) have only a phone number or an ID in them masked, so
         // that `VTM261130002` stays usable; free text and an unreadable time have every long digit run masked.
         func shown(_ text: String) -> String { reveal ? text : redactIdentifiers(text) }
-        func code(_ text: String) -> String { reveal || !looksLikeIdentifier(text) ? text : maskTail(text) }
+        func code(_ text: String) -> String { reveal ? text : maskedCode(text) }
         func time(_ text: String) -> String { DateFormat.iso8601.normalize(text) == text ? text : shown(text) }
         try store.reconcileReportRows(batch: batch, fileID: fileID, includeMissing: true) { row in
             writer.text(row.file)

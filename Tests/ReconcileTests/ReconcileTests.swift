@@ -267,11 +267,16 @@ import Testing
             reference,msisdn,amount,status,carrier_txn_id,completed_at,reason_code
             \(PaidBatch.reference(1)),0912345678,750000,SUCCESS,0912345678,call 0987654321,079040000002
             al-202611-1-3,0987654321,750000,SUCCESS,T3,,
+            \(PaidBatch.reference(4)),0701234567,750000,FAILED,TX-84320758950,,CCCD:049193383771
 
             """)
         #expect(result.count(.invalidLine) == 1 && result.count(.paid) == 1)
         let report = try paid.report(fileID: result.fileID)
-        for whole in ["912345678", "987654321", "079040000002"] { #expect(!report.contains(whole), "\(whole) in the report") }
+        for whole in ["912345678", "987654321", "079040000002", "84320758950", "049193383771"] {
+            #expect(!report.contains(whole), "\(whole) in the report")
+        }
+        // Inside a code only the number is masked; the code stays readable.
+        #expect(report.contains("TX-********950") && report.contains("CCCD:*********771"))
         // A reference is not a phone number: shown as written.
         #expect(report.contains("result.csv,3,al-202611-1-3,paid"))
     }

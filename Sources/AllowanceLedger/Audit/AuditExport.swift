@@ -371,8 +371,7 @@ extension Store {
                             CSVWriter.appendText(bytes, to: &out, reversible: true)
                             continue
                         }
-                        let value = String(decoding: bytes, as: UTF8.self)
-                        replacement = looksLikeIdentifier(value) ? maskTail(value) : redactIdentifierRuns(value)
+                        replacement = maskedCode(String(decoding: bytes, as: UTF8.self))
                     case .time:
                         if !Self.looksLikeTime(bytes) { replacement = redactIdentifiers(String(decoding: bytes, as: UTF8.self)) }
                     case .reference:

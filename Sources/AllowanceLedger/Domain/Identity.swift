@@ -126,6 +126,12 @@ public func containsIdentifier(_ text: String) -> Bool {
     return false
 }
 
+/// A code a carrier wrote (transaction id, reason code) as it may be shown: masked whole when it is a phone number or
+/// an ID, else with each such number inside it masked, other digits kept so the carrier can still trace it.
+public func maskedCode(_ code: String) -> String {
+    looksLikeIdentifier(code) ? maskTail(code) : redactIdentifierRuns(code)
+}
+
 /// How many ASCII digits a text holds.
 func digitCount(_ text: String) -> Int { text.utf8.reduce(0) { $0 + ($1 >= 0x30 && $1 <= 0x39 ? 1 : 0) } }
 
