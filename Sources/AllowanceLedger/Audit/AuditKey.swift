@@ -45,19 +45,10 @@ public enum KeyFile {
         guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw .notAFile(path: path) }
         if secret, info.st_mode & 0o077 != 0 { throw .readableByOthers(path: path, mode: UInt32(info.st_mode)) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .unreadable(path: path, reason: String(cString: strerror(errno)))
-            }
-            if count == 0 { break }
-            out += chunk.prefix(count)
-            guard out.count <= bytesMax else { throw .malformed(path: path, reason: "is larger than \(bytesMax) bytes; is this a key file?") }
-        }
-        return out
+        let contents: [UInt8]?
+        do { contents = try readAll(from: fd, path: path, max: bytesMax) } catch { throw .unreadable(path: path, reason: error.reason) }
+        guard let contents else { throw .malformed(path: path, reason: "is larger than \(bytesMax) bytes; is this a key file?") }
+        return contents
     }
 
     /// Creates `path` (never overwriting) with `mode`, whatever the umask, and syncs it.

@@ -699,18 +699,10 @@ public enum AuditVerifier {
             throw .unreadable(FileError(path: path, errno: errno))
         }
         defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .unreadable(FileError(path: path, errno: errno))
-            }
-            if count == 0 { return out }
-            out += chunk.prefix(count)
-            guard out.count <= max else { throw .unreadable(FileError(path: path, reason: "is larger than \(max) bytes")) }
-        }
+        let contents: [UInt8]?
+        do { contents = try readAll(from: fd, path: path, max: max) } catch { throw .unreadable(error) }
+        guard let contents else { throw .unreadable(FileError(path: path, reason: "is larger than \(max) bytes")) }
+        return contents
     }
 
     static func listDirectory(_ path: String) throws(AuditVerifyError) -> Set<String> {

@@ -212,3 +212,19 @@ func directoryEntries(_ path: String) -> [String]? {
     }
     return names
 }
+
+/// Everything left to read from `fd`; nil when it runs past `max` bytes (a file that size is not the one expected).
+func readAll(from fd: Int32, path: String, max: Int) throws(FileError) -> [UInt8]? {
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count < 0 {
+            if errno == EINTR { continue }
+            throw FileError(path: path, errno: errno)
+        }
+        if count == 0 { return out }
+        out += chunk.prefix(count)
+        if out.count > max { return nil }
+    }
+}
