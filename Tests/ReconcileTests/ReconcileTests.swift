@@ -242,6 +242,26 @@ import Testing
         #expect(try paid.verify().isIntact)
     }
 
+    /// Paid and reversed in one file, next to items only paid or only failed: each item ends in the state of its
+    /// last line (the state update reads the file's lines once, and an item matching two lines is set again).
+    @Test func aPaymentPaidAndReversedInOneFileEndsFailed() throws {
+        let paid = try PaidBatch()
+        let result = try paid.reconcile("""
+            reference,msisdn,amount,status,carrier_txn_id
+            \(PaidBatch.reference(1)),0912345678,750000,SUCCESS,T1
+            \(PaidBatch.reference(3)),0987654321,750000,OK,T3
+            \(PaidBatch.reference(1)),0912345678,750000,REVERSED,T1R
+            \(PaidBatch.reference(4)),0701234567,750000,FAILED,T4
+
+            """)
+        #expect(result.count(.paid) == 2 && result.count(.reversed) == 1 && result.count(.failed) == 1)
+        let states = try paid.store.read { db in
+            try Row.fetchAll(db, sql: "SELECT seq, state FROM batch_item WHERE seq IN (1, 3, 4, 5) ORDER BY seq").map { "\($0[0] as Int64)=\($0[1] as String)" }
+        }
+        #expect(states == ["1=failed", "3=paid", "4=failed", "5=open"])
+        #expect(try paid.verify().isIntact)
+    }
+
     /// Read once under a profile that lacked the carrier's status words, the same file can be read again under
     /// the corrected profile; the item its unreadable lines named was never missing, so never retried meanwhile.
     @Test func theSameFileUnderACorrectedProfileIsReadAgain() throws {

@@ -67,7 +67,7 @@ public enum ReconcileError: Error, Sendable, Equatable, CustomStringConvertible 
             "batch \(batch) is \(status.rawValue); only a batch whose instruction file went to the carrier can be reconciled (`allowance batch export \(batch)`)"
         case .effectNotAllowed(let line, let effect, let state): "line \(line): cannot \(effect.rawValue) an item that is \(state.rawValue)"
         case .overflow: "the file's amounts overflow a 64-bit sum"
-        case .tooManyCarriers(let batch, let count): "batch \(batch) pays through \(count) carriers; reconciliation handles at most 254 in one batch"
+        case .tooManyCarriers(let batch, let count): "batch \(batch) pays through at least \(count) carriers; reconciliation handles at most 254 in one batch"
         }
     }
 }
@@ -136,6 +136,8 @@ public final class ReconciliationSession {
     private var pending: [StoredLine] = []
     /// Items with an effect, in line order: a million take 8 MB.
     private var effects: [(index: Int32, effect: ReconcileEffect)] = []
+    /// Items reversed by this file: it may have settled them too.
+    private var itemsMovedTwice: Set<Int> = []
     /// Legs the file's entry has so far (a reversal takes two).
     private var legs: Int64 = 0
     /// Paid out plus returned, per carrier: what the file takes out of each carrier's clearing.
@@ -195,6 +197,7 @@ public final class ReconciliationSession {
                     guard state == .paid else { throw ReconcileError.effectNotAllowed(line: record.line, effect: effect, state: state) }
                 }
                 items.setFinal(index, state: effect == .settle ? .paid : .failed, fingerprint: fingerprint, file: fileID, line: record.line)
+                if effect == .reverse { itemsMovedTwice.insert(index) }
                 effects.append((Int32(index), effect))
                 leg = legs + 1
                 legs += effect == .reverse ? 2 : 1
@@ -279,41 +282,37 @@ public final class ReconciliationSession {
         guard !effects.isEmpty else { return [] }
         let writer = try JournalWriter(db, at: at, kind: .settlement, key: "reconcile:file:\(fileID)", batch: items.batch.id, by: user, memo: memo)
         // settle: Dr payable; refund: Dr treasury; reverse: Cr payable, then Dr treasury (paid out and back again:
-        // the payable reopens and the treasury has the money; the clearing's two movements cancel).
-        let hashed = effects.lazy.flatMap { entry -> [(account: LedgerAccount, beneficiary: Int64?, item: Int64?, amount: Int64)] in
-            let index = Int(entry.index)
-            let item = self.items.id(at: index)
-            let beneficiary = self.items.beneficiary(at: index)
-            let amount = self.items.amount(at: index)
-            switch entry.effect {
-            case .settle: return [(.payable, beneficiary, item, amount)]
-            case .refund: return [(.treasury, nil, item, amount)]
-            case .reverse: return [(.payable, beneficiary, item, -amount), (.treasury, nil, item, amount)]
+        // the payable reopens and the treasury has the money; the clearing's two movements cancel). Legs go in in
+        // the order the lines were recorded, which is how `record` numbered them.
+        for (index, effect) in effects {
+            let index = Int(index)
+            let item = BatchItemID(items.id(at: index))
+            let amount = Money(dong: items.amount(at: index))
+            switch effect {
+            case .settle:
+                try writer.append(.debit(.payable, amount, beneficiary: BeneficiaryID(items.beneficiary(at: index)), item: item))
+            case .refund:
+                try writer.append(.debit(.treasury, amount, item: item))
+            case .reverse:
+                try writer.append(.credit(.payable, amount, beneficiary: BeneficiaryID(items.beneficiary(at: index)), item: item))
+                try writer.append(.debit(.treasury, amount, item: item))
             }
         }
-        // Legs were numbered as the lines were recorded, and the lines are read in key order: no sort. CROSS JOIN keeps
-        // the lines the outer loop (left to itself SQLite scanned the file once per kind of leg, inserting the legs out
-        // of order: 38 % slower). OR FAIL, since
-        // an error rolls back the whole file anyway, spares SQLite an in-memory journal of the statement.
-        try writer.appendInserted("""
-            WITH legs(effect, part, account, sign) AS (VALUES ('settle', 1, '2000', 1), ('refund', 1, '1000', 1), ('reverse', 1, '2000', -1),
-                                                              ('reverse', 2, '1000', 1))
-            INSERT OR FAIL INTO posting(entry_id, leg, account, sub_account, beneficiary_id, item_id, amount)
-            SELECT ?1, ?2 + r.leg + l.part - 1, l.account, '', CASE WHEN l.account = '2000' THEN i.beneficiary_id END, i.id, l.sign * i.amount
-            FROM result_line r CROSS JOIN legs l CROSS JOIN batch_item i
-            WHERE r.file_id = ?3 AND r.effect IS NOT NULL AND l.effect = r.effect AND i.id = r.item_id
-            """, arguments: [fileID], legs: hashed)
         for (carrier, amount) in clearing.sorted(by: { $0.key < $1.key }) where amount != 0 {
             try writer.append(.credit(.carrierClearing, Money(dong: amount), sub: carrier))
         }
         let entry = try writer.finish()
-        // A payment settled and reversed in one file ends failed: paid first, then failed.
+        // Each item the file moved takes the state its line gave it, in one pass over the file's lines (two
+        // `UPDATE … WHERE id IN (SELECT …)`, one per state, read them twice; a keyed update per item from here was
+        // slower still). An item with two effects in one file (paid, then reversed) matches two lines, of which
+        // SQLite picks either: those few are set again to the state the session left them in.
         try db.execute(sql: """
-            UPDATE OR FAIL batch_item SET state = 'paid' WHERE id IN (SELECT item_id FROM result_line WHERE file_id = ? AND effect = 'settle')
+            UPDATE OR FAIL batch_item SET state = CASE r.effect WHEN 'settle' THEN 'paid' ELSE 'failed' END
+            FROM result_line r WHERE r.file_id = ? AND r.effect IS NOT NULL AND batch_item.id = r.item_id
             """, arguments: [fileID])
-        try db.execute(sql: """
-            UPDATE OR FAIL batch_item SET state = 'failed' WHERE id IN (SELECT item_id FROM result_line WHERE file_id = ? AND (effect = 'refund' OR effect = 'reverse'))
-            """, arguments: [fileID])
+        for index in itemsMovedTwice {
+            try db.execute(sql: "UPDATE OR FAIL batch_item SET state = ? WHERE id = ?", arguments: [items.state(at: index).rawValue, items.id(at: index)])
+        }
         return [entry]
     }
 }
@@ -336,7 +335,7 @@ extension Store {
     /// together or not at all. A file reconciled against the batch before changes nothing.
     public func reconcile(batch id: BatchID, file: ResultFileInfo, by user: UserName,
                           _ body: (ReconciliationSession) throws -> Void) throws -> ReconciliationResult {
-        try write { db in
+        try writeWithKeysFromTransaction { db in
             let batch: Batch
             do { batch = try Self.fetchBatch(db, id) } catch let error as BatchError { throw ReconcileError.batch(error) }
             guard batch.status == .exported || batch.status == .closed else { throw ReconcileError.notExported(id, batch.status) }

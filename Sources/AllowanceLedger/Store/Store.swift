@@ -35,6 +35,23 @@ public struct Store: Sendable {
         try writer.write(body)
     }
 
+    /// Like `write`, with SQLite's per-row foreign-key lookups off for the transaction. Only for bulk writes whose
+    /// every key was read in the same transaction (a reconciled file's lines and postings name the items just loaded):
+    /// for a million lines those lookups cost two seconds and could not fail. `ledger verify` and every other
+    /// write keep them.
+    func writeWithKeysFromTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        try writer.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        }
+    }
+
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
         try writer.read(body)
     }
