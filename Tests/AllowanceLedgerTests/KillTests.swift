@@ -102,4 +102,17 @@ extension KillTests {
         #expect(try count(sandbox, "SELECT COUNT(*) FROM result_file;") == 1)
         try expectIntact(sandbox)
     }
+
+    /// The crash-injection driver (scripts/crash.sh) in its short form: seeded kill points in import, create,
+    /// approve, export and reconcile, each checked for integrity, balance, all-or-nothing and a completing rerun.
+    /// The full run (250 kill points) is in the README.
+    @Test func theCrashDriverShortFormFindsNoDamage() throws {
+        let sandbox = CLISandbox()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let output = try sandbox.execute("/bin/bash", [root.appendingPathComponent("scripts/crash.sh").path, "--kills", "15", "--seed", "1130",
+                                                        "--count", "3000", "--bin", try AllowanceBinary.path()], timeoutSeconds: 600)
+        #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
+        #expect(output.stdout.contains("crash.sh: 15 kill points"), "\(output.stdout)")
+        #expect(output.stdout.contains("failures: 0"), "\(output.stdout)")
+    }
 }

@@ -136,6 +136,9 @@ public struct RegisterValidator: Sendable {
             reasons.append("full_name is longer than \(Self.nameLengthMax) characters")
         } else if Self.hasControlCharacter(name) {
             reasons.append("full_name contains a control character")
+        } else if let first = name.unicodeScalars.first, "=+-@".unicodeScalars.contains(first) {
+            // It would reach the carrier's instruction file as the account name, where a spreadsheet runs it.
+            reasons.append("full_name starts with \(first) as a spreadsheet formula does; a name starts with a letter")
         } else if digitCount(name) >= 6 {
             reasons.append("full_name contains a number; is a phone number or ID in the wrong column?")
         }

@@ -47,6 +47,8 @@ public struct RegisterImportResult: Sendable, Equatable {
 
 public enum RegisterImportError: Error, Sendable, Equatable, CustomStringConvertible {
     case emptyFile(String)
+    /// The header line itself cannot be read: not UTF-8, a NUL byte, an unclosed quote, too long.
+    case unreadableHeader(String, String)
     case missingColumns(String, [String])
     case duplicateColumn(String, String)
     case invalidLines(String, count: Int)
@@ -55,6 +57,8 @@ public enum RegisterImportError: Error, Sendable, Equatable, CustomStringConvert
     public var description: String {
         switch self {
         case .emptyFile(let file): "\(file):1: the file is empty; a register starts with the header \(RawRegisterFields.columns.joined(separator: ","))"
+        case .unreadableHeader(let file, let problem):
+            "\(file):1: header: \(problem); a register is a CSV text file (UTF-8) starting with the header \(RawRegisterFields.columns.joined(separator: ","))"
         case .missingColumns(let file, let columns):
             "\(file):1: the header lacks \(columns.joined(separator: ", ")); a register's header is \(RawRegisterFields.columns.joined(separator: ",")) (any order)"
         case .duplicateColumn(let file, let column): "\(file):1: column \(column) appears twice in the header"
@@ -106,6 +110,10 @@ extension Store {
             }
             guard let header else {
                 _ = channel.put(.failed(.format(.emptyFile(path))))
+                return
+            }
+            if let problem = reader.recordError {
+                _ = channel.put(.failed(.format(.unreadableHeader(path, problem.description))))
                 return
             }
             var columnIndex: [String: Int] = [:]
@@ -326,6 +334,7 @@ extension Store {
     static func renamed(_ error: RegisterImportError, to file: String) -> RegisterImportError {
         switch error {
         case .emptyFile: .emptyFile(file)
+        case .unreadableHeader(_, let problem): .unreadableHeader(file, problem)
         case .missingColumns(_, let columns): .missingColumns(file, columns)
         case .duplicateColumn(_, let column): .duplicateColumn(file, column)
         case .invalidLines(_, let count): .invalidLines(file, count: count)
