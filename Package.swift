@@ -5,6 +5,7 @@ let package = Package(
     name: "AllowanceLedger",
     products: [
         .executable(name: "allowance", targets: ["LedgerCLI"]),
+        .executable(name: "allowance-fuzz", targets: ["Fuzz"]),
         .library(name: "AllowanceLedger", targets: ["AllowanceLedger"]),
         .library(name: "Reconcile", targets: ["Reconcile"]),
     ],
@@ -39,6 +40,17 @@ let package = Package(
                 "Reconcile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // The fuzz targets of issue 7 and their driver: libFuzzer when built by scripts/fuzz.sh, a seeded mutator
+        // otherwise (the test command's short pass).
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["AllowanceLedger", "Reconcile"]
+        ),
+        .target(name: "CFuzzDriver"),
+        .executableTarget(
+            name: "Fuzz",
+            dependencies: ["AllowanceLedger", "FuzzTargets", "CFuzzDriver"]
         ),
         .testTarget(
             name: "AllowanceLedgerTests",
