@@ -155,15 +155,18 @@ extension Store {
             case .category: "o.category"
             case .carrier: "COALESCE(o.carrier, 'CASH')"
             }
+            // Retries are the items with `retry_of_item` set (a CHECK ties it to attempt > 1): found through that
+            // column's partial index, not a pass over every item in range (`+` keeps SQLite off the batch index).
             for row in try Row.fetchAll(db, sql: """
-                SELECT r.id, \(keyColumn) FROM batch_item r
-                JOIN batch_item o ON o.beneficiary_id = r.beneficiary_id AND o.period = r.period AND o.attempt = 1
-                WHERE r.attempt > 1 AND r.\(inBatches)
+                SELECT r.id, \(keyColumn) FROM batch_item r CROSS JOIN batch_item o
+                WHERE r.retry_of_item IS NOT NULL AND +r.\(inBatches)
+                  AND o.beneficiary_id = r.beneficiary_id AND o.period = r.period AND o.attempt = 1
                 """) {
                 firstItemKey[row[0]] = row[1]
             }
             // Failed and reversed payments (lines that moved the funds back; a "reversed" for an item never paid posted
-            // nothing and is not one) are few: their reasons are gathered per item first, in one pass.
+            // nothing and is not one) are few: their reasons are gathered per item first, from the partial index that
+            // holds just those lines (`result_line_moved_back`; the WHERE must spell its condition the same way).
             var failures: [Int64: [String]] = [:]
             for row in try Row.fetchAll(db, sql: """
                 SELECT item_id, TRIM(reason_code || ' ' || reason_text) FROM result_line
@@ -173,9 +176,12 @@ extension Store {
             }
             var reasonCounts: [String: Int64] = [:]
             // One pass over the items: a recipient is counted by the month's first item, paid non-cash by the item
-            // (first or retry) the carrier settled; at most one item a month is ever settled as paid.
-            var byKey: [String: NonCashFigures] = [:]
-            var byMonth: [String: NonCashFigures] = [:]
+            // (first or retry) the carrier settled; at most one item a month is ever settled as paid. Keys and months
+            // are numbered as they come, so the million rows add into arrays.
+            var keyNumbers = InternedTexts(), monthNumbers = InternedTexts()
+            // nil for a number no figure was added under (a retry's own commune, say).
+            var byKeyNumber: [NonCashFigures?] = []
+            var byMonthNumber: [NonCashFigures?] = []
             var total = NonCashFigures()
             let items = try FastStatement(db, """
                 SELECT id, period, commune_code, category, COALESCE(carrier, 'CASH'), method = 'mobile_money' AND state = 'paid', amount, attempt,
@@ -187,6 +193,12 @@ extension Store {
             case .commune: 2
             case .category: 3
             case .carrier: 4
+            }
+            func add(_ figures: NonCashFigures, to table: inout [NonCashFigures?], at number: Int) {
+                while table.count <= number { table.append(nil) }
+                var sum = table[number] ?? NonCashFigures()
+                sum.add(figures)
+                table[number] = sum
             }
             while try items.step() {
                 let id = items.int64(0)
@@ -207,17 +219,24 @@ extension Store {
                     for reason in reasons { reasonCounts[reason.isEmpty ? "(no reason given)" : redactIdentifiers(reason), default: 0] += 1 }
                 }
                 if figures == NonCashFigures() && failed == 0 { continue }
-                let own = items.string(keyIndex)
-                let key = first ? own : firstItemKey[id] ?? own
-                byKey[key, default: NonCashFigures()].add(figures)
+                let own = keyNumbers.number(items, keyIndex)
+                let key = first ? own : firstItemKey[id].map { keyNumbers.number(of: $0) } ?? own
+                add(figures, to: &byKeyNumber, at: key)
                 // A failure belongs to the carrier that failed, even when a retry went through another.
-                byKey[grouping == .carrier ? own : key, default: NonCashFigures()].failedMobileMoney += failed
+                var failure = NonCashFigures()
+                failure.failedMobileMoney = failed
+                add(failure, to: &byKeyNumber, at: grouping == .carrier ? own : key)
                 figures.failedMobileMoney = failed
-                byMonth[items.string(1), default: NonCashFigures()].add(figures)
+                add(figures, to: &byMonthNumber, at: monthNumbers.number(items, 1))
                 total.add(figures)
             }
+            var byKey: [String: NonCashFigures] = [:]
+            for (number, figures) in byKeyNumber.enumerated() { if let figures { byKey[keyNumbers.texts[number]] = figures } }
+            var byMonth: [String: NonCashFigures] = [:]
+            for (number, figures) in byMonthNumber.enumerated() { if let figures { byMonth[monthNumbers.texts[number]] = figures } }
             var coverageByCommune: [String: Coverage] = [:]
             var coverage = Coverage()
+            // From the commune index alone, which carries status and number.
             for row in try Row.fetchAll(db, sql: """
                 SELECT commune_code, COUNT(*), SUM(msisdn IS NOT NULL) FROM beneficiary WHERE status = 'active' GROUP BY commune_code
                 """) {

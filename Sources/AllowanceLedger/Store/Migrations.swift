@@ -16,14 +16,18 @@ enum Migrations {
         migrator.registerMigration("v3-audit") { db in
             try db.execute(sql: auditV3)
         }
+        migrator.registerMigration("v4-report-indexes") { db in
+            try db.execute(sql: reportIndexesV4)
+        }
         return migrator
     }
 
-    /// The register's indexes, by name. A bulk import into an empty register drops and rebuilds them (sorting once
-    /// beats a million random inserts); the national ID's uniqueness lives here, so the rebuild re-checks it.
+    /// The register's indexes as they are now (v4), by name. A bulk import into an empty register drops and rebuilds
+    /// them (sorting once beats a million random inserts); the national ID's uniqueness lives here, so the rebuild
+    /// re-checks it.
     static let beneficiaryIndexes: [(name: String, sql: String)] = [
         ("beneficiary_national_id", "CREATE UNIQUE INDEX beneficiary_national_id ON beneficiary(national_id)"),
-        ("beneficiary_commune", "CREATE INDEX beneficiary_commune ON beneficiary(commune_code)"),
+        ("beneficiary_commune", "CREATE INDEX beneficiary_commune ON beneficiary(commune_code, status, msisdn)"),
         ("beneficiary_msisdn", "CREATE INDEX beneficiary_msisdn ON beneficiary(msisdn) WHERE msisdn IS NOT NULL"),
     ]
 
@@ -70,7 +74,9 @@ enum Migrations {
         registered_by TEXT NOT NULL,
         CHECK(payment_method = 'cash' OR (carrier IS NOT NULL AND msisdn IS NOT NULL)),
         CHECK((carrier IS NULL) = (msisdn IS NULL)));
-    \(beneficiaryIndexes.map { $0.sql + ";" }.joined(separator: "\n"))
+    CREATE UNIQUE INDEX beneficiary_national_id ON beneficiary(national_id);
+    CREATE INDEX beneficiary_commune ON beneficiary(commune_code);
+    CREATE INDEX beneficiary_msisdn ON beneficiary(msisdn) WHERE msisdn IS NOT NULL;
 
     -- Every change to a beneficiary, account changes included: who, when, what, why.
     CREATE TABLE beneficiary_event(
@@ -389,5 +395,16 @@ enum Migrations {
     BEGIN SELECT RAISE(ABORT, 'the list of audit exports is append-only'); END;
     CREATE TRIGGER audit_export_no_delete BEFORE DELETE ON audit_export
     BEGIN SELECT RAISE(ABORT, 'the list of audit exports is append-only'); END;
+    """
+}
+
+extension Migrations {
+    /// What the non-cash report reads, without reading the tables: the register's coverage per commune from the commune
+    /// index alone (it carries status and number now; a scan of the whole register took 2 s of the report's 4.5 at a
+    /// million), and the few lines that sent funds back without scanning every line.
+    static let reportIndexesV4 = """
+    DROP INDEX beneficiary_commune;
+    CREATE INDEX beneficiary_commune ON beneficiary(commune_code, status, msisdn);
+    CREATE INDEX result_line_moved_back ON result_line(item_id) WHERE effect = 'refund' OR effect = 'reverse';
     """
 }

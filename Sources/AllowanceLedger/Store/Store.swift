@@ -151,3 +151,33 @@ struct FastStatement {
 extension Database {
     var lastChanges: Int { Int(sqlite3_changes(sqliteConnection)) }
 }
+
+/// The distinct texts of a column with few of them (months, communes, categories, carriers), each numbered the first
+/// time it is seen: a million rows then build a few hundred strings and hash bytes instead of strings.
+struct InternedTexts {
+    private(set) var texts: [String] = []
+    private var byHash: [UInt64: Int] = [:]
+    private var byText: [String: Int] = [:]
+
+    /// The number of the statement's text in `column` (an empty text for NULL).
+    mutating func number(_ statement: FastStatement, _ column: Int32) -> Int {
+        statement.withText(column) { bytes in
+            // FNV-1a; on the rare collision the text is looked up by value.
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+            if let known = byHash[hash], texts[known].utf8.elementsEqual(bytes) { return known }
+            let text = String(decoding: bytes, as: UTF8.self)
+            let number = number(of: text)
+            byHash[hash] = number
+            return number
+        }
+    }
+
+    /// The number of `text`, numbering it if it is new.
+    mutating func number(of text: String) -> Int {
+        if let known = byText[text] { return known }
+        texts.append(text)
+        byText[text] = texts.count - 1
+        return texts.count - 1
+    }
+}
