@@ -117,7 +117,8 @@ extension Store {
     ///
     /// The items go in with one `INSERT … SELECT`: a million items never pass through Swift one by one.
     public func createBatch(_ options: BatchCreateOptions) throws -> BatchCreateResult {
-        try write { db in
+        // Every item is made from a beneficiary row read in this transaction, for the batch it inserts.
+        try writeWithKeysFromTransaction { db in
             let now = clock.now()
             let period = options.period
             try Self.raiseFlags(db, at: now)
@@ -291,7 +292,8 @@ extension Store {
     ///
     /// The approver must differ from the creator; the database refuses it too, whatever writes the row.
     public func approveBatch(_ id: BatchID, by user: UserName) throws -> (batch: Batch, entry: JournalEntryID, total: Money) {
-        try write { db in
+        // Every credit names an item (and its beneficiary) of the batch, read in this transaction.
+        try writeWithKeysFromTransaction { db in
             let batch = try Self.fetchBatch(db, id)
             guard batch.status == .created else { throw BatchError.wrongStatus(batch: id, status: batch.status, action: "approve it again") }
             if let creator = try? UserName(parsing: batch.createdBy), creator.isSamePerson(as: user) {

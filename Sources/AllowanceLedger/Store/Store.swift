@@ -35,10 +35,11 @@ public struct Store: Sendable {
         try writer.write(body)
     }
 
-    /// Like `write`, with SQLite's per-row foreign-key lookups off for the transaction. Only for bulk writes whose
-    /// every key was read in the same transaction (a reconciled file's lines and postings name the items just loaded):
-    /// for a million lines those lookups cost two seconds and could not fail. `ledger verify` and every other
-    /// write keep them.
+    /// Like `write`, with SQLite's per-row foreign-key lookups off for the transaction. Only for the bulk writes
+    /// whose every key was read in the same transaction: a batch's items (made from the register's rows), its
+    /// approval's credits (one per item) and a reconciled file's lines and postings (naming the items just loaded).
+    /// For a million rows those lookups cost one to two seconds per command and could not fail; every other write
+    /// keeps them.
     func writeWithKeysFromTransaction<T>(_ body: (Database) throws -> T) throws -> T {
         try writer.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
