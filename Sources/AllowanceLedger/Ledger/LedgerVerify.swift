@@ -65,6 +65,8 @@ extension Store {
             // the postings instead of an index probe per item afterwards.
             var clearing: [BatchCarrier: Int64] = [:]
             var payable = try ItemNets(db)
+            // What each batch's entitlement entries credited to payables, and the first such entry.
+            var entitled: [Int64: (credited: Int64, entry: Int64)] = [:]
             while try entries.step() {
                 let id = entries.int64(0)
                 let prevHash = entries.string(7)
@@ -91,6 +93,8 @@ extension Store {
                 var sum: Int64 = 0
                 var overflow = false
                 var legsInOrder = true
+                let entitlementOf = entries.withText(2) { $0.elementsEqual("entitlement".utf8) } ? entries.int64OrNil(4) : nil
+                if let batch = entitlementOf, entitled[batch] == nil { entitled[batch] = (0, id) }
                 while havePosting && postings.int64(0) == id {
                     count += 1
                     let leg = postings.int64(1)
@@ -107,6 +111,7 @@ extension Store {
                         }
                         return Self.accountCode(account)
                     }
+                    if account == .payable, let batch = entitlementOf, amount < 0 { entitled[batch]!.credited &-= amount }
                     if account == .payable, let item {
                         payable.add(item: item, amount: amount, entry: id)
                     } else if account == .carrierClearing, let batch = entries.int64OrNil(4) {
@@ -185,38 +190,41 @@ extension Store {
                     }
                 }
             }
-            // Each approved batch's entitlement equals the sum of its items.
-            for row in try Row.fetchAll(db, sql: """
-                SELECT b.id, (SELECT COALESCE(SUM(amount), 0) FROM batch_item WHERE batch_id = b.id),
-                       (SELECT COALESCE(-SUM(p.amount), 0) FROM posting p JOIN journal_entry e ON e.id = p.entry_id
-                        WHERE e.batch_id = b.id AND e.kind = 'entitlement' AND p.account = '2000' AND p.amount < 0),
-                       (SELECT MIN(e.id) FROM journal_entry e WHERE e.batch_id = b.id AND e.kind = 'entitlement')
-                FROM batch b WHERE b.approved_by IS NOT NULL
-                """) {
-                let items: Int64 = row[1] ?? 0
-                let posted: Int64 = row[2] ?? 0
-                if items != posted {
-                    result.report(.entitlementMismatch, entry: row[3],
-                                  "batch \(row[0] as Int64): items total \(items) đồng but the entitlement posted \(posted) đồng")
-                }
-            }
             // Each item's payable agrees with its payment state: owed while open or failed, settled once paid, and
             // carried over to the retry item once an approved retry batch took it over.
             let retried = Set(try Int64.fetchAll(db, sql: """
                 SELECT r.retry_of_item FROM batch_item r JOIN batch rb ON rb.id = r.batch_id
                 WHERE r.retry_of_item IS NOT NULL AND rb.approved_by IS NOT NULL
                 """))
+            // The same pass sums each batch's items (against its entitlement) and what is still open with each
+            // carrier (against the clearing account): one read of the items instead of one per batch and carrier.
             let items = try FastStatement(db, """
-                SELECT i.id, i.state, i.amount FROM batch_item i JOIN batch b ON b.id = i.batch_id WHERE b.approved_by IS NOT NULL
+                SELECT i.id, i.state, i.amount, i.batch_id, i.carrier, i.method = 'mobile_money' AND i.state = 'open'
+                FROM batch_item i JOIN batch b ON b.id = i.batch_id WHERE b.approved_by IS NOT NULL
                 ORDER BY i.id
                 """)
             defer { items.reset() }
+            // Reported after the entitlements, which are summed in the same pass.
+            var itemChecks = LedgerVerification()
+            var itemTotals: [Int64: Int64] = [:]
+            var stillOpen: [BatchCarrier: Int64] = [:]
+            var carrierCache: (bytes: [UInt8], code: String) = ([], "")
             while try items.step() {
                 let item = items.int64(0)
                 let amount = items.int64(2)
+                let batch = items.int64(3)
+                itemTotals[batch, default: 0] &+= amount
+                if items.int64(5) == 1 {
+                    // Items of one carrier come in runs: compare bytes before building a string.
+                    if !items.withText(4, { $0.elementsEqual(carrierCache.bytes) }) {
+                        let code = items.string(4)
+                        carrierCache = (Array(code.utf8), code)
+                    }
+                    stillOpen[BatchCarrier(batch: batch, carrier: carrierCache.code), default: 0] &+= amount
+                }
                 let (net, entry) = try payable.net(of: item, db)
                 guard let state = items.withText(1, { ItemState(bytes: $0) }) else {
-                    result.report(.itemStateMismatch, entry: entry, "item \(item) has the unknown state \"\(items.string(1))\"")
+                    itemChecks.report(.itemStateMismatch, entry: entry, "item \(item) has the unknown state \"\(items.string(1))\"")
                     continue
                 }
                 let owed = state == .open || state == .failed
@@ -225,15 +233,26 @@ extension Store {
                 if (state == .paid || state == .paidCash) && net == 0 { continue }
                 let stateText = items.string(1)
                 if net > 0 {
-                    result.report(.itemOverpaid, entry: entry, "item \(item) was paid \(net) đồng more than it is owed")
+                    itemChecks.report(.itemOverpaid, entry: entry, "item \(item) was paid \(net) đồng more than it is owed")
                 } else if net == 0 {
-                    result.report(.itemStateMismatch, entry: entry, "item \(item) is marked \(stateText) but its payment is posted")
+                    itemChecks.report(.itemStateMismatch, entry: entry, "item \(item) is marked \(stateText) but its payment is posted")
                 } else if net == -amount {
-                    result.report(.itemStateMismatch, entry: entry, "item \(item) is marked \(stateText) but no payment is posted")
+                    itemChecks.report(.itemStateMismatch, entry: entry, "item \(item) is marked \(stateText) but no payment is posted")
                 } else {
-                    result.report(.itemStateMismatch, entry: entry, "item \(item) (\(stateText)) has \(-net) đồng payable instead of \(amount) or 0")
+                    itemChecks.report(.itemStateMismatch, entry: entry, "item \(item) (\(stateText)) has \(-net) đồng payable instead of \(amount) or 0")
                 }
             }
+            // Each approved batch's entitlement equals the sum of its items.
+            for batch in try Int64.fetchAll(db, sql: "SELECT id FROM batch WHERE approved_by IS NOT NULL ORDER BY id") {
+                let total = itemTotals[batch] ?? 0
+                let posted = entitled[batch]?.credited ?? 0
+                if total != posted {
+                    result.report(.entitlementMismatch, entry: entitled[batch]?.entry,
+                                  "batch \(batch): items total \(total) đồng but the entitlement posted \(posted) đồng")
+                }
+            }
+            for problem in itemChecks.problems { result.report(problem.kind, entry: problem.entryID, problem.message) }
+            result.problemCount += itemChecks.problemCount - itemChecks.problems.count
             // Nothing of a batch nobody approved is paid.
             for row in try Row.fetchAll(db, sql: """
                 SELECT b.id, COUNT(*) FROM batch b JOIN batch_item i ON i.batch_id = b.id
@@ -245,9 +264,7 @@ extension Store {
             // What a batch's carriers hold is what they were sent for the items still open: nothing, once every
             // item is paid or failed.
             for (key, net) in clearing.sorted(by: { ($0.key.batch, $0.key.carrier) < ($1.key.batch, $1.key.carrier) }) {
-                let open = try Int64.fetchOne(db, sql: """
-                    SELECT COALESCE(SUM(amount), 0) FROM batch_item WHERE batch_id = ? AND carrier = ? AND method = 'mobile_money' AND state = 'open'
-                    """, arguments: [key.batch, key.carrier]) ?? 0
+                let open = stillOpen[key] ?? 0
                 if net != open {
                     result.report(.clearingMismatch, entry: nil,
                                   "batch \(key.batch): carrier clearing \(key.carrier) holds \(net) đồng but the batch's open items for \(key.carrier) total \(open) đồng")
