@@ -236,11 +236,12 @@ extension Store {
             for (number, figures) in byMonthNumber.enumerated() { if let figures { byMonth[monthNumbers.texts[number]] = figures } }
             var coverageByCommune: [String: Coverage] = [:]
             var coverage = Coverage()
-            // From the commune index alone, which carries status and number.
+            // From the commune index alone, which carries the status and `msisdn IS NULL` (spelled the same here).
             for row in try Row.fetchAll(db, sql: """
-                SELECT commune_code, COUNT(*), SUM(msisdn IS NOT NULL) FROM beneficiary WHERE status = 'active' GROUP BY commune_code
+                SELECT commune_code, COUNT(*), SUM(msisdn IS NULL) FROM beneficiary WHERE status = 'active' GROUP BY commune_code
                 """) {
-                let commune = Coverage(active: row[1], withMobileMoney: row[2])
+                let active: Int64 = row[1]
+                let commune = Coverage(active: active, withMobileMoney: active - (row[2] as Int64))
                 coverageByCommune[row[0]] = commune
                 coverage.active += commune.active
                 coverage.withMobileMoney += commune.withMobileMoney
