@@ -49,17 +49,20 @@ command_of() {
 }
 succeeded() { [ "$1" -eq 0 ] || { [ "$2" = reconcile ] && [ "$1" -eq 2 ]; }; }
 
-# Every table's row count and what matters of its content, in one line.
+# Every table's row count and what matters of its content, in one line: the journal's head hash (the clock is fixed,
+# so a run's entries hash the same every time), each batch's seal, the outcome rows' fingerprints.
 signature() {
     sqlite3 "$ALLOWANCE_DB" "
         SELECT (SELECT COUNT(*) FROM beneficiary) || ' ' || (SELECT COUNT(*) FROM beneficiary_event) || ' '
             || (SELECT COUNT(*) FROM register_import) || ' ' || (SELECT COUNT(*) FROM flag) || ' '
-            || (SELECT COALESCE(group_concat(id || ':' || status || ':' || COALESCE(item_count, '-'), ','), '-') FROM batch) || ' '
+            || (SELECT COALESCE(group_concat(id || ':' || status || ':' || COALESCE(item_count, '-') || ':' || COALESCE(item_digest, '-'), ','), '-') FROM batch) || ' '
             || (SELECT COUNT(*) FROM batch_item) || ' '
             || (SELECT COALESCE(group_concat(state || ':' || n, ','), '-') FROM (SELECT state, COUNT(*) n FROM batch_item GROUP BY state ORDER BY state)) || ' '
             || (SELECT COUNT(*) FROM journal_entry) || ' ' || (SELECT COUNT(*) FROM posting) || ' '
             || (SELECT COALESCE(SUM(ABS(amount)), 0) FROM posting) || ' '
-            || (SELECT COUNT(*) FROM result_file) || ' ' || (SELECT COUNT(*) FROM result_line);"
+            || (SELECT COUNT(*) FROM result_file) || ' ' || (SELECT COUNT(*) FROM result_line) || ' '
+            || (SELECT COALESCE(SUM(fingerprint % 1000003), 0) FROM result_line) || ' '
+            || (SELECT COALESCE(MAX(hash), '-') FROM journal_head);"
 }
 
 # The checks that hold after any kill; prints what failed.

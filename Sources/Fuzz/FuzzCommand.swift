@@ -61,6 +61,11 @@ struct FuzzCommand {
         }
         #if FUZZING
         fuzzingHarness = harness
+        // libFuzzer ends the process with exit(): the scratch folder goes then.
+        fuzzingFolder = strdup(harness.folder)
+        atexit {
+            if let folder = fuzzingFolder { try? FileManager.default.removeItem(atPath: String(cString: folder)) }
+        }
         var argv: [UnsafeMutablePointer<CChar>?] = ([CommandLine.arguments[0]] + arguments).map { strdup($0) } + [nil]
         var argc = CInt(argv.count - 1)
         argv.withUnsafeMutableBufferPointer { buffer in
@@ -91,4 +96,5 @@ struct FuzzCommand {
 
 #if FUZZING
 nonisolated(unsafe) var fuzzingHarness: FuzzHarness?
+nonisolated(unsafe) var fuzzingFolder: UnsafeMutablePointer<CChar>?
 #endif

@@ -8,7 +8,8 @@ import Reconcile
 public enum FuzzTarget: String, CaseIterable, Sendable {
     /// The carrier result-file reader, under the built-in profile and under the Viettel sample's profile.
     case resultFile = "result-file"
-    /// `beneficiary import` into a ledger, bad lines kept aside (`--skip-invalid`).
+    /// `beneficiary import` into an empty ledger (a fresh copy for every input, so that a finding replays alone),
+    /// bad lines kept aside (`--skip-invalid`).
     case register
     /// `audit verify` of a real export in which one file is replaced: the first byte picks the file, the rest is
     /// its new content.
@@ -18,10 +19,12 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
 /// Everything a target needs, made once per process in a scratch folder (under /dev/shm when there is one).
 public final class FuzzHarness {
     public let target: FuzzTarget
-    let folder: String
+    /// The scratch folder; removed when the harness goes, and by `allowance-fuzz` at exit under libFuzzer.
+    public let folder: String
     let samples: String
     private var profiles: [CarrierProfile] = []
-    private var store: Store?
+    /// An empty, migrated ledger that every `register` input starts from.
+    private var pristineLedger: [UInt8] = []
     private var exportFolder = ""
     private var exportFiles: [String] = []
     private var original: [String: [UInt8]] = [:]
@@ -40,7 +43,8 @@ public final class FuzzHarness {
         case .resultFile:
             profiles = [.generic, try CarrierProfile(contentsOf: samples + "/profiles/viettel.profile")]
         case .register:
-            store = try Store(path: folder + "/ledger.sqlite", clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
+            _ = try Store(path: folder + "/pristine.sqlite", clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
+            pristineLedger = try contents(of: folder + "/pristine.sqlite")
         case .auditVerify:
             try makeExport()
         }
@@ -106,12 +110,15 @@ public final class FuzzHarness {
             }
             return outcome.joined(separator: "; ")
         case .register:
-            let path = folder + "/register-\(runs % 2).csv"
-            guard (try? writeFile(data, to: path)) != nil, let store else { return "cannot write the input" }
+            let path = folder + "/register.csv"
+            let ledger = folder + "/ledger.sqlite"
+            for stale in [ledger, ledger + "-wal", ledger + "-shm"] { unlink(stale) }
+            guard (try? writeFile(data, to: path)) != nil, (try? writeFile(pristineLedger, to: ledger)) != nil else { return "cannot write the input" }
             var options = RegisterImportOptions(by: try! UserName(parsing: "officer"))
             options.skipInvalid = true
             options.rejectsPath = folder + "/rejects.csv"
             do {
+                let store = try Store(path: ledger, clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
                 let result = try store.importRegister(path: path, options: options)
                 return "\(result.created) new, \(result.updated) updated, \(result.rejected) rejected"
             } catch {

@@ -31,11 +31,16 @@ import Testing
         var files = try FileManager.default.contentsOfDirectory(atPath: seeds).sorted().map { seeds + "/" + $0 }
         #expect(files.count >= 2)
         let findings = Self.root + "/Tests/FuzzRegressions/" + target
-        files += ((try? FileManager.default.contentsOfDirectory(atPath: findings)) ?? []).sorted().map { findings + "/" + $0 }
+        files += try FileManager.default.contentsOfDirectory(atPath: findings).filter { !$0.hasPrefix(".") }.sorted().map { findings + "/" + $0 }
         let output = try sandbox.execute(try binary(), [target, "--samples", Self.root + "/samples", "--replay"] + files)
         #expect(output.status == 0, "\(output.stderr.suffix(1500))")
         #expect(output.stdout.split(separator: "\n").count == files.count, "\(output.stdout)")
-        // The samples themselves read cleanly: an untouched export verifies, a sample file is not all errors.
-        if target == "audit-verify" { #expect(output.stdout.contains(": intact"), "\(output.stdout)") }
+        // The seeds themselves do what they should: an untouched export verifies, a sample result file reads with
+        // no unreadable line under its own profile, a sample register imports.
+        switch target {
+        case "audit-verify": #expect(output.stdout.contains("seed-0: intact"), "\(output.stdout)")
+        case "result-file": #expect(output.stdout.contains("seed-0: generic: ") && output.stdout.contains(" lines, 0 unreadable"), "\(output.stdout)")
+        default: #expect(output.stdout.contains("seed-0: ") && !output.stdout.contains("seed-0: 0 new"), "\(output.stdout)")
+        }
     }
 }

@@ -66,7 +66,7 @@ extension Store {
             var clearing: [BatchCarrier: Int64] = [:]
             var payable = try ItemNets(db)
             // What each batch's entitlement entries credited to payables, and the first such entry.
-            var entitled: [Int64: (credited: Int64, entry: Int64)] = [:]
+            var entitled: [Int64: (credited: Int64, entry: Int64, overflow: Bool)] = [:]
             while try entries.step() {
                 let id = entries.int64(0)
                 let prevHash = entries.string(7)
@@ -94,7 +94,7 @@ extension Store {
                 var overflow = false
                 var legsInOrder = true
                 let entitlementOf = entries.withText(2) { $0.elementsEqual("entitlement".utf8) } ? entries.int64OrNil(4) : nil
-                if let batch = entitlementOf, entitled[batch] == nil { entitled[batch] = (0, id) }
+                if let batch = entitlementOf, entitled[batch] == nil { entitled[batch] = (0, id, false) }
                 while havePosting && postings.int64(0) == id {
                     count += 1
                     let leg = postings.int64(1)
@@ -111,7 +111,11 @@ extension Store {
                         }
                         return Self.accountCode(account)
                     }
-                    if account == .payable, let batch = entitlementOf, amount < 0 { entitled[batch]!.credited &-= amount }
+                    if account == .payable, let batch = entitlementOf, amount < 0 {
+                        let (credited, overflow) = entitled[batch]!.credited.subtractingReportingOverflow(amount)
+                        entitled[batch]!.credited = credited
+                        entitled[batch]!.overflow = entitled[batch]!.overflow || overflow
+                    }
                     if account == .payable, let item {
                         payable.add(item: item, amount: amount, entry: id)
                     } else if account == .carrierClearing, let batch = entries.int64OrNil(4) {
@@ -243,12 +247,14 @@ extension Store {
                 }
             }
             // Each approved batch's entitlement equals the sum of its items.
-            for batch in try Int64.fetchAll(db, sql: "SELECT id FROM batch WHERE approved_by IS NOT NULL ORDER BY id") {
+            let approved = try Int64.fetchAll(db, sql: "SELECT id FROM batch WHERE approved_by IS NOT NULL ORDER BY id")
+            for batch in approved {
                 let total = itemTotals[batch] ?? 0
                 let posted = entitled[batch]?.credited ?? 0
-                if total != posted {
+                if total != posted || entitled[batch]?.overflow == true {
+                    let postedText = entitled[batch]?.overflow == true ? "an overflowing amount" : "\(posted) đồng"
                     result.report(.entitlementMismatch, entry: entitled[batch]?.entry,
-                                  "batch \(batch): items total \(total) đồng but the entitlement posted \(posted) đồng")
+                                  "batch \(batch): items total \(total) đồng but the entitlement posted \(postedText)")
                 }
             }
             for problem in itemChecks.problems { result.report(problem.kind, entry: problem.entryID, problem.message) }
@@ -263,8 +269,13 @@ extension Store {
             }
             // What a batch's carriers hold is what they were sent for the items still open: nothing, once every
             // item is paid or failed.
+            let approvedSet = Set(approved)
             for (key, net) in clearing.sorted(by: { ($0.key.batch, $0.key.carrier) < ($1.key.batch, $1.key.carrier) }) {
-                let open = stillOpen[key] ?? 0
+                // The item pass covers approved batches; a clearing for any other batch (a tampered one) is summed
+                // from its items here.
+                let open = approvedSet.contains(key.batch) ? stillOpen[key] ?? 0 : try Int64.fetchOne(db, sql: """
+                    SELECT COALESCE(SUM(amount), 0) FROM batch_item WHERE batch_id = ? AND carrier = ? AND method = 'mobile_money' AND state = 'open'
+                    """, arguments: [key.batch, key.carrier]) ?? 0
                 if net != open {
                     result.report(.clearingMismatch, entry: nil,
                                   "batch \(key.batch): carrier clearing \(key.carrier) holds \(net) đồng but the batch's open items for \(key.carrier) total \(open) đồng")

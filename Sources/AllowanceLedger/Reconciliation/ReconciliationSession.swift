@@ -136,7 +136,8 @@ public final class ReconciliationSession {
     private var pending: [StoredLine] = []
     /// Items with an effect, in line order: a million take 8 MB.
     private var effects: [(index: Int32, effect: ReconcileEffect)] = []
-    /// Items reversed by this file: it may have settled them too.
+    /// Items this file settled, and those of them it also reversed (their lines both match the state update).
+    private var settledHere: Set<Int> = []
     private var itemsMovedTwice: Set<Int> = []
     /// Legs the file's entry has so far (a reversal takes two).
     private var legs: Int64 = 0
@@ -197,7 +198,8 @@ public final class ReconciliationSession {
                     guard state == .paid else { throw ReconcileError.effectNotAllowed(line: record.line, effect: effect, state: state) }
                 }
                 items.setFinal(index, state: effect == .settle ? .paid : .failed, fingerprint: fingerprint, file: fileID, line: record.line)
-                if effect == .reverse { itemsMovedTwice.insert(index) }
+                if effect == .settle { settledHere.insert(index) }
+                if effect == .reverse && settledHere.contains(index) { itemsMovedTwice.insert(index) }
                 effects.append((Int32(index), effect))
                 leg = legs + 1
                 legs += effect == .reverse ? 2 : 1
@@ -304,14 +306,18 @@ public final class ReconciliationSession {
         let entry = try writer.finish()
         // Each item the file moved takes the state its line gave it, in one pass over the file's lines (two
         // `UPDATE … WHERE id IN (SELECT …)`, one per state, read them twice; a keyed update per item from here was
-        // slower still). An item with two effects in one file (paid, then reversed) matches two lines, of which
-        // SQLite picks either: those few are set again to the state the session left them in.
+        // slower still). An item with two effects in one file (paid, then reversed) matches two lines; SQLite 3.40
+        // applies them in line order, but the documentation leaves the order open, so those few are set again to
+        // the state the session left them in.
         try db.execute(sql: """
             UPDATE OR FAIL batch_item SET state = CASE r.effect WHEN 'settle' THEN 'paid' ELSE 'failed' END
             FROM result_line r WHERE r.file_id = ? AND r.effect IS NOT NULL AND batch_item.id = r.item_id
             """, arguments: [fileID])
-        for index in itemsMovedTwice {
-            try db.execute(sql: "UPDATE OR FAIL batch_item SET state = ? WHERE id = ?", arguments: [items.state(at: index).rawValue, items.id(at: index)])
+        let setState = try FastStatement(db, "UPDATE OR FAIL batch_item SET state = ?1 WHERE id = ?2")
+        for index in itemsMovedTwice.sorted() {
+            setState.bind(1, items.state(at: index).rawValue)
+            setState.bind(2, items.id(at: index))
+            try setState.run()
         }
         return [entry]
     }

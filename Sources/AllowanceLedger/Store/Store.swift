@@ -43,12 +43,14 @@ public struct Store: Sendable {
     func writeWithKeysFromTransaction<T>(_ body: (Database) throws -> T) throws -> T {
         try writer.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
-            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
             var result: T?
-            try db.inTransaction(.immediate) {
+            let outcome = Result { try db.inTransaction(.immediate) {
                 result = try body(db)
                 return .commit
-            }
+            } }
+            // Back on before anything else writes through this connection; failing that is an error of its own.
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+            try outcome.get()
             return result!
         }
     }
