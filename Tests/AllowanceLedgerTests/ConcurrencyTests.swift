@@ -126,4 +126,27 @@ import Testing
         #expect(concurrent.count == 3)
         #expect(concurrent.prefix(2).allSatisfy { $0.contains("paid=") && $0.contains("failed=") }, "\(concurrent)")
     }
+
+    /// Two officers create the same month's batch at the same moment: one batch is made, the other officer is told
+    /// it exists (naming it), nobody sees "database is locked", and approving twice at once approves once.
+    @Test func twoOfficersRacingForTheSameMonthMakeOneBatch() throws {
+        let sandbox = CLISandbox(now: "2026-11-25T08:00:00Z")
+        let register = sandbox.directory.file("register.csv")
+        sandbox.expectSuccess(try sandbox.run(["generate", "register", "--count", "5000", "--seed", "22", "--out", register]))
+        sandbox.expectSuccess(try sandbox.run(["beneficiary", "import", register]))
+        let creates = try concurrently(sandbox, [["batch", "create", "--period", "2026-11", "--by", "maker"],
+                                                 ["batch", "create", "--period", "2026-11", "--by", "maker.two"]])
+        #expect(creates.filter { $0.status == 0 }.count == 1, "\(creates)")
+        let refused = try #require(creates.first { $0.status != 0 })
+        #expect(refused.stderr.contains("already in batch 1 for 2026-11"), "\(refused.stderr)")
+        #expect(creates.allSatisfy { !$0.stderr.contains("locked") })
+        #expect(try sandbox.sqlite("SELECT COUNT(*), COUNT(DISTINCT beneficiary_id) = COUNT(*) FROM batch_item;").stdout
+                    .trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("|1"))
+        let approvals = try concurrently(sandbox, [["batch", "approve", "1", "--by", "checker"], ["batch", "approve", "1", "--by", "checker.two"]])
+        #expect(approvals.filter { $0.status == 0 }.count == 1, "\(approvals)")
+        #expect(approvals.allSatisfy { !$0.stderr.contains("locked") })
+        #expect(try sandbox.sqlite("SELECT COUNT(*) FROM journal_entry WHERE kind = 'entitlement';").stdout
+                    .trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        sandbox.expectSuccess(try sandbox.run(["ledger", "verify"]))
+    }
 }
