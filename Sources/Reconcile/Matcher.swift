@@ -62,7 +62,11 @@ public struct ResultLineMatcher {
             let amountDiffers = amount != expected
             let msisdnDiffers = parsed.msisdn != items.msisdn(at: index)
             guard amountDiffers || msisdnDiffers else { return false }
-            let numberNote = "msisdn \(maskTail(String(parsed.msisdn))) is not the item's \(maskTail(String(items.msisdn(at: index))))"
+            let reportedNumber = maskTail(String(parsed.msisdn)), itemNumber = maskTail(String(items.msisdn(at: index)))
+            // Masked alike, the two would read as the same number.
+            let numberNote = reportedNumber == itemNumber
+                ? "msisdn \(reportedNumber) is not the item's number (they differ before the last 3 digits)"
+                : "msisdn \(reportedNumber) is not the item's \(itemNumber)"
             if amountDiffers {
                 record.outcome = .amountMismatch
                 record.note = "amount \(Money(dong: amount).grouped) đồng is not the item's \(Money(dong: expected).grouped) đồng"

@@ -242,6 +242,15 @@ import Testing
         #expect(try paid.verify().isIntact)
     }
 
+    /// Two numbers that end alike would be masked alike: the note says they differ instead of showing the same mask twice.
+    @Test func aNumberMismatchEndingAlikeSaysTheyDiffer() throws {
+        let paid = try PaidBatch()
+        let result = try paid.reconcile("reference,msisdn,amount,status,carrier_txn_id\n\(PaidBatch.reference(1)),0922345678,750000,SUCCESS,T1\n")
+        #expect(result.count(.msisdnMismatch) == 1)
+        let report = try paid.report(fileID: result.fileID)
+        #expect(report.contains("msisdn ********678 is not the item's number (they differ before the last 3 digits); nothing was posted"), "\(report)")
+    }
+
     /// Paid and reversed in one file, next to items only paid or only failed: each item ends in the state of its
     /// last line (the state update reads the file's lines once, and an item matching two lines is set again).
     @Test func aPaymentPaidAndReversedInOneFileEndsFailed() throws {
