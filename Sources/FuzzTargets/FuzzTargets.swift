@@ -149,20 +149,12 @@ func contents(of path: String) throws -> [UInt8] {
 /// A small seeded mutator for the short pass the test command runs without libFuzzer: byte flips, insertions,
 /// deletions, repeats and the bytes CSV and JSON readers care about.
 public struct FuzzMutator {
-    private var state: UInt64
+    private var random: SeededRandom
 
-    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    public init(seed: UInt64) { random = SeededRandom(seed: seed) }
 
-    public mutating func next() -> UInt64 {
-        // SplitMix64.
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ bound: Int) -> Int { bound <= 0 ? 0 : Int(next() % UInt64(bound)) }
+    mutating func next() -> UInt64 { random.next() }
+    mutating func below(_ bound: Int) -> Int { bound <= 0 ? 0 : random.below(bound) }
 
     static let interesting: [[UInt8]] = [
         [0x22], [0x2C], [0x3B], [0x0A], [0x0D, 0x0A], [0x0D], [0x00], [0xFF], [0xEF, 0xBB, 0xBF], [0xC3], [0xE1, 0xBB],

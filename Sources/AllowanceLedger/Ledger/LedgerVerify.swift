@@ -212,19 +212,16 @@ extension Store {
             var itemChecks = LedgerVerification()
             var itemTotals: [Int64: Int64] = [:]
             var stillOpen: [BatchCarrier: Int64] = [:]
-            var carrierCache: (bytes: [UInt8], code: String) = ([], "")
+            var carriers = InternedTexts()
             while try items.step() {
                 let item = items.int64(0)
                 let amount = items.int64(2)
                 let batch = items.int64(3)
                 itemTotals[batch, default: 0] &+= amount
                 if items.int64(5) == 1 {
-                    // Items of one carrier come in runs: compare bytes before building a string.
-                    if !items.withText(4, { $0.elementsEqual(carrierCache.bytes) }) {
-                        let code = items.string(4)
-                        carrierCache = (Array(code.utf8), code)
-                    }
-                    stillOpen[BatchCarrier(batch: batch, carrier: carrierCache.code), default: 0] &+= amount
+                    let number = carriers.number(items, 4)
+                    let carrier = carriers.texts[number]
+                    stillOpen[BatchCarrier(batch: batch, carrier: carrier), default: 0] &+= amount
                 }
                 let (net, entry) = try payable.net(of: item, db)
                 guard let state = items.withText(1, { ItemState(bytes: $0) }) else {

@@ -49,8 +49,7 @@ public final class ReconcileItems {
         let rows = try FastStatement(db, "SELECT seq, id, beneficiary_id, amount, msisdn, carrier, state FROM batch_item WHERE batch_id = ? ORDER BY seq")
         defer { rows.reset() }
         rows.bind(1, batch.id.rawValue)
-        var seen: [String] = []
-        var carrierCache: (text: [UInt8], index: UInt8) = ([], 0)
+        var carrierNumbers = InternedTexts()
         while try rows.step() {
             precondition(rows.int64(0) == Int64(ids.count + 1), "batch item seq runs 1, 2, 3, … without gaps")
             ids.append(rows.int64(1))
@@ -60,26 +59,15 @@ public final class ReconcileItems {
             if rows.isNull(5) {
                 carrierIndexes.append(0)
             } else {
-                // Items of one carrier come in runs; compare bytes before building a string.
-                let same = rows.withText(5) { $0.elementsEqual(carrierCache.text) }
-                if !same {
-                    let code = rows.string(5)
-                    let index: Int
-                    if let known = seen.firstIndex(of: code) {
-                        index = known
-                    } else {
-                        guard seen.count < 254 else { throw ReconcileError.tooManyCarriers(batch.id, seen.count + 1) }
-                        seen.append(code)
-                        index = seen.count - 1
-                    }
-                    carrierCache = (Array(code.utf8), UInt8(index + 1))
-                }
-                carrierIndexes.append(carrierCache.index)
+                let number = carrierNumbers.number(rows, 5)
+                guard number < 254 else { throw ReconcileError.tooManyCarriers(batch.id, number + 1) }
+                carrierIndexes.append(UInt8(number + 1))
             }
             // The column's CHECK admits only the four states.
             states.append(rows.withText(6) { ItemState(bytes: $0) } ?? .open)
         }
         let count = ids.count
+        let seen = carrierNumbers.texts
         let sorted = seen.sorted()
         if sorted != seen {
             var renumber = [UInt8](repeating: 0, count: seen.count + 1)
