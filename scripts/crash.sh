@@ -57,7 +57,7 @@ signature() {
             || (SELECT COUNT(*) FROM register_import) || ' ' || (SELECT COUNT(*) FROM flag) || ' '
             || (SELECT COALESCE(group_concat(id || ':' || status || ':' || COALESCE(item_count, '-') || ':' || COALESCE(item_digest, '-'), ','), '-') FROM batch) || ' '
             || (SELECT COUNT(*) FROM batch_item) || ' '
-            || (SELECT COALESCE(group_concat(state || ':' || n, ','), '-') FROM (SELECT state, COUNT(*) n FROM batch_item GROUP BY state ORDER BY state)) || ' '
+            || (SELECT COALESCE(group_concat(state || ':' || n, ','), '-') FROM (SELECT state, COUNT(*) n FROM item_state GROUP BY state ORDER BY state)) || ' '
             || (SELECT COUNT(*) FROM journal_entry) || ' ' || (SELECT COUNT(*) FROM posting) || ' '
             || (SELECT COALESCE(SUM(ABS(amount)), 0) FROM posting) || ' '
             || (SELECT COUNT(*) FROM result_file) || ' ' || (SELECT COUNT(*) FROM result_line) || ' '

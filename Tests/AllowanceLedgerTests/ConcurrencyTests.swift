@@ -86,7 +86,9 @@ import Testing
         for (commune, batch) in zip(communes, batches) {
             state.append(commune + ": " + (try sandbox.sqlite("""
                 SELECT b.status || ' ' || b.item_count || ' ' || b.item_total || ' ' ||
-                       (SELECT group_concat(s, ',') FROM (SELECT state || '=' || COUNT(*) AS s FROM batch_item WHERE batch_id = b.id GROUP BY state ORDER BY state)) || ' ' ||
+                       (SELECT group_concat(s, ',') FROM (SELECT COALESCE(st.state, 'open') || '=' || COUNT(*) AS s FROM batch_item i
+                                                          LEFT JOIN item_state st ON st.item_id = i.id WHERE i.batch_id = b.id
+                                                          GROUP BY COALESCE(st.state, 'open') ORDER BY 1)) || ' ' ||
                        (SELECT group_concat(o, ',') FROM (SELECT r.outcome || '=' || COUNT(*) AS o FROM result_line r JOIN result_file f ON f.id = r.file_id
                                                           WHERE f.batch_id = b.id GROUP BY r.outcome ORDER BY r.outcome)) || ' ' ||
                        (SELECT COUNT(*) || '/' || SUM(p.amount > 0) || '/' || SUM(ABS(p.amount)) FROM posting p JOIN journal_entry e ON e.id = p.entry_id WHERE e.batch_id = b.id)

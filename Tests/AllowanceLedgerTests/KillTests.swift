@@ -95,7 +95,7 @@ extension KillTests {
         let files = try count(sandbox, "SELECT COUNT(*) FROM result_file;")
         let lines = try count(sandbox, "SELECT COUNT(*) FROM result_line;")
         let entries = try count(sandbox, "SELECT COUNT(*) FROM journal_entry;")
-        let settled = try count(sandbox, "SELECT COUNT(*) FROM batch_item WHERE state <> 'open';")
+        let settled = try count(sandbox, "SELECT COUNT(*) FROM item_state;")
         #expect((files == 0 && lines == 0 && entries == entriesBefore && settled == 0 && !finished) || (files == 1 && lines > 0 && entries > entriesBefore))
         let rerun = try sandbox.run(["reconcile", "1", results, "--by", "auditor", "--json"])
         #expect(rerun.status == 0 || rerun.status == 2, "\(rerun.stderr)")

@@ -148,7 +148,7 @@ import Testing
         let fixture = try populated()
         let path = fixture.directory.file("ledger.sqlite")
         #expect(try sqlite3(path, "UPDATE batch_item SET msisdn = '84999999999' WHERE seq = 1;") != 0)
-        #expect(try sqlite3(path, "DROP TRIGGER batch_item_frozen; UPDATE batch_item SET msisdn = '84999999999', account_name = 'Kẻ Gian' WHERE seq = 1;") == 0)
+        #expect(try sqlite3(path, "DROP TRIGGER batch_item_no_update; UPDATE batch_item SET msisdn = '84999999999', account_name = 'Kẻ Gian' WHERE seq = 1;") == 0)
         let result = try fixture.store.verifyLedger()
         #expect(result.problems.map(\.kind) == [.batchSealBroken])
         #expect(result.problems.first?.message.contains("items no longer match what was approved") == true)
@@ -166,7 +166,10 @@ import Testing
         let fixture = try populated()
         _ = try fixture.store.settleCash(BatchID(1), .all, by: user("maker"))
         let path = fixture.directory.file("ledger.sqlite")
-        #expect(try sqlite3(path, "UPDATE batch_item SET state = 'open' WHERE state = 'paid_cash';") == 0)
+        // The state table refuses to send an item back to open while its trigger stands.
+        #expect(try sqlite3(path, "DELETE FROM item_state WHERE state = 'paid_cash';") != 0)
+        #expect(try sqlite3(path, "UPDATE item_state SET state = 'failed' WHERE state = 'paid_cash';") != 0)
+        #expect(try sqlite3(path, "DROP TRIGGER item_state_no_delete; DELETE FROM item_state WHERE state = 'paid_cash';") == 0)
         let result = try fixture.store.verifyLedger()
         #expect(result.problems.map(\.kind) == [.itemStateMismatch])
         #expect(result.problems.first?.message.contains("is marked open but its payment is posted") == true)
@@ -201,7 +204,7 @@ import Testing
     @Test func aCashItemMarkedPaidWithoutPostingIsCaught() throws {
         let fixture = try populated()
         let path = fixture.directory.file("ledger.sqlite")
-        #expect(try sqlite3(path, "UPDATE batch_item SET state = 'paid_cash' WHERE method = 'cash';") == 0)
+        #expect(try sqlite3(path, "INSERT INTO item_state(item_id, state) SELECT id, 'paid_cash' FROM batch_item WHERE method = 'cash';") == 0)
         let result = try fixture.store.verifyLedger()
         #expect(result.problems.map(\.kind) == [.itemStateMismatch])
     }

@@ -122,7 +122,10 @@ import Testing
                 } else {
                     let created = try store.createBatch(options)
                     let items = try store.read { db in
-                        try Row.fetchAll(db, sql: "SELECT id, reference, msisdn, carrier, amount, state FROM batch_item WHERE batch_id = ? ORDER BY seq",
+                        try Row.fetchAll(db, sql: """
+                            SELECT i.id, i.reference, i.msisdn, i.carrier, i.amount, COALESCE(s.state, 'open')
+                            FROM batch_item i LEFT JOIN item_state s ON s.item_id = i.id WHERE i.batch_id = ? ORDER BY i.seq
+                            """,
                                          arguments: [created.batch.id.rawValue]).map {
                             ModelItem(id: $0[0], reference: $0[1], msisdn: $0[2], carrier: $0[3], amount: $0[4], state: $0[5])
                         }
@@ -225,7 +228,9 @@ import Testing
             #expect(actual == model.balances.filter { $0.value != 0 }, "\(log)")
             for (_, batch) in model.batches {
                 let states = try store.read { db in
-                    try String.fetchAll(db, sql: "SELECT state FROM batch_item WHERE batch_id = ? ORDER BY seq", arguments: [batch.id.rawValue])
+                    try String.fetchAll(db, sql: """
+                        SELECT COALESCE(s.state, 'open') FROM batch_item i LEFT JOIN item_state s ON s.item_id = i.id WHERE i.batch_id = ? ORDER BY i.seq
+                        """, arguments: [batch.id.rawValue])
                 }
                 #expect(states == batch.items.map(\.state), "\(log)")
             }

@@ -201,12 +201,70 @@ import Testing
     }
 }
 
+@Suite struct ItemStateMigrationTests {
+    /// A ledger written before item states had their own table (v4) keeps every state through the v5 migration:
+    /// the ledger below is taken back to v4 by hand (the column restored from item_state, the table dropped), then
+    /// reopened.
+    @Test func statesMoveOutOfTheItemRowsIntact() throws {
+        let paid = try PaidBatch()
+        try paid.reconcile("""
+            reference,msisdn,amount,status
+            \(PaidBatch.reference(1)),0912345678,750000,SUCCESS
+            \(PaidBatch.reference(3)),0987654321,750000,FAILED
+            \(PaidBatch.reference(4)),0701234567,750000,SUCCESS
+            \(PaidBatch.reference(4)),0701234567,750000,REVERSED
+
+            """)
+        _ = try paid.store.settleCash(paid.batch, .all, by: user("officer"))
+        func states(_ store: Store) throws -> [String] {
+            try store.read { db in
+                try String.fetchAll(db, sql: """
+                    SELECT i.seq || '=' || COALESCE(s.state, 'open') FROM batch_item i LEFT JOIN item_state s ON s.item_id = i.id ORDER BY i.seq
+                    """)
+            }
+        }
+        let before = try states(paid.store)
+        #expect(before.prefix(5) == ["1=paid", "2=paid_cash", "3=failed", "4=failed", "5=open"])
+        let path = paid.folder.file("ledger.sqlite")
+        try paid.store.writer.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.inTransaction {
+                try db.execute(sql: """
+                    ALTER TABLE batch_item ADD COLUMN state TEXT NOT NULL DEFAULT 'open'
+                        CHECK(state = 'open' OR state = 'paid' OR state = 'failed' OR state = 'paid_cash');
+                    DROP TRIGGER batch_item_no_update;
+                    UPDATE batch_item SET state = (SELECT s.state FROM item_state s WHERE s.item_id = batch_item.id)
+                    WHERE id IN (SELECT item_id FROM item_state);
+                    DROP TABLE item_state;
+                    CREATE TRIGGER batch_item_frozen BEFORE UPDATE OF id, batch_id, seq, reference, beneficiary_id, period, commune_code,
+                        category, method, carrier, msisdn, account_name, amount, retry_of_item, attempt ON batch_item
+                    BEGIN SELECT RAISE(ABORT, 'a batch item cannot change once created; only its payment state moves'); END;
+                    DELETE FROM grdb_migrations WHERE identifier = 'v5-item-state';
+                    """)
+                return .commit
+            }
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        let reopened = try Store(path: path)
+        #expect(try states(reopened) == before)
+        let columns = try reopened.read { db in try Row.fetchAll(db, sql: "PRAGMA table_info(batch_item)").map { $0["name"] as String } }
+        #expect(!columns.contains("state"))
+        #expect(try reopened.verifyLedger().isIntact)
+        // Items are now immutable outright, and a state never goes back to open.
+        #expect(throws: DatabaseError.self) { try reopened.write { db in try db.execute(sql: "UPDATE batch_item SET attempt = attempt") } }
+        #expect(throws: DatabaseError.self) { try reopened.write { db in try db.execute(sql: "DELETE FROM item_state") } }
+        #expect(throws: DatabaseError.self) {
+            try reopened.write { db in try db.execute(sql: "UPDATE item_state SET state = 'paid' WHERE state = 'failed'") }
+        }
+    }
+}
+
 @Suite struct ClearingInvariantTests {
     @Test func verifyCatchesAnItemMarkedPaidWithoutItsSettlement() throws {
         let paid = try PaidBatch()
         try paid.reconcile("reference,msisdn,amount,status\n\(PaidBatch.reference(1)),0912345678,750000,SUCCESS\n")
         #expect(try paid.verify().isIntact)
-        try paid.store.write { db in try db.execute(sql: "UPDATE batch_item SET state = 'paid' WHERE seq = 5") }
+        try paid.store.write { db in try db.execute(sql: "INSERT INTO item_state(item_id, state) SELECT id, 'paid' FROM batch_item WHERE seq = 5") }
         let kinds = Set(try paid.verify().problems.map(\.kind))
         #expect(kinds.contains(.clearingMismatch))
         #expect(kinds.contains(.itemStateMismatch))
@@ -216,7 +274,7 @@ import Testing
         let paid = try PaidBatch()
         try paid.store.write { db in
             try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
-            try db.execute(sql: "UPDATE batch_item SET state = 'pxid' WHERE seq = 6")
+            try db.execute(sql: "INSERT INTO item_state(item_id, state) SELECT id, 'pxid' FROM batch_item WHERE seq = 6")
         }
         let problems = try paid.verify().problems
         #expect(problems.contains { $0.kind == .itemStateMismatch && $0.message.contains("unknown state \"pxid\"") })
@@ -252,7 +310,7 @@ import Testing
     }
 
     /// Paid and reversed in one file, next to items only paid or only failed: each item ends in the state of its
-    /// last line (the state update reads the file's lines once, and an item matching two lines is set again).
+    /// last line (the states are written from the session's memory, one row per item the file moved).
     @Test func aPaymentPaidAndReversedInOneFileEndsFailed() throws {
         let paid = try PaidBatch()
         let result = try paid.reconcile("""
@@ -265,7 +323,10 @@ import Testing
             """)
         #expect(result.count(.paid) == 2 && result.count(.reversed) == 1 && result.count(.failed) == 1)
         let states = try paid.store.read { db in
-            try Row.fetchAll(db, sql: "SELECT seq, state FROM batch_item WHERE seq IN (1, 3, 4, 5) ORDER BY seq").map { "\($0[0] as Int64)=\($0[1] as String)" }
+            try Row.fetchAll(db, sql: """
+                SELECT i.seq, COALESCE(s.state, 'open') FROM batch_item i LEFT JOIN item_state s ON s.item_id = i.id
+                WHERE i.seq IN (1, 3, 4, 5) ORDER BY i.seq
+                """).map { "\($0[0] as Int64)=\($0[1] as String)" }
         }
         #expect(states == ["1=failed", "3=paid", "4=failed", "5=open"])
         #expect(try paid.verify().isIntact)

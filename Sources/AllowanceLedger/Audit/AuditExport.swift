@@ -208,8 +208,8 @@ extension Store {
             jobs.append(ExportJob(AuditFormat.items, [.int, .int, .int, .text, .int, .person, .text, .text, .text, .text, .text, .msisdn,
                                            .omittedWhenMasked, .int, .int, .int, .text], """
                 SELECT i.id, i.batch_id, i.seq, i.reference, i.beneficiary_id, b.national_id, i.period, i.commune_code, i.category, i.method,
-                       i.carrier, i.msisdn, i.account_name, i.amount, i.retry_of_item, i.attempt, i.state
-                FROM batch_item i JOIN beneficiary b ON b.id = i.beneficiary_id
+                       i.carrier, i.msisdn, i.account_name, i.amount, i.retry_of_item, i.attempt, COALESCE(s.state, 'open')
+                FROM batch_item i JOIN beneficiary b ON b.id = i.beneficiary_id LEFT JOIN item_state s ON s.item_id = i.id
                 WHERE \(inScope("i.batch_id")) ORDER BY i.batch_id, i.seq
                 """))
             jobs.append(ExportJob(AuditFormat.resultFiles, [.int, .int, .freeText, .text, .int, .text, .text, .text, .text, .int], """

@@ -53,6 +53,11 @@ extension Store {
         "EXISTS (SELECT 1 FROM journal_entry e WHERE e.idempotency_key = 'transfer:batch:' || ?1 || ':' || \(alias).carrier)"
     }
 
+    /// SQL: the payment state of the item (`alias`): its `item_state` row, `open` when it has none.
+    static func itemStateSQL(_ alias: String) -> String {
+        "COALESCE((SELECT s.state FROM item_state s WHERE s.item_id = \(alias).id), 'open')"
+    }
+
     public static let instructionHeader = ["reference", "msisdn", "account_name", "amount", "narrative"]
 
     /// Writes the payment instruction file for the batch's mobile-money items and records the funds sent to each
@@ -130,11 +135,13 @@ extension Store {
             var selected: [(item: Int64, beneficiary: Int64, commune: String, amount: Int64)] = []
             switch selection {
             case .all:
-                alreadySettled = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batch_item WHERE batch_id = ? AND method = 'cash' AND state = 'paid_cash'",
+                alreadySettled = try Int.fetchOne(db, sql: """
+                    SELECT COUNT(*) FROM batch_item i WHERE i.batch_id = ? AND i.method = 'cash' AND \(Self.itemStateSQL("i")) = 'paid_cash'
+                    """,
                                                   arguments: [id.rawValue])!
                 let rows = try FastStatement(db, """
-                    SELECT id, beneficiary_id, commune_code, amount FROM batch_item
-                    WHERE batch_id = ? AND method = 'cash' AND state = 'open' ORDER BY seq
+                    SELECT i.id, i.beneficiary_id, i.commune_code, i.amount FROM batch_item i
+                    WHERE i.batch_id = ? AND i.method = 'cash' AND \(Self.itemStateSQL("i")) = 'open' ORDER BY i.seq
                     """)
                 defer { rows.reset() }
                 rows.bind(1, id.rawValue)
@@ -146,7 +153,7 @@ extension Store {
                     let place = entry.origin.map { "\($0): " } ?? ""
                     guard seen.insert(reference).inserted else { continue }
                     guard let row = try Row.fetchOne(db, sql: """
-                        SELECT id, beneficiary_id, commune_code, amount, batch_id, method, state FROM batch_item WHERE reference = ?
+                        SELECT i.id, i.beneficiary_id, i.commune_code, i.amount, i.batch_id, i.method, \(Self.itemStateSQL("i")) FROM batch_item i WHERE i.reference = ?
                         """, arguments: [reference]) else {
                         problems.append("\(place)reference \(redactIdentifiers(reference)) names no batch item")
                         continue
@@ -175,7 +182,8 @@ extension Store {
                                             arguments: [id.rawValue])! + 1
             let writer = try JournalWriter(db, at: now, kind: .cashSettlement, key: "cash:batch:\(id):\(sequence)", batch: id, by: user,
                                            memo: "Cash paid at the commune for batch \(id) (\(batch.period)), \(selected.count) item(s)")
-            let markPaid = try FastStatement(db, "UPDATE batch_item SET state = 'paid_cash' WHERE id = ? AND state = 'open'")
+            // An open item has no state row yet, so a second settlement of it would fail on the key.
+            let markPaid = try FastStatement(db, "INSERT INTO item_state(item_id, state) VALUES (?, 'paid_cash')")
             var perCommune: [String: Money] = [:]
             var total = Money.zero
             for item in selected {
@@ -231,9 +239,9 @@ extension Store {
     public func batchSummary(_ id: BatchID) throws -> BatchSummary {
         try read { db in
             let batch = try Self.fetchBatch(db, id)
-            func lines(_ column: String) throws -> [BatchSummary.Line] {
+            func lines(_ column: String, join: String = "") throws -> [BatchSummary.Line] {
                 try Row.fetchAll(db, sql: """
-                    SELECT COALESCE(\(column), '-'), COUNT(*), SUM(amount) FROM batch_item WHERE batch_id = ? GROUP BY 1 ORDER BY 1
+                    SELECT COALESCE(\(column), '-'), COUNT(*), SUM(amount) FROM batch_item \(join) WHERE batch_id = ? GROUP BY 1 ORDER BY 1
                     """, arguments: [id.rawValue]).map { BatchSummary.Line(key: $0[0], items: $0[1], amount: Money(dong: $0[2])) }
             }
             let byMethod = try lines("method")
@@ -245,7 +253,7 @@ extension Store {
                 """, arguments: [id.rawValue]).map { (id: $0[0] as Int64, kind: $0[1] as String, at: $0[2] as String, amount: Money(dong: $0[3])) }
             return BatchSummary(batch: batch, items: byMethod.reduce(0) { $0 + $1.items },
                                 total: Money(dong: byMethod.reduce(0) { $0 + $1.amount.dong }),
-                                byMethod: byMethod, byCommune: try lines("commune_code"), byState: try lines("state"),
+                                byMethod: byMethod, byCommune: try lines("commune_code"), byState: try lines("COALESCE(s.state, 'open')", join: "LEFT JOIN item_state s ON s.item_id = batch_item.id"),
                                 byCarrier: try lines("carrier"), heldOutByReason: holds, entries: entries)
         }
     }

@@ -32,13 +32,13 @@ extension Store {
             try Self.raiseFlags(db, at: now)
             let held = Set(try Self.openFlags(db, at: now).keys)
             let candidates = try Row.fetchAll(db, sql: """
-                SELECT o.id, o.beneficiary_id, o.amount, o.attempt, o.state, o.commune_code, o.category,
+                SELECT o.id, o.beneficiary_id, o.amount, o.attempt, COALESCE(s.state, 'open'), o.commune_code, o.category,
                        b.status, b.payment_method, b.carrier, b.msisdn, b.full_name
-                FROM batch_item o JOIN beneficiary b ON b.id = o.beneficiary_id
+                FROM batch_item o JOIN beneficiary b ON b.id = o.beneficiary_id LEFT JOIN item_state s ON s.item_id = o.id
                 WHERE o.batch_id = ?1 AND o.method = 'mobile_money'
                   AND NOT EXISTS (SELECT 1 FROM batch_item r WHERE r.retry_of_item = o.id)
-                  AND (o.state = 'failed'
-                       OR (o.state = 'open'
+                  AND (s.state = 'failed'
+                       OR (s.state IS NULL
                            AND \(Self.itemSentSQL("o")) AND \(Self.itemUnnamedSQL("o"))))
                 ORDER BY o.seq
                 """, arguments: [id.rawValue])

@@ -184,21 +184,27 @@ public final class CSVReader {
                     }
                 }
             }
-            // Fast path: a whole record already in the buffer, without quotes, CR or NUL (most lines of most files),
-            // is copied at once and split at its delimiters, without the byte-by-byte state machine.
+            // Fast path: a whole record already in the buffer, without quotes, NUL or a CR other than the one of its
+            // CRLF (most lines of most files), is copied at once and split at its delimiters, without the byte-by-byte
+            // state machine.
             if !started, !skipLF, let base = buffer.baseAddress,
                let newline = memchr(base + position, 0x0A, filled - position) {
                 let end = base.distance(to: newline.assumingMemoryBound(to: UInt8.self))
                 if end - position <= recordBytesMax {
                     var plain = true
                     var index = position
+                    var contentEnd = end
                     while index < end {
                         let byte = buffer[index]
                         if byte == delimiter {
                             ends.append(index - position)
                             starts.append(index - position + 1)
                         } else if byte == 0x22 || byte == 0x0D || byte == 0 {
-                            plain = false
+                            if byte == 0x0D && index == end - 1 {
+                                contentEnd = index
+                            } else {
+                                plain = false
+                            }
                             break
                         }
                         index += 1
@@ -206,8 +212,8 @@ public final class CSVReader {
                     if plain {
                         recordLine = line
                         line += 1
-                        ends.append(end - position)
-                        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[position..<end]))
+                        ends.append(contentEnd - position)
+                        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[position..<contentEnd]))
                         position = end + 1
                         return finish(&bytes, &recordError)
                     }

@@ -43,10 +43,10 @@ public final class ReconcileItems {
         // first cost two more scans of a million rows). Carriers are numbered as they appear, then renumbered in
         // code order.
         let expected = try Int.fetchOne(db, sql: "SELECT item_count FROM batch WHERE id = ?", arguments: [batch.id.rawValue]) ?? 0
-        var ids = [Int64](), beneficiaries = [Int64](), amounts = [Int64](), msisdns = [UInt64](), carrierIndexes = [UInt8](), states = [ItemState]()
+        var ids = [Int64](), beneficiaries = [Int64](), amounts = [Int64](), msisdns = [UInt64](), carrierIndexes = [UInt8]()
         ids.reserveCapacity(expected); beneficiaries.reserveCapacity(expected); amounts.reserveCapacity(expected)
-        msisdns.reserveCapacity(expected); carrierIndexes.reserveCapacity(expected); states.reserveCapacity(expected)
-        let rows = try FastStatement(db, "SELECT seq, id, beneficiary_id, amount, msisdn, carrier, state FROM batch_item WHERE batch_id = ? ORDER BY seq")
+        msisdns.reserveCapacity(expected); carrierIndexes.reserveCapacity(expected)
+        let rows = try FastStatement(db, "SELECT seq, id, beneficiary_id, amount, msisdn, carrier FROM batch_item WHERE batch_id = ? ORDER BY seq")
         defer { rows.reset() }
         rows.bind(1, batch.id.rawValue)
         var carrierNumbers = InternedTexts()
@@ -63,8 +63,6 @@ public final class ReconcileItems {
                 guard number < 254 else { throw ReconcileError.tooManyCarriers(batch.id, number + 1) }
                 carrierIndexes.append(UInt8(number + 1))
             }
-            // The column's CHECK admits only the four states.
-            states.append(rows.withText(6) { ItemState(bytes: $0) } ?? .open)
         }
         let count = ids.count
         let seen = carrierNumbers.texts
@@ -83,7 +81,6 @@ public final class ReconcileItems {
         self.amounts = amounts
         self.msisdns = msisdns
         self.carrierIndexes = carrierIndexes
-        self.states = states
         named = [Bool](repeating: false, count: count)
         finalFingerprints = [Int64](repeating: 0, count: count)
         finalPlaces = [UInt64](repeating: 0, count: count)
@@ -93,6 +90,18 @@ public final class ReconcileItems {
         let contiguous = ids.last.map { $0 - firstID == Int64(count - 1) } ?? true
         let indexByID: [Int64: Int] = contiguous ? [:] : Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
         func index(of id: Int64) -> Int? { contiguous ? (id >= firstID && id - firstID < Int64(count) ? Int(id - firstID) : nil) : indexByID[id] }
+
+        // Items without a state row are open; the rows in the batch's id range are read in one range scan.
+        var states = [ItemState](repeating: .open, count: count)
+        let stateRows = try FastStatement(db, "SELECT item_id, state FROM item_state WHERE item_id BETWEEN ? AND ?")
+        defer { stateRows.reset() }
+        stateRows.bind(1, ids.min() ?? 0)
+        stateRows.bind(2, ids.max() ?? -1)
+        while try stateRows.step() {
+            // The column's CHECK admits only the three states past open.
+            if let index = index(of: stateRows.int64(0)) { states[index] = stateRows.withText(1) { ItemState(bytes: $0) } ?? .open }
+        }
+        self.states = states
 
         let lines = try FastStatement(db, """
             SELECT r.item_id, r.effect, r.fingerprint, r.file_id, r.line
@@ -164,6 +173,9 @@ public final class ReconcileItems {
     }
 
     func markNamed(_ index: Int) { named[index] = true }
+
+    /// The line that made the item final is in file `file`: that file moved its state.
+    func wasMoved(at index: Int, byFile file: Int64) -> Bool { finalPlaces[index] >> 32 == UInt64(file) }
 
     func setFinal(_ index: Int, state: ItemState, fingerprint: Int64, file: Int64, line: Int) {
         if states[index] == .paid && state == .failed { paidBeforeReversal[index] = (finalFingerprints[index], finalPlaces[index]) }

@@ -116,7 +116,7 @@ extension Store {
             var items = OutcomeTotals()
             var notSent = 0
             let rows = try FastStatement(db, """
-                SELECT i.amount, i.state,
+                SELECT i.amount, \(Self.itemStateSQL("i")),
                        \(Self.itemSentSQL("i")),
                        (SELECT r.outcome || ':' || COALESCE(r.effect, '') FROM result_line r
                         WHERE r.item_id = i.id ORDER BY r.file_id DESC, r.line DESC LIMIT 1)

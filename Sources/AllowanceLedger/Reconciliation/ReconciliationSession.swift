@@ -136,9 +136,6 @@ public final class ReconciliationSession {
     private var pending: [StoredLine] = []
     /// Items with an effect, in line order: a million take 8 MB.
     private var effects: [(index: Int32, effect: ReconcileEffect)] = []
-    /// Items this file settled, and those of them it also reversed (their lines both match the state update).
-    private var settledHere: Set<Int> = []
-    private var itemsMovedTwice: Set<Int> = []
     /// Legs the file's entry has so far (a reversal takes two).
     private var legs: Int64 = 0
     /// Paid out plus returned, per carrier: what the file takes out of each carrier's clearing.
@@ -198,8 +195,6 @@ public final class ReconciliationSession {
                     guard state == .paid else { throw ReconcileError.effectNotAllowed(line: record.line, effect: effect, state: state) }
                 }
                 items.setFinal(index, state: effect == .settle ? .paid : .failed, fingerprint: fingerprint, file: fileID, line: record.line)
-                if effect == .settle { settledHere.insert(index) }
-                if effect == .reverse && settledHere.contains(index) { itemsMovedTwice.insert(index) }
                 effects.append((Int32(index), effect))
                 leg = legs + 1
                 legs += effect == .reverse ? 2 : 1
@@ -278,7 +273,7 @@ public final class ReconciliationSession {
         try statement.run()
     }
 
-    /// Posts the file's entry and moves the items' states, each in one statement over the file's recorded lines.
+    /// Posts the file's entry and records the states the file moved.
     func finish() throws -> [JournalEntryID] {
         try flush()
         guard !effects.isEmpty else { return [] }
@@ -304,22 +299,40 @@ public final class ReconciliationSession {
             try writer.append(.credit(.carrierClearing, Money(dong: amount), sub: carrier))
         }
         let entry = try writer.finish()
-        // Each item the file moved takes the state its line gave it, in one pass over the file's lines (two
-        // `UPDATE … WHERE id IN (SELECT …)`, one per state, read them twice; a keyed update per item from here was
-        // slower still). An item with two effects in one file (paid, then reversed) matches two lines; SQLite 3.40
-        // applies them in line order, but the documentation leaves the order open, so those few are set again to
-        // the state the session left them in.
-        try db.execute(sql: """
-            UPDATE OR FAIL batch_item SET state = CASE r.effect WHEN 'settle' THEN 'paid' ELSE 'failed' END
-            FROM result_line r WHERE r.file_id = ? AND r.effect IS NOT NULL AND batch_item.id = r.item_id
-            """, arguments: [fileID])
-        let setState = try FastStatement(db, "UPDATE OR FAIL batch_item SET state = ?1 WHERE id = ?2")
-        for index in itemsMovedTwice.sorted() {
-            setState.bind(1, items.state(at: index).rawValue)
-            setState.bind(2, items.id(at: index))
-            try setState.run()
-        }
+        try recordStates()
         return [entry]
+    }
+}
+
+extension ReconciliationSession {
+    /// 128 states of 2 columns to a statement.
+    static let statesPerInsert = 128
+
+    /// Each item the file moved gets the state the session left it in, in item order: an open item gets its
+    /// `item_state` row, a paid one the carrier reversed has its row moved to failed. Bound from memory, so an
+    /// item paid and reversed in the same file needs no second pass.
+    private func recordStates() throws {
+        let insert = "INSERT INTO item_state(item_id, state) VALUES "
+        let upsert = " ON CONFLICT(item_id) DO UPDATE SET state = excluded.state"
+        let many = try FastStatement(db, insert + Array(repeating: "(?, ?)", count: Self.statesPerInsert).joined(separator: ", ") + upsert)
+        let one = try FastStatement(db, insert + "(?, ?)" + upsert)
+        var pending: [Int] = []
+        pending.reserveCapacity(Self.statesPerInsert)
+        func run(_ statement: FastStatement, _ indexes: [Int]) throws {
+            for (row, index) in indexes.enumerated() {
+                statement.bind(Int32(2 * row + 1), items.id(at: index))
+                statement.bind(Int32(2 * row + 2), items.state(at: index).rawValue)
+            }
+            try statement.run()
+        }
+        for index in 0..<items.count where items.wasMoved(at: index, byFile: fileID) {
+            pending.append(index)
+            if pending.count == Self.statesPerInsert {
+                try run(many, pending)
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        for index in pending { try run(one, [index]) }
     }
 }
 

@@ -19,6 +19,9 @@ enum Migrations {
         migrator.registerMigration("v4-report-indexes") { db in
             try db.execute(sql: reportIndexesV4)
         }
+        migrator.registerMigration("v5-item-state") { db in
+            try db.execute(sql: itemStateV5)
+        }
         return migrator
     }
 
@@ -407,5 +410,25 @@ extension Migrations {
     DROP INDEX beneficiary_commune;
     CREATE INDEX beneficiary_commune ON beneficiary(commune_code, status, msisdn IS NULL);
     CREATE INDEX result_line_moved_back ON result_line(item_id) WHERE effect = 'refund' OR effect = 'reverse';
+    """
+
+    /// An item's payment state moves out of its row into a narrow table that holds only the items no longer open.
+    /// Reconciling a national month moved a million states, and each move rewrote the whole 130-byte item row:
+    /// 136 MB of pages written twice (WAL and checkpoint), 2.7 s of a 1M-line file. Items are now immutable
+    /// outright, and a state only ever leaves `open` or goes from paid to failed (the carrier reversed it).
+    static let itemStateV5 = """
+    CREATE TABLE item_state(
+        item_id INTEGER PRIMARY KEY REFERENCES batch_item(id),
+        state TEXT NOT NULL CHECK(state = 'paid' OR state = 'failed' OR state = 'paid_cash'));
+    INSERT INTO item_state(item_id, state) SELECT id, state FROM batch_item WHERE state <> 'open' ORDER BY id;
+    DROP TRIGGER batch_item_frozen;
+    ALTER TABLE batch_item DROP COLUMN state;
+    CREATE TRIGGER batch_item_no_update BEFORE UPDATE ON batch_item
+    BEGIN SELECT RAISE(ABORT, 'a batch item cannot change once created; its payment state is in item_state'); END;
+    CREATE TRIGGER item_state_no_delete BEFORE DELETE ON item_state
+    BEGIN SELECT RAISE(ABORT, 'a payment state never returns to open'); END;
+    CREATE TRIGGER item_state_moves_forward BEFORE UPDATE ON item_state
+    WHEN NOT (OLD.item_id = NEW.item_id AND OLD.state = 'paid' AND NEW.state = 'failed')
+    BEGIN SELECT RAISE(ABORT, 'a payment state only moves from paid to failed, when the carrier reverses the payment'); END;
     """
 }
