@@ -245,12 +245,20 @@ final class JournalWriter {
         }
     }
 
+    /// An item's payable leg as the caller read it: its beneficiary, the item and the amount.
+    struct PayableLeg {
+        let beneficiary: Int64
+        let item: Int64
+        let amount: Int64
+    }
+
     /// Credits each item of a batch to the beneficiary payable (Cr 2000, one leg per item, in item order), inserted
-    /// with one statement and hashed from the same rows.
-    func appendItemCredits(batch: BatchID) throws {
+    /// with one statement and hashed from the same rows; or, when the caller read the batch's items in this
+    /// transaction already (`read`, in seq order), hashed from those instead of reading them again.
+    func appendItemCredits(batch: BatchID, read: [PayableLeg]? = nil) throws {
         try appendPayableLegs(debit: false, batch: batch, rows: """
             SELECT seq, beneficiary_id, id, amount FROM batch_item WHERE batch_id = ?1
-            """)
+            """, read: read)
     }
 
     /// Debits the payable of each item a retry batch takes over (Dr 2000 on the original item, one leg per retry
@@ -262,7 +270,7 @@ final class JournalWriter {
     }
 
     /// One payable leg per row of `rows` (seq, beneficiary, item, amount; `?1` is the batch), numbered by seq.
-    private func appendPayableLegs(debit: Bool, batch: BatchID, rows: String) throws {
+    private func appendPayableLegs(debit: Bool, batch: BatchID, rows: String, read: [PayableLeg]? = nil) throws {
         precondition(!finished, "entry already finished")
         try flush()
         let first = leg
@@ -271,19 +279,26 @@ final class JournalWriter {
             INSERT INTO posting(entry_id, leg, account, sub_account, beneficiary_id, item_id, amount)
             SELECT ?2, ?3 + seq, '2000', '', beneficiary_id, id, ?4 * amount FROM (\(rows)) ORDER BY seq
             """, arguments: [batch.rawValue, id, first, sign])
-        let items = try FastStatement(db, "SELECT seq, beneficiary_id, id, amount FROM (\(rows)) ORDER BY seq")
-        defer { items.reset() }
-        items.bind(1, batch.rawValue)
-        while try items.step() {
+        func hash(beneficiary: Int64, item: Int64, amount: Int64) throws {
             leg += 1
-            precondition(items.int64(0) + first == leg, "batch item seq runs 1, 2, 3, … without gaps")
-            let amount = items.int64(3)
             guard amount > 0 else { throw LedgerError.zeroAmount }
             let (newSum, overflow) = sum.addingReportingOverflow(sign * amount)
             guard !overflow else { throw LedgerError.overflow }
             sum = newSum
-            hasher.posting(leg: leg, account: LedgerAccount.payable.rawValue, sub: "", beneficiary: items.int64(1), item: items.int64(2),
-                           amount: sign * amount)
+            hasher.posting(leg: leg, account: LedgerAccount.payable.rawValue, sub: "", beneficiary: beneficiary, item: item, amount: sign * amount)
+        }
+        if let read {
+            // The same transaction read them, so the rows inserted are these; the count says the statement saw them all.
+            precondition(db.lastChanges == read.count, "the items read are the items credited")
+            for one in read { try hash(beneficiary: one.beneficiary, item: one.item, amount: one.amount) }
+            return
+        }
+        let items = try FastStatement(db, "SELECT seq, beneficiary_id, id, amount FROM (\(rows)) ORDER BY seq")
+        defer { items.reset() }
+        items.bind(1, batch.rawValue)
+        while try items.step() {
+            precondition(items.int64(0) + first == leg + 1, "batch item seq runs 1, 2, 3, … without gaps")
+            try hash(beneficiary: items.int64(1), item: items.int64(2), amount: items.int64(3))
         }
     }
 
