@@ -274,18 +274,14 @@ extension Store {
         var digest = ""
     }
 
-    /// The batch's seal, its items read in seq order; `each` sees every item's seq and payable leg on the way.
-    static func itemSeal(_ db: Database, batch: BatchID, each: ((Int64, JournalWriter.PayableLeg) -> Void)? = nil) throws -> ItemSeal {
+    static func itemSeal(_ db: Database, batch: BatchID) throws -> ItemSeal {
         let items = try FastStatement(db, """
-            SELECT reference, beneficiary_id, method, carrier, msisdn, account_name, amount, id, seq FROM batch_item WHERE batch_id = ? ORDER BY seq
+            SELECT reference, beneficiary_id, method, carrier, msisdn, account_name, amount FROM batch_item WHERE batch_id = ? ORDER BY seq
             """)
         defer { items.reset() }
         items.bind(1, batch.rawValue)
         var sealer = ItemSealer()
-        while try items.step() {
-            try sealer.add(row: items)
-            each?(items.int64(8), JournalWriter.PayableLeg(beneficiary: items.int64(1), item: items.int64(7), amount: items.int64(6)))
-        }
+        while try items.step() { try sealer.add(row: items) }
         return sealer.finish()
     }
 
@@ -304,37 +300,54 @@ extension Store {
             // What changed in the register since the batch was made: the checker must not approve a payment to
             // someone who died, or to a number that is no longer theirs.
             let since = now.adding(days: -(try Self.changeWindowDays(db)))
-            var stale = try Row.fetchAll(db, sql: """
-                SELECT i.beneficiary_id, b.status, i.method = 'mobile_money' AND (b.msisdn IS NOT i.msisdn OR b.carrier IS NOT i.carrier), 0, i.seq
-                FROM batch_item i JOIN beneficiary b ON b.id = i.beneficiary_id
-                WHERE i.batch_id = ?
-                  AND (b.status <> 'active' OR (i.method = 'mobile_money' AND (b.msisdn IS NOT i.msisdn OR b.carrier IS NOT i.carrier)))
-                """, arguments: [id.rawValue])
-            // Flags are few: look each flagged beneficiary up in the batch rather than probe flags for every item.
+            // One pass over the items in seq order, beside their register rows, seals them, keeps their credits (hashed
+            // below without a second read) and finds what changed in the register since the batch was made.
+            struct Stale {
+                let beneficiary: Int64
+                let status: String
+                let accountChanged: Bool
+                let seq: Int64
+            }
+            var stale: [Stale] = []
+            var credits: [JournalWriter.PayableLeg] = []
+            credits.reserveCapacity(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batch_item WHERE batch_id = ?", arguments: [id.rawValue]) ?? 0)
+            var sealer = ItemSealer()
+            let items = try FastStatement(db, """
+                SELECT i.reference, i.beneficiary_id, i.method, i.carrier, i.msisdn, i.account_name, i.amount, i.id, i.seq,
+                       COALESCE(b.status, 'missing from the register'),
+                       i.method = 'mobile_money' AND (b.msisdn IS NOT i.msisdn OR b.carrier IS NOT i.carrier)
+                FROM batch_item i LEFT JOIN beneficiary b ON b.id = i.beneficiary_id WHERE i.batch_id = ? ORDER BY i.seq
+                """)
+            defer { items.reset() }
+            items.bind(1, id.rawValue)
+            while try items.step() {
+                try sealer.add(row: items)
+                precondition(items.int64(8) == Int64(credits.count + 1), "batch item seq runs 1, 2, 3, … without gaps")
+                credits.append(JournalWriter.PayableLeg(beneficiary: items.int64(1), item: items.int64(7), amount: items.int64(6)))
+                let accountChanged = items.int64(10) == 1
+                if accountChanged || !items.withText(9, { $0.elementsEqual(BeneficiaryStatus.active.rawValue.utf8) }) {
+                    stale.append(Stale(beneficiary: items.int64(1), status: items.string(9), accountChanged: accountChanged, seq: items.int64(8)))
+                }
+            }
+            let seal = sealer.finish()
+            // Flags are few: look each flagged beneficiary up in the batch rather than probe flags for every item
+            // (`CROSS JOIN` and `+` keep SQLite from walking the batch's million items and probing the flags instead).
             let flagged = try Row.fetchAll(db, sql: """
-                SELECT i.beneficiary_id, 'active', 0, 1, i.seq
+                SELECT i.beneficiary_id, i.seq
                 FROM (SELECT DISTINCT f.beneficiary_id FROM flag f WHERE \(Self.openFlagCondition)) o
-                JOIN batch_item i ON i.beneficiary_id = o.beneficiary_id AND i.batch_id = ?
+                CROSS JOIN batch_item i ON i.beneficiary_id = o.beneficiary_id AND +i.batch_id = ?
                 """, arguments: [since.description, id.rawValue])
-            let staleIDs = Set(stale.map { $0[0] as Int64 })
-            stale += flagged.filter { !staleIDs.contains($0[0] as Int64) }
-            stale.sort { ($0[4] as Int64) < ($1[4] as Int64) }
+            let staleIDs = Set(stale.map(\.beneficiary))
+            stale += flagged.filter { !staleIDs.contains($0[0] as Int64) }.map { Stale(beneficiary: $0[0], status: "", accountChanged: false, seq: $0[1]) }
+            stale.sort { $0.seq < $1.seq }
             if !stale.isEmpty {
-                let examples = stale.prefix(3).map { row -> String in
-                    let who = "beneficiary \(row[0] as Int64)"
-                    let status: String = row[1]
-                    if status != BeneficiaryStatus.active.rawValue { return "\(who) is \(status)" }
-                    if (row[2] as Bool) { return "\(who)'s account changed after the batch was created" }
+                let examples = stale.prefix(3).map { item -> String in
+                    let who = "beneficiary \(item.beneficiary)"
+                    if !item.status.isEmpty && item.status != BeneficiaryStatus.active.rawValue { return "\(who) is \(item.status)" }
+                    if item.accountChanged { return "\(who)'s account changed after the batch was created" }
                     return "\(who) has an open fraud flag"
                 }
                 throw BatchError.staleItems(batch: id, count: stale.count, examples: Array(examples))
-            }
-            // The seal's pass over the items also keeps their credits, hashed below without a second read.
-            var credits: [JournalWriter.PayableLeg] = []
-            credits.reserveCapacity(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batch_item WHERE batch_id = ?", arguments: [id.rawValue]) ?? 0)
-            let seal = try Self.itemSeal(db, batch: id) { seq, leg in
-                precondition(seq == Int64(credits.count + 1), "batch item seq runs 1, 2, 3, … without gaps")
-                credits.append(leg)
             }
             let total = Money(dong: seal.total)
             try db.execute(sql: """

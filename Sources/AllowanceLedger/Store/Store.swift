@@ -1,5 +1,8 @@
 import GRDB
 import GRDBSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The ledger's SQLite file: WAL, foreign keys on, `synchronous=FULL`, a busy timeout; GRDB opens write
 /// transactions IMMEDIATE, so two officers' processes queue for the write lock instead of failing.
@@ -22,6 +25,16 @@ public struct Store: Sendable {
             // keeps those pages in memory instead of re-reading them; sorts stay in memory too.
             try db.execute(sql: "PRAGMA cache_size = -65536")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // For profiling (README, Benchmarks): each statement that ran 50 ms or more, with its time, on stderr. The
+            // SQL is printed with its placeholders, never the values bound to them.
+            if let value = getenv("ALLOWANCE_TRACE_SQL"), String(cString: value) == "1" {
+                db.trace(options: .profile) { event in
+                    guard case .profile(let statement, let duration) = event, duration >= 0.05 else { return }
+                    let sql = statement.sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                    let line = "sql \(Int(duration * 1000)) ms  \(sql.prefix(160))\n"
+                    _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+                }
+            }
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         try Migrations.migrator.migrate(pool)
