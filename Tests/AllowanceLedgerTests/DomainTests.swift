@@ -251,3 +251,18 @@ import Testing
         #expect(!containsIdentifier("Entitlements of batch 1 for 2026-11"))
     }
 }
+
+@Suite struct StaticTextTests {
+    /// The literals bound in place by the hot inserts spell exactly the raw values the schema's CHECKs and every
+    /// query expect.
+    @Test func everyStaticTextIsItsRawValue() {
+        func check<T: RawRepresentable & StaticText & CaseIterable>(_ type: T.Type) where T.RawValue == String {
+            for value in T.allCases { #expect(value.staticText.description == value.rawValue, "\(type)") }
+        }
+        check(ReconcileOutcome.self)
+        check(CarrierStatus.self)
+        check(ReconcileEffect.self)
+        check(ItemState.self)
+        check(LedgerAccount.self)
+    }
+}

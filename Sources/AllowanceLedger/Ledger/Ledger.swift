@@ -237,7 +237,7 @@ final class JournalWriter {
             let base = Int32(row) * 7
             statement.bind(base + 1, id)
             statement.bind(base + 2, leg)
-            statement.bind(base + 3, posting.account.rawValue)
+            statement.bind(base + 3, posting.account)
             statement.bind(base + 4, posting.subAccount)
             statement.bind(base + 5, posting.beneficiaryID?.rawValue)
             statement.bind(base + 6, posting.itemID?.rawValue)
@@ -399,6 +399,19 @@ extension Store {
                 return AccountBalance(account: account, subAccount: row[1], debits: Money(dong: row[2]), credits: Money(dong: row[3]),
                                       net: Money(dong: row[4]))
             }
+        }
+    }
+}
+
+extension LedgerAccount: StaticText {
+    var staticText: StaticString {
+        switch self {
+        case .treasury: "1000"
+        case .carrierClearing: "1100"
+        case .cashDisbursement: "1200"
+        case .payable: "2000"
+        case .budget: "3000"
+        case .expense: "5000"
         }
     }
 }

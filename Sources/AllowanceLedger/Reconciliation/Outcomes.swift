@@ -114,3 +114,52 @@ public func resultLineFingerprint(status: CarrierStatus?, amount: Int64?, msisdn
     for byte in carrierTxnID.utf8 { mix(byte) }
     return Int64(bitPattern: hash)
 }
+
+extension ReconcileOutcome: StaticText {
+    var staticText: StaticString {
+        switch self {
+        case .paid: "paid"
+        case .failed: "failed"
+        case .pending: "pending"
+        case .reversed: "reversed"
+        case .amountMismatch: "amount_mismatch"
+        case .msisdnMismatch: "msisdn_mismatch"
+        case .unknownReference: "unknown_reference"
+        case .duplicate: "duplicate"
+        case .invalidLine: "invalid_line"
+        case .missing: "missing"
+        }
+    }
+}
+
+extension CarrierStatus: StaticText {
+    var staticText: StaticString {
+        switch self {
+        case .paid: "paid"
+        case .failed: "failed"
+        case .pending: "pending"
+        case .reversed: "reversed"
+        }
+    }
+}
+
+extension ReconcileEffect: CaseIterable, StaticText {
+    var staticText: StaticString {
+        switch self {
+        case .settle: "settle"
+        case .refund: "refund"
+        case .reverse: "reverse"
+        }
+    }
+}
+
+extension ItemState: CaseIterable, StaticText {
+    var staticText: StaticString {
+        switch self {
+        case .open: "open"
+        case .paid: "paid"
+        case .failed: "failed"
+        case .paidCash: "paid_cash"
+        }
+    }
+}

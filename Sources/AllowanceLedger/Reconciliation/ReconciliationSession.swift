@@ -254,11 +254,11 @@ public final class ReconciliationSession {
             let record = line.record
             statement.bind(base + 1, fileID)
             statement.bind(base + 2, Int64(record.line))
-            statement.bind(base + 3, record.outcome.rawValue)
-            statement.bind(base + 4, record.effect?.rawValue)
+            statement.bind(base + 3, record.outcome)
+            statement.bind(base + 4, record.effect)
             statement.bind(base + 5, line.itemID)
             statement.bind(base + 6, line.reference)
-            statement.bind(base + 7, record.status?.rawValue)
+            statement.bind(base + 7, record.status)
             statement.bind(base + 8, line.msisdn)
             statement.bind(base + 9, line.amount)
             statement.bind(base + 10, record.carrierTxnID)
@@ -321,7 +321,7 @@ extension ReconciliationSession {
         func run(_ statement: FastStatement, _ indexes: [Int]) throws {
             for (row, index) in indexes.enumerated() {
                 statement.bind(Int32(2 * row + 1), items.id(at: index))
-                statement.bind(Int32(2 * row + 2), items.state(at: index).rawValue)
+                statement.bind(Int32(2 * row + 2), items.state(at: index))
             }
             try statement.run()
         }
