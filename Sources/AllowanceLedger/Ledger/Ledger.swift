@@ -207,6 +207,7 @@ final class JournalWriter {
     func append(_ posting: Posting) throws {
         precondition(!finished, "entry already finished")
         guard posting.amount.dong != 0 else { throw LedgerError.zeroAmount }
+        precondition(posting.beneficiaryID == nil || posting.itemID != nil, "a beneficiary's posting names the item it is for")
         leg += 1
         let (newSum, overflow) = sum.addingReportingOverflow(posting.amount.dong)
         guard !overflow else { throw LedgerError.overflow }
@@ -383,8 +384,9 @@ extension Store {
                 arguments += [Timestamp.vietnamMidnight(CalendarDate(daysSinceEpoch: asOf.daysSinceEpoch + 1)).description]
             }
             if let beneficiary {
-                conditions.append("p.beneficiary_id = ?")
-                arguments += [beneficiary.rawValue]
+                // Every posting that names a beneficiary names the item it is for (`JournalWriter.append`).
+                conditions.append("p.item_id IN (SELECT i.id FROM batch_item i WHERE i.beneficiary_id = ?) AND p.beneficiary_id = ?")
+                arguments += [beneficiary.rawValue, beneficiary.rawValue]
             }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             return try Row.fetchAll(db, sql: """

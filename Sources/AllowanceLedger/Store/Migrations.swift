@@ -22,6 +22,9 @@ enum Migrations {
         migrator.registerMigration("v5-item-state") { db in
             try db.execute(sql: itemStateV5)
         }
+        migrator.registerMigration("v6-posting-indexes") { db in
+            try db.execute(sql: "DROP INDEX posting_beneficiary")
+        }
         return migrator
     }
 
@@ -411,6 +414,10 @@ extension Migrations {
     CREATE INDEX beneficiary_commune ON beneficiary(commune_code, status, msisdn IS NULL);
     CREATE INDEX result_line_moved_back ON result_line(item_id) WHERE effect = 'refund' OR effect = 'reverse';
     """
+
+    // v6 drops the postings' beneficiary index: a beneficiary's postings are the payable legs of their items, found
+    // through the items' beneficiary index and the postings' item index (`balances(beneficiary:)`). Keeping it cost
+    // every approval and every reconciled file a second index insert per posting, 28 MB and 0.4 s per million.
 
     /// An item's payment state moves out of its row into a narrow table that holds only the items no longer open.
     /// Reconciling a national month moved a million states, and each move rewrote the whole 130-byte item row:
