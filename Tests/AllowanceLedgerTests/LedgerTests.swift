@@ -94,6 +94,18 @@ import Testing
         return process.terminationStatus
     }
 
+    /// Approval re-reads each item beside its register row: an item whose beneficiary row was deleted by hand is
+    /// refused, not credited to nobody.
+    @Test func approvalRefusesAnItemWhoseBeneficiaryWasDeletedByHand() throws {
+        let fixture = try Fixture()
+        try fixture.importLines(Sample.all)
+        let batch = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker")))
+        #expect(try sqlite3(fixture.directory.file("ledger.sqlite"), "DELETE FROM beneficiary WHERE id = 2;") == 0)
+        #expect(throws: BatchError.staleItems(batch: batch.batch.id, count: 1, examples: ["beneficiary 2 is missing from the register"])) {
+            try fixture.store.approveBatch(batch.batch.id, by: user("checker"))
+        }
+    }
+
     @Test func verifyFindsNothingWrongInAnHonestLedger() throws {
         let fixture = try populated()
         let result = try fixture.store.verifyLedger()

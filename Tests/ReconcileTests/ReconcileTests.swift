@@ -226,7 +226,24 @@ import Testing
         let before = try states(paid.store)
         #expect(before.prefix(5) == ["1=paid", "2=paid_cash", "3=failed", "4=failed", "5=open"])
         let path = paid.folder.file("ledger.sqlite")
-        try paid.store.writer.writeWithoutTransaction { db in
+        try Self.backToV4(paid.store)
+        let reopened = try Store(path: path)
+        #expect(try states(reopened) == before)
+        let columns = try reopened.read { db in try Row.fetchAll(db, sql: "PRAGMA table_info(batch_item)").map { $0["name"] as String } }
+        #expect(!columns.contains("state"))
+        #expect(try reopened.verifyLedger().isIntact)
+        // Items are now immutable outright, and a state never goes back to open.
+        #expect(throws: DatabaseError.self) { try reopened.write { db in try db.execute(sql: "UPDATE batch_item SET attempt = attempt") } }
+        #expect(throws: DatabaseError.self) { try reopened.write { db in try db.execute(sql: "DELETE FROM item_state") } }
+        #expect(throws: DatabaseError.self) {
+            try reopened.write { db in try db.execute(sql: "UPDATE item_state SET state = 'paid' WHERE state = 'failed'") }
+        }
+    }
+
+    /// Takes a ledger back to v4 by hand: the `state` column restored from item_state, the table and v5's triggers
+    /// dropped, v6's index put back, and both migrations forgotten. `extra` runs last, in the same transaction.
+    static func backToV4(_ store: Store, extra: String = "") throws {
+        try store.writer.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
             try db.inTransaction {
                 try db.execute(sql: """
@@ -239,22 +256,30 @@ import Testing
                     CREATE TRIGGER batch_item_frozen BEFORE UPDATE OF id, batch_id, seq, reference, beneficiary_id, period, commune_code,
                         category, method, carrier, msisdn, account_name, amount, retry_of_item, attempt ON batch_item
                     BEGIN SELECT RAISE(ABORT, 'a batch item cannot change once created; only its payment state moves'); END;
-                    DELETE FROM grdb_migrations WHERE identifier = 'v5-item-state';
+                    CREATE INDEX posting_beneficiary ON posting(beneficiary_id) WHERE beneficiary_id IS NOT NULL;
+                    DELETE FROM grdb_migrations WHERE identifier IN ('v5-item-state', 'v6-posting-indexes');
+                    \(extra)
                     """)
                 return .commit
             }
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
-        let reopened = try Store(path: path)
-        #expect(try states(reopened) == before)
-        let columns = try reopened.read { db in try Row.fetchAll(db, sql: "PRAGMA table_info(batch_item)").map { $0["name"] as String } }
-        #expect(!columns.contains("state"))
-        #expect(try reopened.verifyLedger().isIntact)
-        // Items are now immutable outright, and a state never goes back to open.
-        #expect(throws: DatabaseError.self) { try reopened.write { db in try db.execute(sql: "UPDATE batch_item SET attempt = attempt") } }
-        #expect(throws: DatabaseError.self) { try reopened.write { db in try db.execute(sql: "DELETE FROM item_state") } }
-        #expect(throws: DatabaseError.self) {
-            try reopened.write { db in try db.execute(sql: "UPDATE item_state SET state = 'paid' WHERE state = 'failed'") }
+    }
+
+    /// A v4 ledger with a state written by hand outside the four is not upgraded with SQLite's bare CHECK message:
+    /// the upgrade says which item and what to do.
+    @Test func anUnknownStateStopsTheUpgradeWithAClearMessage() throws {
+        let paid = try PaidBatch()
+        try Self.backToV4(paid.store, extra: """
+            PRAGMA ignore_check_constraints = ON;
+            UPDATE batch_item SET state = 'pxid' WHERE seq = 6;
+            """)
+        do {
+            _ = try Store(path: paid.folder.file("ledger.sqlite"))
+            Issue.record("the upgrade should have stopped")
+        } catch {
+            #expect("\(error)".contains("cannot upgrade the ledger: 1 batch item(s) have a payment state that is none of open, paid, failed, paid_cash"), "\(error)")
+            #expect("\(error)".contains("\"pxid\""), "\(error)")
         }
     }
 }
@@ -278,6 +303,21 @@ import Testing
         }
         let problems = try paid.verify().problems
         #expect(problems.contains { $0.kind == .itemStateMismatch && $0.message.contains("unknown state \"pxid\"") })
+    }
+
+    @Test func verifyReportsAStateForNoItemAndAStoredOpen() throws {
+        let paid = try PaidBatch()
+        try paid.store.writer.writeWithoutTransaction { db in
+            try db.execute(sql: """
+                PRAGMA foreign_keys = OFF; PRAGMA ignore_check_constraints = ON;
+                INSERT INTO item_state(item_id, state) VALUES (999999, 'paid');
+                INSERT INTO item_state(item_id, state) SELECT id, 'open' FROM batch_item WHERE seq = 7;
+                PRAGMA foreign_keys = ON; PRAGMA ignore_check_constraints = OFF;
+                """)
+        }
+        let problems = try paid.verify().problems
+        #expect(problems.contains { $0.kind == .itemStateMismatch && $0.message.contains("item 999999, which is no batch item") }, "\(problems)")
+        #expect(problems.contains { $0.kind == .itemStateMismatch && $0.message.contains("has a state row saying \"open\"; an open item has none") }, "\(problems)")
     }
 }
 

@@ -398,7 +398,9 @@ struct ItemSealer {
     }
 
     private mutating func field(_ number: Int64) {
-        var digits = self.digits
+        // Taken out of the struct, not copied: a copy would share the buffer and reallocate on the first write.
+        var digits: [UInt8] = []
+        swap(&digits, &self.digits)
         digits.removeAll(keepingCapacity: true)
         CSVWriter.appendInt(number, to: &digits)
         digits.withUnsafeBufferPointer { field($0) }

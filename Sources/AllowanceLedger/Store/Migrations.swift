@@ -20,6 +20,16 @@ enum Migrations {
             try db.execute(sql: reportIndexesV4)
         }
         migrator.registerMigration("v5-item-state") { db in
+            // A state outside the four (written by hand) would fail the new table's CHECK with SQLite's bare message.
+            if let row = try Row.fetchOne(db, sql: """
+                SELECT id, state, (SELECT COUNT(*) FROM batch_item WHERE state NOT IN ('open', 'paid', 'failed', 'paid_cash'))
+                FROM batch_item WHERE state NOT IN ('open', 'paid', 'failed', 'paid_cash') ORDER BY id LIMIT 1
+                """) {
+                throw DatabaseError(resultCode: .SQLITE_CONSTRAINT, message: """
+                    cannot upgrade the ledger: \(row[2] as Int) batch item(s) have a payment state that is none of open, paid, failed, \
+                    paid_cash (item \(row[0] as Int64): "\(row[1] as String)"); the file was edited by hand, restore it from a copy
+                    """)
+            }
             try db.execute(sql: itemStateV5)
         }
         migrator.registerMigration("v6-posting-indexes") { db in
