@@ -288,10 +288,11 @@ extension Store {
             }
             for problem in itemChecks.problems { result.report(problem.kind, entry: problem.entryID, problem.message) }
             result.problemCount += itemChecks.problemCount - itemChecks.problems.count
-            // Nothing of a batch nobody approved is paid.
+            // Nothing of a batch nobody approved is paid. Unapproved batches are few: `CROSS JOIN` starts from them
+            // (left alone, SQLite walked every item of the ledger, 0.2 s per million).
             for row in try Row.fetchAll(db, sql: """
-                SELECT b.id, COUNT(*) FROM batch b JOIN batch_item i ON i.batch_id = b.id
-                JOIN item_state s ON s.item_id = i.id WHERE b.approved_by IS NULL GROUP BY b.id ORDER BY b.id
+                SELECT b.id, COUNT(*) FROM batch b CROSS JOIN batch_item i ON i.batch_id = b.id
+                CROSS JOIN item_state s ON s.item_id = i.id WHERE b.approved_by IS NULL GROUP BY b.id ORDER BY b.id
                 """) {
                 result.report(.unapprovedItemPaid, entry: nil,
                               "batch \(row[0] as Int64) was never approved but \(row[1] as Int) of its items are marked paid or failed")
