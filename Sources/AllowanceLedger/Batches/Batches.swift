@@ -310,7 +310,6 @@ extension Store {
             }
             var stale: [Stale] = []
             var credits: [JournalWriter.PayableLeg] = []
-            credits.reserveCapacity(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batch_item WHERE batch_id = ?", arguments: [id.rawValue]) ?? 0)
             var sealer = ItemSealer()
             let items = try FastStatement(db, """
                 SELECT i.reference, i.beneficiary_id, i.method, i.carrier, i.msisdn, i.account_name, i.amount, i.id, i.seq,

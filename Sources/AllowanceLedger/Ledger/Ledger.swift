@@ -254,9 +254,9 @@ final class JournalWriter {
     }
 
     /// Credits each item of a batch to the beneficiary payable (Cr 2000, one leg per item, in item order), inserted
-    /// with one statement and hashed from the same rows; or, when the caller read the batch's items in this
-    /// transaction already (`read`, in seq order), hashed from those instead of reading them again.
-    func appendItemCredits(batch: BatchID, read: [PayableLeg]? = nil) throws {
+    /// with one statement and hashed from the items the caller read in this transaction (`read`, in seq order)
+    /// instead of reading them again.
+    func appendItemCredits(batch: BatchID, read: [PayableLeg]) throws {
         try appendPayableLegs(debit: false, batch: batch, rows: """
             SELECT seq, beneficiary_id, id, amount FROM batch_item WHERE batch_id = ?1
             """, read: read)
@@ -270,7 +270,8 @@ final class JournalWriter {
             """)
     }
 
-    /// One payable leg per row of `rows` (seq, beneficiary, item, amount; `?1` is the batch), numbered by seq.
+    /// One payable leg per row of `rows` (seq, beneficiary, item, amount; `?1` is the batch), numbered by seq; hashed
+    /// from `read` when the caller has those rows already, else from a second read of them.
     private func appendPayableLegs(debit: Bool, batch: BatchID, rows: String, read: [PayableLeg]? = nil) throws {
         precondition(!finished, "entry already finished")
         try flush()

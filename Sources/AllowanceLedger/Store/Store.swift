@@ -96,12 +96,8 @@ struct FastStatement {
         guard !value.isEmpty else { return bind(index, static: "") }
         var value = value
         value.withUTF8 { text in
-            guard let base = text.baseAddress else {
-                _ = sqlite3_bind_text(handle, index, "", 0, sqliteTransient)
-                return
-            }
-            _ = base.withMemoryRebound(to: CChar.self, capacity: text.count) { pointer in
-                sqlite3_bind_text(handle, index, pointer, Int32(text.count), sqliteTransient)
+            _ = text.baseAddress.map { base in
+                base.withMemoryRebound(to: CChar.self, capacity: text.count) { sqlite3_bind_text(handle, index, $0, Int32(text.count), sqliteTransient) }
             }
         }
     }
