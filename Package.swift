@@ -21,10 +21,16 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // The one SQLite setting Swift cannot reach: sqlite3_config is variadic. Links the system libsqlite3, as GRDB does.
+        .target(
+            name: "CSQLiteTuning",
+            linkerSettings: [.linkedLibrary("sqlite3")]
+        ),
         .target(
             name: "AllowanceLedger",
             dependencies: [
                 "CLibCrypto",
+                "CSQLiteTuning",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]

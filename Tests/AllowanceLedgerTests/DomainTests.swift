@@ -264,5 +264,7 @@ import Testing
         check(ReconcileEffect.self)
         check(ItemState.self)
         check(LedgerAccount.self)
+        check(Gender.self)
+        check(PaymentMethod.self)
     }
 }

@@ -116,6 +116,8 @@ func golden(_ name: String) throws -> String {
         #expect(events[3].oldValue == "VIETTEL:84912345678" && events[3].newValue == "VNPT:84987000111")
         #expect(events[3].by == "officer2" && events[3].at == "2026-11-21T08:00:00Z")
         #expect(BeneficiaryEvent.shown(events[3].oldValue, field: "account", reveal: false) == "VIETTEL:********678")
+        // The import writes with SQLite's key look-ups off (its keys were read in its transaction): none may dangle.
+        #expect(try fixture.store.read { try Row.fetchAll($0, sql: "PRAGMA foreign_key_check") }.isEmpty)
     }
 
     @Test func namesAreComparedInNFCAndKeptAsGiven() throws {
@@ -235,6 +237,7 @@ func golden(_ name: String) throws -> String {
         #expect(problems.first?.reason.hasSuffix("is also on line 2; a beneficiary appears once per file") == true)
         let indexes = try fixture.store.read { try String.fetchAll($0, sql: "SELECT name FROM pragma_index_list('beneficiary') ORDER BY name") }
         #expect(indexes == ["beneficiary_commune", "beneficiary_msisdn", "beneficiary_national_id"])
+        #expect(try fixture.store.read { try Row.fetchAll($0, sql: "PRAGMA foreign_key_check") }.isEmpty)
         #expect(throws: DatabaseError.self) {
             try fixture.store.write { try $0.execute(sql: "INSERT INTO beneficiary SELECT NULL, national_id, full_name, date_of_birth, gender, commune_code, category, payment_method, carrier, msisdn, status, registered_at, registered_by FROM beneficiary WHERE id = 1") }
         }

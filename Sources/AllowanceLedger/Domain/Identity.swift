@@ -392,3 +392,21 @@ public struct UserName: Sendable, Hashable, CustomStringConvertible {
     public func isSamePerson(as other: UserName) -> Bool { value.lowercased() == other.value.lowercased() }
     public var description: String { value }
 }
+
+extension Gender: StaticText {
+    var staticText: StaticString {
+        switch self {
+        case .male: "M"
+        case .female: "F"
+        }
+    }
+}
+
+extension PaymentMethod: StaticText {
+    var staticText: StaticString {
+        switch self {
+        case .mobileMoney: "mobile_money"
+        case .cash: "cash"
+        }
+    }
+}

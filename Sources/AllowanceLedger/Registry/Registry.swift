@@ -166,24 +166,7 @@ extension Store {
     }
 
     static func insertBeneficiary(_ db: Database, _ details: BeneficiaryDetails, at: String, by: UserName) throws -> BeneficiaryID {
-        let statement = try FastStatement(db, """
-            INSERT INTO beneficiary(national_id, full_name, date_of_birth, gender, commune_code, category, payment_method,
-                                    carrier, msisdn, status, registered_at, registered_by)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)
-            """)
-        statement.bind(1, details.nationalID.digits)
-        statement.bind(2, details.fullName)
-        statement.bind(3, details.dateOfBirth.description)
-        statement.bind(4, details.gender.rawValue)
-        statement.bind(5, details.commune.value)
-        statement.bind(6, details.category.value)
-        statement.bind(7, details.paymentMethod.rawValue)
-        statement.bind(8, details.account?.carrier.value)
-        statement.bind(9, details.account?.msisdn.canonical)
-        statement.bind(10, at)
-        statement.bind(11, by.value)
-        try statement.run()
-        return BeneficiaryID(db.lastInsertedRowID)
+        try BeneficiaryInsert(db, at: at, by: by).insert(details)
     }
 
     /// Writes what changed and one history event per changed field; false when nothing changed.
@@ -298,5 +281,40 @@ extension Store {
             try Self.raiseFlags(db, at: now)
             return try Self.fetchBeneficiary(db, id: found.id)!
         }
+    }
+}
+
+/// Inserts new beneficiaries, all registered at the same moment by the same user: prepared once, so a register import
+/// binds only each line's own fields (looking the statement up by its SQL was a hash of the whole text per line).
+struct BeneficiaryInsert {
+    private let statement: FastStatement
+    private let db: Database
+
+    init(_ db: Database, at: String, by: UserName) throws {
+        statement = try FastStatement(db, """
+            INSERT INTO beneficiary(national_id, full_name, date_of_birth, gender, commune_code, category, payment_method,
+                                    carrier, msisdn, status, registered_at, registered_by)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)
+            """)
+        statement.reset()
+        statement.bind(10, at)
+        statement.bind(11, by.value)
+        self.db = db
+    }
+
+    /// Every line binds parameters 1 to 9; 10 and 11 stay bound from `init`.
+    func insert(_ details: BeneficiaryDetails) throws -> BeneficiaryID {
+        statement.bind(1, details.nationalID.digits)
+        statement.bind(2, details.fullName)
+        statement.bind(3, details.dateOfBirth.description)
+        statement.bind(4, details.gender)
+        statement.bind(5, details.commune.value)
+        statement.bind(6, details.category.value)
+        statement.bind(7, details.paymentMethod)
+        statement.bind(8, details.account?.carrier.value)
+        statement.bind(9, details.account?.msisdn.canonical)
+        defer { statement.resetKeepingBindings() }
+        while try statement.step() {}
+        return BeneficiaryID(db.lastInsertedRowID)
     }
 }

@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import CSQLiteTuning
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +16,12 @@ public struct Store: Sendable {
 
     public static let busyTimeoutSeconds: Double = 60
 
+    /// Set once per process, before the first connection opens: SQLite's allocation statistics off (nothing reads them,
+    /// and each of the dozen allocations per row written took a global mutex for them).
+    private static let sqliteTuned: Bool = allowance_sqlite_disable_memory_statistics() == 0
+
     public init(path: String, clock: Clock = .system) throws {
+        _ = Self.sqliteTuned
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(Self.busyTimeoutSeconds)
@@ -49,8 +55,9 @@ public struct Store: Sendable {
     }
 
     /// Like `write`, with SQLite's per-row foreign-key lookups off for the transaction. Only for the bulk writes
-    /// whose every key was read in the same transaction: a batch's items (made from the register's rows), its
-    /// approval's credits (one per item) and a reconciled file's lines and postings (naming the items just loaded).
+    /// whose every key was read in the same transaction: a register import (its categories and carriers checked against
+    /// the tables read first), a batch's items (made from the register's rows), its approval's credits (one per item)
+    /// and a reconciled file's lines and postings (naming the items just loaded).
     /// For a million rows those lookups cost one to two seconds per command and could not fail; every other write
     /// keeps them.
     func writeWithKeysFromTransaction<T>(_ body: (Database) throws -> T) throws -> T {
@@ -140,6 +147,11 @@ struct FastStatement {
     func reset() {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
+    }
+
+    /// Resets for the next use with the parameters still bound, for a loop that binds the same few values once.
+    func resetKeepingBindings() {
+        sqlite3_reset(handle)
     }
 
     func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }

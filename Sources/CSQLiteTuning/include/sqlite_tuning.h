@@ -1,0 +1,11 @@
+#ifndef ALLOWANCE_SQLITE_TUNING_H
+#define ALLOWANCE_SQLITE_TUNING_H
+
+/// Turns off SQLite's process-wide memory statistics, which Swift cannot do itself (`sqlite3_config` is variadic).
+///
+/// With statistics on, every allocation SQLite makes takes a global mutex to count it, and Debian's libsqlite3 is built
+/// without lookaside memory, so every small allocation is a `malloc`: about a dozen locked allocations per row written.
+/// Must run before SQLite initialises (before the first connection opens); returns 0 (SQLITE_OK) when it took effect.
+int allowance_sqlite_disable_memory_statistics(void);
+
+#endif
