@@ -1,4 +1,4 @@
-import AllowanceLedger
+@testable import AllowanceLedger
 import Foundation
 import GRDB
 import Testing
@@ -198,6 +198,52 @@ import Testing
         #expect(throws: BatchError.nothingToRetry(paid.batch, "no result file has been reconciled for it yet (`allowance reconcile 1 FILE`)")) {
             try paid.store.retryBatch(paid.batch, by: user("maker"))
         }
+    }
+}
+
+@Suite struct ItemOrderTests {
+    /// Reconcile reads a batch's items by id range when their ids run with seq (every batch the tool makes). Here two
+    /// items swap ids before approval, so the range still spans the batch but is not in seq order: the read notices at
+    /// the first row out of place and goes through the index instead, and every line lands on its own item.
+    @Test func itemsWhoseIdsDoNotFollowTheirSeqStillReconcile() throws {
+        let folder = Folder()
+        let store = try Store(path: folder.file("ledger.sqlite"), clock: .fixed(try Timestamp(parsing: "2026-11-30T08:00:00Z")))
+        let register = folder.write("register.csv", PaidBatch.header + PaidBatch.lines.joined(separator: "\n") + "\n")
+        _ = try store.importRegister(path: register, options: RegisterImportOptions(by: user("officer")))
+        let batch = try store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
+        let columns = "batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, carrier, msisdn, account_name, amount, retry_of_item, attempt"
+        try store.write { db in
+            try db.execute(sql: """
+                CREATE TEMP TABLE saved AS SELECT id, \(columns) FROM batch_item WHERE batch_id = \(batch);
+                DELETE FROM batch_item WHERE batch_id = \(batch);
+                INSERT INTO batch_item(id, \(columns))
+                SELECT CASE seq WHEN 3 THEN (SELECT id FROM temp.saved WHERE seq = 4) WHEN 4 THEN (SELECT id FROM temp.saved WHERE seq = 3)
+                       ELSE id END, \(columns) FROM temp.saved;
+                DROP TABLE temp.saved;
+                """)
+            // The range test alone would take these ids for a run; only the rows themselves show they are not.
+            #expect(try Store.itemIDRun(db, batch: batch) != nil)
+        }
+        _ = try store.approveBatch(batch, by: user("checker"))
+        _ = try store.fund(amount: Money(dong: 100_000_000), reference: "QD-2026-11", by: user("officer"))
+        _ = try store.exportBatch(batch, to: folder.file("instructions.csv"), by: user("officer"))
+        let path = folder.write("result.csv", """
+            reference,msisdn,amount,status
+            \(PaidBatch.reference(3)),0987654321,750000,SUCCESS
+            \(PaidBatch.reference(4)),0701234567,750000,FAILED
+            \(PaidBatch.reference(5)),0912000005,750000,SUCCESS
+
+            """)
+        let result = try store.reconcileResultFile(path, batch: batch, options: ReconcileOptions(by: user("auditor")))
+        #expect(result.count(.paid) == 2 && result.count(.failed) == 1)
+        #expect(result.count(.msisdnMismatch) == 0 && result.count(.missing) == 8)
+        let states = try store.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT i.seq || '=' || s.state FROM item_state s JOIN batch_item i ON i.id = s.item_id ORDER BY i.seq
+                """)
+        }
+        #expect(states == ["3=paid", "4=failed", "5=paid"])
+        #expect(try store.verifyLedger().isIntact)
     }
 }
 

@@ -193,9 +193,11 @@ extension Store {
                 try insertHeld.run()
             }
 
+            // From the few held beneficiaries to their register rows (`CROSS JOIN` keeps that order): SQLite otherwise
+            // walked the whole register and probed the holds, 0.4 s per million.
             try db.execute(sql: """
                 INSERT INTO batch_hold(batch_id, beneficiary_id, reason)
-                SELECT ?1, b.id, h.reason FROM beneficiary b JOIN temp.batch_held h ON h.beneficiary_id = b.id
+                SELECT ?1, b.id, h.reason FROM temp.batch_held h CROSS JOIN beneficiary b ON b.id = h.beneficiary_id
                 WHERE ?3 IS NOT NULL AND \(candidateSQL)
                 """, arguments: arguments(batch: batchID.rawValue))
             // Number the items first (ids only), then insert them in one statement; a window function over whole rows
@@ -263,6 +265,19 @@ extension Store {
     /// The entitlement entry's memo carries the items' digest, so the hash chain covers every payee too.
     static func entitlementMemo(batch: BatchID, period: String, createdBy: String, approvedBy: String, digest: String) -> String {
         "Entitlements of batch \(batch) for \(period), created by \(createdBy), approved by \(approvedBy); items sha256 \(digest)"
+    }
+
+    /// The row ids of a batch's items, when they run without gaps from its first item to its last in seq order, as
+    /// they do for every batch made by one insert: a scan of that id range reads the items in table order, twice as
+    /// fast as going through the (batch_id, seq) index. Found with two index look-ups; nil when the ids do not fit. A
+    /// reader of the range still checks that each row is the batch's next item, and reads through the index if not.
+    static func itemIDRun(_ db: Database, batch: BatchID) throws -> ClosedRange<Int64>? {
+        guard let first = try Int64.fetchOne(db, sql: "SELECT id FROM batch_item WHERE batch_id = ? ORDER BY seq LIMIT 1",
+                                             arguments: [batch.rawValue]),
+              let last = try Row.fetchOne(db, sql: "SELECT id, seq FROM batch_item WHERE batch_id = ? ORDER BY seq DESC LIMIT 1",
+                                          arguments: [batch.rawValue]),
+              (last[0] as Int64) - first + 1 == (last[1] as Int64) else { return nil }
+        return first...(last[0] as Int64)
     }
 
     /// A batch's items as the seal records them: how many, their total, and a SHA-256 over every item in order

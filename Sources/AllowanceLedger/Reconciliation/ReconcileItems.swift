@@ -46,23 +46,43 @@ public final class ReconcileItems {
         var ids = [Int64](), beneficiaries = [Int64](), amounts = [Int64](), msisdns = [UInt64](), carrierIndexes = [UInt8]()
         ids.reserveCapacity(expected); beneficiaries.reserveCapacity(expected); amounts.reserveCapacity(expected)
         msisdns.reserveCapacity(expected); carrierIndexes.reserveCapacity(expected)
-        let rows = try FastStatement(db, "SELECT seq, id, beneficiary_id, amount, msisdn, carrier FROM batch_item WHERE batch_id = ? ORDER BY seq")
-        defer { rows.reset() }
-        rows.bind(1, batch.id.rawValue)
         var carrierNumbers = InternedTexts()
-        while try rows.step() {
-            precondition(rows.int64(0) == Int64(ids.count + 1), "batch item seq runs 1, 2, 3, … without gaps")
-            ids.append(rows.int64(1))
-            beneficiaries.append(rows.int64(2))
-            amounts.append(rows.int64(3))
-            msisdns.append(rows.digitsAsUInt64(4))
-            if rows.isNull(5) {
-                carrierIndexes.append(0)
-            } else {
-                let number = carrierNumbers.number(rows, 5)
-                guard number < 254 else { throw ReconcileError.tooManyCarriers(batch.id, number + 1) }
-                carrierIndexes.append(UInt8(number + 1))
+        /// Reads `rows` (seq, id, beneficiary_id, amount, msisdn, carrier, batch_id) into the arrays; false, with the
+        /// arrays left to be cleared, when a row is not the batch's next item.
+        func read(_ rows: FastStatement) throws -> Bool {
+            defer { rows.reset() }
+            while try rows.step() {
+                guard rows.int64(0) == Int64(ids.count + 1), rows.int64(6) == batch.id.rawValue else { return false }
+                ids.append(rows.int64(1))
+                beneficiaries.append(rows.int64(2))
+                amounts.append(rows.int64(3))
+                msisdns.append(rows.digitsAsUInt64(4))
+                if rows.isNull(5) {
+                    carrierIndexes.append(0)
+                } else {
+                    let number = carrierNumbers.number(rows, 5)
+                    guard number < 254 else { throw ReconcileError.tooManyCarriers(batch.id, number + 1) }
+                    carrierIndexes.append(UInt8(number + 1))
+                }
             }
+            return true
+        }
+        let columns = "seq, id, beneficiary_id, amount, msisdn, carrier, batch_id"
+        var complete = false
+        if let run = try Store.itemIDRun(db, batch: batch.id) {
+            let rows = try FastStatement(db, "SELECT \(columns) FROM batch_item WHERE id BETWEEN ? AND ? ORDER BY id")
+            rows.bind(1, run.lowerBound)
+            rows.bind(2, run.upperBound)
+            complete = try read(rows)
+        }
+        if !complete {
+            ids.removeAll(keepingCapacity: true); beneficiaries.removeAll(keepingCapacity: true); amounts.removeAll(keepingCapacity: true)
+            msisdns.removeAll(keepingCapacity: true); carrierIndexes.removeAll(keepingCapacity: true)
+            carrierNumbers = InternedTexts()
+            let rows = try FastStatement(db, "SELECT \(columns) FROM batch_item WHERE batch_id = ? ORDER BY seq")
+            rows.bind(1, batch.id.rawValue)
+            let whole = try read(rows)
+            precondition(whole, "batch item seq runs 1, 2, 3, … without gaps")
         }
         let count = ids.count
         let seen = carrierNumbers.texts
