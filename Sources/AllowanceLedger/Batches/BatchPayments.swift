@@ -239,12 +239,19 @@ extension Store {
     public func batchSummary(_ id: BatchID) throws -> BatchSummary {
         try read { db in
             let batch = try Self.fetchBatch(db, id)
-            func lines(_ column: String, join: String = "") throws -> [BatchSummary.Line] {
-                try Row.fetchAll(db, sql: """
-                    SELECT COALESCE(\(column), '-'), COUNT(*), SUM(amount) FROM batch_item \(join) WHERE batch_id = ? GROUP BY 1 ORDER BY 1
-                    """, arguments: [id.rawValue]).map { BatchSummary.Line(key: $0[0], items: $0[1], amount: Money(dong: $0[2])) }
+            // One pass over the items tallies all four breakdowns: four GROUP BY scans took 5 s for a million items.
+            var tallies = [ItemTally](repeating: ItemTally(), count: 4)
+            let items = try FastStatement(db, """
+                SELECT i.method, i.carrier, COALESCE(s.state, 'open'), i.commune_code, i.amount
+                FROM batch_item i LEFT JOIN item_state s ON s.item_id = i.id WHERE i.batch_id = ?
+                """)
+            defer { items.reset() }
+            items.bind(1, id.rawValue)
+            while try items.step() {
+                let amount = items.int64(4)
+                for column in 0..<4 { try tallies[column].add(items, Int32(column), amount: amount) }
             }
-            let byMethod = try lines("method")
+            let byMethod = tallies[0].lines
             let holds = try Row.fetchAll(db, sql: "SELECT reason, COUNT(*) FROM batch_hold WHERE batch_id = ? GROUP BY reason ORDER BY reason",
                                          arguments: [id.rawValue]).map { BatchSummary.Line(key: $0[0], items: $0[1], amount: .zero) }
             let entries = try Row.fetchAll(db, sql: """
@@ -253,8 +260,34 @@ extension Store {
                 """, arguments: [id.rawValue]).map { (id: $0[0] as Int64, kind: $0[1] as String, at: $0[2] as String, amount: Money(dong: $0[3])) }
             return BatchSummary(batch: batch, items: byMethod.reduce(0) { $0 + $1.items },
                                 total: Money(dong: byMethod.reduce(0) { $0 + $1.amount.dong }),
-                                byMethod: byMethod, byCommune: try lines("commune_code"), byState: try lines("COALESCE(s.state, 'open')", join: "LEFT JOIN item_state s ON s.item_id = batch_item.id"),
-                                byCarrier: try lines("carrier"), heldOutByReason: holds, entries: entries)
+                                byMethod: byMethod, byCommune: tallies[3].lines, byState: tallies[2].lines,
+                                byCarrier: tallies[1].lines, heldOutByReason: holds, entries: entries)
         }
+    }
+}
+
+/// Items and their amount per distinct text of one column ("-" for NULL), in the column's byte order, as SQL's
+/// `GROUP BY … ORDER BY` gave them.
+private struct ItemTally {
+    private var texts = InternedTexts()
+    private var items: [Int] = []
+    private var amounts: [Int64] = []
+
+    mutating func add(_ row: FastStatement, _ column: Int32, amount: Int64) throws {
+        let number = row.isNull(column) ? texts.number(of: "-") : texts.number(row, column)
+        if number == items.count {
+            items.append(0)
+            amounts.append(0)
+        }
+        items[number] += 1
+        let (sum, overflow) = amounts[number].addingReportingOverflow(amount)
+        guard !overflow else { throw LedgerError.overflow }
+        amounts[number] = sum
+    }
+
+    var lines: [BatchSummary.Line] {
+        texts.texts.indices
+            .map { BatchSummary.Line(key: texts.texts[$0], items: items[$0], amount: Money(dong: amounts[$0])) }
+            .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
     }
 }
