@@ -146,3 +146,22 @@ import Foundation
 enum FileManagerProbe {
     static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 }
+
+@Suite struct UTF8CheckTests {
+    func offset(_ bytes: [UInt8]) -> Int? { bytes.withUnsafeBufferPointer { firstInvalidUTF8Offset($0) } }
+
+    /// The check takes eight ASCII bytes at a time: a bad byte is found at every position of and after such a run, a
+    /// character split across two words is whole, and one cut off at the end is not.
+    @Test func findsTheFirstBadByteWhereverTheWordsFall() {
+        for prefix in 0...20 {
+            let ascii = [UInt8](repeating: 0x41, count: prefix)
+            #expect(offset(ascii) == nil)
+            #expect(offset(ascii + [0xFF] + [UInt8](repeating: 0x42, count: 9)) == prefix)
+            #expect(offset(ascii + [0x80, 0x41]) == prefix)
+            #expect(offset(ascii + Array("Nguyễn Thị Lan, 0912".utf8) + ascii) == nil)
+            #expect(offset(ascii + [0xE1, 0xBB]) == prefix)
+            #expect(offset(ascii + [0xED, 0xA0, 0x80] + ascii) == prefix)
+        }
+        #expect(offset([]) == nil)
+    }
+}

@@ -245,3 +245,23 @@ func golden(_ name: String) throws -> String {
         #expect(batch.items + batch.batch.heldOut == 60_000)
     }
 }
+
+@Suite struct LineByNumberTests {
+    /// The import's table of national IDs seen so far: the first line wins, through growth and for lines too far down
+    /// the file to fit beside the ID.
+    @Test func remembersTheFirstLineOfEveryNumber() {
+        var seen = LineByNumber(capacity: 4)
+        for index in 0..<50_000 {
+            let key = UInt64(1_150_000_000) + UInt64(index) * 7_919
+            #expect(seen.insert(key, line: Int32(index + 2)) == nil)
+        }
+        for index in stride(from: 0, to: 50_000, by: 997) {
+            let key = UInt64(1_150_000_000) + UInt64(index) * 7_919
+            #expect(seen.insert(key, line: 99) == Int32(index + 2))
+        }
+        #expect(seen.insert(999_999_999_999, line: 20_000_000) == nil)
+        #expect(seen.insert(999_999_999_999, line: 20_000_001) == 20_000_000)
+        #expect(seen.insert(38_060_000_004, line: 16_777_215) == nil)
+        #expect(seen.insert(38_060_000_004, line: 3) == 16_777_215)
+    }
+}

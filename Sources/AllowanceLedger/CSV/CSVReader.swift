@@ -335,6 +335,12 @@ public func firstInvalidUTF8Offset(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? 
     var index = 0
     let count = bytes.count
     while index < count {
+        // Eight ASCII bytes at a time, which most of a register or result file is.
+        if index + 8 <= count, let base = bytes.baseAddress,
+           UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+            index += 8
+            continue
+        }
         let lead = bytes[index]
         if lead < 0x80 {
             index += 1

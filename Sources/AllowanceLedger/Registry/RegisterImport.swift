@@ -132,9 +132,8 @@ extension Store {
             guard channel.put(.header(header.names)) else { return }
             let columns = columnIndex.sorted { $0.value < $1.value }.map { (RawRegisterFields.keyPath(of: $0.key)!, $0.value) }
             let width = header.names.count
-            var seen: [UInt64: Int32] = [:]
             // About 85 bytes a line: size the table once instead of rehashing as it grows.
-            seen.reserveCapacity(Int(min(fileSize(path: path) ?? 0, 1 << 30) / 85) + 16)
+            var seen = LineByNumber(capacity: Int(min(fileSize(path: path) ?? 0, 1 << 30) / 85) + 16)
             var chunk: [RegisterLine] = []
             chunk.reserveCapacity(registerLinesPerChunk)
 
@@ -159,11 +158,10 @@ extension Store {
                     case .success(let details):
                         var key: UInt64 = 0
                         for byte in details.nationalID.digits.utf8 { key = key * 10 + UInt64(byte - 0x30) }
-                        if let earlier = seen[key] {
+                        if let earlier = seen.insert(key, line: Int32(clamping: line)) {
                             chunk.append(.bad(line: line, reasons: ["national_id \(details.nationalID) is also on line \(earlier); a beneficiary appears once per file"],
                                               fields: fields()))
                         } else {
-                            seen[key] = Int32(clamping: line)
                             chunk.append(.good(line: line, details: details))
                         }
                     }
@@ -342,6 +340,55 @@ extension Store {
         case .duplicateColumn(_, let column): .duplicateColumn(file, column)
         case .invalidLines(_, let count): .invalidLines(file, count: count)
         case .fileChanged: .fileChanged(file)
+        }
+    }
+}
+
+/// The line each national ID was first seen on, for a million IDs: open addressing over one flat array, several times
+/// faster than a `Dictionary` (whose hashing and inserts were a tenth of the reading thread's time). A slot holds the
+/// ID's 12 digits read as a number (below 2^40) in its high bits and the line in its low 24; 0 is an empty slot, since
+/// no ID reads as 0 (province codes start at 001). Lines from 2^24 - 1 on are kept aside.
+struct LineByNumber {
+    private var slots: [UInt64]
+    private var mask: Int
+    private var count = 0
+    private var farLines: [UInt64: Int32] = [:]
+    private static let lineBits: UInt64 = 24
+    private static let lineMask: UInt64 = (1 << lineBits) - 1
+
+    init(capacity: Int) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        slots = [UInt64](repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    /// Records `key` on `line` and returns nil, or returns the line it was already recorded on.
+    mutating func insert(_ key: UInt64, line: Int32) -> Int32? {
+        precondition(key != 0 && key < 1 << (64 - Self.lineBits), "a national ID's 12 digits, not 0")
+        if count * 2 >= slots.count { grow() }
+        var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
+        while slots[slot] != 0 {
+            if slots[slot] >> Self.lineBits == key {
+                let line = slots[slot] & Self.lineMask
+                return line == Self.lineMask ? farLines[key]! : Int32(line)
+            }
+            slot = (slot + 1) & mask
+        }
+        let stored = min(UInt64(max(line, 0)), Self.lineMask)
+        if stored == Self.lineMask { farLines[key] = line }
+        slots[slot] = key << Self.lineBits | stored
+        count += 1
+        return nil
+    }
+
+    private mutating func grow() {
+        let old = slots.filter { $0 != 0 }
+        let far = farLines
+        self = LineByNumber(capacity: slots.count)
+        for slot in old {
+            let key = slot >> Self.lineBits
+            _ = insert(key, line: slot & Self.lineMask == Self.lineMask ? far[key]! : Int32(slot & Self.lineMask))
         }
     }
 }
