@@ -119,6 +119,21 @@ func readAll(_ path: String, recordBytesMax: Int = 1 << 16) throws -> [(Int, [St
         #expect(CSVWriter.encode(value) == encoded)
     }
 
+    /// Numbers are written digit by digit into the output, as `String(value)` would spell them, appended to what is there.
+    @Test func writesIntegersAsDecimalText() {
+        var values: [Int64] = [0, 1, 9, 10, 99, 100, -1, -9, -10, 750_000, 671_183_500_000, .max, .min, .min + 1]
+        var power: Int64 = 1
+        for _ in 0..<18 {
+            power *= 10
+            values += [power - 1, power, -power]
+        }
+        for value in values {
+            var out: [UInt8] = Array("x,".utf8)
+            CSVWriter.appendInt(value, to: &out)
+            #expect(String(decoding: out, as: UTF8.self) == "x,\(value)")
+        }
+    }
+
     @Test func writesAtomicallyOnCommit() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("out.csv")

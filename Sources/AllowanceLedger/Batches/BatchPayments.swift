@@ -78,23 +78,28 @@ extension Store {
             defer { items.reset() }
             items.bind(1, id.rawValue)
             if let carrier { items.bind(2, carrier.value) }
-            let narrative = "Trợ cấp xã hội tháng \(batch.period.vietnamese)"
+            let narrative = Array("Trợ cấp xã hội tháng \(batch.period.vietnamese)".utf8)
             var lines = 0
             var total = Money.zero
-            var perCarrier: [String: Money] = [:]
+            // Written from the columns' bytes and summed per carrier by number: a million items made four million
+            // strings and hashed a carrier code each.
+            var carrierNumbers = InternedTexts()
+            var carrierTotals: [Money] = []
             while try items.step() {
                 let amount = Money(dong: items.int64(3))
-                writer.text(items.string(0))
-                writer.text(items.string(1))
-                writer.text(items.string(2))
+                writer.text(bytes: items.bytes(0))
+                writer.text(bytes: items.bytes(1))
+                writer.text(bytes: items.bytes(2))
                 writer.int(amount.dong)
-                writer.text(narrative)
+                narrative.withUnsafeBufferPointer { writer.text(bytes: $0) }
                 try writer.endRow()
                 lines += 1
                 total = try total.adding(amount)
-                let carrierCode = items.string(4)
-                perCarrier[carrierCode, default: .zero] = try perCarrier[carrierCode, default: .zero].adding(amount)
+                let number = carrierNumbers.number(items, 4)
+                if number == carrierTotals.count { carrierTotals.append(.zero) }
+                carrierTotals[number] = try carrierTotals[number].adding(amount)
             }
+            let perCarrier = Dictionary(uniqueKeysWithValues: zip(carrierNumbers.texts, carrierTotals))
             guard lines > 0 else { throw BatchError.noMobileMoneyItems(id, carrier: carrier) }
             let now = clock.now()
             var posted: [String: Money] = [:]

@@ -92,31 +92,23 @@ public final class CSVWriter {
         if buffer.count >= 1 << 16 { try flush() }
     }
 
-    /// A decimal integer, digits written in place: no intermediate string (the chain hasher writes its numbers so too).
+    /// A decimal integer, its digits written backwards into a small stack buffer and appended at once: no intermediate
+    /// string (the chain hasher and the item seal write their numbers so too, several per row).
     static func appendInt(_ value: Int64, to out: inout [UInt8]) {
-        if value < 0 {
-            out.append(UInt8(ascii: "-"))
-            if value == .min {
-                out.append(contentsOf: "9223372036854775808".utf8)
-                return
-            }
-        }
         var magnitude = value.magnitude
-        var digits = 1
-        var probe = magnitude
-        while probe >= 10 {
-            probe /= 10
-            digits += 1
-        }
-        let start = out.count
-        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
-        out.withUnsafeMutableBufferPointer { out in
-            var index = start + digits - 1
+        // "-9223372036854775808" is the longest: 20 bytes.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var index = 20
             repeat {
-                out[index] = UInt8(truncatingIfNeeded: 0x30 &+ magnitude % 10)
-                magnitude /= 10
                 index -= 1
+                digits[index] = UInt8(truncatingIfNeeded: 0x30 &+ magnitude % 10)
+                magnitude /= 10
             } while magnitude > 0
+            if value < 0 {
+                index -= 1
+                digits[index] = UInt8(ascii: "-")
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[index..<20]))
         }
     }
 
