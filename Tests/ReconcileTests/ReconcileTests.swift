@@ -202,10 +202,9 @@ import Testing
 }
 
 @Suite struct ItemOrderTests {
-    /// Reconcile reads a batch's items by id range when their ids run with seq (every batch the tool makes). Here two
-    /// items swap ids before approval, so the range still spans the batch but is not in seq order: the read notices at
-    /// the first row out of place and goes through the index instead, and every line lands on its own item.
-    @Test func itemsWhoseIdsDoNotFollowTheirSeqStillReconcile() throws {
+    /// PaidBatch's month, with the items' ids rewritten by `newID` (SQL over the batch's `seq` and `id`, from a copy of
+    /// the items) before approval, then approved, funded and exported.
+    static func exportedBatch(newID: String) throws -> (store: Store, batch: BatchID, folder: Folder) {
         let folder = Folder()
         let store = try Store(path: folder.file("ledger.sqlite"), clock: .fixed(try Timestamp(parsing: "2026-11-30T08:00:00Z")))
         let register = folder.write("register.csv", PaidBatch.header + PaidBatch.lines.joined(separator: "\n") + "\n")
@@ -216,24 +215,34 @@ import Testing
             try db.execute(sql: """
                 CREATE TEMP TABLE saved AS SELECT id, \(columns) FROM batch_item WHERE batch_id = \(batch);
                 DELETE FROM batch_item WHERE batch_id = \(batch);
-                INSERT INTO batch_item(id, \(columns))
-                SELECT CASE seq WHEN 3 THEN (SELECT id FROM temp.saved WHERE seq = 4) WHEN 4 THEN (SELECT id FROM temp.saved WHERE seq = 3)
-                       ELSE id END, \(columns) FROM temp.saved;
+                INSERT INTO batch_item(id, \(columns)) SELECT \(newID), \(columns) FROM temp.saved;
                 DROP TABLE temp.saved;
                 """)
-            // The range test alone would take these ids for a run; only the rows themselves show they are not.
-            #expect(try Store.itemIDRun(db, batch: batch) != nil)
         }
         _ = try store.approveBatch(batch, by: user("checker"))
         _ = try store.fund(amount: Money(dong: 100_000_000), reference: "QD-2026-11", by: user("officer"))
         _ = try store.exportBatch(batch, to: folder.file("instructions.csv"), by: user("officer"))
-        let path = folder.write("result.csv", """
-            reference,msisdn,amount,status
-            \(PaidBatch.reference(3)),0987654321,750000,SUCCESS
-            \(PaidBatch.reference(4)),0701234567,750000,FAILED
-            \(PaidBatch.reference(5)),0912000005,750000,SUCCESS
+        return (store, batch, folder)
+    }
 
+    static let result = """
+        reference,msisdn,amount,status
+        \(PaidBatch.reference(3)),0987654321,750000,SUCCESS
+        \(PaidBatch.reference(4)),0701234567,750000,FAILED
+        \(PaidBatch.reference(5)),0912000005,750000,SUCCESS
+
+        """
+
+    /// Reconcile reads a batch's items by id range when their ids run with seq (every batch the tool makes). Here two
+    /// items swap ids before approval, so the range still spans the batch but is not in seq order: the read notices at
+    /// the first row out of place and goes through the index instead, and every line lands on its own item.
+    @Test func itemsWhoseIdsDoNotFollowTheirSeqStillReconcile() throws {
+        let (store, batch, folder) = try Self.exportedBatch(newID: """
+            CASE seq WHEN 3 THEN (SELECT id FROM temp.saved WHERE seq = 4) WHEN 4 THEN (SELECT id FROM temp.saved WHERE seq = 3) ELSE id END
             """)
+        // The range test alone would take these ids for a run; only the rows themselves show they are not.
+        #expect(try store.read { try Store.itemIDRun($0, batch: batch) } != nil)
+        let path = folder.write("result.csv", Self.result)
         let result = try store.reconcileResultFile(path, batch: batch, options: ReconcileOptions(by: user("auditor")))
         #expect(result.count(.paid) == 2 && result.count(.failed) == 1)
         #expect(result.count(.msisdnMismatch) == 0 && result.count(.missing) == 8)
@@ -244,6 +253,25 @@ import Testing
         }
         #expect(states == ["3=paid", "4=failed", "5=paid"])
         #expect(try store.verifyLedger().isIntact)
+    }
+
+    /// The non-cash report scans the id range from a batch's first item to its last, and counts what it found: here
+    /// one item's id lies past the batch's last, so the scan finds one item too few, and the report is read again
+    /// through the batch index. It must equal the report of the same month with its ids in order.
+    @Test func theReportCountsAnItemWhoseIdLiesOutsideItsBatchsRun() throws {
+        let moved = try Self.exportedBatch(newID: "CASE seq WHEN 3 THEN 9999 ELSE id END")
+        let plain = try Self.exportedBatch(newID: "id")
+        #expect(try moved.store.read { try Store.itemIDRun($0, batch: moved.batch) } != nil)
+        var reports: [NonCashReport] = []
+        for ledger in [moved, plain] {
+            let path = ledger.folder.write("result.csv", Self.result)
+            _ = try ledger.store.reconcileResultFile(path, batch: ledger.batch, options: ReconcileOptions(by: user("auditor")))
+            reports.append(try ledger.store.nonCashReport(from: try Period(parsing: "2026-11"), to: try Period(parsing: "2026-11"),
+                                                          grouping: .commune, target: Share(9, of: 10)!))
+        }
+        #expect(reports[0] == reports[1])
+        #expect(reports[0].total.recipients == 12 && reports[0].total.noncashRecipients == 2)
+        #expect(reports[0].total.failedMobileMoney == 1)
     }
 }
 

@@ -198,6 +198,9 @@ extension Database {
 /// time it is seen: a million rows then build a few hundred strings and hash bytes instead of strings.
 struct InternedTexts {
     private(set) var texts: [String] = []
+    /// Each text's bytes, compared with a row's by `memcmp` (comparing a String's UTF-8 view with them element by
+    /// element cost more than the rest of the look-up).
+    private var textBytes: [[UInt8]] = []
     private var byHash: [UInt64: Int] = [:]
     private var byText: [String: Int] = [:]
 
@@ -207,7 +210,10 @@ struct InternedTexts {
             // FNV-1a; on the rare collision the text is looked up by value.
             var hash: UInt64 = 0xCBF2_9CE4_8422_2325
             for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-            if let known = byHash[hash], texts[known].utf8.elementsEqual(bytes) { return known }
+            if let known = byHash[hash], textBytes[known].count == bytes.count,
+               bytes.isEmpty || textBytes[known].withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) {
+                return known
+            }
             let text = String(decoding: bytes, as: UTF8.self)
             let number = number(of: text)
             byHash[hash] = number
@@ -219,6 +225,7 @@ struct InternedTexts {
     mutating func number(of text: String) -> Int {
         if let known = byText[text] { return known }
         texts.append(text)
+        textBytes.append(Array(text.utf8))
         byText[text] = texts.count - 1
         return texts.count - 1
     }
