@@ -267,4 +267,22 @@ import Testing
         check(Gender.self)
         check(PaymentMethod.self)
     }
+
+    /// Outcome totals are kept in arrays by each outcome's place in `allCases`.
+    @Test func everyOutcomeKnowsItsPlace() {
+        #expect(ReconcileOutcome.allCases.map(\.ordinal) == Array(ReconcileOutcome.allCases.indices))
+        #expect(CarrierStatus.allCases.map(\.ordinal) == Array(CarrierStatus.allCases.indices))
+    }
+
+    /// Fingerprints are stored with every result line and compared with later files' lines, so they never change: these
+    /// values were computed outside Swift from the definition (FNV-1a 64 over the status's place plus one, the amount
+    /// and number as little-endian 64-bit words, then the carrier transaction's UTF-8).
+    @Test func resultLineFingerprintsStayAsStored() {
+        #expect(resultLineFingerprint(status: nil, amount: nil, msisdn: 0, carrierTxnID: "") == 8_248_845_638_921_781_527)
+        #expect(resultLineFingerprint(status: .paid, amount: 750_000, msisdn: 84_912_345_678, carrierTxnID: "T1") == -9_011_685_699_906_507_388)
+        #expect(resultLineFingerprint(status: .failed, amount: 750_000, msisdn: 84_912_345_678, carrierTxnID: "T1") == 2_052_020_225_335_200_349)
+        #expect(resultLineFingerprint(status: .pending, amount: 500_000, msisdn: 84_987_654_321, carrierTxnID: "VT-2026-0001")
+                == 1_921_890_129_963_399_798)
+        #expect(resultLineFingerprint(status: .reversed, amount: -1, msisdn: 0, carrierTxnID: "Hoàn tiền") == 8_142_719_964_102_265_175)
+    }
 }

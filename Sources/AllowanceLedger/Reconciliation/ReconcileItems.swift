@@ -167,6 +167,8 @@ public final class ReconcileItems {
     public func msisdn(at index: Int) -> UInt64 { msisdns[index] }
     public func isCash(at index: Int) -> Bool { carrierIndexes[index] == 0 }
     public func carrier(at index: Int) -> String? { carrierIndexes[index] == 0 ? nil : carriers[Int(carrierIndexes[index]) - 1] }
+    /// The item's carrier as its place in `carriers`; nil for a cash item.
+    func carrierNumber(at index: Int) -> Int? { carrierIndexes[index] == 0 ? nil : Int(carrierIndexes[index]) - 1 }
     /// The carrier was sent the funds for this item.
     public func wasSent(at index: Int) -> Bool { carrierIndexes[index] != 0 && exportedCarriers[Int(carrierIndexes[index]) - 1] }
     public func state(at index: Int) -> ItemState { states[index] }

@@ -74,20 +74,21 @@ public enum ReconcileError: Error, Sendable, Equatable, CustomStringConvertible 
 
 /// Counts and amounts per outcome.
 public struct OutcomeTotals: Sendable, Equatable {
-    public private(set) var counts: [ReconcileOutcome: Int] = [:]
-    public private(set) var amounts: [ReconcileOutcome: Money] = [:]
+    /// By outcome, in `ReconcileOutcome.allCases` order: every reconciled line adds here, without hashing.
+    private var counts = [Int](repeating: 0, count: ReconcileOutcome.allCases.count)
+    private var amounts = [Int64](repeating: 0, count: ReconcileOutcome.allCases.count)
 
     public init() {}
 
-    public func count(_ outcome: ReconcileOutcome) -> Int { counts[outcome] ?? 0 }
-    public func amount(_ outcome: ReconcileOutcome) -> Money { amounts[outcome] ?? .zero }
+    public func count(_ outcome: ReconcileOutcome) -> Int { counts[outcome.ordinal] }
+    public func amount(_ outcome: ReconcileOutcome) -> Money { Money(dong: amounts[outcome.ordinal]) }
 
     mutating func add(_ outcome: ReconcileOutcome, amount: Int64, count: Int = 1) {
-        counts[outcome, default: 0] += count
+        counts[outcome.ordinal] += count
         // Amounts are capped by what a file can carry (at most 10^18 đồng a line); a sum past Int64 saturates
         // rather than wraps, and only in a report of a nonsense file.
-        let (sum, overflow) = (amounts[outcome]?.dong ?? 0).addingReportingOverflow(amount)
-        amounts[outcome] = Money(dong: overflow ? .max : sum)
+        let (sum, overflow) = amounts[outcome.ordinal].addingReportingOverflow(amount)
+        amounts[outcome.ordinal] = overflow ? .max : sum
     }
 }
 
@@ -138,8 +139,9 @@ public final class ReconciliationSession {
     private var effects: [(index: Int32, effect: ReconcileEffect)] = []
     /// Legs the file's entry has so far (a reversal takes two).
     private var legs: Int64 = 0
-    /// Paid out plus returned, per carrier: what the file takes out of each carrier's clearing.
-    private var clearing: [String: Int64] = [:]
+    /// Paid out plus returned, per carrier (by its number in `items.carriers`, which is in code order): what the file
+    /// takes out of each carrier's clearing.
+    private lazy var clearing = [Int64](repeating: 0, count: items.carriers.count)
     private(set) var totals = OutcomeTotals()
     private(set) var lines = 0
     private(set) var conflictingDuplicates = 0
@@ -170,8 +172,8 @@ public final class ReconciliationSession {
     }
 
     private func takeFromClearing(_ index: Int) throws {
-        let carrier = items.carrier(at: index)!
-        let (sum, overflow) = clearing[carrier, default: 0].addingReportingOverflow(items.amount(at: index))
+        let carrier = items.carrierNumber(at: index)!
+        let (sum, overflow) = clearing[carrier].addingReportingOverflow(items.amount(at: index))
         guard !overflow else { throw ReconcileError.overflow }
         clearing[carrier] = sum
     }
@@ -295,7 +297,7 @@ public final class ReconciliationSession {
                 try writer.append(.debit(.treasury, amount, item: item))
             }
         }
-        for (carrier, amount) in clearing.sorted(by: { $0.key < $1.key }) where amount != 0 {
+        for (carrier, amount) in zip(items.carriers, clearing) where amount != 0 {
             try writer.append(.credit(.carrierClearing, Money(dong: amount), sub: carrier))
         }
         let entry = try writer.finish()
