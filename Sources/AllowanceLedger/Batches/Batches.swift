@@ -270,14 +270,18 @@ extension Store {
     /// The row ids of a batch's items, when they run without gaps from its first item to its last in seq order, as
     /// they do for every batch made by one insert: a scan of that id range reads the items in table order, twice as
     /// fast as going through the (batch_id, seq) index. Found with two index look-ups; nil when the ids do not fit. A
-    /// reader of the range still checks that each row is the batch's next item, and reads through the index if not.
+    /// reader of the range still checks what it read (reconcile: each row is the batch's next item; the report: it found
+    /// as many of the batches' items as the runs hold) and reads through the index if not.
     static func itemIDRun(_ db: Database, batch: BatchID) throws -> ClosedRange<Int64>? {
-        guard let first = try Int64.fetchOne(db, sql: "SELECT id FROM batch_item WHERE batch_id = ? ORDER BY seq LIMIT 1",
-                                             arguments: [batch.rawValue]),
+        // The first item must be seq 1: with seqs from 1 to the last one, unique per batch, the run's length is the
+        // batch's item count, which a reader that only counts (the report) relies on.
+        guard let first = try Row.fetchOne(db, sql: "SELECT id, seq FROM batch_item WHERE batch_id = ? ORDER BY seq LIMIT 1",
+                                           arguments: [batch.rawValue]),
+              (first[1] as Int64) == 1,
               let last = try Row.fetchOne(db, sql: "SELECT id, seq FROM batch_item WHERE batch_id = ? ORDER BY seq DESC LIMIT 1",
                                           arguments: [batch.rawValue]),
-              (last[0] as Int64) - first + 1 == (last[1] as Int64) else { return nil }
-        return first...(last[0] as Int64)
+              (last[0] as Int64) - (first[0] as Int64) + 1 == (last[1] as Int64) else { return nil }
+        return (first[0] as Int64)...(last[0] as Int64)
     }
 
     /// A batch's items as the seal records them: how many, their total, and a SHA-256 over every item in order

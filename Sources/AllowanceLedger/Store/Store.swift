@@ -17,7 +17,8 @@ public struct Store: Sendable {
     public static let busyTimeoutSeconds: Double = 60
 
     /// Set once per process, before the first connection opens: SQLite's allocation statistics off (nothing reads them,
-    /// and each of the dozen allocations per row written took a global mutex for them).
+    /// and each of the dozen allocations per row written took a global mutex for them). False when SQLite was already
+    /// initialised; that only costs speed.
     private static let sqliteTuned: Bool = allowance_sqlite_disable_memory_statistics() == 0
 
     public init(path: String, clock: Clock = .system) throws {
