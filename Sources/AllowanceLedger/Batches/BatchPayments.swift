@@ -244,7 +244,7 @@ extension Store {
     public func batchSummary(_ id: BatchID) throws -> BatchSummary {
         try read { db in
             let batch = try Self.fetchBatch(db, id)
-            // One pass over the items tallies all four breakdowns: four GROUP BY scans took 5 s for a million items.
+            // One pass over the items tallies all four breakdowns: four GROUP BY scans took 6.2 s for a million items.
             var tallies = [ItemTally](repeating: ItemTally(), count: 4)
             let items = try FastStatement(db, """
                 SELECT i.method, i.carrier, COALESCE(s.state, 'open'), i.commune_code, i.amount

@@ -39,9 +39,9 @@ public final class ReconcileItems {
     init(_ db: Database, batch: Batch) throws {
         self.batch = batch
         periodCompact = batch.period.year * 100 + batch.period.month
-        // One pass over the batch's items: their count and carriers come from the same scan (a COUNT and a DISTINCT
-        // first cost two more scans of a million rows). Carriers are numbered as they appear, then renumbered in
-        // code order.
+        // One pass over the batch's items (a second only when their ids do not run with seq): their count and carriers
+        // come from the same scan (a COUNT and a DISTINCT first cost two more scans of a million rows). Carriers are
+        // numbered as they appear, then renumbered in code order.
         let expected = try Int.fetchOne(db, sql: "SELECT item_count FROM batch WHERE id = ?", arguments: [batch.id.rawValue]) ?? 0
         var ids = [Int64](), beneficiaries = [Int64](), amounts = [Int64](), msisdns = [UInt64](), carrierIndexes = [UInt8]()
         ids.reserveCapacity(expected); beneficiaries.reserveCapacity(expected); amounts.reserveCapacity(expected)

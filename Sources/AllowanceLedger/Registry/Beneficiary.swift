@@ -130,7 +130,7 @@ public struct RegisterValidator: Sendable {
         }
         let nationalID = attempt { () throws(NationalIDError) in try NationalID(parsing: raw.nationalID) }
         let name = raw.fullName.trimmingSpaces
-        // Characters are counted only past 200 bytes (fewer bytes cannot make more characters): counting walks the
+        // Characters are counted only past `nameLengthMax` bytes (fewer bytes cannot make more characters): counting walks the
         // grapheme breaks, which cost a fifth of a second per million names.
         if name.isEmpty {
             reasons.append("full_name is empty")

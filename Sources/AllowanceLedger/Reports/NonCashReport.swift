@@ -177,15 +177,18 @@ extension Store {
             // Checked for every item before the dictionary, which hashed each id.
             let failedIDs = IDBitmap(failures.keys)
             let batchSet = IDBitmap(batches)
-            var reasonCounts: [String: Int64] = [:]
             // One pass over the items: a recipient is counted by the month's first item, paid non-cash by the item
             // (first or retry) the carrier settled; at most one item a month is ever settled as paid. Keys and months
             // are numbered as they come, so the million rows add into arrays.
-            var keyNumbers = InternedTexts(), monthNumbers = InternedTexts()
-            // nil for a number no figure was added under (a retry's own commune, say).
-            var byKeyNumber: [NonCashFigures?] = []
-            var byMonthNumber: [NonCashFigures?] = []
-            var total = NonCashFigures()
+            struct Sums {
+                var reasonCounts: [String: Int64] = [:]
+                var keyNumbers = InternedTexts(), monthNumbers = InternedTexts()
+                // nil for a number no figure was added under (a retry's own commune, say).
+                var byKeyNumber: [NonCashFigures?] = []
+                var byMonthNumber: [NonCashFigures?] = []
+                var total = NonCashFigures()
+            }
+            var sums = Sums()
             let columns = "id, period, commune_code, category, COALESCE(carrier, 'CASH'), amount, attempt, method = 'mobile_money'"
             let keyIndex: Int32 = switch grouping {
             case .commune: 2
@@ -221,19 +224,19 @@ extension Store {
                     if failedIDs.contains(id), let reasons = failures[id], items.int64(7) == 1 {
                         failed = Int64(reasons.count)
                         // Counted by what they say once masked: the same reason naming two numbers is one reason.
-                        for reason in reasons { reasonCounts[reason.isEmpty ? "(no reason given)" : redactIdentifiers(reason), default: 0] += 1 }
+                        for reason in reasons { sums.reasonCounts[reason.isEmpty ? "(no reason given)" : redactIdentifiers(reason), default: 0] += 1 }
                     }
                     if figures == NonCashFigures() && failed == 0 { continue }
-                    let own = keyNumbers.number(items, keyIndex)
-                    let key = first ? own : firstItemKey[id].map { keyNumbers.number(of: $0) } ?? own
-                    add(figures, to: &byKeyNumber, at: key)
+                    let own = sums.keyNumbers.number(items, keyIndex)
+                    let key = first ? own : firstItemKey[id].map { sums.keyNumbers.number(of: $0) } ?? own
+                    add(figures, to: &sums.byKeyNumber, at: key)
                     // A failure belongs to the carrier that failed, even when a retry went through another.
                     var failure = NonCashFigures()
                     failure.failedMobileMoney = failed
-                    add(failure, to: &byKeyNumber, at: grouping == .carrier ? own : key)
+                    add(failure, to: &sums.byKeyNumber, at: grouping == .carrier ? own : key)
                     figures.failedMobileMoney = failed
-                    add(figures, to: &byMonthNumber, at: monthNumbers.number(items, 1))
-                    total.add(figures)
+                    add(figures, to: &sums.byMonthNumber, at: sums.monthNumbers.number(items, 1))
+                    sums.total.add(figures)
                 }
                 return rows
             }
@@ -250,22 +253,15 @@ extension Store {
                 items.bind(1, runs.map { $0!.lowerBound }.min()!)
                 items.bind(2, runs.map { $0!.upperBound }.max()!)
                 tallied = try tally(items, batchColumn: 8) == runs.reduce(0) { $0 + $1!.count }
-                if !tallied {
-                    reasonCounts = [:]
-                    keyNumbers = InternedTexts()
-                    monthNumbers = InternedTexts()
-                    byKeyNumber = []
-                    byMonthNumber = []
-                    total = NonCashFigures()
-                }
+                if !tallied { sums = Sums() }
             }
             if !tallied {
                 _ = try tally(try FastStatement(db, "SELECT \(columns) FROM batch_item WHERE \(inBatches)"))
             }
             var byKey: [String: NonCashFigures] = [:]
-            for (number, figures) in byKeyNumber.enumerated() { if let figures { byKey[keyNumbers.texts[number]] = figures } }
+            for (number, figures) in sums.byKeyNumber.enumerated() { if let figures { byKey[sums.keyNumbers.texts[number]] = figures } }
             var byMonth: [String: NonCashFigures] = [:]
-            for (number, figures) in byMonthNumber.enumerated() { if let figures { byMonth[monthNumbers.texts[number]] = figures } }
+            for (number, figures) in sums.byMonthNumber.enumerated() { if let figures { byMonth[sums.monthNumbers.texts[number]] = figures } }
             var coverageByCommune: [String: Coverage] = [:]
             var coverage = Coverage()
             // From the commune index alone, which carries the status and `msisdn IS NULL` (spelled the same here).
@@ -294,10 +290,10 @@ extension Store {
                 month = next
             }
             // What a carrier wrote may hold a number or an ID.
-            let reasons = reasonCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(Self.failureReasonsMax).map {
+            let reasons = sums.reasonCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(Self.failureReasonsMax).map {
                 FailureReason(reason: redactIdentifiers($0.key), count: $0.value)
             }
-            return NonCashReport(from: from, to: to, grouping: grouping, total: total, rows: ranked, months: months, coverage: coverage,
+            return NonCashReport(from: from, to: to, grouping: grouping, total: sums.total, rows: ranked, months: months, coverage: coverage,
                                  failureReasons: reasons, target: target)
         }
     }
@@ -315,7 +311,7 @@ extension Period {
 struct PaidItems {
     private let low: Int64
     private let high: Int64
-    private var bits: [UInt64] = []
+    private var bits: IDBitmap
 
     init(_ db: Database, batches: [Int64]) throws {
         var low = Int64.max, high = Int64.min
@@ -329,24 +325,20 @@ struct PaidItems {
         }
         self.low = low
         self.high = high
+        bits = IDBitmap(low: low, high: high)
         guard low <= high else { return }
-        bits = [UInt64](repeating: 0, count: Int((high - low) / 64) + 1)
         let rows = try FastStatement(db, "SELECT item_id FROM item_state WHERE item_id BETWEEN ? AND ? AND state = 'paid'")
         defer { rows.reset() }
         rows.bind(1, low)
         rows.bind(2, high)
-        while try rows.step() {
-            let offset = rows.int64(0) - low
-            bits[Int(offset / 64)] |= 1 << UInt64(offset % 64)
-        }
+        while try rows.step() { bits.insert(rows.int64(0)) }
     }
 
     func contains(_ id: Int64, _ db: Database) throws -> Bool {
         guard id >= low && id <= high else {
             return try String.fetchOne(db, sql: "SELECT state FROM item_state WHERE item_id = ?", arguments: [id]) == ItemState.paid.rawValue
         }
-        let offset = id - low
-        return bits[Int(offset / 64)] & (1 << UInt64(offset % 64)) != 0
+        return bits.contains(id)
     }
 }
 
@@ -356,14 +348,22 @@ struct IDBitmap {
     private let low: Int64
     private var bits: [UInt64] = []
 
-    init(_ ids: some Collection<Int64>) {
-        low = ids.min() ?? 0
-        guard let high = ids.max() else { return }
+    /// Empty, for ids from `low` to `high` (none when `high < low`).
+    init(low: Int64, high: Int64) {
+        self.low = low
+        guard low <= high else { return }
         bits = [UInt64](repeating: 0, count: Int((high - low) / 64) + 1)
-        for id in ids {
-            let offset = id - low
-            bits[Int(offset / 64)] |= 1 << UInt64(offset % 64)
-        }
+    }
+
+    init(_ ids: some Collection<Int64>) {
+        self.init(low: ids.min() ?? 0, high: ids.max() ?? -1)
+        for id in ids { insert(id) }
+    }
+
+    /// Adds an id within the range the bitmap was made for.
+    mutating func insert(_ id: Int64) {
+        let offset = id - low
+        bits[Int(offset / 64)] |= 1 << UInt64(offset % 64)
     }
 
     func contains(_ id: Int64) -> Bool {
