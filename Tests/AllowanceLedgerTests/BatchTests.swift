@@ -135,8 +135,8 @@ import Testing
         _ = try createApproved(fixture)
         try fixture.store.write { db in
             try db.execute(sql: """
-                INSERT INTO batch_item(batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, account_name, amount)
-                VALUES (1, 9, 'X-1', 1, '2026-10', '26734', 'ORPHAN', 'cash', 'x', 1)
+                INSERT INTO batch_item(batch_id, seq, beneficiary_id, period, commune_code, category, method, account_name, amount)
+                VALUES (1, 9, 1, '2026-10', '26734', 'ORPHAN', 'cash', 'x', 1)
                 """)
         }
         let result = try fixture.store.verifyLedger()

@@ -210,7 +210,7 @@ import Testing
         let register = folder.write("register.csv", PaidBatch.header + PaidBatch.lines.joined(separator: "\n") + "\n")
         _ = try store.importRegister(path: register, options: RegisterImportOptions(by: user("officer")))
         let batch = try store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
-        let columns = "batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, carrier, msisdn, account_name, amount, retry_of_item, attempt"
+        let columns = "batch_id, seq, beneficiary_id, period, commune_code, category, method, carrier, msisdn, account_name, amount, retry_of_item, attempt"
         try store.write { db in
             try db.execute(sql: """
                 CREATE TEMP TABLE saved AS SELECT id, \(columns) FROM batch_item WHERE batch_id = \(batch);
@@ -314,12 +314,14 @@ import Testing
         }
     }
 
-    /// Takes a ledger back to v4 by hand: the `state` column restored from item_state, the table and v5's triggers
-    /// dropped, v6's index put back, and both migrations forgotten. `extra` runs last, in the same transaction.
+    /// Takes a ledger back to v4 by hand: back to v6 first (`ItemReferenceMigrationTests.itemTableV6`), then the `state`
+    /// column restored from item_state, the table and v5's triggers dropped, v6's index put back, and both migrations
+    /// forgotten. `extra` runs last, in the same transaction.
     static func backToV4(_ store: Store, extra: String = "") throws {
         try store.writer.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
             try db.inTransaction {
+                try db.execute(sql: ItemReferenceMigrationTests.itemTableV6)
                 try db.execute(sql: """
                     ALTER TABLE batch_item ADD COLUMN state TEXT NOT NULL DEFAULT 'open'
                         CHECK(state = 'open' OR state = 'paid' OR state = 'failed' OR state = 'paid_cash');
@@ -355,6 +357,135 @@ import Testing
             #expect("\(error)".contains("cannot upgrade the ledger: 1 batch item(s) have a payment state that is none of open, paid, failed, paid_cash"), "\(error)")
             #expect("\(error)".contains("\"pxid\""), "\(error)")
         }
+    }
+}
+
+@Suite struct ItemReferenceMigrationTests {
+    /// SQL taking the item table back to v6 by hand, inside a transaction with keys off: the reference stored, unique,
+    /// taken from the computed one; the ids, indexes and triggers as they were; v7 forgotten.
+    static let itemTableV6 = """
+        CREATE TABLE batch_item_v6(
+            id INTEGER PRIMARY KEY,
+            batch_id INTEGER NOT NULL REFERENCES batch(id),
+            seq INTEGER NOT NULL,
+            reference TEXT NOT NULL UNIQUE CHECK(length(reference) BETWEEN 1 AND 32),
+            beneficiary_id INTEGER NOT NULL REFERENCES beneficiary(id),
+            period TEXT NOT NULL,
+            commune_code TEXT NOT NULL,
+            category TEXT NOT NULL,
+            method TEXT NOT NULL CHECK(method = 'mobile_money' OR method = 'cash'),
+            carrier TEXT,
+            msisdn TEXT,
+            account_name TEXT NOT NULL,
+            amount INTEGER NOT NULL CHECK(typeof(amount) = 'integer' AND amount > 0),
+            retry_of_item INTEGER REFERENCES batch_item(id),
+            attempt INTEGER NOT NULL DEFAULT 1 CHECK(attempt >= 1),
+            CHECK(method = 'cash' OR (carrier IS NOT NULL AND msisdn IS NOT NULL)),
+            CHECK((attempt = 1) = (retry_of_item IS NULL)),
+            UNIQUE(batch_id, seq));
+        INSERT INTO batch_item_v6 SELECT id, batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, carrier,
+            msisdn, account_name, amount, retry_of_item, attempt FROM batch_item;
+        DROP TABLE batch_item;
+        ALTER TABLE batch_item_v6 RENAME TO batch_item;
+        CREATE UNIQUE INDEX batch_item_once_per_period ON batch_item(beneficiary_id, period, attempt);
+        CREATE INDEX batch_item_retry_of ON batch_item(retry_of_item) WHERE retry_of_item IS NOT NULL;
+        CREATE TRIGGER batch_item_no_update BEFORE UPDATE ON batch_item
+        BEGIN SELECT RAISE(ABORT, 'a batch item cannot change once created; its payment state is in item_state'); END;
+        CREATE TRIGGER batch_item_no_delete BEFORE DELETE ON batch_item
+        WHEN (SELECT status FROM batch WHERE id = OLD.batch_id) <> 'created'
+        BEGIN SELECT RAISE(ABORT, 'items of an approved batch cannot be deleted'); END;
+        DELETE FROM grdb_migrations WHERE identifier = 'v7-item-reference-derived';
+        """
+
+    static func backToV6(_ store: Store, extra: String = "") throws {
+        try store.writer.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.inTransaction {
+                try db.execute(sql: itemTableV6 + extra)
+                return .commit
+            }
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+    }
+
+    static func items(_ store: Store) throws -> [String] {
+        try store.read { db in try String.fetchAll(db, sql: "SELECT id || ' ' || batch_id || ' ' || seq || ' ' || reference FROM batch_item ORDER BY id") }
+    }
+
+    /// A v6 ledger, with a retry batch and reconciled lines naming its items, keeps every item, id and reference
+    /// through v7, which stops storing the reference; what the items' postings and lines name is unchanged, and a
+    /// reference still finds its item.
+    @Test func referencesSurviveTheUpgradeAndStillFindTheirItems() throws {
+        let paid = try PaidBatch()
+        try paid.reconcile("""
+            reference,msisdn,amount,status
+            \(PaidBatch.reference(1)),0912345678,750000,SUCCESS
+            \(PaidBatch.reference(3)),0987654321,750000,FAILED
+            """)
+        let retry = try paid.store.retryBatch(paid.batch, by: user("maker")).batch.id
+        let before = try Self.items(paid.store)
+        #expect(before.contains("13 \(retry) 1 AL-202611-00000\(retry)-0000001"), "\(before)")
+        try Self.backToV6(paid.store)
+        #expect(try paid.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pragma_table_info('batch_item') WHERE name = 'reference'") } == 1)
+        let reopened = try Store(path: paid.folder.file("ledger.sqlite"))
+        #expect(try Self.items(reopened) == before)
+        #expect(try reopened.verifyLedger().isIntact)
+        // Stored no more: the column is a computed one, which table_info leaves out and table_xinfo marks hidden (2).
+        #expect(try reopened.read { db in try Int.fetchOne(db, sql: "SELECT hidden FROM pragma_table_xinfo('batch_item') WHERE name = 'reference'") } == 2)
+        #expect(try reopened.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE tbl_name = 'batch_item'") } == 6)
+        // A repeat of the paid line is a repeat, found by its reference through (batch, seq).
+        let again = try reopened.reconcileResultFile(paid.folder.write("again.csv", """
+            reference,msisdn,amount,status
+            \(PaidBatch.reference(1)),0912345678,750000,SUCCESS
+            AL-202611-00000\(retry)-0000001,0987654321,750000,SUCCESS
+            """), batch: paid.batch, options: ReconcileOptions(by: user("auditor")))
+        #expect(again.count(.duplicate) == 1)
+        #expect(again.count(.unknownReference) == 1)
+        #expect(try reopened.read { db in try String.fetchOne(db, sql: "SELECT note FROM result_line WHERE outcome = 'unknown_reference'") }?
+            .contains("batch \(retry)") == true)
+        #expect(throws: DatabaseError.self) { try reopened.write { db in try db.execute(sql: "UPDATE batch_item SET seq = seq") } }
+    }
+
+    /// A v6 ledger whose stored reference was edited by hand is not upgraded: computing the reference would change what
+    /// the payee was paid under. The upgrade says which item and what to do.
+    @Test func aReferenceEditedByHandStopsTheUpgrade() throws {
+        let paid = try PaidBatch()
+        try Self.backToV6(paid.store, extra: """
+            DROP TRIGGER batch_item_no_update;
+            UPDATE batch_item SET reference = 'AL-202611-000001-0000099' WHERE seq = 2;
+            """)
+        do {
+            _ = try Store(path: paid.folder.file("ledger.sqlite"))
+            Issue.record("the upgrade should have stopped")
+        } catch {
+            #expect("\(error)".contains("cannot upgrade the ledger: 1 batch item(s) have a reference that is not made from their month, batch and seq"),
+                    "\(error)")
+            #expect("\(error)".contains("(item 2: \"AL-202611-000001-0000099\")"), "\(error)")
+        }
+    }
+}
+
+@Suite struct StoreSettingsTests {
+    /// A new ledger has 16 KiB pages, and the writer syncs every commit (GRDB sets NORMAL when it turns WAL on).
+    @Test func aNewLedgerHasLargePagesAndFullSync() throws {
+        let paid = try PaidBatch()
+        #expect(try paid.store.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == 16384)
+        #expect(try paid.store.writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
+        #expect(try paid.store.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } == "wal")
+        let reopened = try Store(path: paid.folder.file("ledger.sqlite"))
+        #expect(try reopened.writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
+    }
+
+    /// A ledger made with SQLite's 4 KiB pages keeps them, and works as before.
+    @Test func anExistingLedgerKeepsItsPages() throws {
+        let folder = Folder()
+        let path = folder.file("old.sqlite")
+        try DatabaseQueue(path: path).writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE x(a); DROP TABLE x;")
+        }
+        let store = try Store(path: path)
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == 4096)
+        #expect(try store.verifyLedger().isIntact)
     }
 }
 

@@ -157,9 +157,10 @@ extension Store {
                     let reference = entry.reference.trimmingSpaces
                     let place = entry.origin.map { "\($0): " } ?? ""
                     guard seen.insert(reference).inserted else { continue }
-                    guard let row = try Row.fetchOne(db, sql: """
-                        SELECT i.id, i.beneficiary_id, i.commune_code, i.amount, i.batch_id, i.method, \(Self.itemStateSQL("i")) FROM batch_item i WHERE i.reference = ?
-                        """, arguments: [reference]) else {
+                    guard let arguments = Self.referenceArguments(reference), let row = try Row.fetchOne(db, sql: """
+                        SELECT i.id, i.beneficiary_id, i.commune_code, i.amount, i.batch_id, i.method, \(Self.itemStateSQL("i"))
+                        FROM batch_item i WHERE \(Self.itemByReferenceSQL("i"))
+                        """, arguments: arguments) else {
                         problems.append("\(place)reference \(redactIdentifiers(reference)) names no batch item")
                         continue
                     }

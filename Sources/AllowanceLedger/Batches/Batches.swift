@@ -112,6 +112,19 @@ extension Store {
         "AL-\(period.compact)-\(pad(Int(batch.rawValue), 6))-\(pad(Int(seq), 7))"
     }
 
+    /// SQL finding the item whose reference is exactly a text (`alias` the item table), through the (batch, seq) index
+    /// rather than by computing every item's reference (it is not stored: Migrations.itemReferenceV7); bound with
+    /// `referenceArguments`.
+    static func itemByReferenceSQL(_ alias: String) -> String {
+        "\(alias).batch_id = ? AND \(alias).seq = ? AND \(alias).reference = ?"
+    }
+
+    /// The arguments of `itemByReferenceSQL`; nil when the text cannot be any item's reference.
+    static func referenceArguments(_ text: String) -> StatementArguments? {
+        guard let parsed = ItemReference(text) else { return nil }
+        return [parsed.batch.rawValue, parsed.seq, text]
+    }
+
     /// Creates the month's batch: one item per active, unflagged beneficiary in scope, cash ones included, with
     /// the amount from the rates in effect in the period and the account snapshotted into the item.
     ///
@@ -211,9 +224,9 @@ extension Store {
                 ORDER BY b.id
                 """, arguments: arguments(batch: batchID.rawValue))
             try db.execute(sql: """
-                INSERT INTO batch_item(batch_id, seq, reference, beneficiary_id, period, commune_code, category, method,
+                INSERT INTO batch_item(batch_id, seq, beneficiary_id, period, commune_code, category, method,
                                        carrier, msisdn, account_name, amount)
-                SELECT ?1, o.seq, printf('AL-%s-%06d-%07d', ?3, ?1, o.seq), b.id, ?2, b.commune_code, b.category, b.payment_method,
+                SELECT ?1, o.seq, b.id, ?2, b.commune_code, b.category, b.payment_method,
                        CASE WHEN b.payment_method = 'mobile_money' THEN b.carrier END,
                        CASE WHEN b.payment_method = 'mobile_money' THEN b.msisdn END,
                        b.full_name, \(amountSQL)

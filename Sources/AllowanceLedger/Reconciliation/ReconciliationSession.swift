@@ -168,7 +168,10 @@ public final class ReconciliationSession {
     /// The batch another reference belongs to, when it names an item of some other batch.
     public func batchOwning(_ reference: ItemReference) throws -> BatchID? {
         guard reference.batch != items.batch.id else { return nil }
-        return try Int64.fetchOne(db, sql: "SELECT batch_id FROM batch_item WHERE reference = ?", arguments: [reference.canonical]).map(BatchID.init)
+        let text = reference.canonical
+        guard let arguments = Store.referenceArguments(text) else { return nil }
+        return try Int64.fetchOne(db, sql: "SELECT i.batch_id FROM batch_item i WHERE \(Store.itemByReferenceSQL("i"))", arguments: arguments)
+            .map(BatchID.init)
     }
 
     private func takeFromClearing(_ index: Int) throws {

@@ -35,6 +35,20 @@ enum Migrations {
         migrator.registerMigration("v6-posting-indexes") { db in
             try db.execute(sql: postingIndexesV6)
         }
+        migrator.registerMigration("v7-item-reference-derived") { db in
+            // Every writer made the reference from the item's month, batch and seq; one that differs was edited by hand,
+            // and rewriting what a payee was paid under is not for a migration to do.
+            if let row = try Row.fetchOne(db, sql: """
+                SELECT id, reference, (SELECT COUNT(*) FROM batch_item WHERE reference IS NOT \(itemReferenceSQL))
+                FROM batch_item WHERE reference IS NOT \(itemReferenceSQL) ORDER BY id LIMIT 1
+                """) {
+                throw DatabaseError(resultCode: .SQLITE_CONSTRAINT, message: """
+                    cannot upgrade the ledger: \(row[2] as Int) batch item(s) have a reference that is not made from their month, \
+                    batch and seq (item \(row[0] as Int64): "\(row[1] as String)"); the file was edited by hand, restore it from a copy
+                    """)
+            }
+            try db.execute(sql: itemReferenceV7)
+        }
         return migrator
     }
 
@@ -449,4 +463,53 @@ extension Migrations {
     /// through the items' beneficiary index and the postings' item index (`balances(beneficiary:)`). Keeping it cost
     /// every approval and every reconciled file a second index insert per posting, 28 MB and 0.4 s per million.
     static let postingIndexesV6 = "DROP INDEX posting_beneficiary"
+
+    /// An item's reference, `AL-202611-000001-0000001`, from its month, batch and seq: what `Store.itemReference` writes.
+    static let itemReferenceSQL = "printf('AL-%s%s-%06d-%07d', substr(period, 1, 4), substr(period, 6, 2), batch_id, seq)"
+
+    /// An item's reference is computed from its row when read, instead of stored beside the (batch, seq) it is made of
+    /// with a unique index of its own: at a million items that was 24 MB of the table and a 38 MB index, written by
+    /// `batch create` and read again by approval and export. A reference names its item through the (batch, seq) index
+    /// (`Store.item(reference:)`), and is unique because (batch, seq) is.
+    ///
+    /// SQLite cannot drop a UNIQUE column, so the table is rebuilt (its ids kept, so every posting, line and state
+    /// still names its item), and its indexes and triggers made again as they were.
+    static let itemReferenceV7 = """
+    CREATE TABLE batch_item_v7(
+        id INTEGER PRIMARY KEY,
+        batch_id INTEGER NOT NULL REFERENCES batch(id),
+        seq INTEGER NOT NULL,
+        reference TEXT GENERATED ALWAYS AS (\(itemReferenceSQL)) VIRTUAL,
+        beneficiary_id INTEGER NOT NULL REFERENCES beneficiary(id),
+        period TEXT NOT NULL,
+        commune_code TEXT NOT NULL,
+        category TEXT NOT NULL,
+        method TEXT NOT NULL CHECK(method = 'mobile_money' OR method = 'cash'),
+        carrier TEXT,
+        msisdn TEXT,
+        account_name TEXT NOT NULL,
+        amount INTEGER NOT NULL CHECK(typeof(amount) = 'integer' AND amount > 0),
+        retry_of_item INTEGER REFERENCES batch_item(id),
+        -- 1 for the month's first item for a beneficiary, 2 for its retry, and so on.
+        attempt INTEGER NOT NULL DEFAULT 1 CHECK(attempt >= 1),
+        CHECK(method = 'cash' OR (carrier IS NOT NULL AND msisdn IS NOT NULL)),
+        CHECK((attempt = 1) = (retry_of_item IS NULL)),
+        UNIQUE(batch_id, seq));
+    INSERT INTO batch_item_v7(id, batch_id, seq, beneficiary_id, period, commune_code, category, method, carrier, msisdn, account_name,
+                              amount, retry_of_item, attempt)
+    SELECT id, batch_id, seq, beneficiary_id, period, commune_code, category, method, carrier, msisdn, account_name,
+           amount, retry_of_item, attempt FROM batch_item ORDER BY id;
+    DROP TABLE batch_item;
+    ALTER TABLE batch_item_v7 RENAME TO batch_item;
+    CREATE UNIQUE INDEX batch_item_once_per_period ON batch_item(beneficiary_id, period, attempt);
+    -- Foreign-key checks look children up by these columns; without the index each check scans the table.
+    CREATE INDEX batch_item_retry_of ON batch_item(retry_of_item) WHERE retry_of_item IS NOT NULL;
+    CREATE TRIGGER batch_item_no_update BEFORE UPDATE ON batch_item
+    BEGIN SELECT RAISE(ABORT, 'a batch item cannot change once created; its payment state is in item_state'); END;
+    -- No per-row INSERT trigger guards approved batches: it cost four seconds per million items. Approval seals
+    -- the batch's item count and total instead, and `ledger verify` checks the items against the seal.
+    CREATE TRIGGER batch_item_no_delete BEFORE DELETE ON batch_item
+    WHEN (SELECT status FROM batch WHERE id = OLD.batch_id) <> 'created'
+    BEGIN SELECT RAISE(ABORT, 'items of an approved batch cannot be deleted'); END;
+    """
 }
