@@ -112,6 +112,12 @@ extension Store {
         "AL-\(period.compact)-\(pad(Int(batch.rawValue), 6))-\(pad(Int(seq), 7))"
     }
 
+    /// SQL giving the reference of the item `alias`, as its computed column `reference` does, in a fraction of the
+    /// time (`allowance_item_reference`, Sources/CSQLiteTuning): for the readers of every item of a batch.
+    static func itemReferenceSQL(_ alias: String) -> String {
+        "allowance_item_reference(\(alias).period, \(alias).batch_id, \(alias).seq)"
+    }
+
     /// SQL finding the item whose reference is exactly a text (`alias` the item table), through the (batch, seq) index
     /// rather than by computing every item's reference (it is not stored: Migrations.itemReferenceV7); bound with
     /// `referenceArguments`.
@@ -308,7 +314,8 @@ extension Store {
 
     static func itemSeal(_ db: Database, batch: BatchID) throws -> ItemSeal {
         let items = try FastStatement(db, """
-            SELECT reference, beneficiary_id, method, carrier, msisdn, account_name, amount FROM batch_item WHERE batch_id = ? ORDER BY seq
+            SELECT \(itemReferenceSQL("i")), beneficiary_id, method, carrier, msisdn, account_name, amount FROM batch_item i
+            WHERE batch_id = ? ORDER BY seq
             """)
         defer { items.reset() }
         items.bind(1, batch.rawValue)
@@ -344,7 +351,7 @@ extension Store {
             var credits: [JournalWriter.PayableLeg] = []
             var sealer = ItemSealer()
             let items = try FastStatement(db, """
-                SELECT i.reference, i.beneficiary_id, i.method, i.carrier, i.msisdn, i.account_name, i.amount, i.id, i.seq,
+                SELECT \(Self.itemReferenceSQL("i")), i.beneficiary_id, i.method, i.carrier, i.msisdn, i.account_name, i.amount, i.id, i.seq,
                        COALESCE(b.status, 'missing from the register'),
                        i.method = 'mobile_money' AND (b.msisdn IS NOT i.msisdn OR b.carrier IS NOT i.carrier)
                 FROM batch_item i LEFT JOIN beneficiary b ON b.id = i.beneficiary_id WHERE i.batch_id = ? ORDER BY i.seq

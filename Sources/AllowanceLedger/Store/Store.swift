@@ -34,6 +34,10 @@ public struct Store: Sendable {
             // approve + export took 10.5-11.9 s against 13.7-14.9 s, and reconcile 9.1-10.7 s against 10.4-11.5
             // (README, Speed). Without effect on a ledger that already has pages.
             try db.execute(sql: "PRAGMA page_size = \(Self.pageSize)")
+            let registered = allowance_sqlite_register_functions(db.sqliteConnection)
+            guard registered == SQLITE_OK else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: registered), message: "cannot register the ledger's SQL functions")
+            }
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // Bulk imports and batches insert into indexes with random keys (national IDs): a 64 MiB page cache
             // keeps those pages in memory instead of re-reading them; sorts stay in memory too.
