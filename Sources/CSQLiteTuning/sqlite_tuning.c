@@ -39,7 +39,7 @@ static int char_offset(const unsigned char *text, int length, int index, int is_
     return offset;
 }
 
-/* allowance_item_reference(period, batch_id, seq): the column batch_item.reference computes with
+/* allowance_item_reference(period, batch_id, seq): an item's reference, the bytes the view batch_item_reference makes with
    printf('AL-%s%s-%06d-%07d', substr(period, 1, 4), substr(period, 6, 2), batch_id, seq), without printf's
    parsing and allocations (a microsecond a row). */
 static void item_reference(sqlite3_context *context, int argc, sqlite3_value **argv) {

@@ -88,7 +88,7 @@ import Testing
         fixture.time.advance(days: 10)
         _ = try fixture.store.updateAccount(of: "1", .change(MobileMoneyAccount(carrier: Code(trusted: "VNPT"), msisdn: try MSISDN(parsing: "0911000002"))),
                                             reason: "new SIM", by: user("officer"))
-        let items = try fixture.store.read { try Row.fetchAll($0, sql: "SELECT reference, msisdn, carrier FROM batch_item ORDER BY seq") }
+        let items = try fixture.store.read { try Row.fetchAll($0, sql: "SELECT r.reference, i.msisdn, i.carrier FROM batch_item i JOIN batch_item_reference r ON r.item_id = i.id ORDER BY i.seq") }
         #expect(items[0][1] as String == "84912345678")
         #expect(items[0][2] as String == "VIETTEL")
         let references = items.map { $0[0] as String }

@@ -3,8 +3,9 @@ import GRDB
 import Testing
 @testable import AllowanceLedger
 
-/// `allowance_item_reference` (C, Sources/CSQLiteTuning) stands in for the computed column `batch_item.reference` in the
-/// readers of whole batches; it must give the column's bytes for any row, not only the ones the tool writes.
+/// `allowance_item_reference` (C, Sources/CSQLiteTuning) is how the tool reads an item's reference; it must give the bytes
+/// of the SQL the view `batch_item_reference` uses (Migrations.itemReferenceSQL) for any row, not only the ones the tool
+/// writes.
 @Suite struct ItemReferenceSQLTests {
     static let rows: [String] = [
         "'2026-11', 1, 1", "'2026-11', 999999, 9999999", "'2026-11', 1000000, 10000000", "'2026-11', 123456789012, 123456789012",
@@ -15,7 +16,7 @@ import Testing
         "202611, 1, 1", "2026.5, 1, 1", "'" + String(repeating: "ư", count: 40) + "', 7, 8",
     ]
 
-    @Test func givesTheComputedColumnsBytesForAnyRow() throws {
+    @Test func givesTheViewsBytesForAnyRow() throws {
         let fixture = try Fixture()
         let store = fixture.store
         try store.read { db in
@@ -33,7 +34,7 @@ import Testing
 
     /// Random periods of up to 12 bytes from a small alphabet of ASCII, two- to four-byte characters and stray
     /// continuation bytes, with random numbers.
-    @Test func givesTheComputedColumnsBytesForRandomRows() throws {
+    @Test func givesTheViewsBytesForRandomRows() throws {
         let fixture = try Fixture()
         let store = fixture.store
         let pieces: [[UInt8]] = [[0x32], [0x30], [0x2D], [0x41], [0xC3, 0xA1], [0xE1, 0xBB, 0x85], [0xF0, 0x9F, 0x98, 0x80], [0x80], [0xBF],
