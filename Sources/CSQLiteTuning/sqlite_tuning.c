@@ -39,7 +39,7 @@ static int char_offset(const unsigned char *text, int length, int index, int is_
     return offset;
 }
 
-/* allowance_item_reference(period, batch_id, seq): an item's reference, the bytes the view batch_item_reference makes with
+/* allowance_item_reference(period, batch_id, seq): an item's reference, the bytes Migrations.itemReferenceSQL makes with
    printf('AL-%s%s-%06d-%07d', substr(period, 1, 4), substr(period, 6, 2), batch_id, seq), without printf's
    parsing and allocations (a microsecond a row). */
 static void item_reference(sqlite3_context *context, int argc, sqlite3_value **argv) {
@@ -51,9 +51,18 @@ static void item_reference(sqlite3_context *context, int argc, sqlite3_value **a
     if (!is_blob) length = (int)strnlen((const char *)period, (size_t)length);
     sqlite3_int64 batch = sqlite3_value_int64(argv[1]);
     sqlite3_int64 seq = sqlite3_value_int64(argv[2]);
-    int year_end = char_offset(period, length, 4, is_blob);
-    int month_start = char_offset(period, length, 5, is_blob);
-    int month_end = char_offset(period, length, 7, is_blob);
+    int year_end, month_start, month_end;
+    if (length == 7 && period[4] == '-' && ((period[0] | period[1] | period[2] | period[3] | period[5] | period[6]) & 0x80) == 0
+        && period[0] && period[1] && period[2] && period[3] && period[5] && period[6]) {
+        /* Every period the tool writes: seven ASCII bytes, `2026-11`. */
+        year_end = 4;
+        month_start = 5;
+        month_end = 7;
+    } else {
+        year_end = char_offset(period, length, 4, is_blob);
+        month_start = char_offset(period, length, 5, is_blob);
+        month_end = char_offset(period, length, 7, is_blob);
+    }
     if (is_blob && period != NULL) {
         year_end = (int)strnlen((const char *)period, (size_t)year_end);
         month_end = month_start + (int)strnlen((const char *)period + month_start, (size_t)(month_end - month_start));

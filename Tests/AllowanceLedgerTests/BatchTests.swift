@@ -88,7 +88,7 @@ import Testing
         fixture.time.advance(days: 10)
         _ = try fixture.store.updateAccount(of: "1", .change(MobileMoneyAccount(carrier: Code(trusted: "VNPT"), msisdn: try MSISDN(parsing: "0911000002"))),
                                             reason: "new SIM", by: user("officer"))
-        let items = try fixture.store.read { try Row.fetchAll($0, sql: "SELECT r.reference, i.msisdn, i.carrier FROM batch_item i JOIN batch_item_reference r ON r.item_id = i.id ORDER BY i.seq") }
+        let items = try fixture.store.read { try Row.fetchAll($0, sql: "SELECT reference, msisdn, carrier FROM batch_item ORDER BY seq") }
         #expect(items[0][1] as String == "84912345678")
         #expect(items[0][2] as String == "VIETTEL")
         let references = items.map { $0[0] as String }
@@ -135,8 +135,8 @@ import Testing
         _ = try createApproved(fixture)
         try fixture.store.write { db in
             try db.execute(sql: """
-                INSERT INTO batch_item(batch_id, seq, beneficiary_id, period, commune_code, category, method, account_name, amount)
-                VALUES (1, 9, 1, '2026-10', '26734', 'ORPHAN', 'cash', 'x', 1)
+                INSERT INTO batch_item(batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, account_name, amount)
+                VALUES (1, 9, 'X-1', 1, '2026-10', '26734', 'ORPHAN', 'cash', 'x', 1)
                 """)
         }
         let result = try fixture.store.verifyLedger()

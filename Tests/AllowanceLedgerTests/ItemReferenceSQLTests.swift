@@ -3,9 +3,9 @@ import GRDB
 import Testing
 @testable import AllowanceLedger
 
-/// `allowance_item_reference` (C, Sources/CSQLiteTuning) is how the tool reads an item's reference; it must give the bytes
-/// of the SQL the view `batch_item_reference` uses (Migrations.itemReferenceSQL) for any row, not only the ones the tool
-/// writes.
+/// `allowance_item_reference` (C, Sources/CSQLiteTuning) is how `batch create` makes an item's reference and how the v7
+/// upgrade checks the stored ones; it must give the bytes of Migrations.itemReferenceSQL's `printf` for any row, not only
+/// the ones the tool writes.
 @Suite struct ItemReferenceSQLTests {
     static let rows: [String] = [
         "'2026-11', 1, 1", "'2026-11', 999999, 9999999", "'2026-11', 1000000, 10000000", "'2026-11', 123456789012, 123456789012",
@@ -16,7 +16,7 @@ import Testing
         "202611, 1, 1", "2026.5, 1, 1", "'" + String(repeating: "ư", count: 40) + "', 7, 8",
     ]
 
-    @Test func givesTheViewsBytesForAnyRow() throws {
+    @Test func givesThePrintfsBytesForAnyRow() throws {
         let fixture = try Fixture()
         let store = fixture.store
         try store.read { db in
@@ -34,7 +34,7 @@ import Testing
 
     /// Random periods of up to 12 bytes from a small alphabet of ASCII, two- to four-byte characters and stray
     /// continuation bytes, with random numbers.
-    @Test func givesTheViewsBytesForRandomRows() throws {
+    @Test func givesThePrintfsBytesForRandomRows() throws {
         let fixture = try Fixture()
         let store = fixture.store
         let pieces: [[UInt8]] = [[0x32], [0x30], [0x2D], [0x41], [0xC3, 0xA1], [0xE1, 0xBB, 0x85], [0xF0, 0x9F, 0x98, 0x80], [0x80], [0xBF],

@@ -123,7 +123,7 @@ import Testing
                     let created = try store.createBatch(options)
                     let items = try store.read { db in
                         try Row.fetchAll(db, sql: """
-                            SELECT i.id, allowance_item_reference(i.period, i.batch_id, i.seq), i.msisdn, i.carrier, i.amount, COALESCE(s.state, 'open')
+                            SELECT i.id, i.reference, i.msisdn, i.carrier, i.amount, COALESCE(s.state, 'open')
                             FROM batch_item i LEFT JOIN item_state s ON s.item_id = i.id WHERE i.batch_id = ? ORDER BY i.seq
                             """,
                                          arguments: [created.batch.id.rawValue]).map {

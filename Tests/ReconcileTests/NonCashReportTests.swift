@@ -70,7 +70,7 @@ struct HandWorkedMonth {
 
     static func reference(_ store: Store, batch: BatchID, beneficiary: Int) throws -> String {
         try store.read { db in
-            try String.fetchOne(db, sql: "SELECT \(Store.itemReferenceSQL("i")) FROM batch_item i WHERE batch_id = ? AND beneficiary_id = ?",
+            try String.fetchOne(db, sql: "SELECT reference FROM batch_item WHERE batch_id = ? AND beneficiary_id = ?",
                                 arguments: [batch.rawValue, beneficiary])!
         }
     }

@@ -207,7 +207,7 @@ extension Store {
                 """))
             jobs.append(ExportJob(AuditFormat.items, [.int, .int, .int, .text, .int, .person, .text, .text, .text, .text, .text, .msisdn,
                                            .omittedWhenMasked, .int, .int, .int, .text], """
-                SELECT i.id, i.batch_id, i.seq, \(Store.itemReferenceSQL("i")), i.beneficiary_id, b.national_id, i.period, i.commune_code, i.category, i.method,
+                SELECT i.id, i.batch_id, i.seq, i.reference, i.beneficiary_id, b.national_id, i.period, i.commune_code, i.category, i.method,
                        i.carrier, i.msisdn, i.account_name, i.amount, i.retry_of_item, i.attempt, COALESCE(s.state, 'open')
                 FROM batch_item i JOIN beneficiary b ON b.id = i.beneficiary_id LEFT JOIN item_state s ON s.item_id = i.id
                 WHERE \(inScope("i.batch_id")) ORDER BY i.batch_id, i.seq
@@ -220,7 +220,7 @@ extension Store {
             jobs.append(ExportJob(AuditFormat.reconciliation, [.int, .int, .int, .text, .text, .int, .reference, .text, .msisdn, .int, .code, .time,
                                                     .code, .freeText, .freeText, .int, .int], """
                 SELECT l.file_id, l.line, f.batch_id, l.outcome, l.effect, l.item_id,
-                       CASE WHEN l.outcome = 'invalid_line' THEN l.reference ELSE COALESCE(l.reference, \(Store.itemReferenceSQL("i"))) END, l.status,
+                       CASE WHEN l.outcome = 'invalid_line' THEN l.reference ELSE COALESCE(l.reference, i.reference) END, l.status,
                        CASE WHEN l.outcome = 'invalid_line' THEN l.msisdn ELSE COALESCE(l.msisdn, i.msisdn) END,
                        CASE WHEN l.outcome = 'invalid_line' THEN l.amount ELSE COALESCE(l.amount, i.amount) END,
                        l.carrier_txn_id, l.completed_at, l.reason_code, l.reason_text, l.note, l.conflicting, l.leg

@@ -72,7 +72,7 @@ extension Store {
             let writer = try CSVWriter(path: path)
             try writer.row(Self.instructionHeader)
             let items = try FastStatement(db, """
-                SELECT \(Self.itemReferenceSQL("i")), msisdn, account_name, amount, carrier FROM batch_item i
+                SELECT reference, msisdn, account_name, amount, carrier FROM batch_item
                 WHERE batch_id = ? AND method = 'mobile_money' \(carrier == nil ? "" : "AND carrier = ?") ORDER BY seq
                 """)
             defer { items.reset() }

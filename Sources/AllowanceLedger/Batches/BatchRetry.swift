@@ -65,9 +65,9 @@ extension Store {
                                  id.rawValue, user.value, now.description])
             let batchID = BatchID(db.lastInsertedRowID)
             let insert = try FastStatement(db, """
-                INSERT INTO batch_item(batch_id, seq, beneficiary_id, period, commune_code, category, method, carrier, msisdn,
+                INSERT INTO batch_item(batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, carrier, msisdn,
                                        account_name, amount, retry_of_item, attempt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             var total = Money.zero
             var failed = 0
@@ -79,17 +79,18 @@ extension Store {
                 let amount = Money(dong: row[2])
                 insert.bind(1, batchID.rawValue)
                 insert.bind(2, seq)
-                insert.bind(3, row[1] as Int64)
-                insert.bind(4, original.period.description)
-                insert.bind(5, row[5] as String)
-                insert.bind(6, row[6] as String)
-                insert.bind(7, method)
-                insert.bind(8, isMobile ? row[9] as String? : nil)
-                insert.bind(9, isMobile ? row[10] as String? : nil)
-                insert.bind(10, row[11] as String)
-                insert.bind(11, amount.dong)
-                insert.bind(12, row[0] as Int64)
-                insert.bind(13, (row[3] as Int64) + 1)
+                insert.bind(3, Self.itemReference(period: original.period, batch: batchID, seq: seq))
+                insert.bind(4, row[1] as Int64)
+                insert.bind(5, original.period.description)
+                insert.bind(6, row[5] as String)
+                insert.bind(7, row[6] as String)
+                insert.bind(8, method)
+                insert.bind(9, isMobile ? row[9] as String? : nil)
+                insert.bind(10, isMobile ? row[10] as String? : nil)
+                insert.bind(11, row[11] as String)
+                insert.bind(12, amount.dong)
+                insert.bind(13, row[0] as Int64)
+                insert.bind(14, (row[3] as Int64) + 1)
                 try insert.run()
                 total = try total.adding(amount)
                 if (row[4] as String) == ItemState.failed.rawValue { failed += 1 }

@@ -112,17 +112,10 @@ extension Store {
         "AL-\(period.compact)-\(pad(Int(batch.rawValue), 6))-\(pad(Int(seq), 7))"
     }
 
-    /// SQL giving the reference of the item `alias` (`allowance_item_reference`, Sources/CSQLiteTuning: the bytes of
-    /// Migrations.itemReferenceSQL without its `printf`, which cost a microsecond a row).
-    static func itemReferenceSQL(_ alias: String) -> String {
-        "allowance_item_reference(\(alias).period, \(alias).batch_id, \(alias).seq)"
-    }
-
-    /// SQL finding the item whose reference is exactly a text (`alias` the item table), through the (batch, seq) index
-    /// rather than by computing every item's reference (it is not stored: Migrations.itemReferenceV7); bound with
-    /// `referenceArguments`.
+    /// SQL finding the item whose reference is exactly a text (`alias` the item table), through the (batch, seq) index:
+    /// the reference has no index of its own (Migrations.itemReferenceV7). Bound with `referenceArguments`.
     static func itemByReferenceSQL(_ alias: String) -> String {
-        "\(alias).batch_id = ? AND \(alias).seq = ? AND \(itemReferenceSQL(alias)) = ?"
+        "\(alias).batch_id = ? AND \(alias).seq = ? AND \(alias).reference = ?"
     }
 
     /// The arguments of `itemByReferenceSQL`; nil when the text cannot be any item's reference.
@@ -230,10 +223,12 @@ extension Store {
                   AND b.id NOT IN (SELECT beneficiary_id FROM temp.batch_held)
                 ORDER BY b.id
                 """, arguments: arguments(batch: batchID.rawValue))
+            // The reference from `allowance_item_reference` (Sources/CSQLiteTuning), as `itemReference` spells it: SQLite's
+            // `printf` took a microsecond an item.
             try db.execute(sql: """
-                INSERT INTO batch_item(batch_id, seq, beneficiary_id, period, commune_code, category, method,
+                INSERT INTO batch_item(batch_id, seq, reference, beneficiary_id, period, commune_code, category, method,
                                        carrier, msisdn, account_name, amount)
-                SELECT ?1, o.seq, b.id, ?2, b.commune_code, b.category, b.payment_method,
+                SELECT ?1, o.seq, allowance_item_reference(?2, ?1, o.seq), b.id, ?2, b.commune_code, b.category, b.payment_method,
                        CASE WHEN b.payment_method = 'mobile_money' THEN b.carrier END,
                        CASE WHEN b.payment_method = 'mobile_money' THEN b.msisdn END,
                        b.full_name, o.amount
@@ -313,8 +308,7 @@ extension Store {
 
     static func itemSeal(_ db: Database, batch: BatchID) throws -> ItemSeal {
         let items = try FastStatement(db, """
-            SELECT \(itemReferenceSQL("i")), beneficiary_id, method, carrier, msisdn, account_name, amount FROM batch_item i
-            WHERE batch_id = ? ORDER BY seq
+            SELECT reference, beneficiary_id, method, carrier, msisdn, account_name, amount FROM batch_item WHERE batch_id = ? ORDER BY seq
             """)
         defer { items.reset() }
         items.bind(1, batch.rawValue)
@@ -350,7 +344,7 @@ extension Store {
             var credits: [JournalWriter.PayableLeg] = []
             var sealer = ItemSealer()
             let items = try FastStatement(db, """
-                SELECT \(Self.itemReferenceSQL("i")), i.beneficiary_id, i.method, i.carrier, i.msisdn, i.account_name, i.amount, i.id, i.seq,
+                SELECT i.reference, i.beneficiary_id, i.method, i.carrier, i.msisdn, i.account_name, i.amount, i.id, i.seq,
                        COALESCE(b.status, 'missing from the register'),
                        i.method = 'mobile_money' AND (b.msisdn IS NOT i.msisdn OR b.carrier IS NOT i.carrier)
                 FROM batch_item i LEFT JOIN beneficiary b ON b.id = i.beneficiary_id WHERE i.batch_id = ? ORDER BY i.seq

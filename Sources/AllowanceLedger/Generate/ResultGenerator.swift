@@ -73,7 +73,7 @@ public struct ResultGenerator: Sendable {
             // Repeats and reversals come at the end, as carriers send them in a later run of their batch.
             var late: [(cells: [String], outcome: ReconcileOutcome)] = []
             let items = try FastStatement(db, """
-                SELECT i.seq, \(Store.itemReferenceSQL("i")), i.msisdn, i.amount, i.carrier FROM batch_item i
+                SELECT i.seq, i.reference, i.msisdn, i.amount, i.carrier FROM batch_item i
                 WHERE i.batch_id = ? AND i.method = 'mobile_money' ORDER BY i.seq
                 """)
             defer { items.reset() }

@@ -147,7 +147,7 @@ public final class ReconcileItems {
         var retriedAs: [Int: String] = [:]
         // From the retry side, through the partial index of retries: not a probe per item of this batch.
         for row in try Row.fetchAll(db, sql: """
-            SELECT o.seq, \(Store.itemReferenceSQL("r")) FROM batch_item r CROSS JOIN batch_item o CROSS JOIN batch b
+            SELECT o.seq, r.reference FROM batch_item r CROSS JOIN batch_item o CROSS JOIN batch b
             WHERE r.retry_of_item IS NOT NULL AND o.id = r.retry_of_item AND o.batch_id = ? AND b.id = r.batch_id AND b.status <> 'cancelled'
             """, arguments: [batch.id.rawValue]) {
             retriedAs[Int(row[0] as Int64) - 1] = row[1]

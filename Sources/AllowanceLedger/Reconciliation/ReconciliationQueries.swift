@@ -61,7 +61,7 @@ extension Store {
         try read { db in
             _ = try Self.fetchBatch(db, batch)
             let lines = try FastStatement(db, """
-                SELECT f.file_name, r.line, COALESCE(r.reference, \(Self.itemReferenceSQL("i"))), r.outcome, r.conflicting, r.note, r.status, i.amount,
+                SELECT f.file_name, r.line, COALESCE(r.reference, i.reference), r.outcome, r.conflicting, r.note, r.status, i.amount,
                        CASE WHEN r.outcome = 'invalid_line' THEN r.amount ELSE COALESCE(r.amount, i.amount) END,
                        CASE WHEN r.outcome = 'invalid_line' THEN r.msisdn ELSE COALESCE(r.msisdn, i.msisdn) END,
                        r.carrier_txn_id, r.completed_at, r.reason_code, r.reason_text
@@ -84,7 +84,7 @@ extension Store {
             }
             guard includeMissing else { return }
             let missing = try FastStatement(db, """
-                SELECT \(Self.itemReferenceSQL("i")), i.amount, i.msisdn FROM batch_item i
+                SELECT i.reference, i.amount, i.msisdn FROM batch_item i
                 WHERE i.batch_id = ?1 AND i.method = 'mobile_money'
                   AND \(Self.itemSentSQL("i")) AND \(Self.itemUnnamedSQL("i"))
                 ORDER BY i.seq

@@ -37,10 +37,11 @@ enum Migrations {
         }
         migrator.registerMigration("v7-item-reference-derived") { db in
             // Every writer made the reference from the item's month, batch and seq; one that differs was edited by hand,
-            // and rewriting what a payee was paid under is not for a migration to do.
+            // and could no longer be found through (batch, seq). Rewriting what a payee was paid under is not for a
+            // migration to do.
             if let row = try Row.fetchOne(db, sql: """
-                SELECT id, reference, (SELECT COUNT(*) FROM batch_item WHERE reference IS NOT \(itemReferenceSQL))
-                FROM batch_item WHERE reference IS NOT \(itemReferenceSQL) ORDER BY id LIMIT 1
+                SELECT id, reference, (SELECT COUNT(*) FROM batch_item WHERE reference IS NOT \(itemReferenceFunction))
+                FROM batch_item WHERE reference IS NOT \(itemReferenceFunction) ORDER BY id LIMIT 1
                 """) {
                 throw DatabaseError(resultCode: .SQLITE_CONSTRAINT, message: """
                     cannot upgrade the ledger: \(row[2] as Int) batch item(s) have a reference that is not made from their month, \
@@ -465,25 +466,27 @@ extension Migrations {
     static let postingIndexesV6 = "DROP INDEX posting_beneficiary"
 
     /// An item's reference, `AL-202611-000001-0000001`, from its month, batch and seq: what `Store.itemReference` writes,
-    /// in SQL any SQLite reads. The tool itself computes it with `allowance_item_reference` (Store.itemReferenceSQL), a
-    /// C function that gives the same bytes for any row in a fraction of the time.
+    /// in SQL any SQLite reads. `batch create` computes it with `allowance_item_reference`, a C function that gives the
+    /// same bytes for any row in a fraction of the time (ItemReferenceSQLTests).
     static let itemReferenceSQL = "printf('AL-%s%s-%06d-%07d', substr(period, 1, 4), substr(period, 6, 2), batch_id, seq)"
+    static let itemReferenceFunction = "allowance_item_reference(period, batch_id, seq)"
 
-    /// An item's reference is made from its row when read, instead of stored beside the (batch, seq) it is made of with
-    /// a unique index of its own: at a million items that was 24 MB of the table and a 38 MB index, written by `batch
-    /// create` and read again by approval and export. A reference finds its item through the (batch, seq) index
-    /// (`Store.itemByReferenceSQL`), and is unique because (batch, seq) is. Not a generated column: SQLite computes a
-    /// virtual column on every insert, and that `printf` was 13 % of `batch create`'s instructions. The view
-    /// `batch_item_reference` gives each item's reference to anyone reading the file with the sqlite3 tool (a later
-    /// rebuild of the item table must drop the view first: SQLite's rename checks every view).
+    /// An item's reference loses its unique index: it is made from the item's month, batch and seq, which the (batch,
+    /// seq) index already keeps unique, and a reference finds its item through that index (`Store.itemByReferenceSQL`).
+    /// At a million items the index was 38 MB that `batch create` wrote in its transaction, WAL and checkpoint. The
+    /// reference stays stored: computing it on every read (a view, or a generated column, which SQLite also computes on
+    /// every insert) cost approval, export, verify and the audit export each a microsecond an item.
     ///
-    /// SQLite cannot drop a UNIQUE column, so the table is rebuilt (its ids kept, so every posting, line and state
+    /// SQLite cannot drop a UNIQUE constraint, so the table is rebuilt (its ids kept, so every posting, line and state
     /// still names its item), and its indexes and triggers made again as they were.
     static let itemReferenceV7 = """
     CREATE TABLE batch_item_v7(
         id INTEGER PRIMARY KEY,
         batch_id INTEGER NOT NULL REFERENCES batch(id),
         seq INTEGER NOT NULL,
+        -- ASCII letters, digits and dashes, made from period, batch_id and seq (Migrations.itemReferenceSQL); unique
+        -- because (batch_id, seq) is.
+        reference TEXT NOT NULL CHECK(length(reference) BETWEEN 1 AND 32),
         beneficiary_id INTEGER NOT NULL REFERENCES beneficiary(id),
         period TEXT NOT NULL,
         commune_code TEXT NOT NULL,
@@ -499,10 +502,10 @@ extension Migrations {
         CHECK(method = 'cash' OR (carrier IS NOT NULL AND msisdn IS NOT NULL)),
         CHECK((attempt = 1) = (retry_of_item IS NULL)),
         UNIQUE(batch_id, seq));
-    INSERT INTO batch_item_v7(id, batch_id, seq, beneficiary_id, period, commune_code, category, method, carrier, msisdn, account_name,
-                              amount, retry_of_item, attempt)
-    SELECT id, batch_id, seq, beneficiary_id, period, commune_code, category, method, carrier, msisdn, account_name,
-           amount, retry_of_item, attempt FROM batch_item ORDER BY id;
+    INSERT INTO batch_item_v7(id, batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, carrier, msisdn,
+                              account_name, amount, retry_of_item, attempt)
+    SELECT id, batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, carrier, msisdn,
+           account_name, amount, retry_of_item, attempt FROM batch_item ORDER BY id;
     DROP TABLE batch_item;
     ALTER TABLE batch_item_v7 RENAME TO batch_item;
     CREATE UNIQUE INDEX batch_item_once_per_period ON batch_item(beneficiary_id, period, attempt);
@@ -515,6 +518,5 @@ extension Migrations {
     CREATE TRIGGER batch_item_no_delete BEFORE DELETE ON batch_item
     WHEN (SELECT status FROM batch WHERE id = OLD.batch_id) <> 'created'
     BEGIN SELECT RAISE(ABORT, 'items of an approved batch cannot be deleted'); END;
-    CREATE VIEW batch_item_reference AS SELECT id AS item_id, batch_id, seq, \(itemReferenceSQL) AS reference FROM batch_item;
     """
 }

@@ -12,9 +12,9 @@ struct sqlite3;
 
 /// Registers the ledger's SQL functions on a connection; returns 0 (SQLITE_OK) on success.
 ///
-/// `allowance_item_reference(period, batch_id, seq)` gives an item's reference as the view `batch_item_reference`
-/// (Migrations.itemReferenceSQL) does, byte for byte, for any values: SQLite's `printf` and `substr` took a microsecond a
-/// row, a second for each million items that approval, export, verify or an audit export read.
+/// `allowance_item_reference(period, batch_id, seq)` gives an item's reference as
+/// Migrations.itemReferenceSQL does, byte for byte, for any values: SQLite's `printf` and `substr` took a microsecond a
+/// row, a second of `batch create` at a million items.
 int allowance_sqlite_register_functions(struct sqlite3 *db);
 
 #endif
