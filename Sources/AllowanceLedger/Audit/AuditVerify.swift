@@ -581,7 +581,7 @@ public enum AuditVerifier {
         static let payableAccount = Array(LedgerAccount.payable.rawValue.utf8)
 
         private mutating func closeEntry(state: inout CrossFileState, findings: inout Findings) {
-            guard let index = current, var hasher else { return }
+            guard let index = current, let hasher else { return }
             let header = state.entries[index]
             if let creditHasher, let batch = header.batch {
                 state.entitlementDigests[batch] = (header.id, creditHasher.finalize().hex)

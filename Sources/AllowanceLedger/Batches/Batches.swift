@@ -403,39 +403,29 @@ extension Store {
 /// Builds a batch's item seal one item at a time, in item order (`allowance-batch-items/v1`: each field
 /// length-prefixed, one line per item); `ledger verify` and the audit verifier rebuild it the same way.
 struct ItemSealer {
-    private let hasher = SHA256Hasher()
-    private var buffer: [UInt8] = []
+    private let staged = StagedSHA256()
     private var seal = Store.ItemSeal()
 
     init() {
-        buffer.reserveCapacity(1 << 17)
-        buffer.append(contentsOf: "allowance-batch-items/v1\n".utf8)
+        var header = "allowance-batch-items/v1\n"
+        header.withUTF8 { staged.bytes($0) }
     }
 
-    /// A number's digits, written before their length is known.
-    private var digits: [UInt8] = []
     private static let dash: [UInt8] = [0x2D]
 
-    private mutating func field(_ bytes: UnsafeBufferPointer<UInt8>) {
-        CSVWriter.appendInt(Int64(bytes.count), to: &buffer)
-        buffer.append(0x3A)
-        buffer.append(contentsOf: bytes)
-        buffer.append(0x20)
+    private func field(_ bytes: UnsafeBufferPointer<UInt8>) {
+        staged.lengthPrefixed(bytes)
+        staged.byte(0x20)
     }
 
-    private mutating func field(_ text: String) {
+    private func field(_ text: String) {
         var text = text
         text.withUTF8 { field($0) }
     }
 
-    private mutating func field(_ number: Int64) {
-        // Taken out of the struct, not copied: a copy would share the buffer and reallocate on the first write.
-        var digits: [UInt8] = []
-        swap(&digits, &self.digits)
-        digits.removeAll(keepingCapacity: true)
-        CSVWriter.appendInt(number, to: &digits)
-        digits.withUnsafeBufferPointer { field($0) }
-        self.digits = digits
+    private func field(_ number: Int64) {
+        staged.lengthPrefixed(number)
+        staged.byte(0x20)
     }
 
     private mutating func count(_ amount: Int64) throws {
@@ -445,12 +435,8 @@ struct ItemSealer {
         seal.total = total
     }
 
-    private mutating func endItem() {
-        buffer.append(0x0A)
-        if buffer.count >= 1 << 16 {
-            hasher.update(buffer)
-            buffer.removeAll(keepingCapacity: true)
-        }
+    private func endItem() {
+        staged.byte(0x0A)
     }
 
     /// Adds the item in the current row of `row`, whose columns are reference, beneficiary_id, method, carrier, msisdn,
@@ -482,9 +468,7 @@ struct ItemSealer {
     }
 
     mutating func finish() -> Store.ItemSeal {
-        hasher.update(buffer)
-        buffer.removeAll(keepingCapacity: true)
-        seal.digest = hasher.finalize().hex
+        seal.digest = staged.finalize().hex
         return seal
     }
 }

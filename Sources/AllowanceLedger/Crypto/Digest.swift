@@ -186,6 +186,80 @@ public enum Hex {
 import Glibc
 #endif
 
+/// SHA-256 over bytes written a few at a time (the journal's chain hash, a batch's item seal): they gather in a fixed
+/// 64 KiB buffer and reach the hasher in large updates. A raw buffer instead of a Swift array: an array append checked
+/// uniqueness and capacity each time, about 90 instructions for a few bytes, 11 % of an approval's instructions.
+final class StagedSHA256 {
+    private static let capacity = 1 << 16
+    private let hasher = SHA256Hasher()
+    private let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: StagedSHA256.capacity)
+    private var count = 0
+
+    deinit { buffer.deallocate() }
+
+    private func flush() {
+        hasher.update(UnsafeRawBufferPointer(start: buffer, count: count))
+        count = 0
+    }
+
+    func byte(_ value: UInt8) {
+        if count == Self.capacity { flush() }
+        buffer[count] = value
+        count += 1
+    }
+
+    func bytes(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        if bytes.count > Self.capacity - count {
+            flush()
+            if bytes.count > Self.capacity { return hasher.update(UnsafeRawBufferPointer(bytes)) }
+        }
+        (buffer + count).update(from: base, count: bytes.count)
+        count += bytes.count
+    }
+
+    /// A decimal integer, as `String(value)` spells it.
+    func int(_ value: Int64) {
+        digits(of: value) { bytes($0) }
+    }
+
+    /// `<byte count>:<bytes>`.
+    func lengthPrefixed(_ field: UnsafeBufferPointer<UInt8>) {
+        int(Int64(field.count))
+        byte(0x3A)
+        bytes(field)
+    }
+
+    /// A decimal integer as a length-prefixed field: `<digit count>:<digits>`.
+    func lengthPrefixed(_ value: Int64) {
+        digits(of: value) { lengthPrefixed($0) }
+    }
+
+    /// The digits written backwards into a small stack buffer, then handed over at once.
+    private func digits(of value: Int64, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var magnitude = value.magnitude
+        // "-9223372036854775808" is the longest: 20 bytes.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var index = 20
+            repeat {
+                index -= 1
+                digits[index] = UInt8(truncatingIfNeeded: 0x30 &+ magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                index -= 1
+                digits[index] = UInt8(ascii: "-")
+            }
+            body(UnsafeBufferPointer(rebasing: digits[index..<20]))
+        }
+    }
+
+    func finalize() -> Digest32 {
+        flush()
+        return hasher.finalize()
+    }
+}
+
 /// SHA-256 of a whole file, read in fixed-size chunks.
 public func fileSHA256(path: String) throws(FileError) -> Digest32 {
     let fd = open(path, O_RDONLY | O_CLOEXEC)

@@ -102,44 +102,31 @@ public enum ChainEncoding {
 /// Hashes one entry's canonical encoding, building posting lines as bytes in a reusable buffer: an entry of a
 /// million postings is hashed without a million strings.
 struct ChainHasher {
-    private let hasher = SHA256Hasher()
-    private var buffer: [UInt8] = []
+    private let staged = StagedSHA256()
 
     init(header: String) {
-        buffer.reserveCapacity(1 << 17)
-        buffer.append(contentsOf: header.utf8)
-    }
-
-    private mutating func number(_ value: Int64) { CSVWriter.appendInt(value, to: &buffer) }
-
-    private mutating func field(_ bytes: UnsafeBufferPointer<UInt8>) {
-        number(Int64(bytes.count))
-        buffer.append(0x3A)
-        buffer.append(contentsOf: bytes)
+        var header = header
+        header.withUTF8 { staged.bytes($0) }
     }
 
     /// `P <leg> <account> <sub> <beneficiary|-> <item|-> <amount>\n`, as `ChainEncoding.posting` writes it, from the
     /// bytes of the account and sub-account (`ledger verify` passes SQLite's own, building no strings).
     mutating func posting(leg: Int64, account: UnsafeBufferPointer<UInt8>, sub: UnsafeBufferPointer<UInt8>, beneficiary: Int64?, item: Int64?,
                           amount: Int64) {
-        buffer.append(0x50)
-        buffer.append(0x20)
-        number(leg)
-        buffer.append(0x20)
-        field(account)
-        buffer.append(0x20)
-        field(sub)
-        buffer.append(0x20)
-        if let beneficiary { number(beneficiary) } else { buffer.append(0x2D) }
-        buffer.append(0x20)
-        if let item { number(item) } else { buffer.append(0x2D) }
-        buffer.append(0x20)
-        number(amount)
-        buffer.append(0x0A)
-        if buffer.count >= 1 << 16 {
-            hasher.update(buffer)
-            buffer.removeAll(keepingCapacity: true)
-        }
+        staged.byte(0x50)
+        staged.byte(0x20)
+        staged.int(leg)
+        staged.byte(0x20)
+        staged.lengthPrefixed(account)
+        staged.byte(0x20)
+        staged.lengthPrefixed(sub)
+        staged.byte(0x20)
+        if let beneficiary { staged.int(beneficiary) } else { staged.byte(0x2D) }
+        staged.byte(0x20)
+        if let item { staged.int(item) } else { staged.byte(0x2D) }
+        staged.byte(0x20)
+        staged.int(amount)
+        staged.byte(0x0A)
     }
 
     mutating func posting(leg: Int64, account: String, sub: String, beneficiary: Int64?, item: Int64?, amount: Int64) {
@@ -150,11 +137,7 @@ struct ChainHasher {
         }
     }
 
-    mutating func finalize() -> Digest32 {
-        hasher.update(buffer)
-        buffer.removeAll(keepingCapacity: true)
-        return hasher.finalize()
-    }
+    func finalize() -> Digest32 { staged.finalize() }
 }
 
 /// Appends one entry: postings are inserted and hashed as they come, the header (with the hash) last, all
