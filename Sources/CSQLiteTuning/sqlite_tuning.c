@@ -46,9 +46,17 @@ static void item_reference(sqlite3_context *context, int argc, sqlite3_value **a
     (void)argc;
     int is_blob = sqlite3_value_type(argv[0]) == SQLITE_BLOB;
     const unsigned char *period = is_blob ? (const unsigned char *)sqlite3_value_blob(argv[0]) : sqlite3_value_text(argv[0]);
-    int length = period == NULL ? 0 : sqlite3_value_bytes(argv[0]);
+    int length = sqlite3_value_bytes(argv[0]);
+    if (period == NULL) {
+        /* NULL, an empty blob, or a value with bytes but no pointer: SQLite ran out of memory converting it. */
+        if (length > 0) {
+            sqlite3_result_error_nomem(context);
+            return;
+        }
+        length = 0;
+    }
     /* substr() reads text only up to a NUL byte, and printf's %s stops at one in either piece. */
-    if (!is_blob) length = (int)strnlen((const char *)period, (size_t)length);
+    if (!is_blob && period != NULL) length = (int)strnlen((const char *)period, (size_t)length);
     sqlite3_int64 batch = sqlite3_value_int64(argv[1]);
     sqlite3_int64 seq = sqlite3_value_int64(argv[2]);
     int year_end, month_start, month_end;

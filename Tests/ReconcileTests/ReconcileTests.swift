@@ -450,6 +450,18 @@ import Testing
         #expect(throws: DatabaseError.self) { try reopened.write { db in try db.execute(sql: "UPDATE batch_item SET seq = seq") } }
     }
 
+    /// A reference finds its item through (batch, seq) and must then be the item's own, exactly: another month's reference
+    /// with the same batch and seq, or the right one in small letters, names no item (as with the reference's own index).
+    @Test func aReferenceMustBeTheItemsOwnExactly() throws {
+        let paid = try PaidBatch()
+        let wrong = try paid.store.settleCash(paid.batch, .references(["AL-202612-000001-0000002", "al-202611-000001-0000002",
+                                                                         "AL-202611-1-2"]), by: user("officer"))
+        #expect(wrong.settled == 0)
+        #expect(wrong.problems.count == 3 && wrong.problems.allSatisfy { $0.contains("names no batch item") }, "\(wrong.problems)")
+        let right = try paid.store.settleCash(paid.batch, .references([CashReference(PaidBatch.reference(2))]), by: user("officer"))
+        #expect(right.settled == 1 && right.problems.isEmpty, "\(right.problems)")
+    }
+
     /// A v6 ledger whose stored reference was edited by hand is not upgraded: without the reference's own index, its item
     /// could no longer be found by it, and rewriting what a payee was paid under is not for an upgrade. The upgrade says
     /// which item and what to do.

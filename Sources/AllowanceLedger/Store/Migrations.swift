@@ -40,7 +40,7 @@ enum Migrations {
             // and could no longer be found through (batch, seq). Rewriting what a payee was paid under is not for a
             // migration to do.
             if let row = try Row.fetchOne(db, sql: """
-                SELECT id, reference, (SELECT COUNT(*) FROM batch_item WHERE reference IS NOT \(itemReferenceFunction))
+                SELECT id, CAST(reference AS TEXT), (SELECT COUNT(*) FROM batch_item WHERE reference IS NOT \(itemReferenceFunction))
                 FROM batch_item WHERE reference IS NOT \(itemReferenceFunction) ORDER BY id LIMIT 1
                 """) {
                 throw DatabaseError(resultCode: .SQLITE_CONSTRAINT, message: """
