@@ -361,41 +361,13 @@ import Testing
 }
 
 @Suite struct ItemReferenceMigrationTests {
-    /// SQL taking the item table back to v6 by hand, inside a transaction with keys off: the reference stored, unique,
-    /// taken from the computed one; the ids, indexes and triggers as they were; v7 forgotten.
-    static let itemTableV6 = """
-        CREATE TABLE batch_item_v6(
-            id INTEGER PRIMARY KEY,
-            batch_id INTEGER NOT NULL REFERENCES batch(id),
-            seq INTEGER NOT NULL,
-            reference TEXT NOT NULL UNIQUE CHECK(length(reference) BETWEEN 1 AND 32),
-            beneficiary_id INTEGER NOT NULL REFERENCES beneficiary(id),
-            period TEXT NOT NULL,
-            commune_code TEXT NOT NULL,
-            category TEXT NOT NULL,
-            method TEXT NOT NULL CHECK(method = 'mobile_money' OR method = 'cash'),
-            carrier TEXT,
-            msisdn TEXT,
-            account_name TEXT NOT NULL,
-            amount INTEGER NOT NULL CHECK(typeof(amount) = 'integer' AND amount > 0),
-            retry_of_item INTEGER REFERENCES batch_item(id),
-            attempt INTEGER NOT NULL DEFAULT 1 CHECK(attempt >= 1),
-            CHECK(method = 'cash' OR (carrier IS NOT NULL AND msisdn IS NOT NULL)),
-            CHECK((attempt = 1) = (retry_of_item IS NULL)),
-            UNIQUE(batch_id, seq));
-        INSERT INTO batch_item_v6 SELECT id, batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, carrier,
-            msisdn, account_name, amount, retry_of_item, attempt FROM batch_item;
-        DROP TABLE batch_item;
-        ALTER TABLE batch_item_v6 RENAME TO batch_item;
-        CREATE UNIQUE INDEX batch_item_once_per_period ON batch_item(beneficiary_id, period, attempt);
-        CREATE INDEX batch_item_retry_of ON batch_item(retry_of_item) WHERE retry_of_item IS NOT NULL;
-        CREATE TRIGGER batch_item_no_update BEFORE UPDATE ON batch_item
-        BEGIN SELECT RAISE(ABORT, 'a batch item cannot change once created; its payment state is in item_state'); END;
-        CREATE TRIGGER batch_item_no_delete BEFORE DELETE ON batch_item
-        WHEN (SELECT status FROM batch WHERE id = OLD.batch_id) <> 'created'
-        BEGIN SELECT RAISE(ABORT, 'items of an approved batch cannot be deleted'); END;
-        DELETE FROM grdb_migrations WHERE identifier = 'v7-item-reference-derived';
-        """
+    /// SQL taking the item table back to v6 by hand, inside a transaction with keys off: v7's own rebuild with the
+    /// reference's UNIQUE put back (the ids, the stored references, indexes and triggers as they were), and v7 forgotten.
+    /// `referencesSurviveTheUpgradeAndStillFindTheirItems` checks the index came back.
+    static let itemTableV6 = Migrations.itemReferenceV7
+        .replacingOccurrences(of: "reference TEXT NOT NULL CHECK", with: "reference TEXT NOT NULL UNIQUE CHECK")
+        .replacingOccurrences(of: "batch_item_v7", with: "batch_item_v6")
+        + "DELETE FROM grdb_migrations WHERE identifier = 'v7-item-reference-derived';"
 
     static func backToV6(_ store: Store, extra: String = "") throws {
         try store.writer.writeWithoutTransaction { db in

@@ -92,24 +92,9 @@ public final class CSVWriter {
         if buffer.count >= 1 << 16 { try flush() }
     }
 
-    /// A decimal integer, its digits written backwards into a small stack buffer and appended at once: no intermediate
-    /// string (the chain hasher and the item seal write their numbers so too, several per row).
+    /// A decimal integer appended at once, with no intermediate string (`withDecimalDigits`).
     static func appendInt(_ value: Int64, to out: inout [UInt8]) {
-        var magnitude = value.magnitude
-        // "-9223372036854775808" is the longest: 20 bytes.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var index = 20
-            repeat {
-                index -= 1
-                digits[index] = UInt8(truncatingIfNeeded: 0x30 &+ magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            if value < 0 {
-                index -= 1
-                digits[index] = UInt8(ascii: "-")
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[index..<20]))
-        }
+        withDecimalDigits(of: value) { out.append(contentsOf: $0) }
     }
 
     private func flush() throws(FileError) {
@@ -218,5 +203,25 @@ func readAll(from fd: Int32, path: String, max: Int) throws(FileError) -> [UInt8
         if count == 0 { return out }
         out += chunk.prefix(count)
         if out.count > max { return nil }
+    }
+}
+
+/// A decimal integer as `String(value)` spells it, its digits written backwards into a small stack buffer and handed to
+/// `body` at once: the CSV writer, the chain hash and the item seal write their numbers so, several per row.
+func withDecimalDigits<Result>(of value: Int64, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+    var magnitude = value.magnitude
+    // "-9223372036854775808" is the longest: 20 bytes.
+    return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+        var index = 20
+        repeat {
+            index -= 1
+            digits[index] = UInt8(truncatingIfNeeded: 0x30 &+ magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+        if value < 0 {
+            index -= 1
+            digits[index] = UInt8(ascii: "-")
+        }
+        return try body(UnsafeBufferPointer(rebasing: digits[index..<20]))
     }
 }

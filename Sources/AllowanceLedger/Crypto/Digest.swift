@@ -220,7 +220,7 @@ final class StagedSHA256 {
 
     /// A decimal integer, as `String(value)` spells it.
     func int(_ value: Int64) {
-        digits(of: value) { bytes($0) }
+        withDecimalDigits(of: value) { bytes($0) }
     }
 
     /// `<byte count>:<bytes>`.
@@ -232,26 +232,7 @@ final class StagedSHA256 {
 
     /// A decimal integer as a length-prefixed field: `<digit count>:<digits>`.
     func lengthPrefixed(_ value: Int64) {
-        digits(of: value) { lengthPrefixed($0) }
-    }
-
-    /// The digits written backwards into a small stack buffer, then handed over at once.
-    private func digits(of value: Int64, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        var magnitude = value.magnitude
-        // "-9223372036854775808" is the longest: 20 bytes.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var index = 20
-            repeat {
-                index -= 1
-                digits[index] = UInt8(truncatingIfNeeded: 0x30 &+ magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            if value < 0 {
-                index -= 1
-                digits[index] = UInt8(ascii: "-")
-            }
-            body(UnsafeBufferPointer(rebasing: digits[index..<20]))
-        }
+        withDecimalDigits(of: value) { lengthPrefixed($0) }
     }
 
     func finalize() -> Digest32 {
