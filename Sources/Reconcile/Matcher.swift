@@ -4,9 +4,9 @@ import AllowanceLedger
 public struct ResultLineMatcher {
     public init() {}
 
-    /// Matches a parsed line against `items`; `owner` says which batch holds a reference of another batch.
-    public func match(_ parsed: ParsedResultLine, items: ReconcileItems, fileID: Int64, fileName: String,
-                      owner: (ItemReference) throws -> BatchID?) rethrows -> ResultLineRecord {
+    /// Matches a parsed line against `items`. Reads nothing from the database: a reference of another batch is left
+    /// for the session to look up when it stores the line (`otherBatchReference`).
+    public func match(_ parsed: ParsedResultLine, items: ReconcileItems, fileID: Int64, fileName: String) -> ResultLineRecord {
         var record = ResultLineRecord(line: parsed.line, outcome: .invalidLine)
         record.reference = parsed.referenceText
         record.status = parsed.status
@@ -36,11 +36,8 @@ public struct ResultLineMatcher {
         }
         guard let index = items.index(of: reference) else {
             if record.reference == nil { record.reference = reference.canonical }
-            if let other = try owner(reference) {
-                record.note = "reference belongs to batch \(other), not batch \(items.batch.id); reconcile this line against batch \(other)"
-            } else {
-                record.note = "reference names no item of batch \(items.batch.id)"
-            }
+            record.note = "reference names no item of batch \(items.batch.id)"
+            if reference.batch != items.batch.id { record.otherBatchReference = reference }
             return record
         }
         if items.isCash(at: index) {

@@ -10,11 +10,17 @@ public struct ReconcileOptions: Sendable {
     public init(by: UserName) { self.by = by }
 }
 
-/// What the reading thread sends the matching one.
+/// What the matching thread sends the transaction's.
 enum ResultMessage: Sendable {
-    case lines([ParsedResultLine], bytesRead: Int64)
+    case lines(ReconciliationSession.RecordedLines, bytesRead: Int64)
     case failed(any Error & Sendable)
     case end
+}
+
+/// The session, handed to the matching thread: it touches only the session's matching half (`record`,
+/// `takeRecorded`, the items) until it sends `.end`, and the transaction's thread only the storing half until then.
+private struct MatchingHalf: @unchecked Sendable {
+    let session: ReconciliationSession
 }
 
 extension Store {
@@ -22,7 +28,7 @@ extension Store {
 
     /// Reconciles a carrier result file against a batch: every non-blank line gets an outcome, paid and failed
     /// lines post their settlement or refund, and all of it lands in one transaction. The same file again
-    /// changes nothing. The file is read and parsed on a second thread while this one matches and records.
+    /// changes nothing. A second thread reads, parses and matches the file while this one stores the lines.
     public func reconcileResultFile(_ path: String, batch: BatchID, options: ReconcileOptions,
                                     progress: ((Int64) -> Void)? = nil) throws -> ReconciliationResult {
         let name = options.displayName ?? path
@@ -33,24 +39,21 @@ extension Store {
         return try reconcile(batch: batch, file: info, by: options.by) { session in
             let channel = Channel<ResultMessage>(capacity: 4)
             let finished = DispatchSemaphore(value: 0)
+            let half = MatchingHalf(session: session)
             let thread = Thread {
-                Self.readResults(path: path, name: name, profile: profile, expectedDigest: digest, into: channel)
+                Self.readAndMatch(path: path, name: name, profile: profile, expectedDigest: digest, session: half.session, into: channel)
                 finished.signal()
             }
             thread.start()
-            // However this ends, the reading thread is stopped and waited for before the transaction finishes.
+            // However this ends, the matching thread is stopped and waited for before the transaction finishes.
             defer {
                 channel.cancel()
                 finished.wait()
             }
-            let matcher = ResultLineMatcher()
             while true {
                 switch channel.take() {
                 case .lines(let lines, let bytesRead):
-                    for parsed in lines {
-                        try session.record(try matcher.match(parsed, items: session.items, fileID: session.fileID, fileName: name,
-                                                             owner: session.batchOwning))
-                    }
+                    try session.store(lines)
                     progress?(bytesRead)
                 case .failed(let error):
                     throw error
@@ -61,31 +64,36 @@ extension Store {
         }
     }
 
-    /// Reads, parses and checks the file in chunks; ends with `.end` only if the bytes parsed are the bytes
-    /// hashed (a file rewritten meanwhile would be recorded under another file's hash).
-    static func readResults(path: String, name: String, profile: CarrierProfile, expectedDigest: Digest32, into channel: Channel<ResultMessage>) {
+    /// Reads, parses, checks and matches the file in chunks, recording each line in the session; ends with `.end`
+    /// only if the bytes parsed are the bytes hashed (a file rewritten meanwhile would be recorded under another
+    /// file's hash).
+    static func readAndMatch(path: String, name: String, profile: CarrierProfile, expectedDigest: Digest32, session: ReconciliationSession,
+                             into channel: Channel<ResultMessage>) {
         do {
             var reader = try ResultFileReader(path: path, name: name, profile: profile)
             reader.hasher = SHA256Hasher()
             _ = try reader.readHeader()
-            var chunk: [ParsedResultLine] = []
-            chunk.reserveCapacity(resultLinesPerChunk)
+            let matcher = ResultLineMatcher()
             var lines = 0
+            var chunk = 0
             while let parsed = try reader.next() {
                 lines += 1
                 guard lines <= ResultFileReader.linesMax else { throw ResultFileError.tooManyLines(name, ResultFileReader.linesMax) }
-                chunk.append(parsed)
-                if chunk.count == resultLinesPerChunk {
-                    guard channel.put(.lines(chunk, bytesRead: reader.bytesConsumed)) else { return }
-                    chunk.removeAll(keepingCapacity: true)
+                try session.record(matcher.match(parsed, items: session.items, fileID: session.fileID, fileName: name))
+                chunk += 1
+                if chunk == resultLinesPerChunk {
+                    guard channel.put(.lines(session.takeRecorded(), bytesRead: reader.bytesConsumed)) else { return }
+                    chunk = 0
                 }
             }
-            if !chunk.isEmpty { guard channel.put(.lines(chunk, bytesRead: reader.bytesConsumed)) else { return } }
+            if chunk > 0 { guard channel.put(.lines(session.takeRecorded(), bytesRead: reader.bytesConsumed)) else { return } }
             guard reader.hasher?.finalize() == expectedDigest else { throw ResultFileError.fileChanged(name) }
             _ = channel.put(.end)
         } catch let error as FileError {
             _ = channel.put(.failed(error))
         } catch let error as ResultFileError {
+            _ = channel.put(.failed(error))
+        } catch let error as ReconcileError {
             _ = channel.put(.failed(error))
         } catch {
             _ = channel.put(.failed(ResultFileError.unreadable(name, "\(error)")))

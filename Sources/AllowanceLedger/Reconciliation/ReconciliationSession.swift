@@ -44,6 +44,9 @@ public struct ResultLineRecord: Sendable {
     public var note = ""
     /// A duplicate that disagrees with the line it repeats.
     public var conflicting = false
+    /// An unknown reference naming another batch's item: storing the line looks that batch up (the matcher runs
+    /// apart from the database) and says which one it is in the note.
+    public var otherBatchReference: ItemReference?
 
     public init(line: Int, outcome: ReconcileOutcome) {
         self.line = line
@@ -122,6 +125,11 @@ public struct ReconciliationResult: Sendable, Equatable {
 /// Records one result file's lines inside the write transaction; the postings and state changes follow in a
 /// few statements when the file ends.
 ///
+/// Two threads share it, each with its own half: the matching thread `record`s each line (the items' states and
+/// the file's totals, no database) and hands the lines over with `takeRecorded`; the transaction's thread `store`s
+/// them, then calls `finish` once the matching thread is done. A million lines spent 40 % of one thread matching
+/// and bookkeeping beside SQLite's inserts.
+///
 /// A file's postings form one journal entry: a leg per settled, refunded or reversed item (two for a reversal) in
 /// line order, then one carrier-clearing leg per carrier.
 public final class ReconciliationSession {
@@ -162,11 +170,10 @@ public final class ReconciliationSession {
         let row = "(" + Array(repeating: "?", count: Int(Self.columnsPerLine)).joined(separator: ", ") + ")"
         insertLine = try FastStatement(db, columns + row)
         insertLines = try FastStatement(db, columns + Array(repeating: row, count: Self.linesPerInsert).joined(separator: ", "))
-        pending.reserveCapacity(Self.linesPerInsert)
     }
 
     /// The batch another reference belongs to, when it names an item of some other batch.
-    public func batchOwning(_ reference: ItemReference) throws -> BatchID? {
+    func batchOwning(_ reference: ItemReference) throws -> BatchID? {
         guard reference.batch != items.batch.id else { return nil }
         let text = reference.canonical
         guard let arguments = Store.referenceArguments(text) else { return nil }
@@ -181,7 +188,8 @@ public final class ReconciliationSession {
         clearing[carrier] = sum
     }
 
-    /// Stores the line and applies its effect to the item; the postings follow when the file ends.
+    /// Applies the line's effect to its item and keeps the line for `takeRecorded`; the postings follow when the file
+    /// ends. Matching thread only.
     public func record(_ record: ResultLineRecord) throws {
         precondition(record.outcome != .missing, "missing is not a line")
         precondition(record.effect == nil || record.itemIndex != nil, "an effect needs an item")
@@ -222,12 +230,24 @@ public final class ReconciliationSession {
         }
         pending.append(StoredLine(record: record, itemID: record.itemIndex.map { items.id(at: $0) }, reference: reference, msisdn: msisdn,
                                   amount: amount, fingerprint: fingerprint, leg: leg))
-        if pending.count >= Self.linesPerInsert { try flush() }
+    }
+
+    /// The lines recorded since the last call, for `store`. Matching thread only.
+    public func takeRecorded() -> RecordedLines {
+        let lines = pending
+        pending = []
+        pending.reserveCapacity(lines.count)
+        return RecordedLines(lines: lines)
+    }
+
+    /// Lines recorded and not yet stored, handed from the matching thread to the transaction's.
+    public struct RecordedLines: Sendable {
+        fileprivate var lines: [StoredLine]
     }
 
     /// A line as it is stored.
-    private struct StoredLine {
-        let record: ResultLineRecord
+    fileprivate struct StoredLine: Sendable {
+        var record: ResultLineRecord
         let itemID: Int64?
         let reference: String?
         let msisdn: String?
@@ -240,21 +260,24 @@ public final class ReconciliationSession {
     static let linesPerInsert = 32
     static let columnsPerLine: Int32 = 17
 
-    /// Writes the buffered lines, 32 to a statement when there are that many: one statement per line cost SQLite
-    /// a third of each insert in starting and finishing the statement.
-    private func flush() throws {
-        guard !pending.isEmpty else { return }
-        // Whatever happens, the buffer starts again empty: an error rolls back the whole file anyway.
-        defer { pending.removeAll(keepingCapacity: true) }
-        if pending.count == Self.linesPerInsert {
-            try bindAndRun(insertLines, pending)
-        } else {
-            for line in pending { try bindAndRun(insertLine, [line]) }
+    /// Inserts recorded lines, 32 to a statement while there are that many: one statement per line cost SQLite a
+    /// third of each insert in starting and finishing the statement. The transaction's thread only.
+    public func store(_ recorded: RecordedLines) throws {
+        var lines = recorded.lines
+        for index in lines.indices {
+            guard let reference = lines[index].record.otherBatchReference, let other = try batchOwning(reference) else { continue }
+            lines[index].record.note = "reference belongs to batch \(other), not batch \(items.batch.id); reconcile this line against batch \(other)"
         }
+        var start = 0
+        while lines.count - start >= Self.linesPerInsert {
+            try bindAndRun(insertLines, lines[start..<start + Self.linesPerInsert])
+            start += Self.linesPerInsert
+        }
+        for line in lines[start...] { try bindAndRun(insertLine, [line]) }
     }
 
-    private func bindAndRun(_ statement: FastStatement, _ lines: [StoredLine]) throws {
-        for (row, line) in lines.enumerated() {
+    private func bindAndRun(_ statement: FastStatement, _ lines: some Collection<StoredLine>) throws {
+        for (row, line) in zip(0..., lines) {
             let base = Int32(row) * Self.columnsPerLine
             let record = line.record
             statement.bind(base + 1, fileID)
@@ -278,9 +301,9 @@ public final class ReconciliationSession {
         try statement.run()
     }
 
-    /// Posts the file's entry and records the states the file moved.
+    /// Posts the file's entry and records the states the file moved, once every recorded line is stored.
     func finish() throws -> [JournalEntryID] {
-        try flush()
+        precondition(pending.isEmpty, "every recorded line is stored before the file's entry")
         guard !effects.isEmpty else { return [] }
         let writer = try JournalWriter(db, at: at, kind: .settlement, key: "reconcile:file:\(fileID)", batch: items.batch.id, by: user, memo: memo)
         // settle: Dr payable; refund: Dr treasury; reverse: Cr payable, then Dr treasury (paid out and back again:
