@@ -135,6 +135,12 @@ struct FastStatement {
             }
         }
     }
+    /// Text bound in place (`SQLITE_STATIC`): `text` must stay valid and unchanged until the statement has run, which
+    /// resets and clears its bindings. The empty text binds as such even without a buffer.
+    func bind(_ index: Int32, inPlace text: UnsafeBufferPointer<UInt8>) {
+        guard let base = text.baseAddress, !text.isEmpty else { return bind(index, static: "") }
+        _ = base.withMemoryRebound(to: CChar.self, capacity: text.count) { sqlite3_bind_text(handle, index, $0, Int32(text.count), nil) }
+    }
     func bind(_ index: Int32, _ value: (some StaticText)?) {
         if let value { bind(index, static: value.staticText) } else { sqlite3_bind_null(handle, index) }
     }
