@@ -11,7 +11,7 @@ import Testing
                             Gen.int64(in: 1...9_999_999).optional) { leg, sub, amount, item in
             let header = ChainEncoding.header(id: leg, at: "2026-11-30T00:00:00Z", kind: "entitlement", key: "k:\(sub)", batch: item,
                                               by: "Lan", memo: "Trợ cấp \(sub)", prevHash: ChainEncoding.genesis)
-            var hasher = ChainHasher(header: header)
+            let hasher = ChainHasher(header: header)
             hasher.posting(leg: leg, account: "2000", sub: sub, beneficiary: item, item: item.map { $0 + 1 }, amount: amount)
             hasher.posting(leg: leg + 1, account: "5000", sub: "", beneficiary: nil, item: nil, amount: Int64.min + 1)
             let expected = header

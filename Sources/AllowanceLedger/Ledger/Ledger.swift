@@ -100,8 +100,9 @@ public enum ChainEncoding {
 }
 
 /// Hashes one entry's canonical encoding, building posting lines as bytes in a reusable buffer: an entry of a
-/// million postings is hashed without a million strings.
-struct ChainHasher {
+/// million postings is hashed without a million strings. A class: a reconciliation hashes its entry's legs on the
+/// matching thread, into the hasher its `JournalWriter` finishes with.
+final class ChainHasher {
     private let staged = StagedSHA256()
 
     init(header: String) {
@@ -111,7 +112,7 @@ struct ChainHasher {
 
     /// `P <leg> <account> <sub> <beneficiary|-> <item|-> <amount>\n`, as `ChainEncoding.posting` writes it, from the
     /// bytes of the account and sub-account (`ledger verify` passes SQLite's own, building no strings).
-    mutating func posting(leg: Int64, account: UnsafeBufferPointer<UInt8>, sub: UnsafeBufferPointer<UInt8>, beneficiary: Int64?, item: Int64?,
+    func posting(leg: Int64, account: UnsafeBufferPointer<UInt8>, sub: UnsafeBufferPointer<UInt8>, beneficiary: Int64?, item: Int64?,
                           amount: Int64) {
         staged.byte(0x50)
         staged.byte(0x20)
@@ -129,12 +130,17 @@ struct ChainHasher {
         staged.byte(0x0A)
     }
 
-    mutating func posting(leg: Int64, account: String, sub: String, beneficiary: Int64?, item: Int64?, amount: Int64) {
+    func posting(leg: Int64, account: String, sub: String, beneficiary: Int64?, item: Int64?, amount: Int64) {
         var account = account
         var sub = sub
         account.withUTF8 { account in
             sub.withUTF8 { sub in posting(leg: leg, account: account, sub: sub, beneficiary: beneficiary, item: item, amount: amount) }
         }
+    }
+
+    func posting(leg: Int64, _ posting: Posting) {
+        self.posting(leg: leg, account: posting.account.rawValue, sub: posting.subAccount, beneficiary: posting.beneficiaryID?.rawValue,
+                     item: posting.itemID?.rawValue, amount: posting.amount.dong)
     }
 
     func finalize() -> Digest32 { staged.finalize() }
@@ -152,7 +158,8 @@ final class JournalWriter {
     let by: String
     let memo: String
     let prevHash: String
-    private var hasher: ChainHasher
+    /// Every leg's line goes in here in leg order: by `append`, or by the caller before `appendHashed`.
+    let hasher: ChainHasher
     private let insertPosting: FastStatement
     private let insertPostings: FastStatement
     /// Appended postings not yet inserted, with their legs: they go in 128 to a statement (one statement per
@@ -188,6 +195,12 @@ final class JournalWriter {
     static let postingsPerInsert = 128
 
     func append(_ posting: Posting) throws {
+        try appendHashed(posting)
+        hasher.posting(leg: leg, posting)
+    }
+
+    /// Appends a posting whose line the caller has put in `hasher` already, as leg `leg + 1`.
+    func appendHashed(_ posting: Posting) throws {
         precondition(!finished, "entry already finished")
         guard posting.amount.dong != 0 else { throw LedgerError.zeroAmount }
         precondition(posting.beneficiaryID == nil || posting.itemID != nil, "a beneficiary's posting names the item it is for")
@@ -195,8 +208,6 @@ final class JournalWriter {
         let (newSum, overflow) = sum.addingReportingOverflow(posting.amount.dong)
         guard !overflow else { throw LedgerError.overflow }
         sum = newSum
-        hasher.posting(leg: leg, account: posting.account.rawValue, sub: posting.subAccount,
-                       beneficiary: posting.beneficiaryID?.rawValue, item: posting.itemID?.rawValue, amount: posting.amount.dong)
         pending.append((leg, posting))
         if pending.count == Self.postingsPerInsert { try flush() }
     }

@@ -77,7 +77,7 @@ extension Store {
                     result.report(.chainBroken, entry: id,
                                   "prev_hash does not match the hash of the entry before it: an entry was deleted, inserted or altered")
                 }
-                var hasher = ChainHasher(header: ChainEncoding.header(
+                let hasher = ChainHasher(header: ChainEncoding.header(
                     id: id, at: entries.string(1), kind: entries.string(2), key: entries.string(3), batch: entries.int64OrNil(4),
                     by: entries.string(6), memo: entries.string(5), prevHash: prevHash))
                 // Postings of entries that no longer exist come before this one.

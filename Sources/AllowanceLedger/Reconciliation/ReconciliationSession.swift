@@ -141,6 +141,8 @@ public final class ReconciliationSession {
     let user: UserName
     let memo: String
     private let insertLine: FastStatement
+    /// The file's entry: the matching thread hashes its item legs (`writer.hasher`), this one inserts them in `finish`.
+    private let writer: JournalWriter
     private let insertLines: FastStatement
     private var pending = RecordedLines()
     /// Items with an effect, in line order: a million take 8 MB.
@@ -163,6 +165,8 @@ public final class ReconciliationSession {
         self.user = user
         memo = "Carrier result file \(file.name) (sha256 \(file.sha256.hex.prefix(16))…) for batch \(items.batch.id) (\(items.batch.period)): "
             + "payments settled, failures refunded, reversals undone"
+        // Made before the matching thread starts, which hashes the item legs into it; finished only if the file posts.
+        writer = try JournalWriter(db, at: at, kind: .settlement, key: "reconcile:file:\(fileID)", batch: items.batch.id, by: user, memo: memo)
         let columns = """
             INSERT INTO result_line(file_id, line, outcome, effect, item_id, reference, status, msisdn, amount, carrier_txn_id, completed_at,
                                     reason_code, reason_text, note, fingerprint, conflicting, leg) VALUES
@@ -210,7 +214,10 @@ public final class ReconciliationSession {
                 items.setFinal(index, state: effect == .settle ? .paid : .failed, fingerprint: fingerprint, file: fileID, line: record.line)
                 effects.append((Int32(index), effect))
                 leg = legs + 1
-                legs += effect == .reverse ? 2 : 1
+                forEachLeg(of: index, effect) { posting in
+                    legs += 1
+                    writer.hasher.posting(leg: legs, posting)
+                }
             }
         }
         lines += 1
@@ -366,23 +373,10 @@ public final class ReconciliationSession {
     func finish() throws -> [JournalEntryID] {
         precondition(pending.lines.isEmpty, "every recorded line is stored before the file's entry")
         guard !effects.isEmpty else { return [] }
-        let writer = try JournalWriter(db, at: at, kind: .settlement, key: "reconcile:file:\(fileID)", batch: items.batch.id, by: user, memo: memo)
-        // settle: Dr payable; refund: Dr treasury; reverse: Cr payable, then Dr treasury (paid out and back again:
-        // the payable reopens and the treasury has the money; the clearing's two movements cancel). Legs go in in
-        // the order the lines were recorded, which is how `record` numbered them.
+        // The matching thread hashed the item legs into the writer's hasher as it recorded them; they go in here in the
+        // same order, then the clearing legs, hashed here.
         for (index, effect) in effects {
-            let index = Int(index)
-            let item = BatchItemID(items.id(at: index))
-            let amount = Money(dong: items.amount(at: index))
-            switch effect {
-            case .settle:
-                try writer.append(.debit(.payable, amount, beneficiary: BeneficiaryID(items.beneficiary(at: index)), item: item))
-            case .refund:
-                try writer.append(.debit(.treasury, amount, item: item))
-            case .reverse:
-                try writer.append(.credit(.payable, amount, beneficiary: BeneficiaryID(items.beneficiary(at: index)), item: item))
-                try writer.append(.debit(.treasury, amount, item: item))
-            }
+            try forEachLeg(of: Int(index), effect) { try writer.appendHashed($0) }
         }
         for (carrier, amount) in zip(items.carriers, clearing) where amount != 0 {
             try writer.append(.credit(.carrierClearing, Money(dong: amount), sub: carrier))
@@ -391,6 +385,24 @@ public final class ReconciliationSession {
         try recordStates()
         return [entry]
     }
+
+    /// The item legs of a line's effect, in leg order. settle: Dr payable; refund: Dr treasury; reverse: Cr payable,
+    /// then Dr treasury (paid out and back again: the payable reopens and the treasury has the money; the clearing's
+    /// two movements cancel).
+    private func forEachLeg(of index: Int, _ effect: ReconcileEffect, _ body: (Posting) throws -> Void) rethrows {
+        let item = BatchItemID(items.id(at: index))
+        let amount = Money(dong: items.amount(at: index))
+        switch effect {
+        case .settle:
+            try body(.debit(.payable, amount, beneficiary: BeneficiaryID(items.beneficiary(at: index)), item: item))
+        case .refund:
+            try body(.debit(.treasury, amount, item: item))
+        case .reverse:
+            try body(.credit(.payable, amount, beneficiary: BeneficiaryID(items.beneficiary(at: index)), item: item))
+            try body(.debit(.treasury, amount, item: item))
+        }
+    }
+
 }
 
 extension ReconciliationSession {
