@@ -184,7 +184,7 @@ final class JournalWriter {
                                                                by: by.value, memo: memo, prevHash: prevHash))
         // Postings go in before their header; the foreign key is checked at commit.
         try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
-        let insert = "INSERT INTO posting(entry_id, leg, account, sub_account, beneficiary_id, item_id, amount) VALUES "
+        let insert = "INSERT OR ROLLBACK INTO posting(entry_id, leg, account, sub_account, beneficiary_id, item_id, amount) VALUES "
         let row = "(?, ?, ?, ?, ?, ?, ?)"
         self.insertPosting = try FastStatement(db, insert + row)
         self.insertPostings = try FastStatement(db, insert + Array(repeating: row, count: Self.postingsPerInsert).joined(separator: ", "))

@@ -19,6 +19,8 @@ public final class ReconcileItems {
     let msisdns: [UInt64]
     let carrierIndexes: [UInt8]
     private(set) var states: [ItemState]
+    /// The states as loaded: an item open then has no `item_state` row yet.
+    private let loadedStates: [ItemState]
     /// Some readable line, in any file, has named the item.
     private(set) var named: [Bool]
     /// The fingerprint and place of the line that gave the item its final outcome.
@@ -122,6 +124,7 @@ public final class ReconcileItems {
             if let index = index(of: stateRows.int64(0)) { states[index] = stateRows.withText(1) { ItemState(bytes: $0) } ?? .open }
         }
         self.states = states
+        loadedStates = states
 
         let lines = try FastStatement(db, """
             SELECT r.item_id, r.effect, r.fingerprint, r.file_id, r.line
@@ -195,6 +198,9 @@ public final class ReconcileItems {
     }
 
     func markNamed(_ index: Int) { named[index] = true }
+
+    /// The item had no `item_state` row when this file began: it was open.
+    func wasOpenAtLoad(_ index: Int) -> Bool { loadedStates[index] == .open }
 
     /// The line that made the item final is in file `file`: that file moved its state.
     func wasMoved(at index: Int, byFile file: Int64) -> Bool { finalPlaces[index] >> 32 == UInt64(file) }

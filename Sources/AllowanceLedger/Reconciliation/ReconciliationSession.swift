@@ -168,7 +168,7 @@ public final class ReconciliationSession {
         // Made before the matching thread starts, which hashes the item legs into it; finished only if the file posts.
         writer = try JournalWriter(db, at: at, kind: .settlement, key: "reconcile:file:\(fileID)", batch: items.batch.id, by: user, memo: memo)
         let columns = """
-            INSERT INTO result_line(file_id, line, outcome, effect, item_id, reference, status, msisdn, amount, carrier_txn_id, completed_at,
+            INSERT OR ROLLBACK INTO result_line(file_id, line, outcome, effect, item_id, reference, status, msisdn, amount, carrier_txn_id, completed_at,
                                     reason_code, reason_text, note, fingerprint, conflicting, leg) VALUES
             """
         let row = "(" + Array(repeating: "?", count: Int(Self.columnsPerLine)).joined(separator: ", ") + ")"
@@ -413,10 +413,13 @@ extension ReconciliationSession {
     /// `item_state` row, a paid one the carrier reversed has its row moved to failed. Bound from memory, so an
     /// item paid and reversed in the same file needs no second pass.
     private func recordStates() throws {
-        let insert = "INSERT INTO item_state(item_id, state) VALUES "
-        let upsert = " ON CONFLICT(item_id) DO UPDATE SET state = excluded.state"
-        let many = try FastStatement(db, insert + Array(repeating: "(?, ?)", count: Self.statesPerInsert).joined(separator: ", ") + upsert)
-        let one = try FastStatement(db, insert + "(?, ?)" + upsert)
+        // A plain insert for the items that were open (no row yet), most of them; the few a reversal moved from paid have
+        // their row updated. `OR ROLLBACK`: a failure undoes the whole file anyway, and SQLite then keeps no statement journal,
+        // which copied each page a statement touched (16 KiB) before the statement changed it.
+        let insert = "INSERT OR ROLLBACK INTO item_state(item_id, state) VALUES "
+        let many = try FastStatement(db, insert + Array(repeating: "(?, ?)", count: Self.statesPerInsert).joined(separator: ", "))
+        let one = try FastStatement(db, insert + "(?, ?)")
+        let upsert = try FastStatement(db, "INSERT INTO item_state(item_id, state) VALUES (?, ?) ON CONFLICT(item_id) DO UPDATE SET state = excluded.state")
         var pending: [Int] = []
         pending.reserveCapacity(Self.statesPerInsert)
         func run(_ statement: FastStatement, _ indexes: [Int]) throws {
@@ -427,6 +430,10 @@ extension ReconciliationSession {
             try statement.run()
         }
         for index in 0..<items.count where items.wasMoved(at: index, byFile: fileID) {
+            guard items.wasOpenAtLoad(index) else {
+                try run(upsert, [index])
+                continue
+            }
             pending.append(index)
             if pending.count == Self.statesPerInsert {
                 try run(many, pending)
@@ -435,6 +442,7 @@ extension ReconciliationSession {
         }
         for index in pending { try run(one, [index]) }
     }
+
 }
 
 extension ItemReference {
