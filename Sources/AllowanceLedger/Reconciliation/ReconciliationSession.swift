@@ -122,13 +122,13 @@ public struct ReconciliationResult: Sendable, Equatable {
     }
 }
 
-/// Records one result file's lines inside the write transaction; the postings and state changes follow in a
-/// few statements when the file ends.
+/// Records one result file's lines inside the write transaction, with their postings; the clearing legs and the
+/// state changes follow when the file ends.
 ///
-/// Two threads share it, each with its own half: the matching thread `record`s each line (the items' states and
-/// the file's totals, no database) and hands the lines over with `takeRecorded`; the transaction's thread `store`s
-/// them, then calls `finish` once the matching thread is done. A million lines spent 40 % of one thread matching
-/// and bookkeeping beside SQLite's inserts.
+/// Two threads share it, each with its own half: the matching thread `record`s each line (the items' states, the
+/// file's totals and the hash of its legs, no database) and hands the lines over with `takeRecorded`; the
+/// transaction's thread `store`s them and their legs, then calls `finish` once the matching thread is done. A
+/// million lines spent 40 % of one thread matching and bookkeeping beside SQLite's inserts.
 ///
 /// A file's postings form one journal entry: a leg per settled, refunded or reversed item (two for a reversal) in
 /// line order, then one carrier-clearing leg per carrier.
@@ -141,12 +141,11 @@ public final class ReconciliationSession {
     let user: UserName
     let memo: String
     private let insertLine: FastStatement
-    /// The file's entry: the matching thread hashes its item legs (`writer.hasher`), this one inserts them in `finish`.
+    /// The file's entry: the matching thread hashes its item legs (`writer.hasher`) as it records them, this one
+    /// inserts them as it stores the lines.
     private let writer: JournalWriter
     private let insertLines: FastStatement
     private var pending = RecordedLines()
-    /// Items with an effect, in line order: a million take 8 MB.
-    private var effects: [(index: Int32, effect: ReconcileEffect)] = []
     /// Legs the file's entry has so far (a reversal takes two).
     private var legs: Int64 = 0
     /// Paid out plus returned, per carrier (by its number in `items.carriers`, which is in code order): what the file
@@ -192,8 +191,7 @@ public final class ReconciliationSession {
         clearing[carrier] = sum
     }
 
-    /// Applies the line's effect to its item and keeps the line for `takeRecorded`; the postings follow when the file
-    /// ends. Matching thread only.
+    /// Applies the line's effect to its item, hashes its legs and keeps both for `takeRecorded`. Matching thread only.
     public func record(_ record: ResultLineRecord) throws {
         precondition(record.outcome != .missing, "missing is not a line")
         precondition(record.effect == nil || record.itemIndex != nil, "an effect needs an item")
@@ -212,7 +210,7 @@ public final class ReconciliationSession {
                     guard state == .paid else { throw ReconcileError.effectNotAllowed(line: record.line, effect: effect, state: state) }
                 }
                 items.setFinal(index, state: effect == .settle ? .paid : .failed, fingerprint: fingerprint, file: fileID, line: record.line)
-                effects.append((Int32(index), effect))
+                pending.effects.append((Int32(index), effect))
                 leg = legs + 1
                 forEachLeg(of: index, effect) { posting in
                     legs += 1
@@ -257,6 +255,8 @@ public final class ReconciliationSession {
     public struct RecordedLines: Sendable {
         fileprivate var lines: [StoredLine] = []
         fileprivate var bytes: [UInt8] = []
+        /// The items these lines settled, refunded or reversed, in leg order.
+        fileprivate var effects: [(index: Int32, effect: ReconcileEffect)] = []
 
         init() {}
 
@@ -333,6 +333,10 @@ public final class ReconciliationSession {
             }
             for index in start..<lines.count { try bindAndRun(insertLine, lines, index..<index + 1, bytes, notes) }
         }
+        // Their legs too, now rather than when the file ends: this thread waits for the matching one otherwise.
+        for (index, effect) in recorded.effects {
+            try forEachLeg(of: Int(index), effect) { try writer.appendHashed($0) }
+        }
     }
 
     /// Binds and inserts `lines[range]`; their texts are bound in place in `bytes`, which outlives the insert.
@@ -372,12 +376,8 @@ public final class ReconciliationSession {
     /// Posts the file's entry and records the states the file moved, once every recorded line is stored.
     func finish() throws -> [JournalEntryID] {
         precondition(pending.lines.isEmpty, "every recorded line is stored before the file's entry")
-        guard !effects.isEmpty else { return [] }
-        // The matching thread hashed the item legs into the writer's hasher as it recorded them; they go in here in the
-        // same order, then the clearing legs, hashed here.
-        for (index, effect) in effects {
-            try forEachLeg(of: Int(index), effect) { try writer.appendHashed($0) }
-        }
+        guard legs > 0 else { return [] }
+        // The item legs are in (`store`); the clearing legs follow, hashed here now that the matching thread is done.
         for (carrier, amount) in zip(items.carriers, clearing) where amount != 0 {
             try writer.append(.credit(.carrierClearing, Money(dong: amount), sub: carrier))
         }
