@@ -82,23 +82,39 @@ extension Store {
             var lines = 0
             var total = Money.zero
             // Written from the columns' bytes and summed per carrier by number: a million items made four million
-            // strings and hashed a carrier code each.
+            // strings and hashed a carrier code each. Rows are encoded into a local buffer and handed to the writer 64 KiB
+            // at a time, as the audit export does, instead of an access to the writer per cell.
             var carrierNumbers = InternedTexts()
             var carrierTotals: [Money] = []
+            var rows: [UInt8] = []
+            rows.reserveCapacity(1 << 16 + 4096)
+            var rowsInBuffer = 0
+            let comma = UInt8(ascii: ","), lineFeed = UInt8(ascii: "\n")
             while try items.step() {
                 let amount = Money(dong: items.int64(3))
-                writer.text(bytes: items.bytes(0))
-                writer.text(bytes: items.bytes(1))
-                writer.text(bytes: items.bytes(2))
-                writer.int(amount.dong)
-                narrative.withUnsafeBufferPointer { writer.text(bytes: $0) }
-                try writer.endRow()
+                CSVWriter.appendText(items.bytes(0), to: &rows)
+                rows.append(comma)
+                CSVWriter.appendText(items.bytes(1), to: &rows)
+                rows.append(comma)
+                CSVWriter.appendText(items.bytes(2), to: &rows)
+                rows.append(comma)
+                CSVWriter.appendInt(amount.dong, to: &rows)
+                rows.append(comma)
+                narrative.withUnsafeBufferPointer { CSVWriter.appendText($0, to: &rows) }
+                rows.append(lineFeed)
+                rowsInBuffer += 1
+                if rows.count >= 1 << 16 {
+                    try writer.append(encodedRows: rows, count: rowsInBuffer)
+                    rows.removeAll(keepingCapacity: true)
+                    rowsInBuffer = 0
+                }
                 lines += 1
                 total = try total.adding(amount)
                 let number = carrierNumbers.number(items, 4)
                 if number == carrierTotals.count { carrierTotals.append(.zero) }
                 carrierTotals[number] = try carrierTotals[number].adding(amount)
             }
+            try writer.append(encodedRows: rows, count: rowsInBuffer)
             let perCarrier = Dictionary(uniqueKeysWithValues: zip(carrierNumbers.texts, carrierTotals))
             guard lines > 0 else { throw BatchError.noMobileMoneyItems(id, carrier: carrier) }
             let now = clock.now()
