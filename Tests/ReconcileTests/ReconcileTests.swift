@@ -612,3 +612,48 @@ import Testing
         #expect(throws: MoneyError.self) { try Money(parsing: text) }
     }
 }
+
+/// Reconcile matches on one thread and stores on another: a write the ledger refuses part-way through a file stops
+/// the file, whichever table refuses it and however far the matching thread has read, and nothing of it lands.
+@Suite struct RefusedWriteTests {
+    /// What a reconciled file adds, counted, with the chain's head.
+    static func footprint(_ store: Store) throws -> [String] {
+        try store.read { db in
+            try ["result_file", "result_line", "journal_entry", "posting", "item_state"].map { table in
+                "\(table)=\(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)")!)"
+            } + ["head=\(try String.fetchOne(db, sql: "SELECT hash FROM journal_head") ?? "-")"]
+        }
+    }
+
+    /// Every mobile-money item paid, then 20,000 repeats of item 1: ten chunks of lines, more than the four the channel
+    /// holds, so that the storing thread meets the refusal while the matching thread waits to hand over more.
+    static let file: String = {
+        let items = [(1, "0912345678"), (3, "0987654321"), (4, "0701234567")] + (5...12).map { ($0, "09120000\($0 < 10 ? "0" : "")\($0)") }
+        let paid = items.map { "\(PaidBatch.reference($0.0)),\($0.1),750000,SUCCESS,T\($0.0)" }
+        let repeats = Array(repeating: "\(PaidBatch.reference(1)),0912345678,750000,SUCCESS,T1", count: 20_000)
+        return (["reference,msisdn,amount,status,carrier_txn_id"] + paid + repeats).joined(separator: "\n") + "\n"
+    }()
+
+    @Test(arguments: [
+        ("result_line", "NEW.line = 5000"),
+        ("posting", "NEW.leg = 7"),
+        ("item_state", "1"),
+    ])
+    func aRefusedWriteLeavesTheLedgerAsItWas(table: String, when condition: String) throws {
+        let paid = try PaidBatch()
+        let before = try Self.footprint(paid.store)
+        try paid.store.write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON \(table) WHEN \(condition) BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+        }
+        let error = #expect(throws: (any Error).self) { try paid.reconcile(Self.file) }
+        #expect(error.map { "\($0)".contains("refused by the test") } == true)
+        #expect(try Self.footprint(paid.store) == before)
+
+        // The connection is usable and out of any transaction; once the refusal goes, the same file reconciles in full.
+        try paid.store.write { db in try db.execute(sql: "DROP TRIGGER refuse") }
+        let result = try paid.reconcile(Self.file)
+        #expect(!result.alreadyImported && result.lines == 20_011)
+        #expect(result.count(.paid) == 11 && result.count(.duplicate) == 20_000 && result.count(.missing) == 0)
+        #expect(try paid.verify().isIntact)
+    }
+}

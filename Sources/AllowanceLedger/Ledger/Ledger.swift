@@ -182,9 +182,10 @@ final class JournalWriter {
         self.memo = memo
         self.hasher = ChainHasher(header: ChainEncoding.header(id: id, at: self.at, kind: kind.rawValue, key: key, batch: batch?.rawValue,
                                                                by: by.value, memo: memo, prevHash: prevHash))
-        // Postings go in before their header; the foreign key is checked at commit.
+        // Postings go in before their header; the foreign key is checked at commit. `OR FAIL`: a failed posting fails the
+        // caller's whole transaction, so SQLite need not journal each statement's pages to undo it alone.
         try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
-        let insert = "INSERT OR ROLLBACK INTO posting(entry_id, leg, account, sub_account, beneficiary_id, item_id, amount) VALUES "
+        let insert = "INSERT OR FAIL INTO posting(entry_id, leg, account, sub_account, beneficiary_id, item_id, amount) VALUES "
         let row = "(?, ?, ?, ?, ?, ?, ?)"
         self.insertPosting = try FastStatement(db, insert + row)
         self.insertPostings = try FastStatement(db, insert + Array(repeating: row, count: Self.postingsPerInsert).joined(separator: ", "))

@@ -167,7 +167,7 @@ public final class ReconciliationSession {
         // Made before the matching thread starts, which hashes the item legs into it; finished only if the file posts.
         writer = try JournalWriter(db, at: at, kind: .settlement, key: "reconcile:file:\(fileID)", batch: items.batch.id, by: user, memo: memo)
         let columns = """
-            INSERT OR ROLLBACK INTO result_line(file_id, line, outcome, effect, item_id, reference, status, msisdn, amount, carrier_txn_id, completed_at,
+            INSERT OR FAIL INTO result_line(file_id, line, outcome, effect, item_id, reference, status, msisdn, amount, carrier_txn_id, completed_at,
                                     reason_code, reason_text, note, fingerprint, conflicting, leg) VALUES
             """
         let row = "(" + Array(repeating: "?", count: Int(Self.columnsPerLine)).joined(separator: ", ") + ")"
@@ -414,9 +414,10 @@ extension ReconciliationSession {
     /// item paid and reversed in the same file needs no second pass.
     private func recordStates() throws {
         // A plain insert for the items that were open (no row yet), most of them; the few a reversal moved from paid have
-        // their row updated. `OR ROLLBACK`: a failure undoes the whole file anyway, and SQLite then keeps no statement journal,
-        // which copied each page a statement touched (16 KiB) before the statement changed it.
-        let insert = "INSERT OR ROLLBACK INTO item_state(item_id, state) VALUES "
+        // their row updated. `OR FAIL` (here, for the lines and for the postings): a failure undoes the whole file anyway,
+        // and SQLite then keeps no statement journal, which copied each page a statement touched (16 KiB, in 1 KiB
+        // chunks) before the statement changed it.
+        let insert = "INSERT OR FAIL INTO item_state(item_id, state) VALUES "
         let many = try FastStatement(db, insert + Array(repeating: "(?, ?)", count: Self.statesPerInsert).joined(separator: ", "))
         let one = try FastStatement(db, insert + "(?, ?)")
         let upsert = try FastStatement(db, "INSERT INTO item_state(item_id, state) VALUES (?, ?) ON CONFLICT(item_id) DO UPDATE SET state = excluded.state")
