@@ -454,6 +454,23 @@ import Testing
     }
 }
 
+@Suite struct ItemReferenceVerifyTests {
+    /// `ledger verify` holds each item's reference to the one its month, batch and seq make: with no unique index behind
+    /// it since v7, an item edited by hand to carry another item's reference is reported by name, and only that one.
+    @Test func verifyReportsAReferenceEditedByHand() throws {
+        let paid = try PaidBatch()
+        #expect(try paid.verify().isIntact)
+        try paid.store.write { db in
+            try db.execute(sql: "DROP TRIGGER batch_item_no_update")
+            try db.execute(sql: "UPDATE batch_item SET reference = ? WHERE seq = 3", arguments: [PaidBatch.reference(5)])
+        }
+        let problems = try paid.verify().problems.filter { $0.kind == .itemReferenceMismatch }
+        #expect(problems.count == 1)
+        #expect(problems.first?.message.contains(
+            "seq 3) has the reference \"\(PaidBatch.reference(5))\" where its month, batch and seq make \(PaidBatch.reference(3))") == true)
+    }
+}
+
 @Suite struct StoreSettingsTests {
     /// A new ledger has 16 KiB pages, and the writer syncs every commit (GRDB sets NORMAL when it turns WAL on).
     @Test func aNewLedgerHasLargePagesAndFullSync() throws {

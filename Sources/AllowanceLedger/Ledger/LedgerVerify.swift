@@ -17,6 +17,7 @@ public struct LedgerProblem: Sendable, Equatable, CustomStringConvertible {
         case approverMismatch = "approver_mismatch"
         case clearingMismatch = "clearing_mismatch"
         case unapprovedItemPaid = "unapproved_item_paid"
+        case itemReferenceMismatch = "item_reference_mismatch"
     }
 
     public let kind: Kind
@@ -193,6 +194,21 @@ extension Store {
                         result.report(.batchSealBroken, entry: entry, "batch \(batch)'s maker, checker or seal differ from what entry \(entry) recorded")
                     }
                 }
+            }
+            // Each item's reference is the one its month, batch and seq make, as `batch create` writes it. Since v7 no
+            // unique index stands behind it: an item written by hand with another's reference, or with one that no
+            // carrier line or cash settlement can name, shows here (in any batch, approved or not).
+            let references = try FastStatement(db, """
+                SELECT id, batch_id, seq, CAST(reference AS TEXT), \(Migrations.itemReferenceFunction) FROM batch_item
+                WHERE reference IS NOT \(Migrations.itemReferenceFunction) ORDER BY id
+                """)
+            defer { references.reset() }
+            while try references.step() {
+                result.report(.itemReferenceMismatch, entry: nil, """
+                    item \(references.int64(0)) (batch \(references.int64(1)), seq \(references.int64(2))) has the reference \
+                    "\(redactIdentifiers(references.stringOrNil(3) ?? ""))" where its month, batch and seq make \(references.stringOrNil(4) ?? "?"): \
+                    it was written outside `batch create`
+                    """)
             }
             // Each item's payable agrees with its payment state: owed while open or failed, settled once paid, and
             // carried over to the retry item once an approved retry batch took it over.
