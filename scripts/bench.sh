@@ -131,6 +131,16 @@ MID=""
         done
         echo
     fi
+    echo
+    # The parts the targets sum, and every run's wall seconds at the largest N: what to aim at next, and how noisy the
+    # machine was (a step's runs often differ by 20 % here).
+    echo "Parts at N = $BIG (medians): batch create $(wall "$BIG|create") s, approve $(wall "$BIG|approve") s, export $(wall "$BIG|export") s;" \
+        "audit export $(wall "$BIG|audit-export") s, audit verify $(wall "$BIG|audit-verify") s."
+    printf 'Every run at N = %s (wall s):' "$BIG"
+    for key in import create approve export reconcile verify audit-export audit-verify report sqlite3 duckdb; do
+        [ -n "${WALLS[$BIG|$key]:-}" ] && printf ' %s%s;' "$key" "${WALLS[$BIG|$key]}"
+    done
+    echo
 } > "$WORK/BENCHMARKS.md"
 mkdir -p docs
 cp "$WORK/BENCHMARKS.md" docs/BENCHMARKS.md
