@@ -18,7 +18,8 @@ enum ResultMessage: Sendable {
 }
 
 /// The session, handed to the matching thread: it touches only the session's matching half (`record`,
-/// `takeRecorded`, the items) until it sends `.end`, and the transaction's thread only the storing half until then.
+/// `takeRecorded`, the items' states) until it sends `.end`, and the transaction's thread only the storing half (the
+/// statements, the entry's legs, the items' fields fixed at load) until then.
 private struct MatchingHalf: @unchecked Sendable {
     let session: ReconciliationSession
 }

@@ -632,6 +632,8 @@ import Testing
 
 /// Reconcile matches on one thread and stores on another: a write the ledger refuses part-way through a file stops
 /// the file, whichever table refuses it and however far the matching thread has read, and nothing of it lands.
+/// In the small batch a refused outcome row stops the file mid-stream; its eleven legs and states go in when the file
+/// ends, so those two refusals come after the matching thread is done. The generated month refuses a leg mid-stream.
 @Suite struct RefusedWriteTests {
     /// What a reconciled file adds, counted, with the chain's head.
     static func footprint(_ store: Store) throws -> [String] {
@@ -672,5 +674,44 @@ import Testing
         #expect(!result.alreadyImported && result.lines == 20_011)
         #expect(result.count(.paid) == 11 && result.count(.duplicate) == 20_000 && result.count(.missing) == 0)
         #expect(try paid.verify().isIntact)
+    }
+
+    /// A generated month of about 3,000 mobile-money items whose result file runs on with 20,000 repeats: its legs go
+    /// in 128 at a time as the lines are stored, so the refused 1,000th leg stops the file while the matching thread
+    /// still has most of it to read.
+    @Test func aLegRefusedMidStreamLeavesTheLedgerAsItWas() throws {
+        let folder = Folder()
+        let store = try Store(path: folder.file("ledger.sqlite"), clock: .fixed(try Timestamp(parsing: "2026-11-30T08:00:00Z")))
+        let register = folder.file("register.csv")
+        _ = try RegisterGenerator(count: 6000, seed: 42).write(to: register)
+        _ = try store.importRegister(path: register, options: { var o = RegisterImportOptions(by: user("officer")); o.skipInvalid = true; return o }())
+        let batch = try store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
+        _ = try store.approveBatch(batch, by: user("checker"))
+        _ = try store.fund(amount: Money(dong: 100_000_000_000), reference: "QD-2026-11", by: user("officer"))
+        _ = try store.exportBatch(batch, to: folder.file("instructions.csv"), by: user("officer"))
+        let results = folder.file("results.csv")
+        _ = try ResultGenerator(seed: 7).write(store: store, batch: batch, to: results)
+        let generated = try String(contentsOfFile: results, encoding: .utf8)
+        let firstLine = generated.split(whereSeparator: \.isNewline)[1]
+        let text = generated + Array(repeating: String(firstLine), count: 20_000).joined(separator: "\r\n") + "\r\n"
+        let file = folder.write("long.csv", text)
+        func reconcile() throws -> ReconciliationResult {
+            var options = ReconcileOptions(by: user("auditor"))
+            options.displayName = "long.csv"
+            return try store.reconcileResultFile(file, batch: batch, options: options)
+        }
+
+        let before = try Self.footprint(store)
+        try store.write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON posting WHEN NEW.leg = 1000 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+        }
+        let error = #expect(throws: (any Error).self) { try reconcile() }
+        #expect(error.map { "\($0)".contains("refused by the test") } == true)
+        #expect(try Self.footprint(store) == before)
+
+        try store.write { db in try db.execute(sql: "DROP TRIGGER refuse") }
+        let result = try reconcile()
+        #expect(result.count(.paid) > 1000 && result.count(.duplicate) >= 20_000)
+        #expect(try store.verifyLedger().isIntact)
     }
 }

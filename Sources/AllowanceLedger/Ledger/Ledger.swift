@@ -166,6 +166,8 @@ final class JournalWriter {
     /// posting spent a third of each insert starting and finishing the statement).
     private var pending: [(leg: Int64, posting: Posting)] = []
     private var leg: Int64 = 0
+    /// Legs appended so far.
+    var legCount: Int64 { leg }
     private var sum: Int64 = 0
     private var finished = false
 

@@ -207,7 +207,7 @@ extension Store {
                 result.report(.itemReferenceMismatch, entry: nil, """
                     item \(references.int64(0)) (batch \(references.int64(1)), seq \(references.int64(2))) has the reference \
                     "\(redactIdentifiers(references.stringOrNil(3) ?? ""))" where its month, batch and seq make \(references.stringOrNil(4) ?? "?"): \
-                    it was written outside `batch create`
+                    it was written by hand, not by `batch create` or `batch retry`
                     """)
             }
             // Each item's payable agrees with its payment state: owed while open or failed, settled once paid, and

@@ -263,6 +263,7 @@ public final class ReconciliationSession {
         fileprivate init(reservingFor previous: RecordedLines) {
             lines.reserveCapacity(previous.lines.count)
             bytes.reserveCapacity(previous.bytes.count)
+            effects.reserveCapacity(previous.effects.count)
         }
 
         fileprivate mutating func add(_ line: StoredLine) { lines.append(line) }
@@ -377,6 +378,7 @@ public final class ReconciliationSession {
     func finish() throws -> [JournalEntryID] {
         precondition(pending.lines.isEmpty, "every recorded line is stored before the file's entry")
         guard legs > 0 else { return [] }
+        precondition(writer.legCount == legs, "every leg hashed is inserted, in the same order")
         // The item legs are in (`store`); the clearing legs follow, hashed here now that the matching thread is done.
         for (carrier, amount) in zip(items.carriers, clearing) where amount != 0 {
             try writer.append(.credit(.carrierClearing, Money(dong: amount), sub: carrier))
@@ -459,9 +461,10 @@ extension ItemReference {
 }
 
 extension Store {
-    /// Reconciles one carrier result file against a batch in one transaction: `body` reads and matches the file
-    /// and records each line through the session; the postings and state changes follow, and all of it commits
-    /// together or not at all. A file reconciled against the batch before changes nothing.
+    /// Reconciles one carrier result file against a batch in one transaction: `body` reads and matches the file,
+    /// `record`s each line through the session (on any one thread) and `store`s every recorded chunk with its legs (on
+    /// the calling thread) before it returns; the clearing legs and state changes follow, and all of it commits together
+    /// or not at all. A file reconciled against the batch before changes nothing.
     public func reconcile(batch id: BatchID, file: ResultFileInfo, by user: UserName,
                           _ body: (ReconciliationSession) throws -> Void) throws -> ReconciliationResult {
         try writeWithKeysFromTransaction { db in
