@@ -78,6 +78,31 @@ import Testing
         #expect(try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-12"), by: user("maker"))).items == 4)
     }
 
+    /// `batch create` sums its totals from its own numbering instead of reading the items back: they must be the items'
+    /// own sums, also when part of the register is in a batch already (skipped) and flagged beneficiaries are held out.
+    @Test func aBatchsTotalsAreItsItemsSums() throws {
+        let fixture = try Fixture()
+        let register = fixture.directory.file("generated.csv")
+        _ = try RegisterGenerator(count: 3000, seed: 5).write(to: register)
+        var importOptions = RegisterImportOptions(by: user("officer"))
+        importOptions.skipInvalid = true
+        _ = try fixture.store.importRegister(path: register, displayName: "generated.csv", options: importOptions)
+        var first = BatchCreateOptions(period: november, by: user("maker"))
+        first.communes = [Code(trusted: "26734"), Code(trusted: "26737")]
+        _ = try fixture.store.createBatch(first)
+        var rest = BatchCreateOptions(period: november, by: user("maker"))
+        rest.skipExisting = true
+        let created = try fixture.store.createBatch(rest)
+        #expect(created.skippedExisting > 0 && created.batch.heldOut > 0 && created.cashItems > 0 && created.mobileMoneyItems > 0)
+        let sums = try fixture.store.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT COUNT(*), SUM(amount), SUM(method = 'mobile_money'), SUM(method = 'cash') FROM batch_item WHERE batch_id = ?
+                """, arguments: [created.batch.id.rawValue])!
+        }
+        #expect(created.items == sums[0] as Int && created.total == Money(dong: sums[1]))
+        #expect(created.mobileMoneyItems == sums[2] as Int && created.cashItems == sums[3] as Int)
+    }
+
     @Test func onlyActiveBeneficiariesGetItemsAndTheAccountIsSnapshotted() throws {
         let fixture = try Fixture()
         try fixture.importLines(Sample.all)

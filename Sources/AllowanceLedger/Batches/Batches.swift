@@ -233,9 +233,8 @@ extension Store {
                        CASE WHEN b.payment_method = 'mobile_money' THEN b.msisdn END,
                        b.full_name, o.amount
                 FROM temp.batch_order o JOIN beneficiary b ON b.id = o.beneficiary_id
-                WHERE ?4 IS NULL OR ?4 IS NOT NULL
                 ORDER BY o.seq
-                """, arguments: [batchID.rawValue, period.description, period.compact, nil])
+                """, arguments: [batchID.rawValue, period.description])
 
             let held = try Row.fetchAll(db, sql: "SELECT reason, COUNT(*) FROM batch_hold WHERE batch_id = ? GROUP BY reason",
                                         arguments: [batchID.rawValue])
