@@ -506,7 +506,7 @@ extension Store {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)
                 """, arguments: [id.rawValue, file.sha256.hex, file.name, file.byteSize, file.profile, file.profileSHA256.hex, now.description, user.value])
             let fileID = db.lastInsertedRowID
-            let items = try ReconcileItems(db, batch: batch)
+            let items = try ReconcileItems(db, batch: batch, path: path)
             let session = try ReconciliationSession(db, items: items, fileID: fileID, file: file, at: now, by: user)
             try body(session)
             let entries = try session.finish()
