@@ -6,6 +6,8 @@ public struct ReconcileOptions: Sendable {
     /// How the file is named in messages and the record; the path when nil.
     public var displayName: String?
     public var by: UserName
+    /// From this many items on, the batch's items are read by two connections at once (`ReconcileItems`).
+    public var splitItemLoadFrom = ReconcileItems.splitLoadMinimum
 
     public init(by: UserName) { self.by = by }
 }
@@ -37,7 +39,7 @@ extension Store {
         let info = ResultFileInfo(path: path, name: name, sha256: digest, byteSize: fileSize(path: path) ?? 0, profile: options.profile.name,
                                   profileSHA256: options.profile.rulesSHA256)
         let profile = options.profile
-        return try reconcile(batch: batch, file: info, by: options.by) { session in
+        return try reconcile(batch: batch, file: info, by: options.by, splitItemLoadFrom: options.splitItemLoadFrom) { session in
             let channel = Channel<ResultMessage>(capacity: 4)
             let finished = DispatchSemaphore(value: 0)
             let half = MatchingHalf(session: session)

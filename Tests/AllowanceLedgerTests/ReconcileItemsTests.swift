@@ -6,19 +6,23 @@ import Testing
 /// Reconcile loads a big batch's items in two halves at once, the second through a read-only connection of its own;
 /// the items must come out as one connection reads them.
 @Suite struct ReconcileItemsTests {
-    /// A generated register of a few hundred (cash and three carriers, in register order) in one created batch.
+    /// A generated register of a few hundred (cash and three carriers, in register order) in one approved batch.
     func generatedBatch(_ fixture: Fixture) throws -> BatchID {
         let register = fixture.directory.file("register.csv")
         _ = try RegisterGenerator(count: 301, seed: 9).write(to: register)
         var options = RegisterImportOptions(by: user("officer"))
         options.skipInvalid = true
         _ = try fixture.store.importRegister(path: register, options: options)
-        return try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
+        let batch = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
+        _ = try fixture.store.approveBatch(batch, by: user("checker"))
+        return batch
     }
 
+    /// The items as reconcile loads them, inside a write transaction; `path` "main" is the writer's own file.
     func load(_ fixture: Fixture, _ batch: BatchID, path: String?, splitLoadMinimum: Int = ReconcileItems.splitLoadMinimum) throws -> ReconcileItems {
         try fixture.store.write { db in
-            try ReconcileItems(db, batch: try Store.fetchBatch(db, batch), path: path, splitLoadMinimum: splitLoadMinimum)
+            try ReconcileItems(db, batch: try Store.fetchBatch(db, batch), path: path == "main" ? Store.mainFile(db) : path,
+                               splitLoadMinimum: splitLoadMinimum)
         }
     }
 
@@ -36,7 +40,7 @@ import Testing
         let fixture = try Fixture()
         let batch = try generatedBatch(fixture)
         let one = try load(fixture, batch, path: nil)
-        let two = try load(fixture, batch, path: fixture.store.path, splitLoadMinimum: 2)
+        let two = try load(fixture, batch, path: "main", splitLoadMinimum: 2)
         expectSame(two, one)
         #expect(one.connections == 1 && two.connections == 2)
 
@@ -82,5 +86,30 @@ import Testing
         let small = try load(fixture, batch, path: fixture.directory.file("no-such-ledger.sqlite"), splitLoadMinimum: 100_000)
         expectSame(small, try load(fixture, batch, path: nil))
         #expect(small.connections == 1)
+    }
+
+    @Test func outsideAWriteTransactionOneConnectionReads() throws {
+        let fixture = try Fixture()
+        let batch = try generatedBatch(fixture)
+        let read = try fixture.store.read { db in
+            try ReconcileItems(db, batch: try Store.fetchBatch(db, batch), path: Store.mainFile(db), splitLoadMinimum: 2)
+        }
+        #expect(read.connections == 1)
+        expectSame(read, try load(fixture, batch, path: nil))
+    }
+
+    /// Halves that do not add up to the batch's seal (here the seal is what was edited) are read again by the writer's
+    /// connection alone.
+    @Test func halvesThatMissTheSealAreReadAgainByOneConnection() throws {
+        let fixture = try Fixture()
+        let batch = try generatedBatch(fixture)
+        let one = try load(fixture, batch, path: nil)
+        try fixture.store.write { db in
+            try db.execute(sql: "DROP TRIGGER batch_frozen")
+            try db.execute(sql: "UPDATE batch SET item_total = item_total + 1 WHERE id = ?", arguments: [batch.rawValue])
+        }
+        let again = try load(fixture, batch, path: "main", splitLoadMinimum: 2)
+        #expect(again.connections == 1)
+        expectSame(again, one)
     }
 }

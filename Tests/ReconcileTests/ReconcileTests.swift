@@ -33,6 +33,27 @@ import Testing
         #expect(verification.entries == 1 + 1 + 3 + 1)
     }
 
+    /// The quirks file again, with the batch's items read by two connections at once (as a batch of 50,000 or more
+    /// is): every outcome, report row, posting and hash as when one connection reads them.
+    @Test func itemsReadInTwoHalvesReconcileAsItemsReadInOne() throws {
+        func reconciled(splitFrom: Int) throws -> (PaidBatch, ReconciliationResult) {
+            let paid = try PaidBatch()
+            var options = ReconcileOptions(by: user("auditor"))
+            options.displayName = "quirks.csv"
+            options.splitItemLoadFrom = splitFrom
+            return (paid, try paid.store.reconcileResultFile(Golden.path("quirks.csv"), batch: paid.batch, options: options))
+        }
+        let (one, byOne) = try reconciled(splitFrom: ReconcileItems.splitLoadMinimum)
+        let (two, byTwo) = try reconciled(splitFrom: 2)
+        #expect(byTwo == byOne)
+        #expect(try two.report(fileID: byTwo.fileID) == one.report(fileID: byOne.fileID))
+        Golden.expect(try two.report(fileID: byTwo.fileID), matches: "quirks.expected.csv")
+        #expect(try RefusedWriteTests.footprint(two.store) == RefusedWriteTests.footprint(one.store))
+        let postings = "SELECT entry_id, leg, account, sub_account, beneficiary_id, item_id, amount FROM posting ORDER BY entry_id, leg"
+        #expect(try two.store.read { try Row.fetchAll($0, sql: postings) } == one.store.read { try Row.fetchAll($0, sql: postings) })
+        #expect(try two.verify().isIntact)
+    }
+
     @Test func reconcilingTheSameFileAgainChangesNothing() throws {
         let paid = try PaidBatch()
         let text = "reference,msisdn,amount,status\n\(PaidBatch.reference(1)),0912345678,750000,SUCCESS\n\(PaidBatch.reference(3)),0987654321,750000,FAILED\n"

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// A batch's items as the matcher needs them, held in flat arrays indexed by `seq - 1`: a million items take
 /// about 60 MB and no string per item.
@@ -37,39 +38,58 @@ public final class ReconcileItems {
 
     public var count: Int { ids.count }
     /// From this many items on, two connections read them (`init`).
-    static let splitLoadMinimum = 50_000
+    public static let splitLoadMinimum = 50_000
     /// How many connections read the items: 2 when the second half came through its own.
     let connections: Int
     /// `202611`: compared with every line's reference.
     private let periodCompact: Int
 
     /// Loads the batch's items. A batch of `splitLoadMinimum` items or more is read in two halves at once, the second
-    /// on a read-only connection of its own to the ledger at `path` (nil: one connection): reading a million items took
-    /// 0.8 s of one core while the other waited for them. The writer's transaction has written nothing to the items, and
-    /// holds the write lock, so the other connection sees them as this one does.
+    /// through a read-only connection of its own to the ledger file at `path` (nil: one connection): reading a million
+    /// items took 0.8 s of one core while the other waited for them. Only inside the writer's transaction: in WAL mode
+    /// that transaction began on the newest commit and holds the write lock, so no one commits until it ends, and a new
+    /// reader sees the last commit, which is what the writer sees but for its own uncommitted writes (none to the items,
+    /// which cannot change once created). The merged halves are held to the batch's seal (count and total).
     init(_ db: Database, batch: Batch, path: String? = nil, splitLoadMinimum: Int = ReconcileItems.splitLoadMinimum) throws {
         self.batch = batch
         periodCompact = batch.period.year * 100 + batch.period.month
         // One pass over the batch's items (a second only when their ids do not run with seq): their count and carriers
         // come from the same scan (a COUNT and a DISTINCT first cost two more scans of a million rows). Carriers are
         // numbered as they appear, then renumbered in code order.
-        let expected = try Int.fetchOne(db, sql: "SELECT item_count FROM batch WHERE id = ?", arguments: [batch.id.rawValue]) ?? 0
+        let seal = try Row.fetchOne(db, sql: "SELECT item_count, item_total FROM batch WHERE id = ?", arguments: [batch.id.rawValue])
+        let sealedCount: Int? = seal?[0]
+        let sealedTotal: Int64? = seal?[1]
+        let expected = sealedCount ?? 0
         var rows = ItemRows(reserving: expected)
         var complete = false
         var connections = 1
         if let run = try Store.itemIDRun(db, batch: batch.id) {
             let count = Int(run.upperBound - run.lowerBound + 1)
-            if let path, count >= max(2, splitLoadMinimum) {
+            // Only inside the writer's transaction: nothing else can commit until it ends.
+            if let path, count >= max(2, splitLoadMinimum), sqlite3_txn_state(db.sqliteConnection, "main") == SQLITE_TXN_WRITE {
                 let middle = run.lowerBound + Int64(count / 2)
                 let pending = ItemRows.readInBackground(path: path, ids: middle...run.upperBound, firstSeq: Int64(count / 2 + 1), batch: batch.id)
                 let head = Result { try rows.read(db, ids: run.lowerBound...(middle - 1), firstSeq: 1, batch: batch.id) }
-                // Waited for however the first half went. Nil when its connection failed (it should not) or the rows
-                // were not the batch's: the writer's connection reads that half then, as it would have.
-                let tail = try? pending.wait()
+                // Waited for however the first half went. Nil when its connection failed or the rows were not the
+                // batch's: the writer's connection reads that half then, as it would have.
+                let tail: ItemRows?
+                do {
+                    tail = try pending.wait()
+                } catch {
+                    tail = nil
+                    Store.trace("reconcile: the second connection could not read batch \(batch.id)'s items (\(error)); the writer's reads them")
+                }
                 complete = try head.get()
                 if complete, let tail {
                     try rows.append(tail, batch: batch.id)
                     connections = 2
+                    // The halves must make what the checker approved, else the writer's connection reads it all again.
+                    if let sealedCount, let sealedTotal, rows.ids.count != sealedCount || rows.amounts.reduce(0, &+) != sealedTotal {
+                        Store.trace("reconcile: batch \(batch.id)'s items read in two halves do not match its seal; the writer's connection reads them again")
+                        complete = false
+                    } else {
+                        Store.trace("reconcile: batch \(batch.id)'s \(rows.ids.count) items read by two connections")
+                    }
                 } else if complete {
                     complete = try rows.read(db, ids: middle...run.upperBound, firstSeq: Int64(count / 2 + 1), batch: batch.id)
                 }

@@ -465,7 +465,7 @@ extension Store {
     /// `record`s each line through the session (on any one thread) and `store`s every recorded chunk with its legs (on
     /// the calling thread) before it returns; the clearing legs and state changes follow, and all of it commits together
     /// or not at all. A file reconciled against the batch before changes nothing.
-    public func reconcile(batch id: BatchID, file: ResultFileInfo, by user: UserName,
+    public func reconcile(batch id: BatchID, file: ResultFileInfo, by user: UserName, splitItemLoadFrom: Int = ReconcileItems.splitLoadMinimum,
                           _ body: (ReconciliationSession) throws -> Void) throws -> ReconciliationResult {
         try writeWithKeysFromTransaction { db in
             let batch: Batch
@@ -506,7 +506,7 @@ extension Store {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)
                 """, arguments: [id.rawValue, file.sha256.hex, file.name, file.byteSize, file.profile, file.profileSHA256.hex, now.description, user.value])
             let fileID = db.lastInsertedRowID
-            let items = try ReconcileItems(db, batch: batch, path: path)
+            let items = try ReconcileItems(db, batch: batch, path: Self.mainFile(db), splitLoadMinimum: splitItemLoadFrom)
             let session = try ReconciliationSession(db, items: items, fileID: fileID, file: file, at: now, by: user)
             try body(session)
             let entries = try session.finish()

@@ -93,6 +93,20 @@ public struct Store: Sendable {
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
         try writer.read(body)
     }
+
+    /// The file `db` has open as its main database, as SQLite resolved it (absolute); nil for an in-memory one.
+    static func mainFile(_ db: Database) -> String? {
+        guard let name = sqlite3_db_filename(db.sqliteConnection, "main"), name.pointee != 0 else { return nil }
+        return String(cString: name)
+    }
+
+    /// Writes `line` to stderr when `ALLOWANCE_TRACE_SQL=1` (README, Speed): what a profile should know, such as a
+    /// faster path not taken.
+    static func trace(_ line: String) {
+        guard let value = getenv("ALLOWANCE_TRACE_SQL"), String(cString: value) == "1" else { return }
+        let text = line + "\n"
+        _ = text.withCString { Glibc.write(2, $0, strlen($0)) }
+    }
 }
 
 let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
