@@ -473,6 +473,39 @@ import Testing
             #expect("\(error)".contains("(item 2: \"AL-202611-000001-0000099\")"), "\(error)")
         }
     }
+
+    /// The rebuilt item table's own keys are checked, and a broken one is named: an item whose beneficiary is gone stops
+    /// the upgrade, and the ledger stays at v6.
+    @Test func anItemNamingAMissingBeneficiaryStopsTheUpgradeSayingWhich() throws {
+        let paid = try PaidBatch()
+        try Self.backToV6(paid.store, extra: """
+            DROP TRIGGER batch_item_no_update;
+            UPDATE batch_item SET beneficiary_id = 9999 WHERE seq = 2;
+            """)
+        do {
+            _ = try Store(path: paid.folder.file("ledger.sqlite"))
+            Issue.record("the upgrade should have stopped")
+        } catch {
+            #expect("\(error)".contains("cannot upgrade the ledger: 1 row(s) of batch_item name a row that does not exist (batch_item row 2 names a missing beneficiary row)"),
+                    "\(error)")
+        }
+        #expect(try Self.indexes(paid.store) == 4)
+    }
+
+    /// A dangling key elsewhere (a posting naming a beneficiary that is gone) is not the upgrade's to judge: v7 only
+    /// rebuilds the item table, and once read every key in the ledger, so that such a file could not be opened at all.
+    @Test func aDanglingKeyOutsideTheItemsDoesNotStopTheUpgrade() throws {
+        let paid = try PaidBatch()
+        let before = try Self.items(paid.store)
+        try Self.backToV6(paid.store, extra: """
+            DROP TRIGGER posting_no_update;
+            UPDATE posting SET beneficiary_id = 9999 WHERE beneficiary_id IS NOT NULL;
+            """)
+        let reopened = try Store(path: paid.folder.file("ledger.sqlite"))
+        #expect(try Self.items(reopened) == before)
+        #expect(try Self.indexes(reopened) == 3)
+        #expect(try reopened.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM pragma_foreign_key_check('posting')") } ?? 0 > 0)
+    }
 }
 
 @Suite struct ItemReferenceVerifyTests {

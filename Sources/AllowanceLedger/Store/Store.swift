@@ -58,7 +58,11 @@ public struct Store: Sendable {
         // GRDB turns WAL on after `prepareDatabase` and sets the writer to `synchronous = NORMAL` as it does, which
         // can lose the last commits on a power cut; a payment ledger keeps FULL.
         try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+        // A migration that rebuilds a table sorts through temporary files, not memory as every command's sorts do: a
+        // million items' upgrade to v7 peaked at 330 MB with its sorts in memory and 110 MB without.
+        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA temp_store = FILE") }
         try Migrations.migrator.migrate(pool)
+        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA temp_store = MEMORY") }
         self.writer = pool
         self.clock = clock
         self.path = path
