@@ -326,7 +326,8 @@ struct ItemRows {
         return pending
     }
 
-    /// Rows being read on another thread.
+    /// Rows being read on another thread. Safe to share: the reading thread writes `result` once and then signals
+    /// `done`; the waiting thread reads it only after `done`, which orders the two.
     final class Pending: @unchecked Sendable {
         /// Written by the reading thread before it signals `done`, read only after.
         fileprivate var result: Result<ItemRows?, any Error> = .success(nil)
