@@ -61,7 +61,11 @@ public struct Store: Sendable {
         // A migration that rebuilds a table sorts through temporary files, not memory as every command's sorts do: a
         // million items' upgrade to v7 peaked at 330 MB with its sorts in memory and 110 MB without.
         try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA temp_store = FILE") }
-        try Migrations.migrator.migrate(pool)
+        do {
+            try Migrations.migrator.migrate(pool)
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
+            throw Migrations.withoutRowContents(error)
+        }
         try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA temp_store = MEMORY") }
         self.writer = pool
         self.clock = clock
