@@ -199,13 +199,8 @@ func exportFiles(_ directory: String) -> [String] { try! FileManager.default.con
     }
 
     @Test func flippingRandomBytesOfALargeExportFailsVerification() async throws {
-        let folder = Folder()
-        let store = try Store(path: folder.file("ledger.sqlite"), clock: .fixed(try Timestamp(parsing: "2026-11-30T08:00:00Z")))
-        let register = folder.file("register.csv")
-        _ = try RegisterGenerator(count: 1500, seed: 42).write(to: register)
-        _ = try store.importRegister(path: register, options: { var o = RegisterImportOptions(by: user("officer")); o.skipInvalid = true; return o }())
-        let batch = try store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
-        _ = try store.approveBatch(batch, by: user("checker"))
+        let month = try GeneratedMonth(count: 1500)
+        let (folder, store) = (month.folder, month.store)
         let key = AuditKey(bytes: Array(repeating: 9, count: 32))
         let directory = folder.file("export")
         _ = try store.exportAudit(to: directory, scope: .all, personalData: .masked, key: key, by: user("auditor"))

@@ -54,6 +54,24 @@ enum Golden {
     }
 }
 
+/// A ledger with a generated register of `count` (seed 42, invalid lines skipped) and November 2026's batch, approved.
+struct GeneratedMonth {
+    let folder = Folder()
+    let store: Store
+    let batch: BatchID
+
+    init(count: Int) throws {
+        store = try Store(path: folder.file("ledger.sqlite"), clock: .fixed(try Timestamp(parsing: "2026-11-30T08:00:00Z")))
+        let register = folder.file("register.csv")
+        _ = try RegisterGenerator(count: count, seed: 42).write(to: register)
+        var options = RegisterImportOptions(by: user("officer"))
+        options.skipInvalid = true
+        _ = try store.importRegister(path: register, options: options)
+        batch = try store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
+        _ = try store.approveBatch(batch, by: user("checker"))
+    }
+}
+
 /// A ledger with one exported batch for November 2026: twelve beneficiaries, eleven on mobile money.
 ///
 /// Items (reference AL-202611-000001-SEQ): 1 Lan VIETTEL 0912345678 750,000; 2 Hùng cash 500,000; 3 Mai VNPT
@@ -97,6 +115,14 @@ struct PaidBatch {
         options.profile = profile
         options.displayName = name
         return try store.reconcileResultFile(path, batch: batch ?? self.batch, options: options)
+    }
+
+    /// What reopening the ledger throws, as text (an upgrade that stops); records an issue when it opens.
+    func reopeningError(sourceLocation: SourceLocation = #_sourceLocation) -> String {
+        let error = #expect(throws: (any Error).self, "the upgrade should have stopped", sourceLocation: sourceLocation) {
+            try Store(path: folder.file("ledger.sqlite"))
+        }
+        return error.map { "\($0)" } ?? ""
     }
 
     /// The report of one file's lines and the missing items, as the CLI writes it (masked).

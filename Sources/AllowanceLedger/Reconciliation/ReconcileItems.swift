@@ -56,56 +56,33 @@ public final class ReconcileItems {
         // One pass over the batch's items (a second only when their ids do not run with seq): their count and carriers
         // come from the same scan (a COUNT and a DISTINCT first cost two more scans of a million rows). Carriers are
         // numbered as they appear, then renumbered in code order.
+        // What the checker approved: the halves read apart must add up to it.
         let seal = try Row.fetchOne(db, sql: "SELECT item_count, item_total FROM batch WHERE id = ?", arguments: [batch.id.rawValue])
-        let sealedCount: Int? = seal?[0]
-        let sealedTotal: Int64? = seal?[1]
-        let expected = sealedCount ?? 0
-        var rows = ItemRows(reserving: expected)
-        var complete = false
-        var connections = 1
+            .flatMap { row -> (count: Int, total: Int64)? in
+                guard let count: Int = row[0], let total: Int64 = row[1] else { return nil }
+                return (count, total)
+            }
+        var loaded: (rows: ItemRows, connections: Int)?
         if let run = try Store.itemIDRun(db, batch: batch.id) {
-            let count = Int(run.upperBound - run.lowerBound + 1)
             // Only inside the writer's transaction: nothing else can commit until it ends.
-            if let path, count >= max(2, splitLoadMinimum), sqlite3_txn_state(db.sqliteConnection, "main") == SQLITE_TXN_WRITE {
-                let middle = run.lowerBound + Int64(count / 2)
-                let pending = ItemRows.readInBackground(path: path, ids: middle...run.upperBound, firstSeq: Int64(count / 2 + 1), batch: batch.id)
-                let head = Result { try rows.read(db, ids: run.lowerBound...(middle - 1), firstSeq: 1, batch: batch.id) }
-                // Waited for however the first half went. Nil when its connection failed or the rows were not the
-                // batch's: the writer's connection reads that half then, as it would have.
-                let tail: ItemRows?
-                do {
-                    tail = try pending.wait()
-                } catch {
-                    tail = nil
-                    Store.trace("reconcile: the second connection could not read batch \(batch.id)'s items (\(error)); the writer's reads them")
-                }
-                complete = try head.get()
-                if complete, let tail {
-                    try rows.append(tail, batch: batch.id)
-                    connections = 2
-                    // The halves must make what the checker approved, else the writer's connection reads it all again.
-                    if let sealedCount, let sealedTotal, rows.ids.count != sealedCount || rows.amounts.reduce(0, &+) != sealedTotal {
-                        Store.trace("reconcile: batch \(batch.id)'s items read in two halves do not match its seal; the writer's connection reads them again")
-                        complete = false
-                    } else {
-                        Store.trace("reconcile: batch \(batch.id)'s \(rows.ids.count) items read by two connections")
-                    }
-                } else if complete {
-                    complete = try rows.read(db, ids: middle...run.upperBound, firstSeq: Int64(count / 2 + 1), batch: batch.id)
-                }
+            let split = run.count >= max(2, splitLoadMinimum) && sqlite3_txn_state(db.sqliteConnection, "main") == SQLITE_TXN_WRITE
+            if let path, split {
+                loaded = try ItemRows.readInHalves(db, ids: run, path: path, batch: batch.id, seal: seal)
             } else {
-                complete = try rows.read(db, ids: run, firstSeq: 1, batch: batch.id)
+                var rows = ItemRows(reserving: run.count)
+                loaded = try rows.read(db, ids: run, firstSeq: 1, batch: batch.id) ? (rows, 1) : nil
             }
         }
-        if !complete {
-            rows = ItemRows(reserving: expected)
+        if loaded == nil {
+            var rows = ItemRows(reserving: seal?.count ?? 0)
             let statement = try FastStatement(db, "SELECT \(ItemRows.columns) FROM batch_item WHERE batch_id = ? ORDER BY seq")
             statement.bind(1, batch.id.rawValue)
             let whole = try rows.read(statement, firstSeq: 1, batch: batch.id)
             precondition(whole, "batch item seq runs 1, 2, 3, … without gaps")
-            connections = 1
+            loaded = (rows, 1)
         }
-        self.connections = connections
+        let rows = loaded!.rows
+        connections = loaded!.connections
         let ids = rows.ids
         var carrierIndexes = rows.carrierIndexes
         let carrierNumbers = rows.carriers
@@ -303,6 +280,38 @@ struct ItemRows {
     private static func index(_ number: Int, batch: BatchID) throws -> UInt8 {
         guard number < 254 else { throw ReconcileError.tooManyCarriers(batch, number + 1) }
         return UInt8(number + 1)
+    }
+
+    /// Reads the items `ids` (the batch's, seq 1 on) in two halves at once, the second through a read-only connection
+    /// to the ledger file at `path`, and merges them (2 connections; 1 when the second failed and the writer's read its
+    /// half too); nil when the ids are not the batch's items one per seq, or the halves do not add up to `seal`.
+    static func readInHalves(_ db: Database, ids: ClosedRange<Int64>, path: String, batch: BatchID,
+                             seal: (count: Int, total: Int64)?) throws -> (rows: ItemRows, connections: Int)? {
+        let middle = ids.lowerBound + Int64(ids.count / 2)
+        let tailSeq = Int64(ids.count / 2 + 1)
+        let pending = readInBackground(path: path, ids: middle...ids.upperBound, firstSeq: tailSeq, batch: batch)
+        var rows = ItemRows(reserving: ids.count)
+        let head = Result { try rows.read(db, ids: ids.lowerBound...(middle - 1), firstSeq: 1, batch: batch) }
+        // Waited for however the first half went. Nil when its connection failed or the rows were not the batch's: the
+        // writer's connection reads that half then, as it would have.
+        let tail: ItemRows?
+        do {
+            tail = try pending.wait()
+        } catch {
+            tail = nil
+            Store.trace("reconcile: the second connection could not read batch \(batch)'s items (\(error)); the writer's reads them")
+        }
+        guard try head.get() else { return nil }
+        guard let tail else {
+            return try rows.read(db, ids: middle...ids.upperBound, firstSeq: tailSeq, batch: batch) ? (rows, 1) : nil
+        }
+        try rows.append(tail, batch: batch)
+        if let seal, rows.ids.count != seal.count || rows.amounts.reduce(0, &+) != seal.total {
+            Store.trace("reconcile: batch \(batch)'s items read in two halves do not match its seal; the writer's connection reads them again")
+            return nil
+        }
+        Store.trace("reconcile: batch \(batch)'s \(rows.ids.count) items read by two connections")
+        return (rows, 2)
     }
 
     /// Starts reading the items `ids` (from seq `firstSeq`) on a thread of its own, through a read-only connection to

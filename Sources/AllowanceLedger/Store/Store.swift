@@ -45,7 +45,7 @@ public struct Store: Sendable {
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
             // For profiling (README, Benchmarks): each statement that ran 50 ms or more, with its time, on stderr. The
             // SQL is printed with its placeholders, never the values bound to them.
-            if let value = getenv("ALLOWANCE_TRACE_SQL"), String(cString: value) == "1" {
+            if Self.tracing {
                 db.trace(options: .profile) { event in
                     guard case .profile(let statement, let duration) = event, duration >= 0.05 else { return }
                     let sql = statement.sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
@@ -108,10 +108,13 @@ public struct Store: Sendable {
         return String(cString: name)
     }
 
+    /// `ALLOWANCE_TRACE_SQL=1`: slow statements (`prepareDatabase`) and `trace` lines go to stderr.
+    static let tracing = getenv("ALLOWANCE_TRACE_SQL").map { String(cString: $0) == "1" } ?? false
+
     /// Writes `line` to stderr when `ALLOWANCE_TRACE_SQL=1` (README, Speed): what a profile should know, such as a
     /// faster path not taken.
     static func trace(_ line: String) {
-        guard let value = getenv("ALLOWANCE_TRACE_SQL"), String(cString: value) == "1" else { return }
+        guard tracing else { return }
         let text = line + "\n"
         _ = text.withCString { Glibc.write(2, $0, strlen($0)) }
     }
