@@ -29,8 +29,14 @@ step() {
     printf "%-${STEP_WIDTH}s %10.2f %12.0f %12s\n" "$name" "$WALL" "$(awk -v n="${ROWS:-$N}" -v w="$WALL" 'BEGIN { print (w > 0 ? n / w : 0) }')" "$RSS"
 }
 
-# A month of N beneficiaries, every one on mobile money, exported, with its generated result file (seed 42) in
-# $WORK/results.csv, not yet reconciled.
+# sort_by_reference FILE OUT: the same result file with its data lines sorted by reference (the batch's order), each
+# reference's lines in the order the file has them; the header (with its BOM) stays first.
+sort_by_reference() {
+    { head -n 1 "$1"; tail -n +2 "$1" | LC_ALL=C sort -s -t, -k1,1; } > "$2"
+}
+
+# A month of N beneficiaries, every one on mobile money, exported, with its generated result file (seed 42, in a
+# carrier's order) in $WORK/results.csv, not yet reconciled.
 setup_month() {
     "$BIN" generate register --count "$N" --seed 42 --mobile-percent 100 --out "$WORK/register.csv" >/dev/null
     "$BIN" beneficiary import "$WORK/register.csv" --by officer >/dev/null

@@ -98,7 +98,9 @@ extension Allowance {
 
             step("6. Auditor: reconcile the carriers' result file, then retry what failed")
             let results = "\(dir)/results-\(period).csv"
-            _ = try ResultGenerator(seed: seed).write(store: ledger, batch: created.batch.id, to: results)
+            var resultGenerator = ResultGenerator(seed: seed)
+            resultGenerator.order = .batch
+            _ = try resultGenerator.write(store: ledger, batch: created.batch.id, to: results)
             var reconcileOptions = ReconcileOptions(by: auditor)
             reconcileOptions.displayName = results
             let reconciled = try ledger.reconcileResultFile(results, batch: created.batch.id, options: reconcileOptions)
@@ -122,7 +124,7 @@ extension Allowance {
                 _ = try ledger.exportBatch(retry.batch.id, to: retryInstructions, by: officer)
                 print("Retry batch \(retry.batch.id): \(retry.failed) failed and \(retry.missing) missing item(s), \(retry.total.shown), approved by \(head) "
                     + "(no new expense: the payable moved over) and sent to the carriers.")
-                var retryGenerator = ResultGenerator(seed: seed)
+                var retryGenerator = resultGenerator
                 retryGenerator.mix = ResultMix(weights: [(.paid, 1)])
                 let retryResults = "\(dir)/results-\(period)-retry.csv"
                 _ = try retryGenerator.write(store: ledger, batch: retry.batch.id, to: retryResults)

@@ -31,6 +31,8 @@ extension Allowance {
     }
 }
 
+extension ResultOrder: ExpressibleByArgument {}
+
 extension Allowance.Generate {
     struct Results: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -41,15 +43,18 @@ extension Allowance.Generate {
         @Option(help: "Seed; the same seed and batch write the same bytes.") var seed: UInt64 = 1
         @Option(help: ArgumentHelp("Relative weight per outcome (default \(ResultMix.realistic)).", valueName: "OUTCOME=N,…"))
         var mix: String?
+        @Option(help: "carrier: by completion time across the carrier's payment workers, repeats and reversals in a later run; batch: item by item.")
+        var order: ResultOrder = .carrier
         @Option(help: "Output file.") var out: String
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             var generator = ResultGenerator(seed: seed)
+            generator.order = order
             if let mix { generator.mix = try parsed { () throws(FieldError) in try ResultMix(parsing: mix) } }
             let summary = try generator.write(store: try store.open(), batch: batch, to: out)
             if output.json {
-                JSON.object([("file", .string(out)), ("batch", .int(batch.rawValue)), ("seed", .string(String(seed))), ("lines", .int(summary.lines)),
+                JSON.object([("file", .string(out)), ("batch", .int(batch.rawValue)), ("seed", .string(String(seed))), ("order", .string(order.rawValue)), ("lines", .int(summary.lines)),
                              ("intended", .object(ReconcileOutcome.allCases.map { ($0.rawValue, .int(summary.intended[$0] ?? 0)) }))]).print()
             } else {
                 print("Wrote \(summary.lines) result lines for batch \(batch) to \(out) (seed \(seed)): "

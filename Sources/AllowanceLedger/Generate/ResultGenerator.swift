@@ -33,13 +33,24 @@ public struct ResultMix: Sendable, Equatable, CustomStringConvertible {
     public var description: String { weights.map { "\($0.outcome.rawValue)=\($0.weight)" }.joined(separator: ",") }
 }
 
+/// The order of a generated result file's lines.
+public enum ResultOrder: String, Sendable, CaseIterable {
+    /// As a carrier sends its report: by completion time across its payment workers (`CarrierClock`), then a later
+    /// run with the repeats, reversals and strays, also by time.
+    case carrier
+    /// Item by item in the batch's order, then the repeats, reversals and strays: the best case for the ledger's
+    /// indexes, and the order the demo and the samples were made in.
+    case batch
+}
+
 /// Writes a synthetic carrier result file for a batch, in the generic profile's columns and with the quirks real
 /// files have: a BOM, CRLF, digit grouping, phone numbers in mixed spellings, Vietnamese and English status words,
-/// quoted reasons with commas, blank lines, repeats and reversals arriving late. The same seed and batch give the
-/// same bytes.
+/// quoted reasons with commas, blank lines, repeats and reversals arriving late. The same seed, batch and order give
+/// the same bytes; both orders hold the same lines but for the completion times.
 public struct ResultGenerator: Sendable {
     public var seed: UInt64
     public var mix: ResultMix = .realistic
+    public var order: ResultOrder = .carrier
 
     public init(seed: UInt64) { self.seed = seed }
 
@@ -72,6 +83,13 @@ public struct ResultGenerator: Sendable {
             var summary = Summary()
             // Repeats and reversals come at the end, as carriers send them in a later run of their batch.
             var late: [(cells: [String], outcome: ReconcileOutcome)] = []
+            // In carrier order each line is encoded here with its completion time, and written once all are sorted.
+            var clock = order == .carrier
+                ? CarrierClock(seed: seed, items: try Int.fetchOne(db, sql: """
+                    SELECT COUNT(*) FROM batch_item WHERE batch_id = ? AND method = 'mobile_money'
+                    """, arguments: [batch.rawValue]) ?? 0)
+                : nil
+            var timed = TimedRows()
             let items = try FastStatement(db, """
                 SELECT i.seq, i.reference, i.msisdn, i.amount, i.carrier FROM batch_item i
                 WHERE i.batch_id = ? AND i.method = 'mobile_money' ORDER BY i.seq
@@ -98,16 +116,27 @@ public struct ResultGenerator: Sendable {
                 default: return Money(dong: amount).grouped.replacingDots(with: " ")
                 }
             }
-            func time() -> String {
+            // The completion time the line carries, and when it sorts in carrier order: drawn from `random` in
+            // either order, so that both orders hold the same other cells; in carrier order the clock's time is written.
+            var completion: Int64 = 0
+            func time(_ kind: CarrierClock.Kind = .paid) -> String {
                 let hour = 7 + random.below(12)
-                return "\(day) \(pad(hour, 2)):\(pad(random.below(60), 2)):\(pad(random.below(60), 2))"
+                let drawn = "\(day) \(pad(hour, 2)):\(pad(random.below(60), 2)):\(pad(random.below(60), 2))"
+                guard clock != nil else { return drawn }
+                completion = clock!.completion(kind)
+                return "\(day) \(CarrierClock.clockText(completion))"
             }
             func pick(_ words: [String]) -> String { words[random.below(words.count)] }
             func emit(_ cells: [String], _ outcome: ReconcileOutcome) throws {
-                try writer.row(cells)
+                let blankAfter = random.below(5_000) == 0
+                if clock != nil {
+                    timed.add(cells, at: completion, blankAfter: blankAfter)
+                } else {
+                    try writer.row(cells)
+                    if blankAfter { try writer.endRow() }
+                }
                 summary.lines += 1
                 summary.intended[outcome, default: 0] += 1
-                if random.below(5_000) == 0 { try writer.endRow() }
             }
             var unknown = 0
             while try items.step() {
@@ -118,18 +147,20 @@ public struct ResultGenerator: Sendable {
                 let carrier = items.string(4)
                 let txn = "\(carrier.prefix(2))\(batchRow.period.compact)\(pad(Int(batch.rawValue), 4))\(pad(Int(seq), 8))"
                 let outcome = random.weighted(weights)
+                clock?.dispatch()
                 let paidLine = [reference, spelling(msisdn), amountText(amount), pick(Self.paidWords), txn, time(), "", ""]
                 switch outcome {
                 case .paid:
                     try emit(paidLine, .paid)
                 case .failed:
                     let failure = Self.failures[random.below(Self.failures.count)]
-                    try emit([reference, spelling(msisdn), amountText(amount), pick(Self.failedWords), txn, time(), failure.0, failure.1], .failed)
+                    try emit([reference, spelling(msisdn), amountText(amount), pick(Self.failedWords), txn, time(.failed), failure.0, failure.1], .failed)
                 case .pending:
+                    completion = clock?.submitted ?? 0
                     try emit([reference, spelling(msisdn), amountText(amount), pick(Self.pendingWords), txn, "", "", ""], .pending)
                 case .reversed:
                     try emit(paidLine, .paid)
-                    late.append(([reference, spelling(msisdn), amountText(amount), pick(Self.reversedWords), txn + "R", time(), "R01", "Giao dịch bị hoàn, ví đã đóng"],
+                    late.append(([reference, spelling(msisdn), amountText(amount), pick(Self.reversedWords), txn + "R", time(.reversal), "R01", "Giao dịch bị hoàn, ví đã đóng"],
                                  .reversed))
                 case .amountMismatch:
                     try emit([reference, spelling(msisdn), amountText(amount + 1_000 * Int64(1 + random.below(50))), pick(Self.paidWords), txn, time(), "", ""],
@@ -151,11 +182,127 @@ public struct ResultGenerator: Sendable {
                     summary.intended[.missing, default: 0] += 1
                 }
             }
-            for (cells, outcome) in late { try emit(cells, outcome) }
+            if clock != nil { try timed.write(to: writer) }
+            for (cells, outcome) in late {
+                // A repeat or a stray carries the time its line was sent with; it sorts by it within the later run.
+                completion = CarrierClock.time(of: cells[5])
+                try emit(cells, outcome)
+            }
+            if clock != nil { try timed.write(to: writer) }
             try writer.endRow()
             try writer.commit()
             return summary
         }
+    }
+}
+
+/// When a carrier's payment workers complete each item of a batch, in milliseconds after midnight of the batch's
+/// last day: eight workers take the batch in chunks of 200 items from one queue, each when it is free, and spread the
+/// batch over the working day (07:00 to about 19:00). Most payments complete as they are sent; a wallet that confirms
+/// late, a queued retry, a failure retried twice before it is reported or a reversal days of work later land
+/// minutes to hours after their turn, so the report is in completion order, not the batch's.
+struct CarrierClock {
+    enum Kind { case paid, failed, reversal }
+
+    static let workers = 8
+    static let chunkItems = 200
+    static let dayStartMilliseconds: Int64 = 7 * 3_600_000
+    static let dayEndMilliseconds: Int64 = 86_400_000 - 1_000
+
+    private var random: SeededRandom
+    private var workerClocks = [Int64](repeating: dayStartMilliseconds, count: workers)
+    private var worker = 0
+    private var chunkLeft = 0
+    /// A worker's mean time per item: the whole batch in about twelve hours.
+    private let serviceMilliseconds: Int64
+    /// When the current item was sent to its wallet.
+    private(set) var submitted: Int64 = dayStartMilliseconds
+    /// The last completion time given: a reversal comes after the payment it undoes.
+    private var completed: Int64 = dayStartMilliseconds
+
+    init(seed: UInt64, items: Int) {
+        random = SeededRandom(seed: seed ^ 0x4341_5252_4945_5221)
+        serviceMilliseconds = max(2, 12 * 3_600_000 * Int64(Self.workers) / Int64(max(1, items)))
+    }
+
+    /// The next item of the batch goes to its worker: the one that took the current chunk, or the first one free.
+    mutating func dispatch() {
+        if chunkLeft == 0 {
+            worker = workerClocks.indices.min { workerClocks[$0] < workerClocks[$1] }!
+            chunkLeft = Self.chunkItems
+        }
+        chunkLeft -= 1
+        workerClocks[worker] += serviceMilliseconds / 2 + Int64(random.below(Int(serviceMilliseconds)))
+        submitted = workerClocks[worker]
+    }
+
+    /// When the current item's line says it completed.
+    mutating func completion(_ kind: Kind) -> Int64 {
+        let delay: Int64
+        switch kind {
+        case .failed:
+            // Two retries, 10 to 40 minutes apart, before the failure is reported.
+            delay = Int64(20 * 60_000 + random.below(60 * 60_000))
+        case .reversal:
+            completed = min(completed + Int64(3_600_000 + random.below(6 * 3_600_000)), Self.dayEndMilliseconds)
+            return completed
+        case .paid:
+            let roll = random.below(100)
+            delay = roll < 88 ? Int64(random.below(3_000))
+                : roll < 97 ? Int64(60_000 + random.below(44 * 60_000))
+                : Int64(3_600_000 + random.below(3 * 3_600_000))
+        }
+        completed = min(submitted + delay, Self.dayEndMilliseconds)
+        return completed
+    }
+
+    /// `HH:MM:SS`.
+    static func clockText(_ milliseconds: Int64) -> String {
+        let seconds = Int(milliseconds / 1_000)
+        return "\(pad(seconds / 3_600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2))"
+    }
+
+    /// Milliseconds after midnight of a `yyyy-mm-dd HH:MM:SS` completion time; 0 for none.
+    static func time(of text: String) -> Int64 {
+        let parts = text.split(separator: " ").last?.split(separator: ":").compactMap { Int64($0) } ?? []
+        guard parts.count == 3 else { return 0 }
+        return ((parts[0] * 60 + parts[1]) * 60 + parts[2]) * 1_000
+    }
+}
+
+/// Encoded lines waiting to be written in completion order; equal times keep the order they were added in.
+private struct TimedRows {
+    private var bytes: [UInt8] = []
+    private var rows: [(at: Int64, added: Int, start: Int, end: Int, count: Int)] = []
+
+    mutating func add(_ cells: [String], at time: Int64, blankAfter: Bool) {
+        let start = bytes.count
+        for (index, cell) in cells.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            CSVWriter.appendText(cell, to: &bytes, neutralise: false)
+        }
+        bytes.append(contentsOf: [0x0D, 0x0A])
+        if blankAfter { bytes.append(contentsOf: [0x0D, 0x0A]) }
+        rows.append((time, rows.count, start, bytes.count, blankAfter ? 2 : 1))
+    }
+
+    /// Writes the lines added since the last call, by time, and forgets them.
+    mutating func write(to writer: CSVWriter) throws(FileError) {
+        rows.sort { ($0.at, $0.added) < ($1.at, $1.added) }
+        var chunk: [UInt8] = []
+        var count = 0
+        for row in rows {
+            chunk.append(contentsOf: bytes[row.start..<row.end])
+            count += row.count
+            if chunk.count >= 1 << 16 {
+                try writer.append(encodedRows: chunk, count: count)
+                chunk.removeAll(keepingCapacity: true)
+                count = 0
+            }
+        }
+        if !chunk.isEmpty { try writer.append(encodedRows: chunk, count: count) }
+        bytes.removeAll()
+        rows.removeAll()
     }
 }
 

@@ -509,7 +509,9 @@ extension Store {
             let items = try ReconcileItems(db, batch: batch, path: Self.mainFile(db), splitLoadMinimum: splitItemLoadFrom)
             let session = try ReconciliationSession(db, items: items, fileID: fileID, file: file, at: now, by: user)
             try body(session)
+            Self.traceCache(db, "reconcile lines stored:")
             let entries = try session.finish()
+            Self.traceCache(db, "reconcile finished:")
             try db.execute(sql: "UPDATE result_file SET lines = ? WHERE id = ?", arguments: [session.lines, fileID])
             var totals = session.totals
             var missing = (count: 0, amount: Int64(0))

@@ -118,6 +118,22 @@ public struct Store: Sendable {
         let text = line + "\n"
         _ = text.withCString { Glibc.write(2, $0, strlen($0)) }
     }
+
+    /// Traces what `db`'s page cache did since the connection opened (`ALLOWANCE_TRACE_SQL=1`): pages found, read from
+    /// the file, written, and written early because dirty pages outgrew the cache (spills, written again if touched
+    /// again before the commit).
+    static func traceCache(_ db: Database, _ what: String) {
+        guard tracing else { return }
+        func status(_ op: Int32) -> Int32 {
+            var current: Int32 = 0
+            var highest: Int32 = 0
+            sqlite3_db_status(db.sqliteConnection, op, &current, &highest, 0)
+            return current
+        }
+        trace("\(what) page cache: \(status(SQLITE_DBSTATUS_CACHE_HIT)) hits, \(status(SQLITE_DBSTATUS_CACHE_MISS)) misses, "
+              + "\(status(SQLITE_DBSTATUS_CACHE_WRITE)) pages written, \(status(SQLITE_DBSTATUS_CACHE_SPILL)) spilled, "
+              + "\(status(SQLITE_DBSTATUS_CACHE_USED) / 1_048_576) MB in use")
+    }
 }
 
 let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
