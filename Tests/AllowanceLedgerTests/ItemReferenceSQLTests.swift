@@ -67,7 +67,7 @@ import Testing
     }
 
     /// What `batch create` writes reads back the same through both.
-    @Test func matchesStoreItemReference() throws {
+    @Test func matchesItemReferenceCanonical() throws {
         let period = try Period(parsing: "2026-11")
         let fixture = try Fixture()
         let store = fixture.store
@@ -75,7 +75,7 @@ import Testing
             let text = try store.read { db in
                 try String.fetchOne(db, sql: "SELECT allowance_item_reference('2026-11', ?, ?)", arguments: [batch, seq])
             }
-            #expect(text == Store.itemReference(period: period, batch: BatchID(batch), seq: seq))
+            #expect(text == ItemReference(period: period, batch: BatchID(batch), seq: seq).canonical)
         }
     }
 }

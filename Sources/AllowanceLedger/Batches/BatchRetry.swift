@@ -79,7 +79,7 @@ extension Store {
                 let amount = Money(dong: row[2])
                 insert.bind(1, batchID.rawValue)
                 insert.bind(2, seq)
-                insert.bind(3, Self.itemReference(period: original.period, batch: batchID, seq: seq))
+                insert.bind(3, ItemReference(period: original.period, batch: batchID, seq: seq).canonical)
                 insert.bind(4, row[1] as Int64)
                 insert.bind(5, original.period.description)
                 insert.bind(6, row[5] as String)

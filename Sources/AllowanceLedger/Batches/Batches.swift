@@ -106,12 +106,6 @@ extension Store {
         }
     }
 
-    /// The item reference the carrier echoes back: ASCII letters, digits and dashes, at most 32 characters,
-    /// unique across batches because the batch number is in it.
-    public static func itemReference(period: Period, batch: BatchID, seq: Int64) -> String {
-        "AL-\(period.compact)-\(pad(Int(batch.rawValue), 6))-\(pad(Int(seq), 7))"
-    }
-
     /// SQL finding the item whose reference is exactly a text (`alias` the item table), through the (batch, seq) index:
     /// the reference has no index of its own (Migrations.itemReferenceV7). Bound with `referenceArguments`.
     static func itemByReferenceSQL(_ alias: String) -> String {
@@ -223,7 +217,7 @@ extension Store {
                   AND b.id NOT IN (SELECT beneficiary_id FROM temp.batch_held)
                 ORDER BY b.id
                 """, arguments: arguments(batch: batchID.rawValue))
-            // The reference from `allowance_item_reference` (Sources/CSQLiteTuning), as `itemReference` spells it: SQLite's
+            // The reference from `allowance_item_reference` (Sources/CSQLiteTuning), as `ItemReference.canonical` spells it: SQLite's
             // `printf` took a microsecond an item.
             try db.execute(sql: """
                 INSERT INTO batch_item(batch_id, seq, reference, beneficiary_id, period, commune_code, category, method,

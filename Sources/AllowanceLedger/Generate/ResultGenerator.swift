@@ -171,7 +171,7 @@ public struct ResultGenerator: Sendable {
                 case .unknownReference:
                     try emit(paidLine, .paid)
                     unknown += 1
-                    let stray = "AL-\(batchRow.period.compact)-\(pad(Int(batch.rawValue), 6))-\(pad(90_000_000 + unknown, 8))"
+                    let stray = ItemReference(period: batchRow.period, batch: batch, seq: Int64(90_000_000 + unknown)).canonical
                     late.append(([stray, spelling(msisdn), amountText(amount), pick(Self.paidWords), "X" + txn, time(), "", ""], .unknownReference))
                 case .duplicate:
                     try emit(paidLine, .paid)

@@ -105,6 +105,21 @@ public struct ItemReference: Sendable, Hashable {
         guard let parsed = text.withUTF8({ ItemReference($0) }) else { return nil }
         self = parsed
     }
+
+    /// The reference of item `seq` of `batch`, paying `period`.
+    public init(period: Period, batch: BatchID, seq: Int64) {
+        periodCompact = period.year * 100 + period.month
+        self.batch = batch
+        self.seq = seq
+        isCanonicalSpelling = true
+    }
+
+    /// `AL-202611-000001-0000001`: the one place a reference is written. `batch create` (through the SQL function
+    /// `allowance_item_reference`, tested against this), retries, the instruction file and every message spell it so.
+    public var canonical: String {
+        let period = Period(year: periodCompact / 100, month: periodCompact % 100).map(\.compact) ?? String(periodCompact)
+        return "AL-\(period)-\(pad(Int(batch.rawValue), 6))-\(pad(Int(seq), 7))"
+    }
 }
 
 /// FNV-1a over the fields that make two reports of one payment the same (status, amount, number, carrier

@@ -448,18 +448,6 @@ extension ReconciliationSession {
 
 }
 
-extension ItemReference {
-    /// The reference as `batch create` writes it.
-    public var canonical: String {
-        let year = periodCompact / 100
-        let month = periodCompact % 100
-        guard let period = Period(year: year, month: month) else {
-            return "AL-\(periodCompact)-\(pad(Int(batch.rawValue), 6))-\(pad(Int(seq), 7))"
-        }
-        return Store.itemReference(period: period, batch: batch, seq: seq)
-    }
-}
-
 extension Store {
     /// Reconciles one carrier result file against a batch in one transaction: `body` reads and matches the file,
     /// `record`s each line through the session (on any one thread) and `store`s every recorded chunk with its legs (on

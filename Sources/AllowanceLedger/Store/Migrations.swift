@@ -500,7 +500,7 @@ extension Migrations {
     /// every approval and every reconciled file a second index insert per posting, 28 MB and 0.4 s per million.
     static let postingIndexesV6 = "DROP INDEX posting_beneficiary"
 
-    /// An item's reference, `AL-202611-000001-0000001`, from its month, batch and seq: what `Store.itemReference` writes,
+    /// An item's reference, `AL-202611-000001-0000001`, from its month, batch and seq: what `ItemReference.canonical` writes,
     /// in SQL any SQLite reads. `batch create` computes it with `allowance_item_reference`, a C function that gives the
     /// same bytes for any row in a fraction of the time (ItemReferenceSQLTests).
     static let itemReferenceSQL = "printf('AL-%s%s-%06d-%07d', substr(period, 1, 4), substr(period, 6, 2), batch_id, seq)"
