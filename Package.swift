@@ -33,7 +33,9 @@ let package = Package(
                 "CSQLiteTuning",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
-            ]
+            ],
+            // The words of each language, compiled into the binary: one file, no resource bundle to lose.
+            resources: [.embedInCode("Wording/en.strings"), .embedInCode("Wording/vi.strings")]
         ),
         .target(
             name: "Reconcile",

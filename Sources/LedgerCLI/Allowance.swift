@@ -24,7 +24,7 @@ struct Allowance: ParsableCommand {
         } catch let exit as ExitCode {
             Foundation_exit(exit.rawValue)
         } catch let error as CommandError {
-            Terminal.error(error.description)
+            Terminal.error(describe(error))
             Foundation_exit(1)
         } catch {
             // --help and --version print as ArgumentParser does; usage errors keep its message and code 64 but

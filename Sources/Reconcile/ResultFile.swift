@@ -1,7 +1,7 @@
 import AllowanceLedger
 
 /// Why a result file cannot be reconciled at all; nothing is recorded.
-public enum ResultFileError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum ResultFileError: ProblemConvertible, Sendable, Equatable {
     case emptyFile(String)
     case missingColumns(String, [ResultField], profile: String)
     case duplicateColumn(String, ResultField, [String])
@@ -10,19 +10,17 @@ public enum ResultFileError: Error, Sendable, Equatable, CustomStringConvertible
     case tooManyLines(String, Int)
     case unreadable(String, String)
 
-    public var description: String {
+    public var problem: Problem {
         switch self {
-        case .emptyFile(let file):
-            "\(file):1: the file is empty; a result file starts with a header naming at least \(ResultField.required.map(\.rawValue).joined(separator: ", "))"
+        case .emptyFile(let file): Problem("result_file.empty_file", ["file": file, "required": ResultField.required.map(\.rawValue).joined(separator: ", ")])
         case .missingColumns(let file, let fields, let profile):
-            "\(file):1: the header has no column for \(fields.map(\.rawValue).joined(separator: ", ")) under profile \(profile); "
-                + "rename the columns, or pick the carrier's profile with --profile"
+            Problem("result_file.missing_columns", ["file": file, "fields": fields.map(\.rawValue).joined(separator: ", "), "profile": profile])
         case .duplicateColumn(let file, let field, let columns):
-            "\(file):1: columns \(columns.map { "\"\($0)\"" }.joined(separator: " and ")) both carry \(field.rawValue); keep one"
-        case .unreadableHeader(let file, let reason): "\(file):1: header: \(reason)"
-        case .fileChanged(let file): "\(file): the file changed while it was being reconciled; nothing was recorded, run it again"
-        case .tooManyLines(let file, let max): "\(file): more than \(max) lines; split the file"
-        case .unreadable(let file, let reason): "\(file): \(reason)"
+            Problem("result_file.duplicate_column", ["file": file, "columns": Problem.and(columns.map { "\"\($0)\"" }), "field": field.rawValue])
+        case .unreadableHeader(let file, let reason): Problem("result_file.unreadable_header", ["file": file, "reason": reason])
+        case .fileChanged(let file): Problem("result_file.file_changed", ["file": file])
+        case .tooManyLines(let file, let max): Problem("result_file.too_many_lines", ["file": file, "max": String(max)])
+        case .unreadable(let file, let reason): Problem("result_file.unreadable", ["file": file, "reason": reason])
         }
     }
 }

@@ -3,20 +3,20 @@ import Glibc
 #endif
 
 /// Why one record of a CSV file cannot be read; the reader goes on with the next record.
-public enum CSVRecordError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum CSVRecordError: ProblemConvertible, Sendable, Equatable {
     case tooLong(bytesMax: Int)
     case unclosedQuote(openedOnLine: Int)
     case textAfterClosingQuote
     case notUTF8
     case nulByte
 
-    public var description: String {
+    public var problem: Problem {
         switch self {
-        case .tooLong(let max): "line is longer than \(max) bytes; is this the right file?"
-        case .unclosedQuote(let line): "quoted field opened on line \(line) is never closed; add the closing \""
-        case .textAfterClosingQuote: "text after a closing quote; a quoted field must end at a comma or line end (write \"\" for a quote inside)"
-        case .notUTF8: "not valid UTF-8; save the file as CSV UTF-8"
-        case .nulByte: "contains a NUL byte; this looks like a binary file, not CSV"
+        case .tooLong(let max): Problem("csv.too_long", ["bytes_max": String(max)])
+        case .unclosedQuote(let line): Problem("csv.unclosed_quote", ["line": String(line)])
+        case .textAfterClosingQuote: Problem("csv.text_after_closing_quote")
+        case .notUTF8: Problem("csv.not_utf8")
+        case .nulByte: Problem("csv.nul_byte")
         }
     }
 }

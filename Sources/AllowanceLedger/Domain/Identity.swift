@@ -186,7 +186,7 @@ public struct NationalID: Sendable, Hashable, CustomStringConvertible {
     public func shown(reveal: Bool) -> String { reveal ? digits : masked }
 }
 
-public enum NationalIDError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum NationalIDError: ProblemConvertible, Sendable, Equatable {
     case empty
     case notDigits
     case wrongLength(Int)
@@ -194,16 +194,17 @@ public enum NationalIDError: Error, Sendable, Equatable, CustomStringConvertible
     case centuryGenderMismatch(found: Int, expected: Int, year: Int, gender: Gender)
     case birthYearMismatch(found: Int, year: Int)
 
-    public var description: String {
+    public var problem: Problem {
         switch self {
-        case .empty: "national_id is empty"
-        case .notDigits: "national_id must be digits only (a 12-digit CCCD number)"
-        case .wrongLength(let count): "national_id has \(count) digits; a CCCD number has 12"
-        case .unknownProvince(let code): "national_id starts with province code \(code); codes run 001 to 096"
+        case .empty: Problem("national_id.empty")
+        case .notDigits: Problem("national_id.not_digits")
+        case .wrongLength(let count): Problem("national_id.wrong_length", ["count": String(count)])
+        case .unknownProvince(let code): Problem("national_id.unknown_province", ["code": code])
         case .centuryGenderMismatch(let found, let expected, let year, let gender):
-            "national_id's 4th digit is \(found) but a \(gender == .female ? "woman" : "man") born in \(year) has \(expected); check date_of_birth, gender and the ID"
+            Problem(gender == .female ? "national_id.century_mismatch_woman" : "national_id.century_mismatch_man",
+                    ["found": String(found), "expected": String(expected), "year": String(year)])
         case .birthYearMismatch(let found, let year):
-            "national_id's 5th–6th digits are \(found < 10 ? "0" : "")\(found) but date_of_birth is in \(year); check date_of_birth and the ID"
+            Problem("national_id.birth_year_mismatch", ["found": pad(found, 2), "year": String(year)])
         }
     }
 }
@@ -296,7 +297,7 @@ public struct MSISDN: Sendable, Hashable, CustomStringConvertible {
     public func shown(reveal: Bool) -> String { reveal ? canonical : masked }
 }
 
-public enum MSISDNError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum MSISDNError: ProblemConvertible, Sendable, Equatable {
     case empty
     case invalidCharacters
     case notVietnamese
@@ -304,14 +305,14 @@ public enum MSISDNError: Error, Sendable, Equatable, CustomStringConvertible {
     case wrongLength(Int)
     case unknownPrefix(String)
 
-    public var description: String {
+    public var problem: Problem {
         switch self {
-        case .empty: "msisdn is empty"
-        case .invalidCharacters: "msisdn may hold only digits, a leading +, spaces, dots and dashes"
-        case .notVietnamese: "msisdn is not a Vietnamese number (+84)"
-        case .landline: "msisdn is a landline (02x); give the beneficiary's mobile number"
-        case .wrongLength(let count): "msisdn has \(count) digits; a mobile number has 10 (0 + 9 digits)"
-        case .unknownPrefix(let prefix): "msisdn starts \(prefix); mobile numbers start 03, 05, 07, 08 or 09"
+        case .empty: Problem("msisdn.empty")
+        case .invalidCharacters: Problem("msisdn.invalid_characters")
+        case .notVietnamese: Problem("msisdn.not_vietnamese")
+        case .landline: Problem("msisdn.landline")
+        case .wrongLength(let count): Problem("msisdn.wrong_length", ["count": String(count)])
+        case .unknownPrefix(let prefix): Problem("msisdn.unknown_prefix", ["prefix": prefix])
         }
     }
 }
@@ -324,7 +325,7 @@ public enum Gender: String, Sendable, Hashable, CaseIterable {
         switch raw.trimmingSpaces.uppercased() {
         case "M", "NAM": self = .male
         case "F", "NỮ", "NU": self = .female
-        default: throw FieldError("gender \"\(redactIdentifiers(raw))\" must be M or F")
+        default: throw FieldError(Problem("field.gender", ["value": redactIdentifiers(raw)]))
         }
     }
 }
@@ -335,7 +336,7 @@ public enum PaymentMethod: String, Sendable, Hashable, CaseIterable {
 
     public init(parsing raw: String) throws(FieldError) {
         guard let value = PaymentMethod(rawValue: raw.trimmingSpaces.lowercased()) else {
-            throw FieldError("payment_method \"\(redactIdentifiers(raw))\" must be mobile_money or cash")
+            throw FieldError(Problem("field.payment_method", ["value": redactIdentifiers(raw)]))
         }
         self = value
     }
@@ -346,9 +347,11 @@ public enum BeneficiaryStatus: String, Sendable, Hashable, CaseIterable {
 }
 
 /// A message about one bad field, ready to follow `FILE:LINE: `.
-public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+public struct FieldError: ProblemConvertible, Sendable, Equatable {
+    public let problem: Problem
+    /// A message without a code of its own yet (`Problem(text:)`).
+    public init(_ description: String) { problem = Problem(text: description) }
+    public init(_ problem: Problem) { self.problem = problem }
 }
 
 /// A short code made of ASCII letters, digits, `_` and `-`: a commune, a category, a carrier.
@@ -358,14 +361,14 @@ public struct Code: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// - Parameter uppercase: categories and carriers are compared upper-cased; commune codes as given.
     public init(parsing raw: String, field: String, uppercase: Bool, lengthMax: Int = 40) throws(FieldError) {
         var text = raw.trimmingSpaces
-        guard !text.isEmpty else { throw FieldError("\(field) is empty") }
+        guard !text.isEmpty else { throw FieldError(Problem("field.empty", ["field": field])) }
         var hasLowercase = false
         guard text.utf8.count <= lengthMax,
               text.utf8.allSatisfy({ byte in
                   if byte >= 97 && byte <= 122 { hasLowercase = true; return true }
                   return (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || byte == 95 || byte == 45
               })
-        else { throw FieldError("\(field) \"\(redactIdentifiers(raw))\" must be at most \(lengthMax) letters, digits, _ or -") }
+        else { throw FieldError(Problem("field.code", ["field": field, "value": redactIdentifiers(raw), "length_max": String(lengthMax)])) }
         if uppercase && hasLowercase { text = text.uppercased() }
         self.value = text
     }

@@ -24,9 +24,9 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
             else { return nil }
             return (year, month, day)
         }
-        guard let (year, month, day) = parsed else { throw FieldError("\(field) \"\(redactIdentifiers(raw))\" must be written YYYY-MM-DD") }
+        guard let (year, month, day) = parsed else { throw FieldError(Problem("field.date_format", ["field": field, "value": redactIdentifiers(raw)])) }
         guard let date = CalendarDate(year: year, month: month, day: day) else {
-            throw FieldError("\(field) \"\(redactIdentifiers(raw))\" is not a real day")
+            throw FieldError(Problem("field.date_not_a_day", ["field": field, "value": redactIdentifiers(raw)]))
         }
         self = date
     }

@@ -56,21 +56,21 @@ public struct ResultLineRecord: Sendable {
     public var fingerprint: Int64 { resultLineFingerprint(status: status, amount: amount, msisdn: msisdn, carrierTxnID: carrierTxnID) }
 }
 
-public enum ReconcileError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum ReconcileError: ProblemConvertible, Sendable, Equatable {
     case batch(BatchError)
     case notExported(BatchID, BatchStatus)
     case effectNotAllowed(line: Int, effect: ReconcileEffect, state: ItemState)
     case overflow
     case tooManyCarriers(BatchID, Int)
 
-    public var description: String {
+    public var problem: Problem {
         switch self {
-        case .batch(let error): error.description
-        case .notExported(let batch, let status):
-            "batch \(batch) is \(status.rawValue); only a batch whose instruction file went to the carrier can be reconciled (`allowance batch export \(batch)`)"
-        case .effectNotAllowed(let line, let effect, let state): "line \(line): cannot \(effect.rawValue) an item that is \(state.rawValue)"
-        case .overflow: "the file's amounts overflow a 64-bit sum"
-        case .tooManyCarriers(let batch, let count): "batch \(batch) pays through at least \(count) carriers; reconciliation handles at most 254 in one batch"
+        case .batch(let error): Problem(text: error.description)
+        case .notExported(let batch, let status): Problem("reconcile.not_exported", ["batch": batch.description, "status": status.rawValue])
+        case .effectNotAllowed(let line, let effect, let state):
+            Problem("reconcile.effect_not_allowed", ["line": String(line), "effect": effect.rawValue, "state": state.rawValue])
+        case .overflow: Problem("reconcile.overflow")
+        case .tooManyCarriers(let batch, let count): Problem("reconcile.too_many_carriers", ["batch": batch.description, "count": String(count)])
         }
     }
 }

@@ -124,43 +124,43 @@ public struct RegisterValidator: Sendable {
 
     /// The details, or every reason the fields are wrong (each ready to follow `FILE:LINE: `).
     public func validate(_ raw: RawRegisterFields) -> Result<BeneficiaryDetails, RegistryError> {
-        var reasons: [String] = []
-        func attempt<T, E: Error>(_ body: () throws(E) -> T) -> T? {
-            do { return try body() } catch { reasons.append("\(error)"); return nil }
+        var reasons: [Problem] = []
+        func attempt<T, E: ProblemConvertible>(_ body: () throws(E) -> T) -> T? {
+            do { return try body() } catch { reasons.append(error.problem); return nil }
         }
         let nationalID = attempt { () throws(NationalIDError) in try NationalID(parsing: raw.nationalID) }
         let name = raw.fullName.trimmingSpaces
         // Characters are counted only past `nameLengthMax` bytes (fewer bytes cannot make more characters): counting walks the
         // grapheme breaks, which cost a fifth of a second per million names.
         if name.isEmpty {
-            reasons.append("full_name is empty")
+            reasons.append(Problem("register.full_name_empty"))
         } else if name.utf8.count > Self.nameLengthMax * 4 || (name.utf8.count > Self.nameLengthMax && name.count > Self.nameLengthMax) {
-            reasons.append("full_name is longer than \(Self.nameLengthMax) characters")
+            reasons.append(Problem("register.full_name_too_long", ["length_max": String(Self.nameLengthMax)]))
         } else if Self.hasControlCharacter(name) {
-            reasons.append("full_name contains a control character")
+            reasons.append(Problem("register.full_name_control_character"))
         } else if let first = name.unicodeScalars.first, "=+-@".unicodeScalars.contains(first) {
             // It would reach the carrier's instruction file as the account name, where a spreadsheet runs it.
-            reasons.append("full_name starts with \(first) as a spreadsheet formula does; a name starts with a letter")
+            reasons.append(Problem("register.full_name_formula", ["first": String(first)]))
         } else if digitCount(name) >= 6 {
-            reasons.append("full_name contains a number; is a phone number or ID in the wrong column?")
+            reasons.append(Problem("register.full_name_number"))
         }
         let birth = attempt { () throws(FieldError) in try CalendarDate(parsing: raw.dateOfBirth, field: "date_of_birth") }
         if let birth {
             if birth > today {
-                reasons.append("date_of_birth \(birth) is in the future")
+                reasons.append(Problem("register.birth_in_future", ["date": birth.description]))
             } else if birth.year < 1900 {
-                reasons.append("date_of_birth \(birth) is before 1900")
+                reasons.append(Problem("register.birth_before_1900", ["date": birth.description]))
             }
         }
         let gender = attempt { () throws(FieldError) in try Gender(parsing: raw.gender) }
         var commune = attempt { () throws(FieldError) in try Code(parsing: raw.commune, field: "commune_code", uppercase: false, lengthMax: 16) }
         if let code = commune, digitCount(code.value) >= 9 {
-            reasons.append("commune_code \"\(redactIdentifiers(code.value))\" looks like a phone number or ID; commune codes are short, like 26734")
+            reasons.append(Problem("register.commune_code_like_number", ["value": redactIdentifiers(code.value)]))
             commune = nil
         }
         var category = attempt { () throws(FieldError) in try Code(parsing: raw.category, field: "category", uppercase: true) }
         if let known = category, !categories.contains(known.value) {
-            reasons.append("category \"\(redactIdentifiers(raw.category.trimmingSpaces))\" is not known; known: \(categories.sorted().joined(separator: ", "))")
+            reasons.append(Problem("register.category_unknown", ["value": redactIdentifiers(raw.category.trimmingSpaces), "known": listed(categories.sorted())]))
             category = nil
         }
         let method = attempt { () throws(FieldError) in try PaymentMethod(parsing: raw.paymentMethod) }
@@ -170,17 +170,17 @@ public struct RegisterValidator: Sendable {
         if method == .mobileMoney || !carrierText.isEmpty || !msisdnText.isEmpty {
             var carrier: Code?
             if carrierText.isEmpty {
-                reasons.append(method == .mobileMoney ? "carrier is required for mobile_money" : "carrier is required when msisdn is given")
+                reasons.append(Problem(method == .mobileMoney ? "register.carrier_required" : "register.carrier_required_with_msisdn"))
             } else if let code = attempt({ () throws(FieldError) in try Code(parsing: carrierText, field: "carrier", uppercase: true) }) {
                 if carriers.contains(code.value) {
                     carrier = code
                 } else {
-                    reasons.append("carrier \"\(redactIdentifiers(carrierText))\" is not known; known: \(carriers.sorted().joined(separator: ", "))")
+                    reasons.append(Problem("register.carrier_unknown", ["value": redactIdentifiers(carrierText), "known": listed(carriers.sorted())]))
                 }
             }
             var msisdn: MSISDN?
             if msisdnText.isEmpty {
-                reasons.append(method == .mobileMoney ? "msisdn is required for mobile_money" : "msisdn is required when carrier is given")
+                reasons.append(Problem(method == .mobileMoney ? "register.msisdn_required" : "register.msisdn_required_with_carrier"))
             } else {
                 msisdn = attempt { () throws(MSISDNError) in try MSISDN(parsing: msisdnText) }
             }

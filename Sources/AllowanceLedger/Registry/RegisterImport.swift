@@ -1,19 +1,26 @@
 import Foundation
 import GRDB
 
-/// One bad line of an input file, written `FILE:LINE: reason`.
+/// One bad line of an input file, written `FILE:LINE: reason; reason`.
 public struct LineProblem: Sendable, Equatable, CustomStringConvertible {
     public let file: String
     public let line: Int
-    public let reason: String
+    /// Everything wrong with the line, in the order it was found.
+    public let problems: [Problem]
 
-    public init(file: String, line: Int, reason: String) {
+    public init(file: String, line: Int, problems: [Problem]) {
         self.file = file
         self.line = line
-        self.reason = reason
+        self.problems = problems
     }
 
-    public var description: String { "\(file):\(line): \(reason)" }
+    /// The reasons in `wording`'s language, one after another.
+    public func reason(in wording: Wording) -> String { problems.map(wording.words(for:)).joined(separator: "; ") }
+    public func description(in wording: Wording) -> String { "\(file):\(line): \(reason(in: wording))" }
+
+    /// In English, as the rejects file and the CLI print it by default.
+    public var reason: String { reason(in: .english) }
+    public var description: String { description(in: .english) }
 }
 
 public struct RegisterImportOptions: Sendable {
@@ -45,26 +52,24 @@ public struct RegisterImportResult: Sendable, Equatable {
     public var flagsRaised = 0
 }
 
-public enum RegisterImportError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum RegisterImportError: ProblemConvertible, Sendable, Equatable {
     case emptyFile(String)
     /// The header line itself cannot be read: not UTF-8, a NUL byte, an unclosed quote, too long.
-    case unreadableHeader(String, String)
+    case unreadableHeader(String, Problem)
     case missingColumns(String, [String])
     case duplicateColumn(String, String)
     case invalidLines(String, count: Int)
     case fileChanged(String)
 
-    public var description: String {
-        switch self {
-        case .emptyFile(let file): "\(file):1: the file is empty; a register starts with the header \(RawRegisterFields.columns.joined(separator: ","))"
-        case .unreadableHeader(let file, let problem):
-            "\(file):1: header: \(problem); a register is a CSV text file (UTF-8) starting with the header \(RawRegisterFields.columns.joined(separator: ","))"
-        case .missingColumns(let file, let columns):
-            "\(file):1: the header lacks \(columns.joined(separator: ", ")); a register's header is \(RawRegisterFields.columns.joined(separator: ",")) (any order)"
-        case .duplicateColumn(let file, let column): "\(file):1: column \(column) appears twice in the header"
-        case .fileChanged(let file): "\(file): the file changed while it was being imported; nothing was imported, run the import again"
-        case .invalidLines(let file, let count):
-            "\(file): \(count) bad line\(count == 1 ? "" : "s"); nothing was imported. Fix them, or pass --skip-invalid to import the good lines and write the bad ones to a file"
+    public var problem: Problem {
+        let header = RawRegisterFields.columns.joined(separator: ",")
+        return switch self {
+        case .emptyFile(let file): Problem("register.empty_file", ["file": file, "header": header])
+        case .unreadableHeader(let file, let problem): Problem("register.unreadable_header", ["file": file, "header": header], parts: ["problem": problem])
+        case .missingColumns(let file, let columns): Problem("register.missing_columns", ["file": file, "columns": listed(columns), "header": header])
+        case .duplicateColumn(let file, let column): Problem("register.duplicate_column", ["file": file, "column": column])
+        case .fileChanged(let file): Problem("register.file_changed", ["file": file])
+        case .invalidLines(let file, let count): Problem(count == 1 ? "register.invalid_line" : "register.invalid_lines", ["file": file, "count": String(count)])
         }
     }
 }
@@ -72,7 +77,7 @@ public enum RegisterImportError: Error, Sendable, Equatable, CustomStringConvert
 /// One checked line, handed from the reading thread to the writing one.
 enum RegisterLine: Sendable {
     case good(line: Int, details: BeneficiaryDetails)
-    case bad(line: Int, reasons: [String], fields: [String])
+    case bad(line: Int, reasons: [Problem], fields: [String])
 }
 
 /// What the reading thread sends.
@@ -113,7 +118,7 @@ extension Store {
                 return
             }
             if let problem = reader.recordError {
-                _ = channel.put(.failed(.format(.unreadableHeader(path, problem.description))))
+                _ = channel.put(.failed(.format(.unreadableHeader(path, problem.problem))))
                 return
             }
             var columnIndex: [String: Int] = [:]
@@ -143,10 +148,11 @@ extension Store {
                 if reader.isBlank { continue }
                 let line = reader.recordLine
                 if let error = reader.recordError {
-                    chunk.append(.bad(line: line, reasons: ["\(error)"], fields: error == .notUTF8 ? [] : fields()))
+                    chunk.append(.bad(line: line, reasons: [error.problem], fields: error == .notUTF8 ? [] : fields()))
                 } else if reader.fieldCount < width
                             || (reader.fieldCount > width && (width..<reader.fieldCount).contains { !(reader.string($0) ?? "").trimmingSpaces.isEmpty }) {
-                    chunk.append(.bad(line: line, reasons: ["line has \(reader.fieldCount) fields; the header has \(width)"], fields: fields()))
+                    chunk.append(.bad(line: line, reasons: [Problem("register.field_count", ["count": String(reader.fieldCount), "width": String(width)])],
+                                      fields: fields()))
                 } else {
                     var raw = RawRegisterFields()
                     for (keyPath, index) in columns { raw[keyPath: keyPath] = reader.string(index) ?? "" }
@@ -154,12 +160,13 @@ extension Store {
                     case .failure(.invalid(let reasons)):
                         chunk.append(.bad(line: line, reasons: reasons, fields: fields()))
                     case .failure(let error):
-                        chunk.append(.bad(line: line, reasons: ["\(error)"], fields: fields()))
+                        chunk.append(.bad(line: line, reasons: [Problem(text: error.description)], fields: fields()))
                     case .success(let details):
                         var key: UInt64 = 0
                         for byte in details.nationalID.digits.utf8 { key = key * 10 + UInt64(byte - 0x30) }
                         if let earlier = seen.insert(key, line: Int32(clamping: line)) {
-                            chunk.append(.bad(line: line, reasons: ["national_id \(details.nationalID) is also on line \(earlier); a beneficiary appears once per file"],
+                            chunk.append(.bad(line: line, reasons: [Problem("register.national_id_twice", ["national_id": details.nationalID.description,
+                                                                                                                   "line": String(earlier)])],
                                               fields: fields()))
                         } else {
                             chunk.append(.good(line: line, details: details))
@@ -242,10 +249,11 @@ extension Store {
             var rejects: CSVWriter?
             var validateOnly = false
 
-            func reject(line: Int, reasons: [String], fields: [String]) throws {
+            func reject(line: Int, reasons: [Problem], fields: [String]) throws {
                 result.rejected += 1
-                let reason = reasons.joined(separator: "; ")
-                onProblem(LineProblem(file: file, line: line, reason: reason))
+                let problem = LineProblem(file: file, line: line, problems: reasons)
+                let reason = problem.reason
+                onProblem(problem)
                 guard options.skipInvalid else {
                     validateOnly = true
                     return

@@ -27,7 +27,7 @@ public struct BeneficiaryEvent: Sendable, Equatable {
 
 public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     case notFound(String)
-    case invalid([String])
+    case invalid([Problem])
     case alreadyRegistered(NationalID, BeneficiaryID)
     case statusChange(from: BeneficiaryStatus, action: String)
     case accountAlreadyLinked(BeneficiaryID)
@@ -40,7 +40,7 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notFound(let key): "no beneficiary \(key); `allowance beneficiary list` shows them"
-        case .invalid(let reasons): reasons.joined(separator: "; ")
+        case .invalid(let reasons): reasons.map(\.description).joined(separator: "; ")
         case .alreadyRegistered(let nationalID, let id): "national ID \(nationalID) is already registered as beneficiary \(id)"
         case .statusChange(let from, let action): "cannot \(action) a beneficiary who is \(from.rawValue)"
         case .accountAlreadyLinked(let id): "beneficiary \(id) already has a linked account; use `beneficiary account change`"
@@ -267,7 +267,7 @@ extension Store {
                 if case .link = action, found.details.account != nil { throw RegistryError.accountAlreadyLinked(found.id) }
                 if case .change = action, found.details.account == nil { throw RegistryError.noAccount(found.id) }
                 guard carriers.contains(account.carrier.value) else {
-                    throw RegistryError.invalid(["carrier \"\(account.carrier)\" is not known; known: \(carriers.sorted().joined(separator: ", "))"])
+                    throw RegistryError.invalid([Problem("register.carrier_unknown", ["value": account.carrier.description, "known": listed(carriers.sorted())])])
                 }
                 if found.details.account == account { throw RegistryError.sameAccount }
                 details.account = account

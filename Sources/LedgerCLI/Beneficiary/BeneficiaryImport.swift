@@ -29,7 +29,7 @@ extension Allowance.Beneficiary {
             do {
                 result = try ledger.importRegister(path: file, options: options, onProblem: { problem in
                     Terminal.endProgress()
-                    Terminal.note(problem.description)
+                    Terminal.note(problem.description(in: Terminal.wording))
                 }, progress: { bytes in
                     Terminal.progress("importing \(file): \(total > 0 ? bytes * 100 / total : 0) %")
                 })

@@ -66,14 +66,26 @@ struct UserOptions: ParsableArguments {
     }
 }
 
-/// A message for the user; printed after `error: `, exit code 1.
+/// A message for the user; printed after `error: `, exit code 1. One made from a library error keeps its problem, so
+/// that it is worded in the user's language.
 struct CommandError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    let problem: Problem?
+    init(_ description: String) {
+        self.description = description
+        problem = nil
+    }
+    init(_ error: any ProblemConvertible) {
+        description = error.description
+        problem = error.problem
+    }
 }
 
-/// An error as the user should read it: our errors carry their own message; SQLite's get a hint.
+/// An error as the user should read it, in their language where it says what went wrong as a `Problem`; SQLite's get
+/// a hint.
 func describe(_ error: Error) -> String {
+    if let error = error as? any ProblemConvertible { return Terminal.wording.words(for: error.problem) }
+    if let error = error as? CommandError, let problem = error.problem { return Terminal.wording.words(for: problem) }
     let text = String(describing: error)
     guard String(reflecting: type(of: error)).hasPrefix("GRDB.") else { return text }
     if text.contains("database is locked") || text.contains("SQLITE_BUSY") {
@@ -85,6 +97,8 @@ func describe(_ error: Error) -> String {
 func parsed<T, E: Error>(_ body: () throws(E) -> T) throws -> T {
     do {
         return try body()
+    } catch let error as any ProblemConvertible {
+        throw CommandError(error)
     } catch {
         throw CommandError("\(error)")
     }

@@ -4,8 +4,11 @@ import Glibc
 #endif
 
 enum Terminal {
+    /// The language messages are worded in: `ALLOWANCE_LANG=vi` for Vietnamese, English otherwise.
+    static let wording: Wording = getenv("ALLOWANCE_LANG").map { String(cString: $0) }.flatMap(Wording.Language.init(rawValue:)).map(Wording.of) ?? .english
+
     static func error(_ message: String) {
-        writeError("error: \(message)\n")
+        writeError("\(wording.language == .vietnamese ? "lỗi" : "error"): \(message)\n")
     }
 
     static func warning(_ message: String) {
