@@ -255,18 +255,32 @@ extension Store {
     public func cancelBatch(_ id: BatchID, reason: String, by user: UserName) throws -> Batch {
         let reason = reason.trimmingSpaces
         guard !reason.isEmpty else { throw RegistryError.reasonRequired }
-        return try write { db in
+        // The items go without SQLite's per-item key check, which would read every outcome line once per item (the lines
+        // have no item index, v8): whether anything names them is asked here, each table once.
+        return try writeWithKeysFromTransaction { db in
             let batch = try Self.fetchBatch(db, id)
             guard batch.status == .created else {
                 throw BatchError.wrongStatus(batch: id, status: batch.status, action: "cancel it; only an unapproved batch can be cancelled")
             }
             try db.execute(sql: "DELETE FROM batch_hold WHERE batch_id = ?", arguments: [id.rawValue])
+            let items = "SELECT id FROM batch_item WHERE batch_id = ?1"
+            for (table, column) in Self.itemReferences {
+                if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table) WHERE \(column) IN (\(items)))", arguments: [id.rawValue]) == true {
+                    throw DatabaseError(resultCode: .SQLITE_CONSTRAINT_FOREIGNKEY, message: """
+                        batch \(id) cannot be cancelled: \(table).\(column) names one of its items, which an unapproved batch's items never are; \
+                        the ledger was edited by hand (`allowance ledger verify`)
+                        """)
+                }
+            }
             try db.execute(sql: "DELETE FROM batch_item WHERE batch_id = ?", arguments: [id.rawValue])
             try db.execute(sql: "UPDATE batch SET status = 'cancelled', cancelled_at = ?, cancelled_by = ?, cancel_reason = ? WHERE id = ?",
                            arguments: [clock.now().description, user.value, reason, id.rawValue])
             return try Self.fetchBatch(db, id)
         }
     }
+
+    /// Every column that names a batch item (`REFERENCES batch_item(id)`): what `cancelBatch` checks before the items go.
+    static let itemReferences = [("posting", "item_id"), ("result_line", "item_id"), ("item_state", "item_id"), ("batch_item", "retry_of_item")]
 
     /// The entitlement entry's memo carries the items' digest, so the hash chain covers every payee too.
     static func entitlementMemo(batch: BatchID, period: String, createdBy: String, approvedBy: String, digest: String) -> String {

@@ -118,12 +118,17 @@ extension Store {
             let batch = try Self.fetchBatch(db, id)
             var items = OutcomeTotals()
             var notSent = 0
+            // Each item's latest line (the last file's last line naming it), gathered once from the batch's files:
+            // SQLite's MAX() gives the bare columns of the row holding it.
             let rows = try FastStatement(db, """
                 SELECT i.amount, \(Self.itemStateSQL("i")),
                        \(Self.itemSentSQL("i")),
-                       (SELECT r.outcome || ':' || COALESCE(r.effect, '') FROM result_line r
-                        WHERE r.item_id = i.id ORDER BY r.file_id DESC, r.line DESC LIMIT 1)
-                FROM batch_item i WHERE i.batch_id = ?1 AND i.method = 'mobile_money'
+                       latest.said
+                FROM batch_item i
+                LEFT JOIN (SELECT r.item_id AS item_id, r.outcome || ':' || COALESCE(r.effect, '') AS said, MAX(r.file_id * 4294967296 + r.line)
+                           FROM result_file f JOIN result_line r ON r.file_id = f.id
+                           WHERE f.batch_id = ?1 AND r.item_id IS NOT NULL GROUP BY r.item_id) latest ON latest.item_id = i.id
+                WHERE i.batch_id = ?1 AND i.method = 'mobile_money'
                 """)
             defer { rows.reset() }
             rows.bind(1, id.rawValue)

@@ -524,8 +524,15 @@ extension Store {
         }
     }
 
-    /// SQL: no result line of any file has named the item (`alias`): `missing`, once it was sent.
-    static func itemUnnamedSQL(_ alias: String) -> String { "NOT EXISTS (SELECT 1 FROM result_line r WHERE r.item_id = \(alias).id)" }
+    /// SQL: the items a line of the batch `batch` (a parameter, `?1`) named, read through the batch's result files (a line
+    /// names only an item of its own file's batch: another batch's reference is an unknown reference, with no item).
+    static func namedItemsSQL(batch: String = "?1") -> String {
+        "SELECT r.item_id FROM result_file f JOIN result_line r ON r.file_id = f.id WHERE f.batch_id = \(batch) AND r.item_id IS NOT NULL"
+    }
+
+    /// SQL: no result line of the batch (`?1`) has named the item (`alias`): `missing`, once it was sent. The named items
+    /// are gathered once, not looked up per item.
+    static func itemUnnamedSQL(_ alias: String) -> String { "\(alias).id NOT IN (\(namedItemsSQL()))" }
 
     /// Mobile-money items whose funds went to the carrier and that no result line has named.
     static func missingItems(_ db: Database, batch: BatchID) throws -> (count: Int, amount: Int64) {

@@ -59,6 +59,9 @@ enum Migrations {
             // states) points where it did; the items' own keys are checked.
             try checkForeignKeys(db, of: "batch_item")
         }
+        migrator.registerMigration("v8-result-line-item-index") { db in
+            try db.execute(sql: resultLineItemIndexV8)
+        }
         return migrator
     }
 
@@ -499,6 +502,13 @@ extension Migrations {
     /// through the items' beneficiary index and the postings' item index (`balances(beneficiary:)`). Keeping it cost
     /// every approval and every reconciled file a second index insert per posting, 28 MB and 0.4 s per million.
     static let postingIndexesV6 = "DROP INDEX posting_beneficiary"
+
+    /// The outcome lines lose their item index. A carrier reports in its own order, so a reconciled file inserted its
+    /// million keys into that index at random, each into a page no longer in the processor's cache: at a million lines
+    /// in a carrier's order that cost about a second of reconcile's storing thread. What read through it now reads a
+    /// batch's lines through its files (`Store.namedItemsSQL`), and `batch cancel`, which deleted items under a key
+    /// check that needed the index, checks the items' references itself (`cancelBatch`).
+    static let resultLineItemIndexV8 = "DROP INDEX result_line_item"
 
     /// An item's reference, `AL-202611-000001-0000001`, from its month, batch and seq: what `ItemReference.canonical` writes,
     /// in SQL any SQLite reads. `batch create` computes it with `allowance_item_reference`, a C function that gives the
