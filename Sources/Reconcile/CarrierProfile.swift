@@ -192,6 +192,19 @@ extension CarrierProfile {
     }
 
     /// Finds a profile by name: `generic`, a path to a `.profile` file, or `NAME.profile` in one of `directories`.
+    /// Where a profile named without a path is looked for, in order: the folders `listed` names (colon-separated, as
+    /// `ALLOWANCE_PROFILES` holds them), `profiles/` beside the ledger, then `profiles/` in the working folder; each once.
+    public static func searchDirectories(listed: String?, ledger: String) -> [String] {
+        var directories: [String] = []
+        if let listed {
+            directories += listed.split(separator: ":").map(String.init).filter { !$0.isEmpty }
+        }
+        directories.append(((ledger as NSString).deletingLastPathComponent as NSString).appendingPathComponent("profiles"))
+        directories.append("profiles")
+        var seen = Set<String>()
+        return directories.filter { seen.insert(($0 as NSString).standardizingPath).inserted }
+    }
+
     public static func load(_ nameOrPath: String, searching directories: [String]) throws(ProfileError) -> CarrierProfile {
         if nameOrPath == "generic" { return .generic }
         if nameOrPath.contains("/") || nameOrPath.hasSuffix(".\(fileExtension)") {

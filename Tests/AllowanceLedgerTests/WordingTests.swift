@@ -131,3 +131,36 @@ struct CLIWordingTests {
         #expect(noColumns.stderr.contains("dòng tiêu đề không có cột cho"), "\(noColumns.stderr)")
     }
 }
+
+/// Rules that lived in the CLI, now in the library the CLI and a server both call.
+@Suite struct LibraryRuleTests {
+    @Test func aCashReferenceFileGivesItsReferencesOrEveryLineThatHoldsNone() throws {
+        let directory = TemporaryDirectory()
+        let good = directory.write("good.csv", "commune,reference\n26734,AL-202611-000001-0000002\n\n26734,AL-202611-000001-0000005\n")
+        #expect(try CashReference.read(from: good) == [CashReference("AL-202611-000001-0000002", origin: "\(good):2"),
+                                                       CashReference("AL-202611-000001-0000005", origin: "\(good):4")])
+        let list = directory.write("list.txt", "AL-202611-000001-0000002\n")
+        #expect(try CashReference.read(from: list).map(\.reference) == ["AL-202611-000001-0000002"])
+        let bad = directory.write("bad.csv", "reference,note\n,x\nAL-202611-000001-0000002,y\n\"open\n")
+        #expect(throws: CashReferenceFileError.badLines([LineProblem(file: bad, line: 2, problems: [Problem("cash.no_reference")]),
+                                                         LineProblem(file: bad, line: 4, problems: [CSVRecordError.unclosedQuote(openedOnLine: 4).problem])])) {
+            try CashReference.read(from: bad)
+        }
+        let empty = directory.write("empty.csv", "reference\n")
+        #expect(throws: CashReferenceFileError.noReferences(empty)) { try CashReference.read(from: empty) }
+        #expect(CashReferenceFileError.noReferences(empty).description == "\(empty): holds no references")
+    }
+
+    @Test func aReportRangeRunsForwardAndCoversAtMostTenYears() throws {
+        let (first, last) = (try Period(parsing: "2016-12"), try Period(parsing: "2026-11"))
+        try NonCashReport.checkRange(from: first, to: last)
+        #expect(throws: NonCashRangeError.tooLong(monthsMax: 120)) { try NonCashReport.checkRange(from: try Period(parsing: "2016-11"), to: last) }
+        #expect(throws: NonCashRangeError.backwards(from: last, to: first)) { try NonCashReport.checkRange(from: last, to: first) }
+        // The library refuses it too, instead of trapping, whoever calls.
+        let fixture = try Fixture()
+        #expect(throws: NonCashRangeError.backwards(from: last, to: first)) {
+            try fixture.store.nonCashReport(from: last, to: first, grouping: .commune, target: Share(basisPoints: 7000))
+        }
+        #expect(NonCashRangeError.tooLong(monthsMax: 120).description == "a range is at most 120 months")
+    }
+}

@@ -175,3 +175,12 @@ import Testing
         }
     }
 }
+
+@Suite struct ProfileSearchTests {
+    /// ALLOWANCE_PROFILES' folders first, then profiles/ beside the ledger, then ./profiles; each folder once.
+    @Test func aProfileNamedWithoutAPathIsLookedForInOrder() {
+        #expect(CarrierProfile.searchDirectories(listed: "/etc/p:/opt/q::/etc/p/", ledger: "/data/office/ledger.sqlite")
+                == ["/etc/p", "/opt/q", "/data/office/profiles", "profiles"])
+        #expect(CarrierProfile.searchDirectories(listed: nil, ledger: "ledger.sqlite") == ["profiles"])
+    }
+}

@@ -41,6 +41,54 @@ public struct CashReference: Sendable, Equatable, ExpressibleByStringLiteral {
     }
 
     public init(stringLiteral value: String) { self.init(value) }
+
+    /// The references in a file: a CSV with a `reference` column, or a plain list, one per line. Every line that holds
+    /// none is reported; a file with any such line, or with no reference at all, gives none.
+    public static func read(from path: String) throws -> [CashReference] {
+        let reader = try CSVReader(path: path)
+        var references: [CashReference] = []
+        var column: Int?
+        var first = true
+        var problems: [LineProblem] = []
+        while try reader.next() {
+            if reader.isBlank { continue }
+            if let error = reader.recordError {
+                problems.append(LineProblem(file: path, line: reader.recordLine, problems: [error.problem]))
+                continue
+            }
+            if first {
+                first = false
+                let header = CSVHeader(reader: reader)
+                if let index = header.index(of: "reference") {
+                    column = index
+                    continue
+                }
+            }
+            let index = column ?? 0
+            guard index < reader.fieldCount, let value = reader.string(index)?.trimmingSpaces, !value.isEmpty else {
+                problems.append(LineProblem(file: path, line: reader.recordLine, problems: [Problem("cash.no_reference")]))
+                continue
+            }
+            references.append(CashReference(value, origin: "\(path):\(reader.recordLine)"))
+        }
+        guard problems.isEmpty else { throw CashReferenceFileError.badLines(problems) }
+        guard !references.isEmpty else { throw CashReferenceFileError.noReferences(path) }
+        return references
+    }
+}
+
+/// Why a file of cash references gives none.
+public enum CashReferenceFileError: ProblemConvertible, Sendable, Equatable {
+    /// Lines that hold no reference, each as `FILE:LINE: reason`.
+    case badLines([LineProblem])
+    case noReferences(String)
+
+    public var problem: Problem {
+        switch self {
+        case .badLines(let lines): Problem(text: lines.map(\.description).joined(separator: "\n"))
+        case .noReferences(let file): Problem("cash.no_references", ["file": file])
+        }
+    }
 }
 
 extension Store {

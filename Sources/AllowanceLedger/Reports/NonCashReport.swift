@@ -108,6 +108,30 @@ public struct FailureReason: Sendable, Equatable {
 }
 
 /// The share of allowance recipients paid non-cash, from the ledger's batches and their payment states.
+/// A range of months the non-cash report does not cover.
+public enum NonCashRangeError: ProblemConvertible, Sendable, Equatable {
+    case backwards(from: Period, to: Period)
+    case tooLong(monthsMax: Int)
+
+    public var problem: Problem {
+        switch self {
+        case .backwards(let from, let to): Problem("report.range_backwards", ["from": from.description, "to": to.description])
+        case .tooLong(let max): Problem("report.range_too_long", ["months_max": String(max)])
+        }
+    }
+}
+
+extension NonCashReport {
+    /// The longest range one report covers: ten years of months.
+    public static let monthsMax = 120
+
+    /// Refuses a range that runs backwards or covers more than `monthsMax` months.
+    public static func checkRange(from: Period, to: Period) throws(NonCashRangeError) {
+        guard from <= to else { throw .backwards(from: from, to: to) }
+        guard (to.year - from.year) * 12 + to.month - from.month < monthsMax else { throw .tooLong(monthsMax: monthsMax) }
+    }
+}
+
 public struct NonCashReport: Sendable, Equatable {
     public let from: Period
     public let to: Period
@@ -140,7 +164,7 @@ extension Store {
     /// A recipient counts as non-cash when one of their mobile-money items of the month was settled as paid: a failed
     /// mobile-money payment later paid in cash counts as cash, and a reversed one (its item back to failed) not at all.
     public func nonCashReport(from: Period, to: Period, grouping: NonCashGrouping, target: Share) throws -> NonCashReport {
-        precondition(from <= to, "the range runs forward")
+        try NonCashReport.checkRange(from: from, to: to)
         return try read { db in
             let fromText = from.description, toText = to.description
             // The batches that count: approved (exported and closed ones too) and of a month in the range.

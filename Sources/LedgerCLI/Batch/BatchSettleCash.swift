@@ -48,37 +48,14 @@ extension Allowance.Batch {
             if !result.problems.isEmpty { throw ExitCode(1) }
         }
 
-        /// References from a CSV with a `reference` column, or from a plain list (one per line).
+        /// The file's references; each line that holds none is printed as an error of its own.
         static func references(in path: String) throws -> [CashReference] {
-            let reader = try CSVReader(path: path)
-            var references: [CashReference] = []
-            var column: Int?
-            var first = true
-            var problems: [String] = []
-            while try reader.next() {
-                if reader.isBlank { continue }
-                if let error = reader.recordError {
-                    problems.append("\(path):\(reader.recordLine): \(error)")
-                    continue
-                }
-                if first {
-                    first = false
-                    let header = CSVHeader(reader: reader)
-                    if let index = header.index(of: "reference") {
-                        column = index
-                        continue
-                    }
-                }
-                let index = column ?? 0
-                guard index < reader.fieldCount, let value = reader.string(index)?.trimmingSpaces, !value.isEmpty else {
-                    problems.append("\(path):\(reader.recordLine): no reference on this line")
-                    continue
-                }
-                references.append(CashReference(value, origin: "\(path):\(reader.recordLine)"))
+            do {
+                return try CashReference.read(from: path)
+            } catch CashReferenceFileError.badLines(let lines) {
+                for line in lines { Terminal.error(line.description(in: Terminal.wording)) }
+                throw ExitCode(1)
             }
-            guard problems.isEmpty else { throw CommandError(problems.joined(separator: "\nerror: ")) }
-            guard !references.isEmpty else { throw CommandError("\(path): holds no references") }
-            return references
         }
     }
 }

@@ -49,13 +49,6 @@ enum ReconcileView {
     /// Where `--profile NAME` looks for `NAME.profile`: ALLOWANCE_PROFILES (colon-separated), `profiles/` beside the
     /// ledger, `./profiles`.
     static func profileDirectories(ledger: String) -> [String] {
-        var directories: [String] = []
-        if let env = ProcessInfo.processInfo.environment["ALLOWANCE_PROFILES"] {
-            directories += env.split(separator: ":").map(String.init).filter { !$0.isEmpty }
-        }
-        directories.append(((ledger as NSString).deletingLastPathComponent as NSString).appendingPathComponent("profiles"))
-        directories.append("profiles")
-        var seen = Set<String>()
-        return directories.filter { seen.insert(($0 as NSString).standardizingPath).inserted }
+        CarrierProfile.searchDirectories(listed: ProcessInfo.processInfo.environment["ALLOWANCE_PROFILES"], ledger: ledger)
     }
 }

@@ -47,8 +47,8 @@ extension Allowance.Report {
             if period != nil && (from != nil || to != nil) { throw ValidationError("give --period or --from/--to, not both") }
             if (from == nil) != (to == nil) { throw ValidationError("--from and --to go together") }
             if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to)") }
-            if let from, let to, (to.year - from.year) * 12 + to.month - from.month >= 120 {
-                throw ValidationError("a range is at most 120 months")
+            if let from, let to {
+                do { try NonCashReport.checkRange(from: from, to: to) } catch { throw ValidationError(Terminal.wording.words(for: error.problem)) }
             }
             if json && format != .json && format != .table { throw ValidationError("--json prints JSON; it cannot go with --format \(format.rawValue)") }
             if !(0...100).contains(target) { throw ValidationError("--target is a percentage from 0 to 100") }
