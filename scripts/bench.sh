@@ -155,6 +155,11 @@ MID=""
         [ -n "${WALLS[$BIG|$key]:-}" ] && printf ' %s%s;' "$key" "${WALLS[$BIG|$key]}"
     done
     echo
+    # What earlier runs measured stays below the newest run: the history is kept by hand under its heading.
+    if [ -f docs/BENCHMARKS.md ] && grep -q '^## History' docs/BENCHMARKS.md; then
+        echo
+        sed -n '/^## History/,$p' docs/BENCHMARKS.md
+    fi
 } > "$WORK/BENCHMARKS.md"
 mkdir -p docs
 cp "$WORK/BENCHMARKS.md" docs/BENCHMARKS.md
