@@ -30,9 +30,8 @@ public struct Store: Sendable {
         configuration.busyMode = .timeout(Self.busyTimeoutSeconds)
         configuration.prepareDatabase { db in
             // A new ledger's pages are 16 KiB, not SQLite's 4: a month's million items, postings and outcome lines fill
-            // a quarter as many pages, each written to the WAL and then to the file. At a million, batch create +
-            // approve + export took 10.5-11.9 s against 13.7-14.9 s, and reconcile 9.1-10.7 s against 10.4-11.5
-            // (README, Speed). Without effect on a ledger that already has pages.
+            // a quarter as many pages, each written to the WAL and then to the file (docs/BENCHMARKS.md has the
+            // figures). Without effect on a ledger that already has pages.
             try db.execute(sql: "PRAGMA page_size = \(Self.pageSize)")
             let registered = allowance_sqlite_register_functions(db.sqliteConnection)
             guard registered == SQLITE_OK else {
@@ -111,7 +110,7 @@ public struct Store: Sendable {
     /// `ALLOWANCE_TRACE_SQL=1`: slow statements (`prepareDatabase`) and `trace` lines go to stderr.
     static let tracing = getenv("ALLOWANCE_TRACE_SQL").map { String(cString: $0) == "1" } ?? false
 
-    /// Writes `line` to stderr when `ALLOWANCE_TRACE_SQL=1` (README, Speed): what a profile should know, such as a
+    /// Writes `line` to stderr when `ALLOWANCE_TRACE_SQL=1` (README, Profiling): what a profile should know, such as a
     /// faster path not taken.
     static func trace(_ line: String) {
         guard tracing else { return }
