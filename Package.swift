@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         // SHA-256 and HMAC from the system's OpenSSL libcrypto (libssl-dev).
@@ -33,6 +34,7 @@ let package = Package(
                 "CSQLiteTuning",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             // The words of each language, compiled into the binary: one file, no resource bundle to lose.
             resources: [.embedInCode("Wording/en.strings"), .embedInCode("Wording/vi.strings")]
@@ -47,6 +49,7 @@ let package = Package(
                 "AllowanceLedger",
                 "Reconcile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The fuzz targets of issue 7 and their driver: libFuzzer when built by scripts/fuzz.sh, a seeded mutator

@@ -1,5 +1,6 @@
 import AllowanceLedger
 import ArgumentParser
+import Logging
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,6 +19,9 @@ struct Allowance: ParsableCommand {
     )
 
     static func main() {
+        // The library's profiling lines (`ALLOWANCE_TRACE_SQL=1`, README: Profiling) go to stderr as they are, one a line.
+        let tracing = getenv("ALLOWANCE_TRACE_SQL").map { String(cString: $0) == "1" } ?? false
+        LoggingSystem.bootstrap { _ in StderrLines(logLevel: tracing ? .debug : .notice) }
         do {
             var command = try parseAsRoot(Self.movingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
             try command.run()

@@ -164,3 +164,26 @@ struct CLIWordingTests {
         #expect(NonCashRangeError.tooLong(monthsMax: 120).description == "a range is at most 120 months")
     }
 }
+
+@Suite("allowance CLI profiling, run as a process")
+struct CLIProfilingTests {
+    /// `ALLOWANCE_TRACE_SQL=1` prints what the library logs at debug level; without it, nothing of it.
+    @Test func profilingLinesGoToStderrOnlyWhenAskedFor() throws {
+        let sandbox = CLISandbox()
+        try sandbox.expectSuccess(sandbox.run(["beneficiary", "import", sandbox.register([Sample.lan, Sample.hung])]))
+        try sandbox.expectSuccess(sandbox.run(["batch", "create", "--period", "2026-11", "--by", "maker"]))
+        try sandbox.expectSuccess(sandbox.run(["batch", "approve", "1", "--by", "checker"]))
+        try sandbox.expectSuccess(sandbox.run(["fund", "--amount", "10000000", "--reference", "QD-1", "--by", "checker"]))
+        try sandbox.expectSuccess(sandbox.run(["batch", "export", "1", "--out", sandbox.directory.file("instructions.csv"), "--by", "maker"]))
+        let file = sandbox.directory.write("results.csv", "reference,msisdn,amount,status\nAL-202611-000001-0000001,0912345678,750000,SUCCESS\n")
+        let traced = try sandbox.run(["reconcile", "1", file], environment: ["ALLOWANCE_TRACE_SQL": "1"])
+        #expect(traced.status == 0, "\(traced.stderr)")
+        let cache = traced.stderrLines.filter { $0.hasPrefix("reconcile lines stored: page cache: ") || $0.hasPrefix("reconcile finished: page cache: ") }
+        #expect(cache.count == 2, "\(traced.stderr)")
+        #expect(cache.allSatisfy { $0.contains(" hits, ") && $0.hasSuffix(" MB in use") })
+        let again = sandbox.directory.write("results-2.csv", "reference,msisdn,amount,status\nAL-202611-000001-0000001,0912345678,750000,SUCCESS\n\n")
+        let quiet = try sandbox.run(["reconcile", "1", again])
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty, "\(quiet.stderr)")
+        #expect(quiet.stdout.contains("duplicate"), "\(quiet.stdout)")
+    }
+}

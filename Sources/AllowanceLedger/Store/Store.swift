@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import Logging
 import CSQLiteTuning
 #if canImport(Glibc)
 import Glibc
@@ -48,8 +49,7 @@ public struct Store: Sendable {
                 db.trace(options: .profile) { event in
                     guard case .profile(let statement, let duration) = event, duration >= 0.05 else { return }
                     let sql = statement.sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-                    let line = "sql \(Int(duration * 1000)) ms  \(sql.prefix(160))\n"
-                    _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+                    Self.trace("sql \(Int(duration * 1000)) ms  \(sql.prefix(160))")
                 }
             }
         }
@@ -107,15 +107,17 @@ public struct Store: Sendable {
         return String(cString: name)
     }
 
-    /// `ALLOWANCE_TRACE_SQL=1`: slow statements (`prepareDatabase`) and `trace` lines go to stderr.
-    static let tracing = getenv("ALLOWANCE_TRACE_SQL").map { String(cString: $0) == "1" } ?? false
+    /// What the ledger tells a profiler, at debug level (README, Profiling): statements that ran 50 ms or more, the
+    /// paths a command took and what its page cache did. Where it goes is the program's choice (`LoggingSystem`); the
+    /// CLI prints it on stderr with `ALLOWANCE_TRACE_SQL=1`.
+    static let log = Logger(label: "allowance.sql")
 
-    /// Writes `line` to stderr when `ALLOWANCE_TRACE_SQL=1` (README, Profiling): what a profile should know, such as a
-    /// faster path not taken.
+    /// Whether anyone listens: the statement timer is installed, and the cache counters read, only then.
+    static var tracing: Bool { log.logLevel <= .debug }
+
+    /// One line for the profiler, such as a faster path not taken.
     static func trace(_ line: String) {
-        guard tracing else { return }
-        let text = line + "\n"
-        _ = text.withCString { Glibc.write(2, $0, strlen($0)) }
+        log.debug("\(line)")
     }
 
     /// Traces what `db`'s page cache did since the connection opened (`ALLOWANCE_TRACE_SQL=1`): pages found, read from

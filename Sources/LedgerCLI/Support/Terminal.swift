@@ -1,4 +1,5 @@
 import AllowanceLedger
+import Logging
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -154,4 +155,19 @@ indirect enum JSON {
 extension Money {
     /// `1.234.567 ₫`.
     var shown: String { "\(grouped) ₫" }
+}
+
+/// Log messages on stderr, one a line, as they are: no time, label or level (profiling output, README: Profiling).
+struct StderrLines: LogHandler {
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        Terminal.writeError("\(event.message)\n")
+    }
 }
