@@ -41,17 +41,14 @@ extension Store {
         let profile = options.profile
         return try reconcile(batch: batch, file: info, by: options.by, splitItemLoadFrom: options.splitItemLoadFrom) { session in
             let channel = Channel<ResultMessage>(capacity: 4)
-            let finished = DispatchSemaphore(value: 0)
             let half = MatchingHalf(session: session)
-            let thread = Thread {
+            let matcher = Beside {
                 Self.readAndMatch(path: path, name: name, profile: profile, expectedDigest: digest, session: half.session, into: channel)
-                finished.signal()
             }
-            thread.start()
             // However this ends, the matching thread is stopped and waited for before the transaction finishes.
             defer {
                 channel.cancel()
-                finished.wait()
+                matcher.wait()
             }
             while true {
                 switch channel.take() {

@@ -295,26 +295,22 @@ extension Store {
                                       key: AuditKey) throws -> [AuditFileEntry] {
         let own = [AuditFormat.items.name, AuditFormat.reconciliation.name]
         let lanes = own.map { name in jobs.indices.filter { jobs[$0].spec.name == name } } + [jobs.indices.filter { !own.contains(jobs[$0].spec.name) }]
-        let results = LaneResults(count: jobs.count)
-        let group = DispatchGroup()
-        for lane in lanes {
-            DispatchQueue.global().async(group: group) {
-                do {
-                    try writer.read { db in
-                        let pseudonyms = Pseudonymizer(key: key)
-                        for index in lane {
-                            results.set(index, .success(try exportFile(db, jobs[index], directory: directory, masked: masked, pseudonyms: pseudonyms)))
-                        }
-                    }
-                } catch {
-                    for index in lane where results.get(index) == nil { results.set(index, .failure(error)) }
+        // Each lane reads in a read transaction of its own and gives its files' entries, in the lane's order.
+        let laneEntries = Beside<[AuditFileEntry]>.all(lanes.map { lane in
+            {
+                try writer.read { db in
+                    let pseudonyms = Pseudonymizer(key: key)
+                    return try lane.map { index in try exportFile(db, jobs[index], directory: directory, masked: masked, pseudonyms: pseudonyms) }
                 }
             }
+        })
+        var entries = [AuditFileEntry?](repeating: nil, count: jobs.count)
+        for (lane, outcome) in zip(lanes, laneEntries) {
+            for (index, entry) in zip(lane, try outcome.get()) { entries[index] = entry }
         }
-        group.wait()
-        return try jobs.indices.map { index in
-            guard let result = results.get(index) else { preconditionFailure("every lane reports each of its jobs before the group is done") }
-            return try result.get()
+        return entries.map { entry in
+            guard let entry else { preconditionFailure("every job belongs to one lane") }
+            return entry
         }
     }
 
@@ -501,14 +497,4 @@ extension Store {
                            arguments: [name])
         }
     }
-}
-
-/// Results written by concurrent lanes, each into its own slots.
-private final class LaneResults: Sendable {
-    private let slots: Mutex<[Result<AuditFileEntry, any Error>?]>
-
-    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
-
-    func set(_ index: Int, _ result: Result<AuditFileEntry, any Error>) { slots.withLock { $0[index] = result } }
-    func get(_ index: Int) -> Result<AuditFileEntry, any Error>? { slots.withLock { $0[index] } }
 }

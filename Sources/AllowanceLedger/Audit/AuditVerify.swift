@@ -166,11 +166,10 @@ public enum AuditVerifier {
         // short). Each lane keeps its own cross-file state and findings.
         let own = [AuditFormat.batches.name, AuditFormat.items.name, AuditFormat.reconciliation.name]
         let lanes = [[AuditFormat.batches, AuditFormat.items], [AuditFormat.reconciliation], AuditFormat.files.filter { !own.contains($0.name) }]
-        let results = Mutex<[Result<(Findings, CrossFileState), AuditVerifyError>?]>(Array(repeating: nil, count: lanes.count))
-        let group = DispatchGroup()
-        for (number, lane) in lanes.enumerated() {
-            DispatchQueue.global().async(group: group) {
-                let result = Result { () throws(AuditVerifyError) -> (Findings, CrossFileState) in
+        typealias LaneOutcome = Result<(Findings, CrossFileState), AuditVerifyError>
+        let results = Beside<LaneOutcome>.all(lanes.map { lane in
+            { () -> LaneOutcome in
+                Result { () throws(AuditVerifyError) -> (Findings, CrossFileState) in
                     var findings = Findings()
                     var state = CrossFileState()
                     for spec in lane {
@@ -188,15 +187,14 @@ public enum AuditVerifier {
                     }
                     return (findings, state)
                 }
-                results.withLock { $0[number] = result }
             }
-        }
-        group.wait()
+        })
         var laneFindings = Findings()
         var combined = CrossFileState()
-        for result in results.withLock({ $0 }) {
-            guard let result else { preconditionFailure("every lane reports before the group is done") }
-            let (found, state) = try result.get()
+        for result in results {
+            // A lane's body returns its outcome rather than throwing: `get` gives back what it found or its error.
+            guard case .success(let outcome) = result else { preconditionFailure("a lane returns its outcome and never throws") }
+            let (found, state) = try outcome.get()
             laneFindings.append(found)
             combined.merge(state)
         }

@@ -296,7 +296,7 @@ struct ItemRows {
         // writer's connection reads that half then, as it would have.
         let tail: ItemRows?
         do {
-            tail = try pending.wait()
+            tail = try pending.join()
         } catch {
             tail = nil
             Store.trace("reconcile: the second connection could not read batch \(batch)'s items (\(error)); the writer's reads them")
@@ -315,36 +315,17 @@ struct ItemRows {
     }
 
     /// Starts reading the items `ids` (from seq `firstSeq`) on a thread of its own, through a read-only connection to
-    /// the ledger at `path`; `wait` gives them, or nil when they are not the batch's next items.
-    static func readInBackground(path: String, ids: ClosedRange<Int64>, firstSeq: Int64, batch: BatchID) -> Pending {
-        let pending = Pending()
-        let thread = Thread {
-            pending.result = Result {
-                var configuration = Configuration()
-                configuration.readonly = true
-                configuration.label = "reconcile items"
-                let queue = try DatabaseQueue(path: path, configuration: configuration)
-                return try queue.read { db in
-                    var rows = ItemRows(reserving: Int(ids.upperBound - ids.lowerBound + 1))
-                    return try rows.read(db, ids: ids, firstSeq: firstSeq, batch: batch) ? rows : nil
-                }
+    /// the ledger at `path`; `join` gives them, or nil when they are not the batch's next items.
+    static func readInBackground(path: String, ids: ClosedRange<Int64>, firstSeq: Int64, batch: BatchID) -> Beside<ItemRows?> {
+        Beside {
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.label = "reconcile items"
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            return try queue.read { db in
+                var rows = ItemRows(reserving: Int(ids.upperBound - ids.lowerBound + 1))
+                return try rows.read(db, ids: ids, firstSeq: firstSeq, batch: batch) ? rows : nil
             }
-            pending.done.signal()
-        }
-        thread.start()
-        return pending
-    }
-
-    /// Rows being read on another thread. Safe to share: the reading thread writes `result` once and then signals
-    /// `done`; the waiting thread reads it only after `done`, which orders the two.
-    final class Pending: @unchecked Sendable {
-        /// Written by the reading thread before it signals `done`, read only after.
-        fileprivate var result: Result<ItemRows?, any Error> = .success(nil)
-        fileprivate let done = DispatchSemaphore(value: 0)
-
-        func wait() throws -> ItemRows? {
-            done.wait()
-            return try result.get()
         }
     }
 }

@@ -219,16 +219,13 @@ extension Store {
             let nowText = now.description
             let validator = try RegisterValidator.load(db, today: now.date)
             let channel = Channel<RegisterMessage>(capacity: 4)
-            let finished = DispatchSemaphore(value: 0)
-            let thread = Thread {
+            let reader = Beside {
                 Store.readRegister(path: path, expectedDigest: digest, validator: validator, into: channel)
-                finished.signal()
             }
-            thread.start()
             // However this ends, the reading thread is stopped and waited for before the transaction finishes.
             defer {
                 channel.cancel()
-                finished.wait()
+                reader.wait()
             }
 
             var header: [String] = []
