@@ -27,26 +27,33 @@ let package = Package(
             name: "CSQLiteTuning",
             linkerSettings: [.linkedLibrary("sqlite3")]
         ),
+        // The domain: values, rules, files, crypto, wording. No database.
         .target(
             name: "AllowanceLedger",
+            dependencies: ["CLibCrypto"],
+            // The words of each language, compiled into the binary: one file, no resource bundle to lose.
+            resources: [.embedInCode("Wording/en.strings"), .embedInCode("Wording/vi.strings")]
+        ),
+        // The ledger on SQLite: GRDB, the schema and its migrations, every SQL statement.
+        .target(
+            name: "LedgerSQLite",
             dependencies: [
-                "CLibCrypto",
+                "AllowanceLedger",
                 "CSQLiteTuning",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            // The words of each language, compiled into the binary: one file, no resource bundle to lose.
-            resources: [.embedInCode("Wording/en.strings"), .embedInCode("Wording/vi.strings")]
+            ]
         ),
         .target(
             name: "Reconcile",
-            dependencies: ["AllowanceLedger"]
+            dependencies: ["AllowanceLedger", "LedgerSQLite"]
         ),
         .executableTarget(
             name: "LedgerCLI",
             dependencies: [
                 "AllowanceLedger",
+                "LedgerSQLite",
                 "Reconcile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -56,17 +63,18 @@ let package = Package(
         // otherwise (the test command's short pass).
         .target(
             name: "FuzzTargets",
-            dependencies: ["AllowanceLedger", "Reconcile"]
+            dependencies: ["AllowanceLedger", "LedgerSQLite", "Reconcile"]
         ),
         .target(name: "CFuzzDriver"),
         .executableTarget(
             name: "Fuzz",
-            dependencies: ["AllowanceLedger", "FuzzTargets", "CFuzzDriver"]
+            dependencies: ["AllowanceLedger", "LedgerSQLite", "FuzzTargets", "CFuzzDriver"]
         ),
         .testTarget(
             name: "AllowanceLedgerTests",
             dependencies: [
                 "AllowanceLedger",
+                "LedgerSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
@@ -77,6 +85,7 @@ let package = Package(
             dependencies: [
                 "Reconcile",
                 "AllowanceLedger",
+                "LedgerSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],

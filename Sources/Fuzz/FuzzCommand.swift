@@ -1,4 +1,5 @@
 import AllowanceLedger
+import LedgerSQLite
 import Foundation
 import FuzzTargets
 #if FUZZING

@@ -1,4 +1,5 @@
 import AllowanceLedger
+import LedgerSQLite
 
 /// Why a result file cannot be reconciled at all; nothing is recorded.
 public enum ResultFileError: ProblemConvertible, Sendable, Equatable {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import AllowanceLedger
+@testable import LedgerSQLite
 
 @Suite struct BatchTests {
     let november = try! Period(parsing: "2026-11")

@@ -1,5 +1,6 @@
 import Testing
 @testable import AllowanceLedger
+@testable import LedgerSQLite
 
 /// Reads a whole file into (line, fields or error) for comparison.
 func readAll(_ path: String, recordBytesMax: Int = 1 << 16) throws -> [(Int, [String], CSVRecordError?)] {

@@ -1,5 +1,6 @@
 import Testing
 @testable import AllowanceLedger
+@testable import LedgerSQLite
 
 /// Canonical bytes of a JSON text. Tests compare bytes, not Strings: String equality is canonical equivalence
 /// and would hide a normalization the canonicalizer must not do.

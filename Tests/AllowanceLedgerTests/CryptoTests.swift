@@ -1,5 +1,6 @@
 import Testing
 @testable import AllowanceLedger
+@testable import LedgerSQLite
 
 @Suite struct CryptoTests {
     @Test(arguments: [

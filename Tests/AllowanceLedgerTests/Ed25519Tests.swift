@@ -1,5 +1,6 @@
 import Testing
 @testable import AllowanceLedger
+@testable import LedgerSQLite
 
 @Suite struct Ed25519Tests {
     struct Vector: Sendable, CustomTestStringConvertible {

@@ -1,5 +1,6 @@
 import Testing
 @testable import AllowanceLedger
+@testable import LedgerSQLite
 
 @Suite struct FlagTests {
     let period = try! Period(parsing: "2026-11")

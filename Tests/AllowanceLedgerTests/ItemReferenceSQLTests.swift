@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import AllowanceLedger
+@testable import LedgerSQLite
 
 /// `allowance_item_reference` (C, Sources/CSQLiteTuning) is how `batch create` makes an item's reference and how the v7
 /// upgrade checks the stored ones; it must give the bytes of Migrations.itemReferenceSQL's `printf` for any row, not only

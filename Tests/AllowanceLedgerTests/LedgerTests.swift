@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import AllowanceLedger
+@testable import LedgerSQLite
 
 @Suite struct LedgerTests {
     @Test func fundingIsIdempotentByReference() throws {

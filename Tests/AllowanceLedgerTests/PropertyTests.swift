@@ -2,6 +2,7 @@ import Foundation
 import PropertyBased
 import Testing
 @testable import AllowanceLedger
+@testable import LedgerSQLite
 
 /// Properties checked on random inputs; a failure prints the seed that reproduces it (`.fixedSeed(…)`).
 @Suite struct PropertyTests {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import AllowanceLedger
+@testable import LedgerSQLite
 
 /// Reconcile loads a big batch's items in two halves at once, the second through a read-only connection of its own;
 /// the items must come out as one connection reads them.

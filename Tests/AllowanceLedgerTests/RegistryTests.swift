@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import AllowanceLedger
+@testable import LedgerSQLite
 
 func golden(_ name: String) throws -> String {
     let url = try #require(Bundle.module.url(forResource: "Golden/" + name, withExtension: nil))

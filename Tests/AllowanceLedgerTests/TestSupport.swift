@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AllowanceLedger
+@testable import LedgerSQLite
 
 /// A fresh folder under the system's temporary directory, removed when the value is released.
 final class TemporaryDirectory {

@@ -2,6 +2,7 @@ import Foundation
 import PropertyBased
 import Testing
 @testable import AllowanceLedger
+@testable import LedgerSQLite
 @testable import Reconcile
 
 /// A reconciled month exported for the auditor, and the export checked the way an auditor's copy would be.

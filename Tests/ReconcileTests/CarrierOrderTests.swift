@@ -1,4 +1,5 @@
 @testable import AllowanceLedger
+@testable import LedgerSQLite
 import Foundation
 import GRDB
 import Testing

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import AllowanceLedger
+@testable import LedgerSQLite
 @testable import Reconcile
 
 /// November 2026 for eight beneficiaries, all ELDERLY_POOR (750,000 đồng a month), worked out by hand:

@@ -1,4 +1,5 @@
 import AllowanceLedger
+import LedgerSQLite
 import Foundation
 import PropertyBased
 import Testing

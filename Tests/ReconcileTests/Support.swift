@@ -1,4 +1,5 @@
 import AllowanceLedger
+import LedgerSQLite
 import Foundation
 import Testing
 @testable import Reconcile

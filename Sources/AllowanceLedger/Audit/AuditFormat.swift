@@ -18,9 +18,9 @@ public enum AuditFormat {
         let sign: Sign
     }
 
-    struct FileSpec: Sendable {
-        let name: String
-        let columns: [String]
+    package struct FileSpec: Sendable {
+        package let name: String
+        package let columns: [String]
         let totals: [Total]
 
         func column(_ name: String) -> Int {
@@ -29,31 +29,31 @@ public enum AuditFormat {
         }
     }
 
-    static let journal = FileSpec(name: "journal_entries.csv", columns: [
+    package static let journal = FileSpec(name: "journal_entries.csv", columns: [
         "entry_id", "at", "kind", "idempotency_key", "batch_id", "memo", "created_by", "prev_hash", "hash", "postings_included",
     ], totals: [])
-    static let postings = FileSpec(name: "postings.csv", columns: [
+    package static let postings = FileSpec(name: "postings.csv", columns: [
         "entry_id", "leg", "account", "sub_account", "beneficiary_id", "item_id", "amount",
     ], totals: [Total(name: "debits", column: "amount", sign: .positive), Total(name: "credits", column: "amount", sign: .negative)])
-    static let batches = FileSpec(name: "batches.csv", columns: [
+    package static let batches = FileSpec(name: "batches.csv", columns: [
         "batch_id", "period", "scope", "status", "retry_of", "created_by", "created_at", "approved_by", "approved_at", "exported_at",
         "held_out", "item_count", "item_total", "item_digest", "cancelled_at", "cancelled_by", "cancel_reason",
     ], totals: [Total(name: "item_count", column: "item_count", sign: .any), Total(name: "item_total", column: "item_total", sign: .any)])
-    static let items = FileSpec(name: "batch_items.csv", columns: [
+    package static let items = FileSpec(name: "batch_items.csv", columns: [
         "item_id", "batch_id", "seq", "reference", "beneficiary_id", "person", "period", "commune_code", "category", "method", "carrier",
         "msisdn", "account_name", "amount", "retry_of_item", "attempt", "state",
     ], totals: [Total(name: "amount", column: "amount", sign: .any)])
-    static let resultFiles = FileSpec(name: "result_files.csv", columns: [
+    package static let resultFiles = FileSpec(name: "result_files.csv", columns: [
         "file_id", "batch_id", "file_name", "sha256", "byte_size", "profile", "profile_sha256", "imported_at", "imported_by", "lines",
     ], totals: [Total(name: "byte_size", column: "byte_size", sign: .any), Total(name: "lines", column: "lines", sign: .any)])
-    static let reconciliation = FileSpec(name: "reconciliation.csv", columns: [
+    package static let reconciliation = FileSpec(name: "reconciliation.csv", columns: [
         "file_id", "line", "batch_id", "outcome", "effect", "item_id", "reference", "status", "msisdn", "amount", "carrier_txn_id",
         "completed_at", "reason_code", "reason_text", "note", "conflicting", "leg",
     ], totals: [Total(name: "amount", column: "amount", sign: .any)])
-    static let accountChanges = FileSpec(name: "account_changes.csv", columns: [
+    package static let accountChanges = FileSpec(name: "account_changes.csv", columns: [
         "event_id", "beneficiary_id", "person", "at", "by", "kind", "old_value", "new_value", "reason",
     ], totals: [])
-    static let flagClearances = FileSpec(name: "flag_clearances.csv", columns: [
+    package static let flagClearances = FileSpec(name: "flag_clearances.csv", columns: [
         "flag_id", "beneficiary_id", "person", "kind", "evidence", "evidence_at", "detail", "raised_at", "cleared_at", "cleared_by", "clear_reason",
     ], totals: [])
 
@@ -65,14 +65,14 @@ public enum AuditFormat {
 }
 
 /// Control totals of one file, summed as rows go by; a sum that overflows is an error, never a wrapped number.
-struct ControlTotals {
+package struct ControlTotals {
     let spec: AuditFormat.FileSpec
     /// For each column, the totals it feeds.
     private let byColumn: [[Int]]
     private(set) var values: [Int64]
     private(set) var overflowed = false
 
-    init(_ spec: AuditFormat.FileSpec) {
+    package init(_ spec: AuditFormat.FileSpec) {
         self.spec = spec
         var byColumn = [[Int]](repeating: [], count: spec.columns.count)
         for (index, total) in spec.totals.enumerated() { byColumn[spec.column(total.column)].append(index) }
@@ -82,9 +82,9 @@ struct ControlTotals {
 
     var hasTotals: Bool { !values.isEmpty }
 
-    func feeds(column: Int) -> Bool { !byColumn[column].isEmpty }
+    package func feeds(column: Int) -> Bool { !byColumn[column].isEmpty }
 
-    mutating func add(column: Int, _ value: Int64) {
+    package mutating func add(column: Int, _ value: Int64) {
         for index in byColumn[column] {
             let amount: Int64
             switch spec.totals[index].sign {

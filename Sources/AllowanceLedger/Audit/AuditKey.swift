@@ -123,13 +123,13 @@ extension Ed25519PublicKey {
 /// export made with that key, and nobody without the key can tell who it is.
 ///
 /// A class because it owns digest contexts; one instance belongs to one export.
-final class Pseudonymizer {
+package final class Pseudonymizer {
     private let hmac: KeyedHMACSHA256
 
-    init(key: AuditKey) { hmac = KeyedHMACSHA256(key: key.pseudonymKey) }
+    package init(key: AuditKey) { hmac = KeyedHMACSHA256(key: key.pseudonymKey) }
 
     /// `P-` and 24 hex digits (96 bits: no collision among a country's beneficiaries).
-    func pseudonym(nationalID: UnsafeBufferPointer<UInt8>) -> String {
+    package func pseudonym(nationalID: UnsafeBufferPointer<UInt8>) -> String {
         "P-" + hmac.authenticate(UnsafeRawBufferPointer(nationalID)).hex.prefix(24)
     }
 

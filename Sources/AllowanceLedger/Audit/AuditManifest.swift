@@ -4,6 +4,12 @@ public struct AuditManifest: Sendable {
         public let headEntryID: Int64
         public let headHash: String
         public let entries: Int64
+
+        package init(headEntryID: Int64, headHash: String, entries: Int64) {
+            self.headEntryID = headEntryID
+            self.headHash = headHash
+            self.entries = entries
+        }
     }
 
     public let exportID: Int64
@@ -18,7 +24,7 @@ public struct AuditManifest: Sendable {
     public let ed25519KeyID: String?
     public let previousManifestSHA256: String?
 
-    var json: JSONValue {
+    package var json: JSONValue {
         .object([
             "format": .string(AuditFormat.version),
             "export_id": .integer(exportID),
@@ -47,7 +53,7 @@ public struct AuditManifest: Sendable {
         ])
     }
 
-    init(exportID: Int64, office: String, scope: JSONValue, createdAt: String, createdBy: String, personalData: PersonalData,
+    package init(exportID: Int64, office: String, scope: JSONValue, createdAt: String, createdBy: String, personalData: PersonalData,
          files: [AuditFileEntry], journal: Journal, keyID: String, ed25519KeyID: String?, previousManifestSHA256: String?) {
         self.exportID = exportID
         self.office = office

@@ -85,7 +85,7 @@ public final class CSVWriter {
 
     /// Appends rows the caller encoded itself (with `appendText` and `appendInt`, each row ending in a line feed):
     /// hot loops build rows in a local buffer instead of paying for an access to this object on every cell.
-    func append(encodedRows bytes: [UInt8], count: Int) throws(FileError) {
+    package func append(encodedRows bytes: [UInt8], count: Int) throws(FileError) {
         precondition(fieldsInRow == 0, "encoded rows go between whole rows")
         buffer.append(contentsOf: bytes)
         rows += count
@@ -93,7 +93,7 @@ public final class CSVWriter {
     }
 
     /// A decimal integer appended at once, with no intermediate string (`withDecimalDigits`).
-    static func appendInt(_ value: Int64, to out: inout [UInt8]) {
+    package static func appendInt(_ value: Int64, to out: inout [UInt8]) {
         withDecimalDigits(of: value) { out.append(contentsOf: $0) }
     }
 
@@ -112,7 +112,7 @@ public final class CSVWriter {
         committed = true
     }
 
-    static func appendText(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8], neutralise: Bool = true, reversible: Bool = false) {
+    package static func appendText(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8], neutralise: Bool = true, reversible: Bool = false) {
         let formula: Bool = {
             guard neutralise, let first = utf8.first else { return false }
             return first == UInt8(ascii: "=") || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
@@ -132,7 +132,7 @@ public final class CSVWriter {
         out.append(UInt8(ascii: "\""))
     }
 
-    static func appendText(_ value: String, to out: inout [UInt8], neutralise: Bool = true, reversible: Bool = false) {
+    package static func appendText(_ value: String, to out: inout [UInt8], neutralise: Bool = true, reversible: Bool = false) {
         var value = value
         value.withUTF8 { appendText($0, to: &out, neutralise: neutralise, reversible: reversible) }
     }
@@ -179,7 +179,7 @@ func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws(FileError) {
 }
 
 /// The names in a folder, without `.` and `..`; nil when it cannot be opened (errno says why).
-func directoryEntries(_ path: String) -> [String]? {
+package func directoryEntries(_ path: String) -> [String]? {
     guard let dir = opendir(path) else { return nil }
     defer { closedir(dir) }
     var names: [String] = []
@@ -208,7 +208,7 @@ func readAll(from fd: Int32, path: String, max: Int) throws(FileError) -> [UInt8
 
 /// A decimal integer as `String(value)` spells it, its digits written backwards into a small stack buffer and handed to
 /// `body` at once: the CSV writer, the chain hash and the item seal write their numbers so, several per row.
-func withDecimalDigits<Result>(of value: Int64, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+package func withDecimalDigits<Result>(of value: Int64, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
     var magnitude = value.magnitude
     // "-9223372036854775808" is the longest: 20 bytes.
     return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in

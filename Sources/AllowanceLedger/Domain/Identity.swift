@@ -397,7 +397,7 @@ public struct UserName: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension Gender: StaticText {
-    var staticText: StaticString {
+    package var staticText: StaticString {
         switch self {
         case .male: "M"
         case .female: "F"
@@ -406,7 +406,7 @@ extension Gender: StaticText {
 }
 
 extension PaymentMethod: StaticText {
-    var staticText: StaticString {
+    package var staticText: StaticString {
         switch self {
         case .mobileMoney: "mobile_money"
         case .cash: "cash"

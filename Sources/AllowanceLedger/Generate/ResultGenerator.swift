@@ -1,5 +1,3 @@
-import GRDB
-
 /// How often each outcome appears in a generated result file, as relative weights.
 public struct ResultMix: Sendable, Equatable, CustomStringConvertible {
     public var weights: [(outcome: ReconcileOutcome, weight: Int)]
@@ -43,166 +41,13 @@ public enum ResultOrder: String, Sendable, CaseIterable {
     case batch
 }
 
-/// Writes a synthetic carrier result file for a batch, in the generic profile's columns and with the quirks real
-/// files have: a BOM, CRLF, digit grouping, phone numbers in mixed spellings, Vietnamese and English status words,
-/// quoted reasons with commas, blank lines, repeats and reversals arriving late. The same seed, batch and order give
-/// the same bytes; both orders hold the same lines but for the completion times.
-public struct ResultGenerator: Sendable {
-    public var seed: UInt64
-    public var mix: ResultMix = .realistic
-    public var order: ResultOrder = .carrier
-
-    public init(seed: UInt64) { self.seed = seed }
-
-    public static let header = ["reference", "msisdn", "amount", "status", "carrier_txn_id", "completed_at", "reason_code", "reason_text"]
-
-    static let paidWords = ["SUCCESS", "Thành công", "success", "OK", "PAID", "COMPLETED", "Succeeded"]
-    static let failedWords = ["FAILED", "Thất bại", "REJECTED", "ERROR", "fail"]
-    static let pendingWords = ["PENDING", "Đang xử lý", "PROCESSING"]
-    static let reversedWords = ["REVERSED", "Hoàn tiền", "REFUNDED"]
-    static let failures = [
-        ("E101", "Thuê bao không tồn tại"),
-        ("E102", "Tài khoản ví chưa kích hoạt, vui lòng liên hệ nhà mạng"),
-        ("E205", "Account locked"),
-        ("E301", "Sai thông tin chủ tài khoản \"họ tên\""),
-        ("E900", "Timeout, no response from wallet"),
-    ]
-
-    /// What was written: lines per intended outcome (a duplicate's first line counts as paid).
-    public struct Summary: Sendable, Equatable {
-        public var lines = 0
-        public var intended: [ReconcileOutcome: Int] = [:]
-    }
-
-    public func write(store: Store, batch: BatchID, to path: String) throws -> Summary {
-        try store.read { db in
-            let batchRow = try Store.fetchBatch(db, batch)
-            var random = SeededRandom(seed: seed ^ 0x5245_5355_4C54_5321)
-            let writer = try CSVWriter(path: path, neutralisesFormulas: false, crlf: true, byteOrderMark: true)
-            try writer.row(Self.header)
-            var summary = Summary()
-            // Repeats and reversals come at the end, as carriers send them in a later run of their batch.
-            var late: [(cells: [String], outcome: ReconcileOutcome)] = []
-            // In carrier order each line is encoded here with its completion time, and written once all are sorted.
-            var clock = order == .carrier
-                ? CarrierClock(seed: seed, items: try Int.fetchOne(db, sql: """
-                    SELECT COUNT(*) FROM batch_item WHERE batch_id = ? AND method = 'mobile_money'
-                    """, arguments: [batch.rawValue]) ?? 0)
-                : nil
-            var timed = TimedRows()
-            let items = try FastStatement(db, """
-                SELECT i.seq, i.reference, i.msisdn, i.amount, i.carrier FROM batch_item i
-                WHERE i.batch_id = ? AND i.method = 'mobile_money' ORDER BY i.seq
-                """)
-            defer { items.reset() }
-            items.bind(1, batch.rawValue)
-            let weights = mix.weights.filter { $0.weight > 0 }.map { ($0.outcome, $0.weight) }
-            let day = batchRow.period.lastDay
-            func spelling(_ canonical: String) -> String {
-                let national = String(canonical.dropFirst(2))
-                switch random.below(10) {
-                case 0...4: return "0" + national
-                case 5...6: return "84" + national
-                case 7: return "+84" + national
-                case 8: return "0" + national.prefix(2) + " " + national.dropFirst(2).prefix(3) + " " + national.dropFirst(5)
-                default: return "(+84) " + national
-                }
-            }
-            func amountText(_ amount: Int64) -> String {
-                switch random.below(10) {
-                case 0...5: return String(amount)
-                case 6...7: return Money(dong: amount).grouped
-                case 8: return Money(dong: amount).grouped.replacingDots(with: ",")
-                default: return Money(dong: amount).grouped.replacingDots(with: " ")
-                }
-            }
-            // The completion time the line carries, and when it sorts in carrier order: drawn from `random` in
-            // either order, so that both orders hold the same other cells; in carrier order the clock's time is written.
-            var completion: Int64 = 0
-            func time(_ kind: CarrierClock.Kind = .paid) -> String {
-                let hour = 7 + random.below(12)
-                let drawn = "\(day) \(pad(hour, 2)):\(pad(random.below(60), 2)):\(pad(random.below(60), 2))"
-                guard clock != nil else { return drawn }
-                completion = clock!.completion(kind)
-                return "\(day) \(CarrierClock.clockText(completion))"
-            }
-            func pick(_ words: [String]) -> String { words[random.below(words.count)] }
-            func emit(_ cells: [String], _ outcome: ReconcileOutcome) throws {
-                let blankAfter = random.below(5_000) == 0
-                if clock != nil {
-                    timed.add(cells, at: completion, blankAfter: blankAfter)
-                } else {
-                    try writer.row(cells)
-                    if blankAfter { try writer.endRow() }
-                }
-                summary.lines += 1
-                summary.intended[outcome, default: 0] += 1
-            }
-            var unknown = 0
-            while try items.step() {
-                let seq = items.int64(0)
-                let reference = items.string(1)
-                let msisdn = items.string(2)
-                let amount = items.int64(3)
-                let carrier = items.string(4)
-                let txn = "\(carrier.prefix(2))\(batchRow.period.compact)\(pad(Int(batch.rawValue), 4))\(pad(Int(seq), 8))"
-                let outcome = random.weighted(weights)
-                clock?.dispatch()
-                let paidLine = [reference, spelling(msisdn), amountText(amount), pick(Self.paidWords), txn, time(), "", ""]
-                switch outcome {
-                case .paid:
-                    try emit(paidLine, .paid)
-                case .failed:
-                    let failure = Self.failures[random.below(Self.failures.count)]
-                    try emit([reference, spelling(msisdn), amountText(amount), pick(Self.failedWords), txn, time(.failed), failure.0, failure.1], .failed)
-                case .pending:
-                    completion = clock?.submitted ?? 0
-                    try emit([reference, spelling(msisdn), amountText(amount), pick(Self.pendingWords), txn, "", "", ""], .pending)
-                case .reversed:
-                    try emit(paidLine, .paid)
-                    late.append(([reference, spelling(msisdn), amountText(amount), pick(Self.reversedWords), txn + "R", time(.reversal), "R01", "Giao dịch bị hoàn, ví đã đóng"],
-                                 .reversed))
-                case .amountMismatch:
-                    try emit([reference, spelling(msisdn), amountText(amount + 1_000 * Int64(1 + random.below(50))), pick(Self.paidWords), txn, time(), "", ""],
-                             .amountMismatch)
-                case .msisdnMismatch:
-                    let other = "849" + pad(random.below(100_000_000), 8)
-                    try emit([reference, spelling(other), amountText(amount), pick(Self.paidWords), txn, time(), "", ""], .msisdnMismatch)
-                case .unknownReference:
-                    try emit(paidLine, .paid)
-                    unknown += 1
-                    let stray = ItemReference(period: batchRow.period, batch: batch, seq: Int64(90_000_000 + unknown)).canonical
-                    late.append(([stray, spelling(msisdn), amountText(amount), pick(Self.paidWords), "X" + txn, time(), "", ""], .unknownReference))
-                case .duplicate:
-                    try emit(paidLine, .paid)
-                    late.append((paidLine, .duplicate))
-                case .invalidLine:
-                    try emit([reference, spelling(msisdn), "\(amount / 1000),5", pick(Self.paidWords), txn, time(), "", ""], .invalidLine)
-                case .missing:
-                    summary.intended[.missing, default: 0] += 1
-                }
-            }
-            if clock != nil { try timed.write(to: writer) }
-            for (cells, outcome) in late {
-                // A repeat or a stray carries the time its line was sent with; it sorts by it within the later run.
-                completion = CarrierClock.time(of: cells[5])
-                try emit(cells, outcome)
-            }
-            if clock != nil { try timed.write(to: writer) }
-            try writer.endRow()
-            try writer.commit()
-            return summary
-        }
-    }
-}
-
 /// When a carrier's payment workers complete each item of a batch, in milliseconds after midnight of the batch's
 /// last day: eight workers take the batch in chunks of 200 items from one queue, each when it is free, and spread the
 /// batch over the working day (07:00 to about 19:00). Most payments complete as they are sent; a wallet that confirms
 /// late, a queued retry, a failure retried twice before it is reported or a reversal days of work later land
 /// minutes to hours after their turn, so the report is in completion order, not the batch's.
-struct CarrierClock {
-    enum Kind { case paid, failed, reversal }
+package struct CarrierClock {
+    package enum Kind { case paid, failed, reversal }
 
     static let workers = 8
     static let chunkItems = 200
@@ -216,17 +61,17 @@ struct CarrierClock {
     /// A worker's mean time per item: the whole batch in about twelve hours.
     private let serviceMilliseconds: Int64
     /// When the current item was sent to its wallet.
-    private(set) var submitted: Int64 = dayStartMilliseconds
+    package private(set) var submitted: Int64 = dayStartMilliseconds
     /// The last completion time given: a reversal comes after the payment it undoes.
     private var completed: Int64 = dayStartMilliseconds
 
-    init(seed: UInt64, items: Int) {
+    package init(seed: UInt64, items: Int) {
         random = SeededRandom(seed: seed ^ 0x4341_5252_4945_5221)
         serviceMilliseconds = max(2, 12 * 3_600_000 * Int64(Self.workers) / Int64(max(1, items)))
     }
 
     /// The next item of the batch goes to its worker: the one that took the current chunk, or the first one free.
-    mutating func dispatch() {
+    package mutating func dispatch() {
         if chunkLeft == 0 {
             worker = workerClocks.indices.min { workerClocks[$0] < workerClocks[$1] }!
             chunkLeft = Self.chunkItems
@@ -237,7 +82,7 @@ struct CarrierClock {
     }
 
     /// When the current item's line says it completed.
-    mutating func completion(_ kind: Kind) -> Int64 {
+    package mutating func completion(_ kind: Kind) -> Int64 {
         let delay: Int64
         switch kind {
         case .failed:
@@ -257,13 +102,13 @@ struct CarrierClock {
     }
 
     /// `HH:MM:SS`.
-    static func clockText(_ milliseconds: Int64) -> String {
+    package static func clockText(_ milliseconds: Int64) -> String {
         let seconds = Int(milliseconds / 1_000)
         return "\(pad(seconds / 3_600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2))"
     }
 
     /// Milliseconds after midnight of a `yyyy-mm-dd HH:MM:SS` completion time; 0 for none.
-    static func time(of text: String) -> Int64 {
+    package static func time(of text: String) -> Int64 {
         let parts = text.split(separator: " ").last?.split(separator: ":").compactMap { Int64($0) } ?? []
         guard parts.count == 3 else { return 0 }
         return ((parts[0] * 60 + parts[1]) * 60 + parts[2]) * 1_000
@@ -271,11 +116,13 @@ struct CarrierClock {
 }
 
 /// Encoded lines waiting to be written in completion order; equal times keep the order they were added in.
-private struct TimedRows {
+package struct TimedRows {
     private var bytes: [UInt8] = []
     private var rows: [(at: Int64, added: Int, start: Int, end: Int, count: Int)] = []
 
-    mutating func add(_ cells: [String], at time: Int64, blankAfter: Bool) {
+    package init() {}
+
+    package mutating func add(_ cells: [String], at time: Int64, blankAfter: Bool) {
         let start = bytes.count
         for (index, cell) in cells.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
@@ -287,7 +134,7 @@ private struct TimedRows {
     }
 
     /// Writes the lines added since the last call, by time, and forgets them.
-    mutating func write(to writer: CSVWriter) throws(FileError) {
+    package mutating func write(to writer: CSVWriter) throws(FileError) {
         rows.sort { ($0.at, $0.added) < ($1.at, $1.added) }
         var chunk: [UInt8] = []
         var count = 0
@@ -306,6 +153,6 @@ private struct TimedRows {
     }
 }
 
-private extension String {
-    func replacingDots(with separator: Character) -> String { String(map { $0 == "." ? separator : $0 }) }
+extension String {
+    package func replacingDots(with separator: Character) -> String { String(map { $0 == "." ? separator : $0 }) }
 }

@@ -1,5 +1,3 @@
-import GRDB
-
 /// The chart of accounts (DESIGN.md). Codes are fixed and documented in the README.
 public enum LedgerAccount: String, Sendable, CaseIterable {
     case treasury = "1000"
@@ -90,7 +88,7 @@ public enum ChainEncoding {
 
     static func field(_ text: String) -> String { "\(text.utf8.count):\(text)" }
 
-    static func header(id: Int64, at: String, kind: String, key: String, batch: Int64?, by: String, memo: String, prevHash: String) -> String {
+    package static func header(id: Int64, at: String, kind: String, key: String, batch: Int64?, by: String, memo: String, prevHash: String) -> String {
         "allowance-ledger/v1\n\(prevHash)\nE \(id) \(field(at)) \(field(kind)) \(field(key)) \(batch.map(String.init) ?? "-") \(field(by)) \(field(memo))\n"
     }
 
@@ -102,17 +100,17 @@ public enum ChainEncoding {
 /// Hashes one entry's canonical encoding, building posting lines as bytes in a reusable buffer: an entry of a
 /// million postings is hashed without a million strings. A class: a reconciliation hashes its entry's legs on the
 /// matching thread, into the hasher its `JournalWriter` finishes with.
-final class ChainHasher {
+package final class ChainHasher {
     private let staged = StagedSHA256()
 
-    init(header: String) {
+    package init(header: String) {
         var header = header
         header.withUTF8 { staged.bytes($0) }
     }
 
     /// `P <leg> <account> <sub> <beneficiary|-> <item|-> <amount>\n`, as `ChainEncoding.posting` writes it, from the
     /// bytes of the account and sub-account (`ledger verify` passes SQLite's own, building no strings).
-    func posting(leg: Int64, account: UnsafeBufferPointer<UInt8>, sub: UnsafeBufferPointer<UInt8>, beneficiary: Int64?, item: Int64?,
+    package func posting(leg: Int64, account: UnsafeBufferPointer<UInt8>, sub: UnsafeBufferPointer<UInt8>, beneficiary: Int64?, item: Int64?,
                           amount: Int64) {
         staged.byte(0x50)
         staged.byte(0x20)
@@ -130,7 +128,7 @@ final class ChainHasher {
         staged.byte(0x0A)
     }
 
-    func posting(leg: Int64, account: String, sub: String, beneficiary: Int64?, item: Int64?, amount: Int64) {
+    package func posting(leg: Int64, account: String, sub: String, beneficiary: Int64?, item: Int64?, amount: Int64) {
         var account = account
         var sub = sub
         account.withUTF8 { account in
@@ -138,190 +136,24 @@ final class ChainHasher {
         }
     }
 
-    func posting(leg: Int64, _ posting: Posting) {
+    package func posting(leg: Int64, _ posting: Posting) {
         self.posting(leg: leg, account: posting.account.rawValue, sub: posting.subAccount, beneficiary: posting.beneficiaryID?.rawValue,
                      item: posting.itemID?.rawValue, amount: posting.amount.dong)
     }
 
-    func finalize() -> Digest32 { staged.finalize() }
-}
-
-/// Appends one entry: postings are inserted and hashed as they come, the header (with the hash) last, all
-/// inside the caller's transaction. An entry of a million postings never sits in memory.
-final class JournalWriter {
-    let db: Database
-    let id: Int64
-    let at: String
-    let kind: EntryKind
-    let key: String
-    let batch: BatchID?
-    let by: String
-    let memo: String
-    let prevHash: String
-    /// Every leg's line goes in here in leg order: by `append`, or by the caller before `appendHashed`.
-    let hasher: ChainHasher
-    private let insertPosting: FastStatement
-    private let insertPostings: FastStatement
-    /// Appended postings not yet inserted, with their legs: they go in 128 to a statement (one statement per
-    /// posting spent a third of each insert starting and finishing the statement).
-    private var pending: [(leg: Int64, posting: Posting)] = []
-    private var leg: Int64 = 0
-    /// Legs appended so far.
-    var legCount: Int64 { leg }
-    private var sum: Int64 = 0
-    private var finished = false
-
-    init(_ db: Database, at: Timestamp, kind: EntryKind, key: String, batch: BatchID?, by: UserName, memo: String) throws {
-        self.db = db
-        let last = try Row.fetchOne(db, sql: "SELECT id, hash FROM journal_entry ORDER BY id DESC LIMIT 1")
-        self.id = (last?[0] as Int64? ?? 0) + 1
-        self.prevHash = last?[1] ?? ChainEncoding.genesis
-        self.at = at.description
-        self.kind = kind
-        self.key = key
-        self.batch = batch
-        self.by = by.value
-        self.memo = memo
-        self.hasher = ChainHasher(header: ChainEncoding.header(id: id, at: self.at, kind: kind.rawValue, key: key, batch: batch?.rawValue,
-                                                               by: by.value, memo: memo, prevHash: prevHash))
-        // Postings go in before their header; the foreign key is checked at commit. `OR FAIL`: a failed posting fails the
-        // caller's whole transaction, so SQLite need not journal each statement's pages to undo it alone.
-        try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
-        let insert = "INSERT OR FAIL INTO posting(entry_id, leg, account, sub_account, beneficiary_id, item_id, amount) VALUES "
-        let row = "(?, ?, ?, ?, ?, ?, ?)"
-        self.insertPosting = try FastStatement(db, insert + row)
-        self.insertPostings = try FastStatement(db, insert + Array(repeating: row, count: Self.postingsPerInsert).joined(separator: ", "))
-        pending.reserveCapacity(Self.postingsPerInsert)
-    }
-
-    /// 128 postings of 7 columns: 896 parameters, within the 999 that SQLite before 3.32 allows.
-    static let postingsPerInsert = 128
-
-    func append(_ posting: Posting) throws {
-        try appendHashed(posting)
-        hasher.posting(leg: leg, posting)
-    }
-
-    /// Appends a posting whose line the caller has put in `hasher` already, as leg `leg + 1`.
-    func appendHashed(_ posting: Posting) throws {
-        precondition(!finished, "entry already finished")
-        guard posting.amount.dong != 0 else { throw LedgerError.zeroAmount }
-        precondition(posting.beneficiaryID == nil || posting.itemID != nil, "a beneficiary's posting names the item it is for")
-        leg += 1
-        let (newSum, overflow) = sum.addingReportingOverflow(posting.amount.dong)
-        guard !overflow else { throw LedgerError.overflow }
-        sum = newSum
-        pending.append((leg, posting))
-        if pending.count == Self.postingsPerInsert { try flush() }
-    }
-
-    /// Inserts the appended postings still buffered.
-    private func flush() throws {
-        guard !pending.isEmpty else { return }
-        defer { pending.removeAll(keepingCapacity: true) }
-        if pending.count == Self.postingsPerInsert {
-            bind(insertPostings, pending)
-            try insertPostings.run()
-        } else {
-            for one in pending {
-                bind(insertPosting, [one])
-                try insertPosting.run()
-            }
-        }
-    }
-
-    private func bind(_ statement: FastStatement, _ postings: [(leg: Int64, posting: Posting)]) {
-        for (row, (leg, posting)) in postings.enumerated() {
-            let base = Int32(row) * 7
-            statement.bind(base + 1, id)
-            statement.bind(base + 2, leg)
-            statement.bind(base + 3, posting.account)
-            statement.bind(base + 4, posting.subAccount)
-            statement.bind(base + 5, posting.beneficiaryID?.rawValue)
-            statement.bind(base + 6, posting.itemID?.rawValue)
-            statement.bind(base + 7, posting.amount.dong)
-        }
-    }
-
-    /// An item's payable leg as the caller read it: its beneficiary, the item and the amount.
-    struct PayableLeg {
-        let beneficiary: Int64
-        let item: Int64
-        let amount: Int64
-    }
-
-    /// Credits each item of a batch to the beneficiary payable (Cr 2000, one leg per item, in item order), inserted
-    /// with one statement and hashed from the items the caller read in this transaction (`read`, in seq order)
-    /// instead of reading them again.
-    func appendItemCredits(batch: BatchID, read: [PayableLeg]) throws {
-        try appendPayableLegs(debit: false, batch: batch, rows: """
-            SELECT seq, beneficiary_id, id, amount FROM batch_item WHERE batch_id = ?1
-            """, read: read)
-    }
-
-    /// Debits the payable of each item a retry batch takes over (Dr 2000 on the original item, one leg per retry
-    /// item, in item order): the amount was owed already, so a retry moves the debt instead of spending twice.
-    func appendRetryCarryOver(batch: BatchID) throws {
-        try appendPayableLegs(debit: true, batch: batch, rows: """
-            SELECT r.seq, o.beneficiary_id, o.id, r.amount FROM batch_item r JOIN batch_item o ON o.id = r.retry_of_item WHERE r.batch_id = ?1
-            """)
-    }
-
-    /// One payable leg per row of `rows` (seq, beneficiary, item, amount; `?1` is the batch), numbered by seq; hashed
-    /// from `read` when the caller has those rows already, else from a second read of them.
-    private func appendPayableLegs(debit: Bool, batch: BatchID, rows: String, read: [PayableLeg]? = nil) throws {
-        precondition(!finished, "entry already finished")
-        try flush()
-        let first = leg
-        let sign: Int64 = debit ? 1 : -1
-        try db.execute(sql: """
-            INSERT INTO posting(entry_id, leg, account, sub_account, beneficiary_id, item_id, amount)
-            SELECT ?2, ?3 + seq, '2000', '', beneficiary_id, id, ?4 * amount FROM (\(rows)) ORDER BY seq
-            """, arguments: [batch.rawValue, id, first, sign])
-        func hash(beneficiary: Int64, item: Int64, amount: Int64) throws {
-            leg += 1
-            guard amount > 0 else { throw LedgerError.zeroAmount }
-            let (newSum, overflow) = sum.addingReportingOverflow(sign * amount)
-            guard !overflow else { throw LedgerError.overflow }
-            sum = newSum
-            hasher.posting(leg: leg, account: LedgerAccount.payable.rawValue, sub: "", beneficiary: beneficiary, item: item, amount: sign * amount)
-        }
-        if let read {
-            // The same transaction read them, so the rows inserted are these; the count says the statement saw them all.
-            precondition(db.lastChanges == read.count, "the items read are the items credited")
-            for one in read { try hash(beneficiary: one.beneficiary, item: one.item, amount: one.amount) }
-            return
-        }
-        let items = try FastStatement(db, "SELECT seq, beneficiary_id, id, amount FROM (\(rows)) ORDER BY seq")
-        defer { items.reset() }
-        items.bind(1, batch.rawValue)
-        while try items.step() {
-            precondition(items.int64(0) + first == leg + 1, "batch item seq runs 1, 2, 3, … without gaps")
-            try hash(beneficiary: items.int64(1), item: items.int64(2), amount: items.int64(3))
-        }
-    }
-
-    /// Checks the balance and writes the header; throwing here rolls back the caller's transaction.
-    @discardableResult
-    func finish() throws -> JournalEntryID {
-        precondition(!finished, "entry already finished")
-        try flush()
-        finished = true
-        guard leg >= 2 else { throw LedgerError.tooFewPostings }
-        guard sum == 0 else { throw LedgerError.unbalanced(Money(dong: sum)) }
-        let hash = hasher.finalize().hex
-        try db.execute(sql: """
-            INSERT INTO journal_entry(id, at, kind, idempotency_key, batch_id, memo, created_by, prev_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [id, at, kind.rawValue, key, batch?.rawValue, memo, by, prevHash, hash])
-        return JournalEntryID(id)
-    }
+    package func finalize() -> Digest32 { staged.finalize() }
 }
 
 public struct FundResult: Sendable, Equatable {
     public let entryID: JournalEntryID
     public let amount: Money
     public let alreadyRecorded: Bool
+
+    package init(entryID: JournalEntryID, amount: Money, alreadyRecorded: Bool) {
+        self.entryID = entryID
+        self.amount = amount
+        self.alreadyRecorded = alreadyRecorded
+    }
 }
 
 public struct AccountBalance: Sendable, Equatable {
@@ -331,80 +163,20 @@ public struct AccountBalance: Sendable, Equatable {
     public let credits: Money
     /// Debits minus credits.
     public let net: Money
+
+    package init(account: LedgerAccount, subAccount: String, debits: Money, credits: Money, net: Money) {
+        self.account = account
+        self.subAccount = subAccount
+        self.debits = debits
+        self.credits = credits
+        self.net = net
+    }
     /// In the account's normal direction: debits − credits for assets and expense, credits − debits otherwise.
     public var balance: Money { account.isDebitNormal ? net : net.negated }
 }
 
-extension Store {
-    static func post(_ db: Database, at: Timestamp, kind: EntryKind, key: String, batch: BatchID?, by: UserName, memo: String,
-                     postings: [Posting]) throws -> JournalEntryID {
-        let writer = try JournalWriter(db, at: at, kind: kind, key: key, batch: batch, by: by, memo: memo)
-        for posting in postings { try writer.append(posting) }
-        return try writer.finish()
-    }
-
-    /// Records budget received: Dr Treasury / Cr Budget appropriation. The reference is the idempotency key:
-    /// recording the same reference and amount again changes nothing.
-    public func fund(amount: Money, reference: String, by user: UserName, memo: String? = nil) throws -> FundResult {
-        guard amount.dong > 0 else { throw LedgerError.notPositive }
-        let reference = reference.trimmingSpaces
-        guard !reference.isEmpty, reference.count <= 100 else { throw FieldError("reference must be 1 to 100 characters") }
-        // The journal is never edited and every audit export carries its text: no one's phone number or ID goes in.
-        for (name, text) in [("reference", reference), ("memo", memo ?? "")] where containsIdentifier(text) {
-            throw FieldError("the \(name) holds what looks like a phone number or national ID (\(redactIdentifiers(text))); the journal keeps it forever and audit exports show it, so leave it out")
-        }
-        let key = "fund:" + reference
-        return try write { db in
-            if let row = try Row.fetchOne(db, sql: """
-                SELECT e.id, e.kind, (SELECT amount FROM posting WHERE entry_id = e.id AND leg = 1)
-                FROM journal_entry e WHERE e.idempotency_key = ?
-                """, arguments: [key]) {
-                let existing = Money(dong: row[2] ?? 0)
-                guard existing == amount else { throw LedgerError.idempotencyConflict(key: reference) }
-                return FundResult(entryID: JournalEntryID(row[0]), amount: amount, alreadyRecorded: true)
-            }
-            let id = try Self.post(db, at: clock.now(), kind: .fund, key: key, batch: nil, by: user,
-                                   memo: memo ?? "Budget received, reference \(reference)",
-                                   postings: [.debit(.treasury, amount), .credit(.budget, amount)])
-            return FundResult(entryID: id, amount: amount, alreadyRecorded: false)
-        }
-    }
-
-    /// Balances per account and sub-account from the journal, up to the end of `asOf` (Vietnam time), or for one
-    /// beneficiary.
-    public func balances(asOf: CalendarDate? = nil, beneficiary: BeneficiaryID? = nil) throws -> [AccountBalance] {
-        try read { db in
-            var conditions: [String] = []
-            var arguments: StatementArguments = []
-            if let asOf {
-                conditions.append("e.at < ?")
-                // The end of that day in Vietnam (UTC+7, no daylight saving); the journal keeps UTC.
-                arguments += [Timestamp.vietnamMidnight(CalendarDate(daysSinceEpoch: asOf.daysSinceEpoch + 1)).description]
-            }
-            if let beneficiary {
-                // Every posting that names a beneficiary names the item it is for (`JournalWriter.append`).
-                conditions.append("p.item_id IN (SELECT i.id FROM batch_item i WHERE i.beneficiary_id = ?) AND p.beneficiary_id = ?")
-                arguments += [beneficiary.rawValue, beneficiary.rawValue]
-            }
-            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try Row.fetchAll(db, sql: """
-                SELECT p.account, p.sub_account,
-                       SUM(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END),
-                       -SUM(CASE WHEN p.amount < 0 THEN p.amount ELSE 0 END),
-                       SUM(p.amount)
-                FROM posting p JOIN journal_entry e ON e.id = p.entry_id \(filter)
-                GROUP BY p.account, p.sub_account ORDER BY p.account, p.sub_account
-                """, arguments: arguments).compactMap { row in
-                guard let account = LedgerAccount(rawValue: row[0]) else { return nil }
-                return AccountBalance(account: account, subAccount: row[1], debits: Money(dong: row[2]), credits: Money(dong: row[3]),
-                                      net: Money(dong: row[4]))
-            }
-        }
-    }
-}
-
 extension LedgerAccount: StaticText {
-    var staticText: StaticString {
+    package var staticText: StaticString {
         switch self {
         case .treasury: "1000"
         case .carrierClearing: "1100"

@@ -161,7 +161,7 @@ extension ReconcileOutcome {
 }
 
 extension ReconcileOutcome: StaticText {
-    var staticText: StaticString {
+    package var staticText: StaticString {
         switch self {
         case .paid: "paid"
         case .failed: "failed"
@@ -178,7 +178,7 @@ extension ReconcileOutcome: StaticText {
 }
 
 extension CarrierStatus: StaticText {
-    var staticText: StaticString {
+    package var staticText: StaticString {
         switch self {
         case .paid: "paid"
         case .failed: "failed"
@@ -189,7 +189,7 @@ extension CarrierStatus: StaticText {
 }
 
 extension ReconcileEffect: CaseIterable, StaticText {
-    var staticText: StaticString {
+    package var staticText: StaticString {
         switch self {
         case .settle: "settle"
         case .refund: "refund"
@@ -199,7 +199,7 @@ extension ReconcileEffect: CaseIterable, StaticText {
 }
 
 extension ItemState: CaseIterable, StaticText {
-    var staticText: StaticString {
+    package var staticText: StaticString {
         switch self {
         case .open: "open"
         case .paid: "paid"

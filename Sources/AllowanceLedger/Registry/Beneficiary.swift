@@ -1,5 +1,3 @@
-import GRDB
-
 /// A mobile-money account: the carrier is stored apart from the number, since numbers port between carriers.
 public struct MobileMoneyAccount: Sendable, Hashable {
     public let carrier: Code
@@ -49,6 +47,15 @@ public struct Beneficiary: Sendable, Equatable {
     public var status: BeneficiaryStatus
     public let registeredAt: String
     public let registeredBy: String
+
+    package init(id: BeneficiaryID, details: BeneficiaryDetails, status: BeneficiaryStatus, registeredAt: String,
+                 registeredBy: String) {
+        self.id = id
+        self.details = details
+        self.status = status
+        self.registeredAt = registeredAt
+        self.registeredBy = registeredBy
+    }
 }
 
 /// The register's text fields before validation; the CSV importer and `beneficiary add` both fill one.
@@ -104,12 +111,6 @@ public struct RegisterValidator: Sendable {
         self.categories = categories
         self.carriers = carriers
         self.today = today
-    }
-
-    static func load(_ db: Database, today: CalendarDate) throws -> RegisterValidator {
-        RegisterValidator(categories: Set(try String.fetchAll(db, sql: "SELECT code FROM category")),
-                          carriers: Set(try String.fetchAll(db, sql: "SELECT code FROM carrier")),
-                          today: today)
     }
 
     /// C0 controls, DEL and C1 controls (U+0080–U+009F, UTF-8 `C2 80`–`C2 9F`), found on bytes.

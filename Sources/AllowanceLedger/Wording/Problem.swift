@@ -36,6 +36,6 @@ extension ProblemConvertible {
 }
 
 /// A list as messages write it: `a, b, c`.
-func listed<S: Sequence>(_ values: S) -> String where S.Element == String {
+package func listed<S: Sequence>(_ values: S) -> String where S.Element == String {
     values.joined(separator: ", ")
 }

@@ -1,4 +1,5 @@
 import AllowanceLedger
+import LedgerSQLite
 import ArgumentParser
 
 extension Allowance.Batch {

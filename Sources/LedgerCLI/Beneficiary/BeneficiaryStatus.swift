@@ -1,4 +1,5 @@
 import AllowanceLedger
+import LedgerSQLite
 import ArgumentParser
 
 /// Suspend, reinstate and deceased share their options and differ only in the target status.

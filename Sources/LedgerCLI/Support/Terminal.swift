@@ -1,4 +1,5 @@
 import AllowanceLedger
+import LedgerSQLite
 import Logging
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+import AllowanceLedger
 import GRDB
 
 /// The schema, one migration per shipped change; a shipped migration is never edited.

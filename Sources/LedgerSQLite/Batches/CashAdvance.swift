@@ -1,3 +1,4 @@
+import AllowanceLedger
 import GRDB
 
 extension Store {

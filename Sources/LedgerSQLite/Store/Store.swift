@@ -1,3 +1,4 @@
+import AllowanceLedger
 import GRDB
 import GRDBSQLite
 import Logging
@@ -248,10 +249,6 @@ struct FastStatement {
     }
 }
 
-/// A value whose text is a literal (an enum's raw value, spelled again as a `StaticString`; a test checks the two agree).
-protocol StaticText {
-    var staticText: StaticString { get }
-}
 
 extension Database {
     var lastChanges: Int { Int(sqlite3_changes(sqliteConnection)) }

@@ -1,0 +1,332 @@
+import AllowanceLedger
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// A batch's items as the matcher needs them, held in flat arrays indexed by `seq - 1`: a million items take
+/// about 60 MB and no string per item.
+///
+/// The table also tracks what the file being imported has done so far, so that a second line for an item sees
+/// the first.
+public final class ReconcileItems {
+    public let batch: Batch
+    /// Carrier codes; an item's carrier is `carriers[carrierIndex - 1]`, 0 meaning a cash item.
+    public let carriers: [String]
+    /// Carriers the batch's funds were sent to (`batch export` posted their transfer).
+    let exportedCarriers: [Bool]
+
+    let ids: [Int64]
+    let beneficiaries: [Int64]
+    let amounts: [Int64]
+    /// `84xxxxxxxxx` as a number; 0 for cash items.
+    let msisdns: [UInt64]
+    let carrierIndexes: [UInt8]
+    private(set) var states: [ItemState]
+    /// The states as loaded: an item open then has no `item_state` row yet.
+    private let loadedStates: [ItemState]
+    /// Some readable line, in any file, has named the item.
+    private(set) var named: [Bool]
+    /// The fingerprint and place of the line that gave the item its final outcome.
+    private(set) var finalFingerprints: [Int64]
+    private(set) var finalPlaces: [UInt64]
+    /// For the few items paid and then reversed: the line that had paid them, so that a carrier resending it is a
+    /// harmless repeat too.
+    private(set) var paidBeforeReversal: [Int: (fingerprint: Int64, place: UInt64)] = [:]
+    /// Items a retry batch took over, with the retry item's reference.
+    let retriedAs: [Int: String]
+    /// Names of earlier result files of this batch, by id, to say where a line was first reported.
+    let fileNames: [Int64: String]
+
+    public var count: Int { ids.count }
+    /// From this many items on, two connections read them (`init`).
+    public static let splitLoadMinimum = 50_000
+    /// How many connections read the items: 2 when the second half came through its own.
+    let connections: Int
+    /// `202611`: compared with every line's reference.
+    private let periodCompact: Int
+
+    /// Loads the batch's items. A batch of `splitLoadMinimum` items or more is read in two halves at once, the second
+    /// through a read-only connection of its own to the ledger file at `path` (nil: one connection): reading a million
+    /// items took 0.8 s of one core while the other waited for them. Only inside the writer's transaction: in WAL mode
+    /// that transaction began on the newest commit and holds the write lock, so no one commits until it ends, and a new
+    /// reader sees the last commit, which is what the writer sees but for its own uncommitted writes (none to the items,
+    /// which cannot change once created). The merged halves are held to the batch's seal (count and total).
+    init(_ db: Database, batch: Batch, path: String? = nil, splitLoadMinimum: Int = ReconcileItems.splitLoadMinimum) throws {
+        self.batch = batch
+        periodCompact = batch.period.year * 100 + batch.period.month
+        // One pass over the batch's items (a second only when their ids do not run with seq): their count and carriers
+        // come from the same scan (a COUNT and a DISTINCT first cost two more scans of a million rows). Carriers are
+        // numbered as they appear, then renumbered in code order.
+        // What the checker approved: the halves read apart must add up to it.
+        let seal = try Row.fetchOne(db, sql: "SELECT item_count, item_total FROM batch WHERE id = ?", arguments: [batch.id.rawValue])
+            .flatMap { row -> (count: Int, total: Int64)? in
+                guard let count: Int = row[0], let total: Int64 = row[1] else { return nil }
+                return (count, total)
+            }
+        var loaded: (rows: ItemRows, connections: Int)?
+        if let run = try Store.itemIDRun(db, batch: batch.id) {
+            // Only inside the writer's transaction: nothing else can commit until it ends.
+            let split = run.count >= max(2, splitLoadMinimum) && sqlite3_txn_state(db.sqliteConnection, "main") == SQLITE_TXN_WRITE
+            if let path, split {
+                loaded = try ItemRows.readInHalves(db, ids: run, path: path, batch: batch.id, seal: seal)
+            } else {
+                var rows = ItemRows(reserving: run.count)
+                loaded = try rows.read(db, ids: run, firstSeq: 1, batch: batch.id) ? (rows, 1) : nil
+            }
+        }
+        if loaded == nil {
+            var rows = ItemRows(reserving: seal?.count ?? 0)
+            let statement = try FastStatement(db, "SELECT \(ItemRows.columns) FROM batch_item WHERE batch_id = ? ORDER BY seq")
+            statement.bind(1, batch.id.rawValue)
+            let whole = try rows.read(statement, firstSeq: 1, batch: batch.id)
+            precondition(whole, "batch item seq runs 1, 2, 3, … without gaps")
+            loaded = (rows, 1)
+        }
+        let rows = loaded!.rows
+        connections = loaded!.connections
+        let ids = rows.ids
+        var carrierIndexes = rows.carrierIndexes
+        let carrierNumbers = rows.carriers
+        let count = ids.count
+        let seen = carrierNumbers.texts
+        let sorted = seen.sorted()
+        if sorted != seen {
+            var renumber = [UInt8](repeating: 0, count: seen.count + 1)
+            for (old, code) in seen.enumerated() { renumber[old + 1] = UInt8(sorted.firstIndex(of: code)! + 1) }
+            for index in carrierIndexes.indices { carrierIndexes[index] = renumber[Int(carrierIndexes[index])] }
+        }
+        carriers = sorted
+        exportedCarriers = try sorted.map { code in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM journal_entry WHERE idempotency_key = ?", arguments: [Store.transferKey(batch: batch.id, carrier: code)]) == true
+        }
+        self.ids = ids
+        beneficiaries = rows.beneficiaries
+        amounts = rows.amounts
+        msisdns = rows.msisdns
+        self.carrierIndexes = carrierIndexes
+        named = [Bool](repeating: false, count: count)
+        finalFingerprints = [Int64](repeating: 0, count: count)
+        finalPlaces = [UInt64](repeating: 0, count: count)
+
+        let firstID = ids.first ?? 0
+        // Items are inserted by one statement, so their ids usually run with seq; fall back to a map when not.
+        let contiguous = ids.last.map { $0 - firstID == Int64(count - 1) } ?? true
+        let indexByID: [Int64: Int] = contiguous ? [:] : Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+        func index(of id: Int64) -> Int? { contiguous ? (id >= firstID && id - firstID < Int64(count) ? Int(id - firstID) : nil) : indexByID[id] }
+
+        // Items without a state row are open; the rows in the batch's id range are read in one range scan.
+        var states = [ItemState](repeating: .open, count: count)
+        let stateRows = try FastStatement(db, "SELECT item_id, state FROM item_state WHERE item_id BETWEEN ? AND ?")
+        defer { stateRows.reset() }
+        stateRows.bind(1, ids.min() ?? 0)
+        stateRows.bind(2, ids.max() ?? -1)
+        while try stateRows.step() {
+            // The column's CHECK admits only the three states past open.
+            if let index = index(of: stateRows.int64(0)) { states[index] = stateRows.withText(1) { ItemState(bytes: $0) } ?? .open }
+        }
+        self.states = states
+        loadedStates = states
+
+        let lines = try FastStatement(db, """
+            SELECT r.item_id, r.effect, r.fingerprint, r.file_id, r.line
+            FROM result_file f JOIN result_line r ON r.file_id = f.id
+            WHERE f.batch_id = ? AND r.item_id IS NOT NULL
+            ORDER BY r.file_id, r.line
+            """)
+        defer { lines.reset() }
+        lines.bind(1, batch.id.rawValue)
+        while try lines.step() {
+            guard let index = index(of: lines.int64(0)) else { continue }
+            named[index] = true
+            guard let effect = lines.stringOrNil(1).flatMap(ReconcileEffect.init(rawValue:)) else { continue }
+            if effect == .reverse { paidBeforeReversal[index] = (finalFingerprints[index], finalPlaces[index]) }
+            finalFingerprints[index] = lines.int64(2)
+            finalPlaces[index] = UInt64(lines.int64(3)) << 32 | UInt64(lines.int64(4))
+        }
+        var fileNames: [Int64: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT id, file_name FROM result_file WHERE batch_id = ?", arguments: [batch.id.rawValue]) {
+            fileNames[row[0]] = row[1]
+        }
+        self.fileNames = fileNames
+        var retriedAs: [Int: String] = [:]
+        // From the retry side, through the partial index of retries: not a probe per item of this batch.
+        for row in try Row.fetchAll(db, sql: """
+            SELECT o.seq, r.reference FROM batch_item r CROSS JOIN batch_item o CROSS JOIN batch b
+            WHERE r.retry_of_item IS NOT NULL AND o.id = r.retry_of_item AND o.batch_id = ? AND b.id = r.batch_id AND b.status <> 'cancelled'
+            """, arguments: [batch.id.rawValue]) {
+            retriedAs[Int(row[0] as Int64) - 1] = row[1]
+        }
+        self.retriedAs = retriedAs
+    }
+
+    /// The item a reference names in this batch, by position.
+    public func index(of reference: ItemReference) -> Int? {
+        guard reference.batch == batch.id, reference.periodCompact == periodCompact,
+              reference.seq >= 1, reference.seq <= Int64(count) else { return nil }
+        return Int(reference.seq - 1)
+    }
+
+    public func amount(at index: Int) -> Int64 { amounts[index] }
+    /// The number the payment was sent to, as `84xxxxxxxxx` in a `UInt64`; 0 for a cash item.
+    public func msisdn(at index: Int) -> UInt64 { msisdns[index] }
+    public func isCash(at index: Int) -> Bool { carrierIndexes[index] == 0 }
+    public func carrier(at index: Int) -> String? { carrierIndexes[index] == 0 ? nil : carriers[Int(carrierIndexes[index]) - 1] }
+    /// The item's carrier as its place in `carriers`; nil for a cash item.
+    func carrierNumber(at index: Int) -> Int? { carrierIndexes[index] == 0 ? nil : Int(carrierIndexes[index]) - 1 }
+    /// The carrier was sent the funds for this item.
+    public func wasSent(at index: Int) -> Bool { carrierIndexes[index] != 0 && exportedCarriers[Int(carrierIndexes[index]) - 1] }
+    public func state(at index: Int) -> ItemState { states[index] }
+    public func isNamed(at index: Int) -> Bool { named[index] }
+    /// The reference of the retry item that took this one over, if any.
+    public func retriedAs(at index: Int) -> String? { retriedAs[index] }
+
+    /// The fingerprint of the line that made the item final, and where that line is (`result.csv:12`).
+    public func finalLine(at index: Int, currentFile: (id: Int64, name: String)) -> (fingerprint: Int64, place: String)? {
+        describe(finalFingerprints[index], finalPlaces[index], currentFile: currentFile)
+    }
+
+    /// For an item paid and then reversed, the line that had paid it.
+    public func paidLineBeforeReversal(at index: Int, currentFile: (id: Int64, name: String)) -> (fingerprint: Int64, place: String)? {
+        paidBeforeReversal[index].flatMap { describe($0.fingerprint, $0.place, currentFile: currentFile) }
+    }
+
+    private func describe(_ fingerprint: Int64, _ place: UInt64, currentFile: (id: Int64, name: String)) -> (fingerprint: Int64, place: String)? {
+        guard place != 0 else { return nil }
+        let file = Int64(place >> 32)
+        let line = Int(place & 0xFFFF_FFFF)
+        let name = file == currentFile.id ? currentFile.name : fileNames[file] ?? "file \(file)"
+        return (fingerprint, "\(name):\(line)")
+    }
+
+    func markNamed(_ index: Int) { named[index] = true }
+
+    /// The item had no `item_state` row when this file began: it was open.
+    func wasOpenAtLoad(_ index: Int) -> Bool { loadedStates[index] == .open }
+
+    /// The line that made the item final is in file `file`: that file moved its state.
+    func wasMoved(at index: Int, byFile file: Int64) -> Bool { finalPlaces[index] >> 32 == UInt64(file) }
+
+    func setFinal(_ index: Int, state: ItemState, fingerprint: Int64, file: Int64, line: Int) {
+        if states[index] == .paid && state == .failed { paidBeforeReversal[index] = (finalFingerprints[index], finalPlaces[index]) }
+        states[index] = state
+        finalFingerprints[index] = fingerprint
+        finalPlaces[index] = UInt64(file) << 32 | UInt64(line)
+    }
+
+
+    func id(at index: Int) -> Int64 { ids[index] }
+    func beneficiary(at index: Int) -> Int64 { beneficiaries[index] }
+}
+
+/// A batch's items as read, in seq order, with their carriers numbered as they first appear: the whole batch, or one
+/// half of it when two connections read it at once.
+struct ItemRows {
+    static let columns = "seq, id, beneficiary_id, amount, msisdn, carrier, batch_id"
+    var ids: [Int64] = []
+    var beneficiaries: [Int64] = []
+    var amounts: [Int64] = []
+    /// `84xxxxxxxxx` as a number; 0 for cash items.
+    var msisdns: [UInt64] = []
+    /// 0 for a cash item, else the carrier's number in `carriers` plus one.
+    var carrierIndexes: [UInt8] = []
+    var carriers = InternedTexts()
+
+    init(reserving count: Int) {
+        ids.reserveCapacity(count); beneficiaries.reserveCapacity(count); amounts.reserveCapacity(count)
+        msisdns.reserveCapacity(count); carrierIndexes.reserveCapacity(count)
+    }
+
+    /// Reads the items with ids `ids`, which must be the batch's items from seq `firstSeq` on, one id per seq; false
+    /// when they are not.
+    mutating func read(_ db: Database, ids range: ClosedRange<Int64>, firstSeq: Int64, batch: BatchID) throws -> Bool {
+        let statement = try FastStatement(db, "SELECT \(Self.columns) FROM batch_item WHERE id BETWEEN ? AND ? ORDER BY id")
+        statement.bind(1, range.lowerBound)
+        statement.bind(2, range.upperBound)
+        let before = ids.count
+        return try read(statement, firstSeq: firstSeq, batch: batch) && Int64(ids.count - before) == range.upperBound - range.lowerBound + 1
+    }
+
+    /// Appends `rows` (`columns`) while each is the batch's item with the next seq from `firstSeq`; false when one is
+    /// not, with the rows read so far kept.
+    mutating func read(_ rows: FastStatement, firstSeq: Int64, batch: BatchID) throws -> Bool {
+        defer { rows.reset() }
+        var seq = firstSeq
+        while try rows.step() {
+            guard rows.int64(0) == seq, rows.int64(6) == batch.rawValue else { return false }
+            seq += 1
+            ids.append(rows.int64(1))
+            beneficiaries.append(rows.int64(2))
+            amounts.append(rows.int64(3))
+            msisdns.append(rows.digitsAsUInt64(4))
+            if rows.isNull(5) {
+                carrierIndexes.append(0)
+            } else {
+                carrierIndexes.append(try Self.index(carriers.number(rows, 5), batch: batch))
+            }
+        }
+        return true
+    }
+
+    /// The rows that follow these, read apart: their carriers take this part's numbers.
+    mutating func append(_ other: ItemRows, batch: BatchID) throws {
+        var renumber: [UInt8] = [0]
+        for code in other.carriers.texts { renumber.append(try Self.index(carriers.number(of: code), batch: batch)) }
+        ids += other.ids
+        beneficiaries += other.beneficiaries
+        amounts += other.amounts
+        msisdns += other.msisdns
+        carrierIndexes.append(contentsOf: other.carrierIndexes.lazy.map { renumber[Int($0)] })
+    }
+
+    private static func index(_ number: Int, batch: BatchID) throws -> UInt8 {
+        guard number < 254 else { throw ReconcileError.tooManyCarriers(batch, number + 1) }
+        return UInt8(number + 1)
+    }
+
+    /// Reads the items `ids` (the batch's, seq 1 on) in two halves at once, the second through a read-only connection
+    /// to the ledger file at `path`, and merges them (2 connections; 1 when the second failed and the writer's read its
+    /// half too); nil when the ids are not the batch's items one per seq, or the halves do not add up to `seal`.
+    static func readInHalves(_ db: Database, ids: ClosedRange<Int64>, path: String, batch: BatchID,
+                             seal: (count: Int, total: Int64)?) throws -> (rows: ItemRows, connections: Int)? {
+        let middle = ids.lowerBound + Int64(ids.count / 2)
+        let tailSeq = Int64(ids.count / 2 + 1)
+        let pending = readInBackground(path: path, ids: middle...ids.upperBound, firstSeq: tailSeq, batch: batch)
+        var rows = ItemRows(reserving: ids.count)
+        let head = Result { try rows.read(db, ids: ids.lowerBound...(middle - 1), firstSeq: 1, batch: batch) }
+        // Waited for however the first half went. Nil when its connection failed or the rows were not the batch's: the
+        // writer's connection reads that half then, as it would have.
+        let tail: ItemRows?
+        do {
+            tail = try pending.join()
+        } catch {
+            tail = nil
+            Store.trace("reconcile: the second connection could not read batch \(batch)'s items (\(error)); the writer's reads them")
+        }
+        guard try head.get() else { return nil }
+        guard let tail else {
+            return try rows.read(db, ids: middle...ids.upperBound, firstSeq: tailSeq, batch: batch) ? (rows, 1) : nil
+        }
+        try rows.append(tail, batch: batch)
+        if let seal, rows.ids.count != seal.count || rows.amounts.reduce(0, &+) != seal.total {
+            Store.trace("reconcile: batch \(batch)'s items read in two halves do not match its seal; the writer's connection reads them again")
+            return nil
+        }
+        Store.trace("reconcile: batch \(batch)'s \(rows.ids.count) items read by two connections")
+        return (rows, 2)
+    }
+
+    /// Starts reading the items `ids` (from seq `firstSeq`) on a thread of its own, through a read-only connection to
+    /// the ledger at `path`; `join` gives them, or nil when they are not the batch's next items.
+    static func readInBackground(path: String, ids: ClosedRange<Int64>, firstSeq: Int64, batch: BatchID) -> Beside<ItemRows?> {
+        Beside {
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.label = "reconcile items"
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            return try queue.read { db in
+                var rows = ItemRows(reserving: Int(ids.upperBound - ids.lowerBound + 1))
+                return try rows.read(db, ids: ids, firstSeq: firstSeq, batch: batch) ? rows : nil
+            }
+        }
+    }
+}
