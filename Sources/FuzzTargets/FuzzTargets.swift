@@ -57,7 +57,7 @@ public final class FuzzHarness {
     private func makeExport() throws {
         let store = try Store(path: folder + "/ledger.sqlite", clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
         let officer = try UserName(parsing: "officer")
-        _ = try store.importRegister(path: samples + "/register.csv", options: RegisterImportOptions(by: officer))
+        _ = try store.registry.importRegister(path: samples + "/register.csv", options: RegisterImportOptions(by: officer))
         let batch = try store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: officer)).batch.id
         _ = try store.approveBatch(batch, by: try UserName(parsing: "head"))
         _ = try store.fund(amount: Money(dong: 100_000_000), reference: "QD-11", by: officer)
@@ -120,7 +120,7 @@ public final class FuzzHarness {
             options.rejectsPath = folder + "/rejects.csv"
             do {
                 let store = try Store(path: ledger, clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
-                let result = try store.importRegister(path: path, options: options)
+                let result = try store.registry.importRegister(path: path, options: options)
                 return "\(result.created) new, \(result.updated) updated, \(result.rejected) rejected"
             } catch {
                 return "\(error)"

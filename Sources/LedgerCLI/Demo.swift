@@ -34,14 +34,14 @@ extension Allowance {
             var generator = RegisterGenerator(count: count, seed: seed)
             generator.sharedNumbersPerTenThousand = 50
             try generator.write(to: register)
-            let imported = try ledger.importRegister(path: register, options: RegisterImportOptions(by: officer))
+            let imported = try ledger.registry.importRegister(path: register, options: RegisterImportOptions(by: officer))
             print("Imported \(register): \(imported.created) new beneficiaries; \(imported.flagsRaised) flag(s) raised for shared phone numbers.")
-            let again = try ledger.importRegister(path: register, options: RegisterImportOptions(by: officer))
+            let again = try ledger.registry.importRegister(path: register, options: RegisterImportOptions(by: officer))
             print("Importing the same file again: already imported = \(again.alreadyImported); nothing changed.")
 
             step("2. An update from a commune: changes recorded in history, a bad line rejected, the rest kept")
             let update = "\(dir)/register-update.csv"
-            let sample = try ledger.beneficiaries(BeneficiaryFilter(status: .active, method: .cash, limit: 2))
+            let sample = try ledger.registry.beneficiaries(BeneficiaryFilter(status: .active, method: .cash, limit: 2))
             let writer = try CSVWriter(path: update, neutralisesFormulas: false)
             try writer.row(RawRegisterFields.columns)
             for b in sample {
@@ -53,23 +53,23 @@ extension Allowance {
             try writer.commit()
             var options = RegisterImportOptions(by: officer)
             options.skipInvalid = true
-            let updated = try ledger.importRegister(path: update, options: options, onProblem: { print("  rejected \($0)") })
+            let updated = try ledger.registry.importRegister(path: update, options: options, onProblem: { print("  rejected \($0)") })
             print("Imported \(update): \(updated.updated) updated (now on mobile money), \(updated.rejected) rejected -> \(updated.rejectsPath ?? "")")
 
             step("3. Fraud safeguards: account changes just before the batch, and shared numbers")
-            let mobile = try ledger.beneficiaries(BeneficiaryFilter(status: .active, method: .mobileMoney, limit: 40))
+            let mobile = try ledger.registry.beneficiaries(BeneficiaryFilter(status: .active, method: .mobileMoney, limit: 40))
             for (index, b) in mobile.suffix(3).enumerated() {
-                _ = try ledger.updateAccount(of: b.id.description, .change(MobileMoneyAccount(carrier: Code(trusted: "VNPT"),
+                _ = try ledger.registry.updateAccount(of: b.id.description, .change(MobileMoneyAccount(carrier: Code(trusted: "VNPT"),
                                              msisdn: try MSISDN(parsing: "0912\(pad6(index + 300_100))"))),
                                              reason: "beneficiary reported a new SIM", by: officer)
             }
-            var flags = try ledger.flags()
+            var flags = try ledger.registry.flags()
             print("Open flags: \(flags.filter { $0.kind == .sharedMSISDN }.count) shared number, \(flags.filter { $0.kind == .recentAccountChange }.count) recent account change.")
             if let first = flags.first(where: { $0.kind == .recentAccountChange }) {
-                _ = try ledger.clearFlag(first.id, reason: "confirmed with the beneficiary in person at the commune", by: head)
+                _ = try ledger.registry.clearFlag(first.id, reason: "confirmed with the beneficiary in person at the commune", by: head)
                 print("Head of office cleared flag \(first.id) after checking in person.")
             }
-            flags = try ledger.flags()
+            flags = try ledger.registry.flags()
 
             step("4. Batch for \(period): created by the officer, approved by the head of office")
             let created = try ledger.createBatch(BatchCreateOptions(period: period, by: officer))

@@ -17,12 +17,12 @@ extension Allowance {
             let ledger = try store.open()
             if let days = changeWindowDays {
                 guard days >= 0, days <= 365 else { throw CommandError("--change-window-days must be between 0 and 365") }
-                try ledger.setChangeWindowDays(days)
+                try ledger.registry.setChangeWindowDays(days)
             }
             if let office {
                 do { try ledger.setOfficeName(office) } catch let error as FieldError { throw CommandError(error.description) }
             }
-            let window = try ledger.changeWindowDays()
+            let window = try ledger.registry.changeWindowDays()
             let officeName = try ledger.officeName()
             if output.json {
                 JSON.object([("db", .string(ledger.path)), ("change_window_days", .int(window)), ("office", .optional(officeName))]).print()

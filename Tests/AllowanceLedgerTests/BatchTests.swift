@@ -26,9 +26,9 @@ import Testing
             try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2021-06"), by: user("maker")))
         }
         // New rates are data: a new base level from 2027-01 applies from then on.
-        try fixture.store.setBaseLevel(Money(dong: 600_000), from: try CalendarDate(parsing: "2027-01-01"), by: user("head"))
+        try fixture.store.registry.setBaseLevel(Money(dong: 600_000), from: try CalendarDate(parsing: "2027-01-01"), by: user("head"))
         #expect(throws: RateError.alreadySet("the base level from 2027-01-01")) {
-            try fixture.store.setBaseLevel(Money(dong: 650_000), from: try CalendarDate(parsing: "2027-01-01"), by: user("head"))
+            try fixture.store.registry.setBaseLevel(Money(dong: 650_000), from: try CalendarDate(parsing: "2027-01-01"), by: user("head"))
         }
         let january = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2027-01"), by: user("maker")))
         #expect(january.total == Money(dong: 900_000 + 600_000 + 900_000 + 900_000))
@@ -36,19 +36,19 @@ import Testing
 
     @Test func anOfficeCanAddACategory() throws {
         let fixture = try Fixture()
-        try fixture.store.addCategory(Code(trusted: "LOCAL_SUPPORT"), description: "Provincial top-up", coefficient: try Coefficient(parsing: "0.75"),
+        try fixture.store.registry.addCategory(Code(trusted: "LOCAL_SUPPORT"), description: "Provincial top-up", coefficient: try Coefficient(parsing: "0.75"),
                                       from: try CalendarDate(parsing: "2026-01-01"), by: user("head"))
         #expect(throws: RateError.categoryExists(Code(trusted: "LOCAL_SUPPORT"))) {
-            try fixture.store.addCategory(Code(trusted: "LOCAL_SUPPORT"), description: "x", coefficient: Coefficient(milli: 1000),
+            try fixture.store.registry.addCategory(Code(trusted: "LOCAL_SUPPORT"), description: "x", coefficient: Coefficient(milli: 1000),
                                           from: try CalendarDate(parsing: "2026-01-01"), by: user("head"))
         }
         try fixture.importLines(["001150000031,Đỗ Thị Hoa,1950-02-02,F,26734,local_support,cash,,"])
         let batch = try fixture.store.createBatch(BatchCreateOptions(period: november, by: user("maker")))
         #expect(batch.total == Money(dong: 375_000))
-        try fixture.store.setCoefficient(try Coefficient(parsing: "1"), of: Code(trusted: "LOCAL_SUPPORT"), from: try CalendarDate(parsing: "2026-12-01"), by: user("head"))
-        #expect(try fixture.store.rates().monthlyAmount(category: Code(trusted: "LOCAL_SUPPORT"), period: try Period(parsing: "2026-12")) == Money(dong: 500_000))
+        try fixture.store.registry.setCoefficient(try Coefficient(parsing: "1"), of: Code(trusted: "LOCAL_SUPPORT"), from: try CalendarDate(parsing: "2026-12-01"), by: user("head"))
+        #expect(try fixture.store.registry.rates().monthlyAmount(category: Code(trusted: "LOCAL_SUPPORT"), period: try Period(parsing: "2026-12")) == Money(dong: 500_000))
         #expect(throws: RateError.unknownCategory(Code(trusted: "NOPE"))) {
-            try fixture.store.setCoefficient(Coefficient(milli: 1000), of: Code(trusted: "NOPE"), from: try CalendarDate(parsing: "2026-12-01"), by: user("head"))
+            try fixture.store.registry.setCoefficient(Coefficient(milli: 1000), of: Code(trusted: "NOPE"), from: try CalendarDate(parsing: "2026-12-01"), by: user("head"))
         }
     }
 
@@ -87,7 +87,7 @@ import Testing
         _ = try RegisterGenerator(count: 3000, seed: 5).write(to: register)
         var importOptions = RegisterImportOptions(by: user("officer"))
         importOptions.skipInvalid = true
-        _ = try fixture.store.importRegister(path: register, displayName: "generated.csv", options: importOptions)
+        _ = try fixture.store.registry.importRegister(path: register, displayName: "generated.csv", options: importOptions)
         var first = BatchCreateOptions(period: november, by: user("maker"))
         first.communes = [Code(trusted: "26734"), Code(trusted: "26737")]
         _ = try fixture.store.createBatch(first)
@@ -107,12 +107,12 @@ import Testing
     @Test func onlyActiveBeneficiariesGetItemsAndTheAccountIsSnapshotted() throws {
         let fixture = try Fixture()
         try fixture.importLines(Sample.all)
-        _ = try fixture.store.setStatus(of: "2", to: .suspended, reason: "x", by: user("a"))
-        _ = try fixture.store.setStatus(of: "3", to: .deceased, reason: "x", by: user("a"))
+        _ = try fixture.store.registry.setStatus(of: "2", to: .suspended, reason: "x", by: user("a"))
+        _ = try fixture.store.registry.setStatus(of: "3", to: .deceased, reason: "x", by: user("a"))
         let batch = try fixture.store.createBatch(BatchCreateOptions(period: november, by: user("maker")))
         #expect(batch.items == 2)
         fixture.time.advance(days: 10)
-        _ = try fixture.store.updateAccount(of: "1", .change(MobileMoneyAccount(carrier: Code(trusted: "VNPT"), msisdn: try MSISDN(parsing: "0911000002"))),
+        _ = try fixture.store.registry.updateAccount(of: "1", .change(MobileMoneyAccount(carrier: Code(trusted: "VNPT"), msisdn: try MSISDN(parsing: "0911000002"))),
                                             reason: "new SIM", by: user("officer"))
         let items = try fixture.store.read { try Row.fetchAll($0, sql: "SELECT reference, msisdn, carrier FROM batch_item ORDER BY seq") }
         #expect(items[0][1] as String == "84912345678")
@@ -276,8 +276,8 @@ import Testing
         try fixture.importLines(Sample.all)
         let period = try Period(parsing: "2026-11")
         let batch = try fixture.store.createBatch(BatchCreateOptions(period: period, by: user("maker")))
-        _ = try fixture.store.setStatus(of: "2", to: .deceased, reason: "death certificate", by: user("officer"))
-        _ = try fixture.store.updateAccount(of: "3", .change(MobileMoneyAccount(carrier: Code(trusted: "VNPT"), msisdn: try MSISDN(parsing: "0911000002"))),
+        _ = try fixture.store.registry.setStatus(of: "2", to: .deceased, reason: "death certificate", by: user("officer"))
+        _ = try fixture.store.registry.updateAccount(of: "3", .change(MobileMoneyAccount(carrier: Code(trusted: "VNPT"), msisdn: try MSISDN(parsing: "0911000002"))),
                                             reason: "new SIM", by: user("officer"))
         #expect(throws: BatchError.staleItems(batch: batch.batch.id, count: 2,
                                               examples: ["beneficiary 2 is deceased", "beneficiary 3's account changed after the batch was created"])) {

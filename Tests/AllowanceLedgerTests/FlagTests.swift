@@ -14,7 +14,7 @@ import Testing
         let fixture = try Fixture()
         let imported = try fixture.importLines(sharedLines)
         #expect(imported.flagsRaised == 2)
-        let flags = try fixture.store.flags()
+        let flags = try fixture.store.registry.flags()
         #expect(flags.map(\.beneficiaryID.rawValue).sorted() == [1, 4])
         #expect(flags.allSatisfy { $0.kind == .sharedMSISDN })
         #expect(flags[0].shownEvidence(reveal: false) == "********678")
@@ -30,21 +30,21 @@ import Testing
     @Test func aClearedFlagLetsTheBeneficiaryIntoTheNextBatchAndStaysCleared() throws {
         let fixture = try Fixture()
         try fixture.importLines(sharedLines)
-        let flag = try #require(try fixture.store.flags().first { $0.beneficiaryID.rawValue == 1 })
-        #expect(throws: RegistryError.reasonRequired) { try fixture.store.clearFlag(flag.id, reason: "", by: user("head")) }
-        let cleared = try fixture.store.clearFlag(flag.id, reason: "mother and son share one phone; checked at home visit", by: user("head"))
+        let flag = try #require(try fixture.store.registry.flags().first { $0.beneficiaryID.rawValue == 1 })
+        #expect(throws: RegistryError.reasonRequired) { try fixture.store.registry.clearFlag(flag.id, reason: "", by: user("head")) }
+        let cleared = try fixture.store.registry.clearFlag(flag.id, reason: "mother and son share one phone; checked at home visit", by: user("head"))
         #expect(cleared.clearedBy == "head")
         #expect(throws: RegistryError.flagAlreadyCleared(flag.id, by: "head", at: "2026-11-20T08:00:00Z")) {
-            try fixture.store.clearFlag(flag.id, reason: "again", by: user("head"))
+            try fixture.store.registry.clearFlag(flag.id, reason: "again", by: user("head"))
         }
-        #expect(throws: RegistryError.flagNotFound(99)) { try fixture.store.clearFlag(99, reason: "x", by: user("head")) }
+        #expect(throws: RegistryError.flagNotFound(99)) { try fixture.store.registry.clearFlag(99, reason: "x", by: user("head")) }
         // Raising again does not reopen it.
-        #expect(try fixture.store.flags().map(\.beneficiaryID.rawValue) == [4])
-        #expect(try fixture.store.flags(includeCleared: true).count == 2)
+        #expect(try fixture.store.registry.flags().map(\.beneficiaryID.rawValue) == [4])
+        #expect(try fixture.store.registry.flags(includeCleared: true).count == 2)
         let batch = try fixture.store.createBatch(BatchCreateOptions(period: period, by: user("maker")))
         #expect(batch.items == 3)
         #expect(batch.batch.heldOut == 1)
-        let (_, events) = try fixture.store.history(of: "1")
+        let (_, events) = try fixture.store.registry.history(of: "1")
         #expect(events.last?.kind == .flagCleared)
     }
 
@@ -52,11 +52,11 @@ import Testing
         let fixture = try Fixture()
         try fixture.importLines(Sample.all)
         let hung = "079040000002"
-        _ = try fixture.store.updateAccount(of: hung, .link(MobileMoneyAccount(carrier: Code(trusted: "VIETTEL"), msisdn: try MSISDN(parsing: "0961000001"))),
+        _ = try fixture.store.registry.updateAccount(of: hung, .link(MobileMoneyAccount(carrier: Code(trusted: "VIETTEL"), msisdn: try MSISDN(parsing: "0961000001"))),
                                             reason: "first account", by: user("officer"))
-        _ = try fixture.store.updateAccount(of: "1", .change(MobileMoneyAccount(carrier: Code(trusted: "VNPT"), msisdn: try MSISDN(parsing: "0911000002"))),
+        _ = try fixture.store.registry.updateAccount(of: "1", .change(MobileMoneyAccount(carrier: Code(trusted: "VNPT"), msisdn: try MSISDN(parsing: "0911000002"))),
                                             reason: "new SIM", by: user("officer"))
-        let flags = try fixture.store.flags()
+        let flags = try fixture.store.registry.flags()
         #expect(flags.map(\.beneficiaryID.rawValue) == [1])
         #expect(flags[0].kind == .recentAccountChange)
         #expect(flags[0].detail.contains("new SIM"))
@@ -69,14 +69,14 @@ import Testing
     @Test func aChangeOlderThanTheWindowNoLongerHoldsAndTheWindowIsConfigurable() throws {
         let fixture = try Fixture()
         try fixture.importLines(Sample.all)
-        _ = try fixture.store.updateAccount(of: "1", .change(MobileMoneyAccount(carrier: Code(trusted: "VNPT"), msisdn: try MSISDN(parsing: "0911000002"))),
+        _ = try fixture.store.registry.updateAccount(of: "1", .change(MobileMoneyAccount(carrier: Code(trusted: "VNPT"), msisdn: try MSISDN(parsing: "0911000002"))),
                                             reason: "new SIM", by: user("officer"))
         fixture.time.advance(days: 8)
-        #expect(try fixture.store.flags().isEmpty)
-        try fixture.store.setChangeWindowDays(10)
-        #expect(try fixture.store.changeWindowDays() == 10)
-        #expect(try fixture.store.flags().map(\.beneficiaryID.rawValue) == [1])
-        try fixture.store.setChangeWindowDays(7)
+        #expect(try fixture.store.registry.flags().isEmpty)
+        try fixture.store.registry.setChangeWindowDays(10)
+        #expect(try fixture.store.registry.changeWindowDays() == 10)
+        #expect(try fixture.store.registry.flags().map(\.beneficiaryID.rawValue) == [1])
+        try fixture.store.registry.setChangeWindowDays(7)
         let batch = try fixture.store.createBatch(BatchCreateOptions(period: period, by: user("maker")))
         #expect(batch.items == 4)
         #expect(batch.batch.heldOut == 0)
@@ -88,7 +88,7 @@ import Testing
         let changed = Sample.mai.replacingOccurrences(of: "+84 987 654 321", with: "0987000999")
         let result = try fixture.importLines([changed], name: "update.csv")
         #expect(result.updated == 1)
-        #expect(try fixture.store.flags().map(\.kind) == [.recentAccountChange])
+        #expect(try fixture.store.registry.flags().map(\.kind) == [.recentAccountChange])
     }
 }
 
@@ -96,11 +96,11 @@ import Testing
     @Test func closingAnAccountAndLinkingANewOneIsAChangeToo() throws {
         let fixture = try Fixture()
         try fixture.importLines(Sample.all)
-        _ = try fixture.store.updateAccount(of: "1", .close, reason: "SIM lost", by: user("officer"))
-        #expect(try fixture.store.flags().isEmpty)
-        _ = try fixture.store.updateAccount(of: "1", .link(MobileMoneyAccount(carrier: Code(trusted: "VNPT"), msisdn: try MSISDN(parsing: "0911000002"))),
+        _ = try fixture.store.registry.updateAccount(of: "1", .close, reason: "SIM lost", by: user("officer"))
+        #expect(try fixture.store.registry.flags().isEmpty)
+        _ = try fixture.store.registry.updateAccount(of: "1", .link(MobileMoneyAccount(carrier: Code(trusted: "VNPT"), msisdn: try MSISDN(parsing: "0911000002"))),
                                             reason: "new SIM", by: user("officer"))
-        let flags = try fixture.store.flags()
+        let flags = try fixture.store.registry.flags()
         #expect(flags.map(\.kind) == [.recentAccountChange])
         #expect(flags.map(\.beneficiaryID.rawValue) == [1])
     }

@@ -93,7 +93,7 @@ import Testing
                 generator.mobileMoneyPercent = mobilePercent
                 let path = fixture.directory.file("register.csv")
                 try generator.write(to: path)
-                let imported = try fixture.store.importRegister(path: path, options: RegisterImportOptions(by: user("officer")))
+                let imported = try fixture.store.registry.importRegister(path: path, options: RegisterImportOptions(by: user("officer")))
                 #expect(imported.created == count)
                 let batch = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker")))
                 _ = try fixture.store.approveBatch(batch.batch.id, by: user("checker"))

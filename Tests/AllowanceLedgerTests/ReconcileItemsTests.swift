@@ -13,7 +13,7 @@ import Testing
         _ = try RegisterGenerator(count: 301, seed: 9).write(to: register)
         var options = RegisterImportOptions(by: user("officer"))
         options.skipInvalid = true
-        _ = try fixture.store.importRegister(path: register, options: options)
+        _ = try fixture.store.registry.importRegister(path: register, options: options)
         let batch = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
         _ = try fixture.store.approveBatch(batch, by: user("checker"))
         return batch

@@ -14,13 +14,13 @@ func golden(_ name: String) throws -> String {
         let fixture = try Fixture()
         var problems: [String] = []
         #expect(throws: RegisterImportError.invalidLines("register-bad.csv", count: 24)) {
-            try fixture.store.importRegister(path: try golden("register-bad.csv"), displayName: "register-bad.csv",
+            try fixture.store.registry.importRegister(path: try golden("register-bad.csv"), displayName: "register-bad.csv",
                                              options: RegisterImportOptions(by: user("officer")),
                                              onProblem: { problems.append($0.description) })
         }
         let expected = try String(contentsOfFile: try golden("register-bad.expected.txt"), encoding: .utf8)
         #expect(problems.joined(separator: "\n") + "\n" == expected)
-        #expect(try fixture.store.beneficiaries(BeneficiaryFilter()).isEmpty)
+        #expect(try fixture.store.registry.beneficiaries(BeneficiaryFilter()).isEmpty)
         // No full national ID in any message.
         #expect(!problems.contains { $0.contains("001150000001") })
     }
@@ -30,7 +30,7 @@ func golden(_ name: String) throws -> String {
         var options = RegisterImportOptions(by: user("officer"))
         options.skipInvalid = true
         options.rejectsPath = fixture.directory.file("rejects.csv")
-        let result = try fixture.store.importRegister(path: try golden("register-bad.csv"), displayName: "register-bad.csv", options: options)
+        let result = try fixture.store.registry.importRegister(path: try golden("register-bad.csv"), displayName: "register-bad.csv", options: options)
         #expect(result.created == 2)
         #expect(result.rejected == 24)
         #expect(result.lines == 26)
@@ -52,13 +52,13 @@ func golden(_ name: String) throws -> String {
             + "\"0912 345 678\",viettel,mobile_money,elderly_poor,26734,f,1950-03-04,\"Nguyễn Thị Lan\",001150000001,extra column\r\n"
             + ",,cash,ELDERLY_80,26734,M,1940-07-01,Trần Văn Hùng,079040000002,\r\n\r\n"
         let path = fixture.directory.write("reordered.csv", text)
-        let result = try fixture.store.importRegister(path: path, options: RegisterImportOptions(by: user("officer")))
+        let result = try fixture.store.registry.importRegister(path: path, options: RegisterImportOptions(by: user("officer")))
         #expect(result.created == 2)
-        let lan = try fixture.store.beneficiary("001150000001")
+        let lan = try fixture.store.registry.beneficiary("001150000001")
         #expect(lan.details.account == MobileMoneyAccount(carrier: Code(trusted: "VIETTEL"), msisdn: try MSISDN(parsing: "0912345678")))
         #expect(lan.details.category.value == "ELDERLY_POOR")
         #expect(lan.details.fullName == "Nguyễn Thị Lan")
-        #expect(try fixture.store.beneficiary("079040000002").details.paymentMethod == .cash)
+        #expect(try fixture.store.registry.beneficiary("079040000002").details.paymentMethod == .cash)
     }
 
     @Test func headerProblemsAreReportedOnLineOne() throws {
@@ -66,20 +66,20 @@ func golden(_ name: String) throws -> String {
         let options = RegisterImportOptions(by: user("officer"))
         let missing = fixture.directory.write("missing.csv", "national_id,full_name,date_of_birth\n001150000001,A,1950-03-04\n")
         #expect(throws: RegisterImportError.missingColumns("missing.csv", ["gender", "commune_code", "category", "payment_method"])) {
-            try fixture.store.importRegister(path: missing, displayName: "missing.csv", options: options)
+            try fixture.store.registry.importRegister(path: missing, displayName: "missing.csv", options: options)
         }
         let empty = fixture.directory.write("empty.csv", "")
         #expect(throws: RegisterImportError.emptyFile("empty.csv")) {
-            try fixture.store.importRegister(path: empty, displayName: "empty.csv", options: options)
+            try fixture.store.registry.importRegister(path: empty, displayName: "empty.csv", options: options)
         }
         let twice = fixture.directory.write("twice.csv", Fixture.header.dropLast() + ",gender\n")
         #expect(throws: RegisterImportError.duplicateColumn("twice.csv", "gender")) {
-            try fixture.store.importRegister(path: twice, displayName: "twice.csv", options: options)
+            try fixture.store.registry.importRegister(path: twice, displayName: "twice.csv", options: options)
         }
         let headerOnly = fixture.directory.write("header.csv", Fixture.header)
-        #expect(try fixture.store.importRegister(path: headerOnly, options: options).lines == 0)
+        #expect(try fixture.store.registry.importRegister(path: headerOnly, options: options).lines == 0)
         #expect(throws: FileError.self) {
-            try fixture.store.importRegister(path: fixture.directory.file("nope.csv"), options: options)
+            try fixture.store.registry.importRegister(path: fixture.directory.file("nope.csv"), options: options)
         }
     }
 
@@ -109,7 +109,7 @@ func golden(_ name: String) throws -> String {
         let result = try fixture.importLines([moved, Sample.hung], name: "update.csv", by: "officer2")
         #expect(result.updated == 1)
         #expect(result.unchanged == 1)
-        let (lan, events) = try fixture.store.history(of: "001150000001")
+        let (lan, events) = try fixture.store.registry.history(of: "001150000001")
         #expect(lan.details.commune.value == "26737")
         #expect(events.map(\.kind) == [.registered, .updated, .updated, .accountChanged])
         #expect(events[1].field == "commune_code" && events[1].oldValue == "26734" && events[1].newValue == "26737")
@@ -147,33 +147,33 @@ func golden(_ name: String) throws -> String {
 
     @Test func addShowsEveryValidationErrorAndRefusesADuplicate() throws {
         let fixture = try Fixture()
-        let added = try fixture.store.addBeneficiary(raw(Sample.mai), by: user("officer"))
+        let added = try fixture.store.registry.addBeneficiary(raw(Sample.mai), by: user("officer"))
         #expect(added.details.account?.msisdn.canonical == "84987654321")
         #expect(throws: RegistryError.alreadyRegistered(added.details.nationalID, added.id)) {
-            try fixture.store.addBeneficiary(raw(Sample.mai), by: user("officer"))
+            try fixture.store.registry.addBeneficiary(raw(Sample.mai), by: user("officer"))
         }
         #expect(throws: RegistryError.self) {
-            try fixture.store.addBeneficiary(raw("001150000099,,1950-03-04,F,26734,ELDERLY_POOR,cash,,"), by: user("officer"))
+            try fixture.store.registry.addBeneficiary(raw("001150000099,,1950-03-04,F,26734,ELDERLY_POOR,cash,,"), by: user("officer"))
         }
     }
 
     @Test func statusMovesAreCheckedAndKeptWithReasons() throws {
         let fixture = try Fixture()
         try fixture.importLines(Sample.all)
-        #expect(throws: RegistryError.reasonRequired) { try fixture.store.setStatus(of: "1", to: .suspended, reason: " ", by: user("a")) }
+        #expect(throws: RegistryError.reasonRequired) { try fixture.store.registry.setStatus(of: "1", to: .suspended, reason: " ", by: user("a")) }
         #expect(throws: RegistryError.statusChange(from: .active, action: "reinstate")) {
-            try fixture.store.setStatus(of: "1", to: .active, reason: "x", by: user("a"))
+            try fixture.store.registry.setStatus(of: "1", to: .active, reason: "x", by: user("a"))
         }
-        #expect(try fixture.store.setStatus(of: "1", to: .suspended, reason: "moved away", by: user("a")).status == .suspended)
-        #expect(try fixture.store.setStatus(of: "1", to: .active, reason: "back", by: user("a")).status == .active)
-        #expect(try fixture.store.setStatus(of: "001150000001", to: .deceased, reason: "death certificate 12/2026", by: user("a")).status == .deceased)
+        #expect(try fixture.store.registry.setStatus(of: "1", to: .suspended, reason: "moved away", by: user("a")).status == .suspended)
+        #expect(try fixture.store.registry.setStatus(of: "1", to: .active, reason: "back", by: user("a")).status == .active)
+        #expect(try fixture.store.registry.setStatus(of: "001150000001", to: .deceased, reason: "death certificate 12/2026", by: user("a")).status == .deceased)
         #expect(throws: RegistryError.statusChange(from: .deceased, action: "reinstate")) {
-            try fixture.store.setStatus(of: "1", to: .active, reason: "x", by: user("a"))
+            try fixture.store.registry.setStatus(of: "1", to: .active, reason: "x", by: user("a"))
         }
-        let (_, events) = try fixture.store.history(of: "1")
+        let (_, events) = try fixture.store.registry.history(of: "1")
         #expect(events.map(\.kind) == [.registered, .suspended, .reinstated, .deceased])
         #expect(events[3].reason == "death certificate 12/2026")
-        #expect(throws: RegistryError.notFound("\"999\"")) { try fixture.store.beneficiary("999") }
+        #expect(throws: RegistryError.notFound("\"999\"")) { try fixture.store.registry.beneficiary("999") }
     }
 
     @Test func accountsLinkChangeAndCloseWithHistory() throws {
@@ -181,17 +181,17 @@ func golden(_ name: String) throws -> String {
         try fixture.importLines(Sample.all)
         let hung = "079040000002"
         let viettel = MobileMoneyAccount(carrier: Code(trusted: "VIETTEL"), msisdn: try MSISDN(parsing: "0961112222"))
-        #expect(throws: RegistryError.noAccount(BeneficiaryID(2))) { try fixture.store.updateAccount(of: hung, .change(viettel), reason: "x", by: user("a")) }
-        #expect(throws: RegistryError.noAccount(BeneficiaryID(2))) { try fixture.store.updateAccount(of: hung, .close, reason: "x", by: user("a")) }
-        let linked = try fixture.store.updateAccount(of: hung, .link(viettel), reason: "opened at the commune", by: user("a"))
+        #expect(throws: RegistryError.noAccount(BeneficiaryID(2))) { try fixture.store.registry.updateAccount(of: hung, .change(viettel), reason: "x", by: user("a")) }
+        #expect(throws: RegistryError.noAccount(BeneficiaryID(2))) { try fixture.store.registry.updateAccount(of: hung, .close, reason: "x", by: user("a")) }
+        let linked = try fixture.store.registry.updateAccount(of: hung, .link(viettel), reason: "opened at the commune", by: user("a"))
         #expect(linked.details.paymentMethod == .mobileMoney)
-        #expect(throws: RegistryError.accountAlreadyLinked(BeneficiaryID(2))) { try fixture.store.updateAccount(of: hung, .link(viettel), reason: "x", by: user("a")) }
-        #expect(throws: RegistryError.sameAccount) { try fixture.store.updateAccount(of: hung, .change(viettel), reason: "x", by: user("a")) }
+        #expect(throws: RegistryError.accountAlreadyLinked(BeneficiaryID(2))) { try fixture.store.registry.updateAccount(of: hung, .link(viettel), reason: "x", by: user("a")) }
+        #expect(throws: RegistryError.sameAccount) { try fixture.store.registry.updateAccount(of: hung, .change(viettel), reason: "x", by: user("a")) }
         let unknown = MobileMoneyAccount(carrier: Code(trusted: "MOMO"), msisdn: try MSISDN(parsing: "0961112223"))
-        #expect(throws: RegistryError.self) { try fixture.store.updateAccount(of: hung, .change(unknown), reason: "x", by: user("a")) }
-        let closed = try fixture.store.updateAccount(of: hung, .close, reason: "SIM lost", by: user("b"))
+        #expect(throws: RegistryError.self) { try fixture.store.registry.updateAccount(of: hung, .change(unknown), reason: "x", by: user("a")) }
+        let closed = try fixture.store.registry.updateAccount(of: hung, .close, reason: "SIM lost", by: user("b"))
         #expect(closed.details.paymentMethod == .cash && closed.details.account == nil)
-        let (_, events) = try fixture.store.history(of: hung)
+        let (_, events) = try fixture.store.registry.history(of: hung)
         #expect(events.filter { $0.field == "account" }.map(\.kind) == [.accountLinked, .accountClosed])
         #expect(events.last?.reason == "SIM lost" && events.last?.by == "b")
     }
@@ -199,7 +199,7 @@ func golden(_ name: String) throws -> String {
     @Test func historyRowsCannotBeRewritten() throws {
         let fixture = try Fixture()
         try fixture.importLines(Sample.all)
-        _ = try fixture.store.setStatus(of: "1", to: .suspended, reason: "moved", by: user("a"))
+        _ = try fixture.store.registry.setStatus(of: "1", to: .suspended, reason: "moved", by: user("a"))
         #expect(throws: DatabaseError.self) { try fixture.store.write { try $0.execute(sql: "UPDATE beneficiary_event SET reason = 'x'") } }
         #expect(throws: DatabaseError.self) { try fixture.store.write { try $0.execute(sql: "DELETE FROM beneficiary_event") } }
     }
@@ -207,12 +207,12 @@ func golden(_ name: String) throws -> String {
     @Test func listFiltersByCommuneStatusAndMethod() throws {
         let fixture = try Fixture()
         try fixture.importLines(Sample.all)
-        _ = try fixture.store.setStatus(of: "4", to: .suspended, reason: "x", by: user("a"))
-        #expect(try fixture.store.beneficiaries(BeneficiaryFilter(commune: Code(trusted: "26737"))).map(\.id.rawValue) == [3, 4])
-        #expect(try fixture.store.beneficiaries(BeneficiaryFilter(status: .suspended)).map(\.id.rawValue) == [4])
-        #expect(try fixture.store.beneficiaries(BeneficiaryFilter(method: .cash)).map(\.id.rawValue) == [2])
-        #expect(try fixture.store.beneficiaries(BeneficiaryFilter(commune: Code(trusted: "26737"), status: .active, method: .mobileMoney)).map(\.id.rawValue) == [3])
-        #expect(try fixture.store.beneficiaries(BeneficiaryFilter(limit: 2)).count == 2)
+        _ = try fixture.store.registry.setStatus(of: "4", to: .suspended, reason: "x", by: user("a"))
+        #expect(try fixture.store.registry.beneficiaries(BeneficiaryFilter(commune: Code(trusted: "26737"))).map(\.id.rawValue) == [3, 4])
+        #expect(try fixture.store.registry.beneficiaries(BeneficiaryFilter(status: .suspended)).map(\.id.rawValue) == [4])
+        #expect(try fixture.store.registry.beneficiaries(BeneficiaryFilter(method: .cash)).map(\.id.rawValue) == [2])
+        #expect(try fixture.store.registry.beneficiaries(BeneficiaryFilter(commune: Code(trusted: "26737"), status: .active, method: .mobileMoney)).map(\.id.rawValue) == [3])
+        #expect(try fixture.store.registry.beneficiaries(BeneficiaryFilter(limit: 2)).count == 2)
     }
 }
 
@@ -231,7 +231,7 @@ func golden(_ name: String) throws -> String {
         var problems: [LineProblem] = []
         var options = RegisterImportOptions(by: user("officer"))
         options.skipInvalid = true
-        let result = try fixture.store.importRegister(path: path, displayName: "large.csv", options: options, onProblem: { problems.append($0) })
+        let result = try fixture.store.registry.importRegister(path: path, displayName: "large.csv", options: options, onProblem: { problems.append($0) })
         #expect(result.created == 60_000)
         #expect(result.rejected == 1)
         #expect(problems.map(\.line) == [60_002])

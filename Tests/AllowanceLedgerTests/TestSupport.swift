@@ -66,7 +66,7 @@ struct Fixture {
         let path = directory.write(name, Fixture.header + lines.joined(separator: "\n") + "\n")
         var options = RegisterImportOptions(by: try UserName(parsing: by))
         options.skipInvalid = skipInvalid
-        return try store.importRegister(path: path, displayName: name, options: options)
+        return try store.registry.importRegister(path: path, displayName: name, options: options)
     }
 }
 

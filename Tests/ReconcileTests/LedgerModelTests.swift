@@ -93,7 +93,7 @@ import Testing
         init() throws {
             store = try Store(path: folder.file("ledger.sqlite"), clock: .fixed(try! Timestamp(parsing: "2026-11-30T08:00:00Z")))
             let register = folder.write("register.csv", PaidBatch.header + PaidBatch.lines.joined(separator: "\n") + "\n")
-            _ = try store.importRegister(path: register, options: RegisterImportOptions(by: user("officer")))
+            _ = try store.registry.importRegister(path: register, options: RegisterImportOptions(by: user("officer")))
         }
 
         /// Applies the operation to the store and, when the model says it must succeed, to the model; an operation

@@ -37,7 +37,7 @@ struct HandWorkedMonth {
         store = try Store(path: folder.file("ledger.sqlite"), clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
         try store.setOfficeName("UBND xã Thử Nghiệm")
         let register = folder.write("register.csv", PaidBatch.header + Self.lines.joined(separator: "\n") + "\n")
-        _ = try store.importRegister(path: register, options: RegisterImportOptions(by: user("officer")))
+        _ = try store.registry.importRegister(path: register, options: RegisterImportOptions(by: user("officer")))
         let batch = try store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
         _ = try store.approveBatch(batch, by: user("checker"))
         _ = try store.fund(amount: Money(dong: 100_000_000), reference: "QD-11", by: user("officer"))
@@ -60,7 +60,7 @@ struct HandWorkedMonth {
             \(reference(4)),0912000004,750000,REVERSED,E900,Reversed by the wallet
 
             """)
-        _ = try store.updateAccount(of: "8", .close, reason: "the number was lost; paid at the commune from now on", by: user("officer"))
+        _ = try store.registry.updateAccount(of: "8", .close, reason: "the number was lost; paid at the commune from now on", by: user("officer"))
         let retry = try store.retryBatch(batch, by: user("maker")).batch.id
         _ = try store.approveBatch(retry, by: user("checker"))
         _ = try store.exportBatch(retry, to: folder.file("retry.csv"), by: user("officer"))

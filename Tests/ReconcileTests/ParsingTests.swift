@@ -109,7 +109,7 @@ import Testing
     @Test func theSampleResultFilesReconcileWithTheirProfiles() throws {
         let folder = Folder()
         let store = try Store(path: folder.file("ledger.sqlite"), clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
-        _ = try store.importRegister(path: Golden.sample("register.csv"), options: RegisterImportOptions(by: user("officer")))
+        _ = try store.registry.importRegister(path: Golden.sample("register.csv"), options: RegisterImportOptions(by: user("officer")))
         let batch = try store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
         _ = try store.approveBatch(batch, by: user("checker"))
         _ = try store.exportBatch(batch, to: folder.file("instructions.csv"), by: user("officer"))

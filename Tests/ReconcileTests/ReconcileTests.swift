@@ -230,7 +230,7 @@ import Testing
         let folder = Folder()
         let store = try Store(path: folder.file("ledger.sqlite"), clock: .fixed(try Timestamp(parsing: "2026-11-30T08:00:00Z")))
         let register = folder.write("register.csv", PaidBatch.header + PaidBatch.lines.joined(separator: "\n") + "\n")
-        _ = try store.importRegister(path: register, options: RegisterImportOptions(by: user("officer")))
+        _ = try store.registry.importRegister(path: register, options: RegisterImportOptions(by: user("officer")))
         let batch = try store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
         let columns = "batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, carrier, msisdn, account_name, amount, retry_of_item, attempt"
         try store.write { db in

@@ -67,7 +67,7 @@ struct GeneratedMonth {
         _ = try RegisterGenerator(count: count, seed: 42).write(to: register)
         var options = RegisterImportOptions(by: user("officer"))
         options.skipInvalid = true
-        _ = try store.importRegister(path: register, options: options)
+        _ = try store.registry.importRegister(path: register, options: options)
         batch = try store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
         _ = try store.approveBatch(batch, by: user("checker"))
     }
@@ -96,7 +96,7 @@ struct PaidBatch {
     init(clock: Clock = .fixed(try! Timestamp(parsing: "2026-11-30T08:00:00Z"))) throws {
         store = try Store(path: folder.file("ledger.sqlite"), clock: clock)
         let register = folder.write("register.csv", Self.header + Self.lines.joined(separator: "\n") + "\n")
-        _ = try store.importRegister(path: register, options: RegisterImportOptions(by: user("officer")))
+        _ = try store.registry.importRegister(path: register, options: RegisterImportOptions(by: user("officer")))
         let created = try store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker")))
         batch = created.batch.id
         _ = try store.approveBatch(batch, by: user("checker"))

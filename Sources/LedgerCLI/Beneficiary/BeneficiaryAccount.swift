@@ -15,8 +15,8 @@ extension Allowance.Beneficiary {
             @OptionGroup var user: UserOptions
             @OptionGroup var output: OutputOptions
 
-            func apply(_ action: Store.AccountAction, verb: String) throws {
-                let changed = try store.open().updateAccount(of: beneficiary, action, reason: reason, by: try user.user())
+            func apply(_ action: Registry.AccountAction, verb: String) throws {
+                let changed = try store.open().registry.updateAccount(of: beneficiary, action, reason: reason, by: try user.user())
                 if output.json {
                     BeneficiaryView.json(changed, reveal: output.reveal).print()
                 } else {

@@ -30,7 +30,7 @@ extension Allowance.Beneficiary {
             raw.paymentMethod = method
             raw.carrier = carrier ?? ""
             raw.msisdn = msisdn ?? ""
-            let added = try store.open().addBeneficiary(raw, by: try user.user())
+            let added = try store.open().registry.addBeneficiary(raw, by: try user.user())
             if output.json {
                 BeneficiaryView.json(added, reveal: output.reveal).print()
             } else {

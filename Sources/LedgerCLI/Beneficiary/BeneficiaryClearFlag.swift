@@ -13,7 +13,7 @@ extension Allowance.Beneficiary {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let cleared = try store.open().clearFlag(flag, reason: reason, by: try user.user())
+            let cleared = try store.open().registry.clearFlag(flag, reason: reason, by: try user.user())
             if output.json {
                 JSON.object([("id", .int(cleared.id)), ("beneficiary", .int(cleared.beneficiaryID.rawValue)), ("kind", .string(cleared.kind.rawValue)),
                              ("cleared_at", .optional(cleared.clearedAt)), ("cleared_by", .optional(cleared.clearedBy))]).print()

@@ -13,7 +13,7 @@ extension Allowance.Beneficiary {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let flags = try store.open().flags(includeCleared: all)
+            let flags = try store.open().registry.flags(includeCleared: all)
             if output.json {
                 JSON.array(flags.map { flag in
                     .object([("id", .int(flag.id)), ("beneficiary", .int(flag.beneficiaryID.rawValue)), ("kind", .string(flag.kind.rawValue)),

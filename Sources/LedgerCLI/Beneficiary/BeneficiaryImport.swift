@@ -28,7 +28,7 @@ extension Allowance.Beneficiary {
             let total = fileSize(path: file) ?? 0
             let result: RegisterImportResult
             do {
-                result = try ledger.importRegister(path: file, options: options, onProblem: { problem in
+                result = try ledger.registry.importRegister(path: file, options: options, onProblem: { problem in
                     Terminal.endProgress()
                     Terminal.note(problem.description(in: Terminal.wording))
                 }, progress: { bytes in

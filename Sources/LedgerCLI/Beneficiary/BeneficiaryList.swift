@@ -19,7 +19,7 @@ extension Allowance.Beneficiary {
         func run() throws {
             var filter = BeneficiaryFilter(status: status, method: method, limit: limit)
             if let commune { filter.commune = try parsed { () throws(FieldError) in try Code(parsing: commune, field: "commune", uppercase: false) } }
-            let found = try store.open().beneficiaries(filter)
+            let found = try store.open().registry.beneficiaries(filter)
             if output.json {
                 JSON.array(found.map { BeneficiaryView.json($0, reveal: output.reveal) }).print()
                 return

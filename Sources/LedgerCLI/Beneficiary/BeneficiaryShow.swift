@@ -12,8 +12,8 @@ extension Allowance.Beneficiary {
 
         func run() throws {
             let ledger = try store.open()
-            let found = try ledger.beneficiary(beneficiary)
-            let flags = try ledger.flags().filter { $0.beneficiaryID == found.id }
+            let found = try ledger.registry.beneficiary(beneficiary)
+            let flags = try ledger.registry.flags().filter { $0.beneficiaryID == found.id }
             if output.json {
                 guard case .object(var pairs) = BeneficiaryView.json(found, reveal: output.reveal) else { return }
                 pairs.append(("open_flags", .array(flags.map { .object([("id", .int($0.id)), ("kind", .string($0.kind.rawValue))]) })))

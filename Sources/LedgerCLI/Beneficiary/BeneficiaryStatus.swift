@@ -11,7 +11,7 @@ struct StatusChangeOptions: ParsableArguments {
     @OptionGroup var output: OutputOptions
 
     func apply(_ status: BeneficiaryStatus, verb: String) throws {
-        let changed = try store.open().setStatus(of: beneficiary, to: status, reason: reason, by: try user.user())
+        let changed = try store.open().registry.setStatus(of: beneficiary, to: status, reason: reason, by: try user.user())
         if output.json {
             BeneficiaryView.json(changed, reveal: output.reveal).print()
         } else {

@@ -12,7 +12,7 @@ extension Allowance.Carrier {
 
         func run() throws {
             let parsedCode = try parsed { () throws(FieldError) in try Code(parsing: code, field: "carrier", uppercase: true) }
-            try store.open().addCarrier(parsedCode, name: name)
+            try store.open().registry.addCarrier(parsedCode, name: name)
             if output.json {
                 JSON.object([("code", .string(parsedCode.value)), ("name", .string(name))]).print()
             } else {

@@ -9,7 +9,7 @@ extension Allowance.Carrier {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let carriers = try store.open().carriers()
+            let carriers = try store.open().registry.carriers()
             if output.json {
                 JSON.array(carriers.map { .object([("code", .string($0.code.value)), ("name", .string($0.name))]) }).print()
                 return

@@ -19,7 +19,7 @@ extension Allowance.Rate {
             func run() throws {
                 let parsedCode = try parsed { () throws(FieldError) in try Code(parsing: code, field: "category", uppercase: true) }
                 let parsedCoefficient = try parsed { () throws(CoefficientError) in try Coefficient(parsing: coefficient) }
-                try store.open().addCategory(parsedCode, description: description, coefficient: parsedCoefficient, from: from, by: try user.user())
+                try store.open().registry.addCategory(parsedCode, description: description, coefficient: parsedCoefficient, from: from, by: try user.user())
                 if output.json {
                     JSON.object([("category", .string(parsedCode.value)), ("coefficient", .string(parsedCoefficient.description)),
                                  ("effective_from", .string(from.description))]).print()
@@ -41,7 +41,7 @@ extension Allowance.Rate {
             func run() throws {
                 let parsedCode = try parsed { () throws(FieldError) in try Code(parsing: code, field: "category", uppercase: true) }
                 let parsedCoefficient = try parsed { () throws(CoefficientError) in try Coefficient(parsing: coefficient) }
-                try store.open().setCoefficient(parsedCoefficient, of: parsedCode, from: from, by: try user.user())
+                try store.open().registry.setCoefficient(parsedCoefficient, of: parsedCode, from: from, by: try user.user())
                 if output.json {
                     JSON.object([("category", .string(parsedCode.value)), ("coefficient", .string(parsedCoefficient.description)),
                                  ("effective_from", .string(from.description))]).print()

@@ -11,7 +11,7 @@ extension Allowance.Rate {
 
         func run() throws {
             let ledger = try store.open()
-            let rates = try ledger.rates()
+            let rates = try ledger.registry.rates()
             let today = ledger.clock.now().date
             let period = period ?? Period(year: today.year, month: today.month)!
             let categories = rates.categories.keys.sorted()

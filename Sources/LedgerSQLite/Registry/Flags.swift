@@ -2,29 +2,19 @@ import AllowanceLedger
 import GRDB
 
 extension Store {
-    public static let changeWindowDaysDefault = 7
-
     static func changeWindowDays(_ db: Database) throws -> Int {
         try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'account_change_window_days'").flatMap { Int($0) }
-            ?? changeWindowDaysDefault
-    }
-
-    /// How many days before a batch's creation an account change holds the beneficiary out (default 7).
-    public func changeWindowDays() throws -> Int { try read { try Self.changeWindowDays($0) } }
-
-    public func setChangeWindowDays(_ days: Int) throws {
-        precondition(days >= 0, "a window is not negative")
-        try write { db in
-            try db.execute(sql: "INSERT INTO setting(key, value) VALUES ('account_change_window_days', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                           arguments: [String(days)])
-        }
+            ?? Registry.changeWindowDaysDefault
     }
 
     /// Raises every flag the register calls for at `now`; a flag once cleared stays cleared for the same evidence.
     /// Returns how many new flags were raised.
     @discardableResult
     static func raiseFlags(_ db: Database, at now: Timestamp) throws -> Int {
-        let windowStart = now.adding(days: -(try changeWindowDays(db)))
+        try raiseFlags(db, at: now, windowStart: now.adding(days: -(try changeWindowDays(db))))
+    }
+
+    static func raiseFlags(_ db: Database, at now: Timestamp, windowStart: Timestamp) throws -> Int {
         // Numbers used more than once are found on the msisdn index alone; only those rows are then read.
         try db.execute(sql: """
             WITH repeated AS (SELECT msisdn FROM beneficiary WHERE msisdn IS NOT NULL GROUP BY msisdn HAVING COUNT(*) > 1),
@@ -69,47 +59,13 @@ extension Store {
         return result
     }
 
-    /// Flags raised so far (open ones only unless `includeCleared`).
-    public func flags(includeCleared: Bool = false) throws -> [FraudFlag] {
-        // Read-only: every change that can raise a flag (import, account change, batch creation) raises it then.
-        try read { db in
-            let now = clock.now()
-            let since = now.adding(days: -(try Self.changeWindowDays(db)))
-            let condition = includeCleared ? "1" : Self.openFlagCondition
-            return try Row.fetchAll(db, sql: """
-                SELECT f.id, f.beneficiary_id, f.kind, f.evidence, f.evidence_at, f.detail, f.raised_at,
-                       f.cleared_at, f.cleared_by, f.clear_reason
-                FROM flag f WHERE \(condition) ORDER BY f.id
-                """, arguments: includeCleared ? [] : [since.description]).map(Self.flag(from:))
-        }
-    }
+    static let flagColumns = """
+        f.id, f.beneficiary_id, f.kind, f.evidence, f.evidence_at, f.detail, f.raised_at, f.cleared_at, f.cleared_by, f.clear_reason
+        """
 
     static func flag(from row: Row) -> FraudFlag {
         FraudFlag(id: row[0], beneficiaryID: BeneficiaryID(row[1]), kind: FlagKind(rawValue: row[2]) ?? .sharedMSISDN,
              evidence: row[3], evidenceAt: row[4], detail: row[5], raisedAt: row[6], clearedAt: row[7], clearedBy: row[8],
              clearReason: row[9])
-    }
-
-    /// Clears a flag with the officer's reason; the beneficiary goes into the next batch.
-    public func clearFlag(_ id: Int64, reason: String, by user: UserName) throws -> FraudFlag {
-        let reason = reason.trimmingSpaces
-        guard !reason.isEmpty else { throw RegistryError.reasonRequired }
-        return try write { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT f.id, f.beneficiary_id, f.kind, f.evidence, f.evidence_at, f.detail, f.raised_at,
-                       f.cleared_at, f.cleared_by, f.clear_reason FROM flag f WHERE f.id = ?
-                """, arguments: [id]) else { throw RegistryError.flagNotFound(id) }
-            let flag = Self.flag(from: row)
-            if let at = flag.clearedAt { throw RegistryError.flagAlreadyCleared(id, by: flag.clearedBy ?? "", at: at) }
-            let now = clock.now()
-            try db.execute(sql: "UPDATE flag SET cleared_at = ?, cleared_by = ?, clear_reason = ? WHERE id = ?",
-                           arguments: [now.description, user.value, reason, id])
-            try Self.insertEvent(db, beneficiary: flag.beneficiaryID, at: now, by: user, kind: .flagCleared, field: flag.kind.rawValue,
-                                 old: nil, new: nil, reason: reason)
-            return Self.flag(from: try Row.fetchOne(db, sql: """
-                SELECT f.id, f.beneficiary_id, f.kind, f.evidence, f.evidence_at, f.detail, f.raised_at,
-                       f.cleared_at, f.cleared_by, f.clear_reason FROM flag f WHERE f.id = ?
-                """, arguments: [id])!)
-        }
     }
 }

@@ -30,57 +30,6 @@ extension Store {
         try Row.fetchOne(db, sql: "SELECT \(beneficiaryColumns) FROM beneficiary WHERE national_id = ?", arguments: [nationalID.digits]).map(beneficiary(from:))
     }
 
-    /// Finds a beneficiary by its number (`42`) or its 12-digit national ID.
-    static func resolveBeneficiary(_ db: Database, _ key: String) throws -> Beneficiary {
-        let text = key.trimmingSpaces
-        if text.count == 12, let nationalID = try? NationalID(parsing: text), let found = try fetchBeneficiary(db, nationalID: nationalID) {
-            return found
-        }
-        if let number = Int64(text), number > 0, let found = try fetchBeneficiary(db, id: BeneficiaryID(number)) {
-            return found
-        }
-        throw RegistryError.notFound("\"\(redactIdentifiers(text))\"")
-    }
-
-    public func beneficiary(_ key: String) throws -> Beneficiary {
-        try read { try Self.resolveBeneficiary($0, key) }
-    }
-
-    public func beneficiaries(_ filter: BeneficiaryFilter) throws -> [Beneficiary] {
-        try read { db in
-            var conditions: [String] = []
-            var arguments: StatementArguments = []
-            if let commune = filter.commune { conditions.append("commune_code = ?"); arguments += [commune.value] }
-            if let status = filter.status { conditions.append("status = ?"); arguments += [status.rawValue] }
-            if let method = filter.method { conditions.append("payment_method = ?"); arguments += [method.rawValue] }
-            var sql = "SELECT \(Self.beneficiaryColumns) FROM beneficiary"
-            if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
-            sql += " ORDER BY id"
-            if let limit = filter.limit { sql += " LIMIT \(max(0, limit))" }
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.beneficiary(from:))
-        }
-    }
-
-    public func history(of key: String) throws -> (Beneficiary, [BeneficiaryEvent]) {
-        try read { db in
-            let found = try Self.resolveBeneficiary(db, key)
-            var events = [BeneficiaryEvent(at: found.registeredAt, by: found.registeredBy, kind: .registered, field: nil,
-                                           oldValue: nil, newValue: nil, reason: nil)]
-            events += try Row.fetchAll(db, sql: """
-                SELECT at, by, kind, field, old_value, new_value, reason FROM beneficiary_event
-                WHERE beneficiary_id = ? ORDER BY id
-                """, arguments: [found.id.rawValue]).map { row in
-                BeneficiaryEvent(at: row[0], by: row[1], kind: BeneficiaryEvent.Kind(rawValue: row[2]) ?? .updated,
-                                 field: row[3], oldValue: row[4], newValue: row[5], reason: row[6])
-            }
-            return (found, events)
-        }
-    }
-
-    static func accountValue(_ account: MobileMoneyAccount?) -> String? {
-        account.map { "\($0.carrier.value):\($0.msisdn.canonical)" }
-    }
-
     static func insertEvent(_ db: Database, beneficiary: BeneficiaryID, at: Timestamp, by: UserName, kind: BeneficiaryEvent.Kind,
                             field: String? = nil, old: String? = nil, new: String? = nil, reason: String? = nil, importID: Int64? = nil) throws {
         let statement = try FastStatement(db, """
@@ -102,125 +51,11 @@ extension Store {
     static func insertBeneficiary(_ db: Database, _ details: BeneficiaryDetails, at: String, by: UserName) throws -> BeneficiaryID {
         try BeneficiaryInsert(db, at: at, by: by).insert(details)
     }
-
-    /// Writes what changed and one history event per changed field; false when nothing changed.
-    static func applyChanges(_ db: Database, to existing: Beneficiary, _ new: BeneficiaryDetails, at: Timestamp, by: UserName,
-                             reason: String?, importID: Int64?) throws -> Bool {
-        let old = existing.details
-        if old == new { return false }
-        var changes: [(String, String?, String?)] = []
-        if old.fullName != new.fullName { changes.append(("full_name", old.fullName, new.fullName)) }
-        if old.dateOfBirth != new.dateOfBirth { changes.append(("date_of_birth", old.dateOfBirth.description, new.dateOfBirth.description)) }
-        if old.gender != new.gender { changes.append(("gender", old.gender.rawValue, new.gender.rawValue)) }
-        if old.commune != new.commune { changes.append(("commune_code", old.commune.value, new.commune.value)) }
-        if old.category != new.category { changes.append(("category", old.category.value, new.category.value)) }
-        if old.paymentMethod != new.paymentMethod { changes.append(("payment_method", old.paymentMethod.rawValue, new.paymentMethod.rawValue)) }
-        for (field, oldValue, newValue) in changes {
-            try insertEvent(db, beneficiary: existing.id, at: at, by: by, kind: .updated, field: field, old: oldValue, new: newValue,
-                            reason: reason, importID: importID)
-        }
-        if old.account != new.account {
-            let kind: BeneficiaryEvent.Kind = old.account == nil ? .accountLinked : (new.account == nil ? .accountClosed : .accountChanged)
-            try insertEvent(db, beneficiary: existing.id, at: at, by: by, kind: kind, field: "account",
-                            old: accountValue(old.account), new: accountValue(new.account), reason: reason, importID: importID)
-        }
-        let statement = try FastStatement(db, """
-            UPDATE beneficiary SET full_name = ?, date_of_birth = ?, gender = ?, commune_code = ?, category = ?,
-                payment_method = ?, carrier = ?, msisdn = ? WHERE id = ?
-            """)
-        statement.bind(1, new.fullName)
-        statement.bind(2, new.dateOfBirth.description)
-        statement.bind(3, new.gender.rawValue)
-        statement.bind(4, new.commune.value)
-        statement.bind(5, new.category.value)
-        statement.bind(6, new.paymentMethod.rawValue)
-        statement.bind(7, new.account?.carrier.value)
-        statement.bind(8, new.account?.msisdn.canonical)
-        statement.bind(9, existing.id.rawValue)
-        try statement.run()
-        return true
-    }
-
-    /// Registers one beneficiary (`beneficiary add`).
-    public func addBeneficiary(_ raw: RawRegisterFields, by user: UserName) throws -> Beneficiary {
-        try write { db in
-            let now = clock.now()
-            let validator = try RegisterValidator.load(db, today: now.date)
-            let details: BeneficiaryDetails
-            switch validator.validate(raw) {
-            case .success(let valid): details = valid
-            case .failure(let error): throw error
-            }
-            if let existing = try Self.fetchBeneficiary(db, nationalID: details.nationalID) {
-                throw RegistryError.alreadyRegistered(details.nationalID, existing.id)
-            }
-            let id = try Self.insertBeneficiary(db, details, at: now.description, by: user)
-            try Self.raiseFlags(db, at: now)
-            return try Self.fetchBeneficiary(db, id: id)!
-        }
-    }
-
-    /// Suspends, reinstates or records the death of a beneficiary; each with a reason kept in the history.
-    public func setStatus(of key: String, to status: BeneficiaryStatus, reason: String, by user: UserName) throws -> Beneficiary {
-        let reason = reason.trimmingSpaces
-        guard !reason.isEmpty else { throw RegistryError.reasonRequired }
-        return try write { db in
-            let found = try Self.resolveBeneficiary(db, key)
-            let kind: BeneficiaryEvent.Kind
-            switch (found.status, status) {
-            case (.active, .suspended): kind = .suspended
-            case (.suspended, .active): kind = .reinstated
-            case (.active, .deceased), (.suspended, .deceased): kind = .deceased
-            case (_, .suspended): throw RegistryError.statusChange(from: found.status, action: "suspend")
-            case (_, .active): throw RegistryError.statusChange(from: found.status, action: "reinstate")
-            case (_, .deceased): throw RegistryError.statusChange(from: found.status, action: "record the death of")
-            }
-            try db.execute(sql: "UPDATE beneficiary SET status = ? WHERE id = ?", arguments: [status.rawValue, found.id.rawValue])
-            try Self.insertEvent(db, beneficiary: found.id, at: clock.now(), by: user, kind: kind, field: "status",
-                                 old: found.status.rawValue, new: status.rawValue, reason: reason)
-            return try Self.fetchBeneficiary(db, id: found.id)!
-        }
-    }
-
-    public enum AccountAction: Sendable { case link(MobileMoneyAccount), change(MobileMoneyAccount), close }
-
-    /// Links, changes or closes a beneficiary's mobile-money account, keeping time, user and reason.
-    ///
-    /// Linking switches the beneficiary to mobile money; closing switches them to cash. A change (a new
-    /// number replacing a linked one) is what the recent-change fraud flag watches.
-    public func updateAccount(of key: String, _ action: AccountAction, reason: String, by user: UserName) throws -> Beneficiary {
-        let reason = reason.trimmingSpaces
-        guard !reason.isEmpty else { throw RegistryError.reasonRequired }
-        return try write { db in
-            let now = clock.now()
-            let found = try Self.resolveBeneficiary(db, key)
-            let carriers = Set(try String.fetchAll(db, sql: "SELECT code FROM carrier"))
-            var details = found.details
-            switch action {
-            case .link(let account), .change(let account):
-                if case .link = action, found.details.account != nil { throw RegistryError.accountAlreadyLinked(found.id) }
-                if case .change = action, found.details.account == nil { throw RegistryError.noAccount(found.id) }
-                guard carriers.contains(account.carrier.value) else {
-                    throw RegistryError.invalid([Problem("register.carrier_unknown", ["value": account.carrier.description, "known": listed(carriers.sorted())])])
-                }
-                if found.details.account == account { throw RegistryError.sameAccount }
-                details.account = account
-                details.paymentMethod = .mobileMoney
-            case .close:
-                guard found.details.account != nil else { throw RegistryError.noAccount(found.id) }
-                details.account = nil
-                details.paymentMethod = .cash
-            }
-            _ = try Self.applyChanges(db, to: found, details, at: now, by: user, reason: reason, importID: nil)
-            try Self.raiseFlags(db, at: now)
-            return try Self.fetchBeneficiary(db, id: found.id)!
-        }
-    }
 }
 
 /// Inserts new beneficiaries, all registered at the same moment by the same user: prepared once, so a register import
 /// binds only each line's own fields (looking the statement up by its SQL was a hash of the whole text per line).
-struct BeneficiaryInsert {
+struct BeneficiaryInsert: BeneficiaryInserter {
     private let statement: FastStatement
     private let db: Database
 

@@ -1,0 +1,199 @@
+import AllowanceLedger
+import GRDB
+
+extension Store {
+    /// The register on this ledger.
+    public var registry: Registry { Registry(storage: SQLiteRegistryStorage(store: self), clock: clock) }
+}
+
+struct SQLiteRegistryStorage: RegistryStorage {
+    let store: Store
+
+    func read<T>(_ body: (any RegistryTransaction) throws -> T) throws -> T {
+        try store.read { try body(SQLiteRegistry(db: $0)) }
+    }
+
+    func write<T>(_ body: (any RegistryTransaction) throws -> T) throws -> T {
+        try store.write { try body(SQLiteRegistry(db: $0)) }
+    }
+
+    /// SQLite's per-row look-ups of category and carrier cost 2.5 s per million lines of a register import.
+    func writeBulk<T>(_ body: (any RegistryTransaction) throws -> T) throws -> T {
+        try store.writeWithKeysFromTransaction { try body(SQLiteRegistry(db: $0)) }
+    }
+}
+
+/// The registry's statements on one connection, inside the transaction the storage opened.
+struct SQLiteRegistry: RegistryTransaction {
+    let db: Database
+
+    func beneficiary(id: BeneficiaryID) throws -> Beneficiary? {
+        try Store.fetchBeneficiary(db, id: id)
+    }
+
+    func beneficiary(nationalID: NationalID) throws -> Beneficiary? {
+        try Store.fetchBeneficiary(db, nationalID: nationalID)
+    }
+
+    func beneficiaries(_ filter: BeneficiaryFilter) throws -> [Beneficiary] {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let commune = filter.commune { conditions.append("commune_code = ?"); arguments += [commune.value] }
+        if let status = filter.status { conditions.append("status = ?"); arguments += [status.rawValue] }
+        if let method = filter.method { conditions.append("payment_method = ?"); arguments += [method.rawValue] }
+        var sql = "SELECT \(Store.beneficiaryColumns) FROM beneficiary"
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        sql += " ORDER BY id"
+        if let limit = filter.limit { sql += " LIMIT \(max(0, limit))" }
+        return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Store.beneficiary(from:))
+    }
+
+    func events(of beneficiary: BeneficiaryID) throws -> [BeneficiaryEvent] {
+        try Row.fetchAll(db, sql: """
+            SELECT at, by, kind, field, old_value, new_value, reason FROM beneficiary_event
+            WHERE beneficiary_id = ? ORDER BY id
+            """, arguments: [beneficiary.rawValue]).map { row in
+            BeneficiaryEvent(at: row[0], by: row[1], kind: BeneficiaryEvent.Kind(rawValue: row[2]) ?? .updated,
+                             field: row[3], oldValue: row[4], newValue: row[5], reason: row[6])
+        }
+    }
+
+    func isRegisterEmpty() throws -> Bool {
+        try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM beneficiary")! == 0
+    }
+
+    func insertBeneficiary(_ details: BeneficiaryDetails, at: Timestamp, by: UserName) throws -> BeneficiaryID {
+        try Store.insertBeneficiary(db, details, at: at.description, by: by)
+    }
+
+    func beneficiaryInserter(at: Timestamp, by: UserName) throws -> any BeneficiaryInserter {
+        try BeneficiaryInsert(db, at: at.description, by: by)
+    }
+
+    func updateBeneficiary(_ id: BeneficiaryID, to details: BeneficiaryDetails) throws {
+        let statement = try FastStatement(db, """
+            UPDATE beneficiary SET full_name = ?, date_of_birth = ?, gender = ?, commune_code = ?, category = ?,
+                payment_method = ?, carrier = ?, msisdn = ? WHERE id = ?
+            """)
+        statement.bind(1, details.fullName)
+        statement.bind(2, details.dateOfBirth.description)
+        statement.bind(3, details.gender.rawValue)
+        statement.bind(4, details.commune.value)
+        statement.bind(5, details.category.value)
+        statement.bind(6, details.paymentMethod.rawValue)
+        statement.bind(7, details.account?.carrier.value)
+        statement.bind(8, details.account?.msisdn.canonical)
+        statement.bind(9, id.rawValue)
+        try statement.run()
+    }
+
+    func setStatus(of id: BeneficiaryID, to status: BeneficiaryStatus) throws {
+        try db.execute(sql: "UPDATE beneficiary SET status = ? WHERE id = ?", arguments: [status.rawValue, id.rawValue])
+    }
+
+    func insertEvent(_ event: NewBeneficiaryEvent) throws {
+        try Store.insertEvent(db, beneficiary: event.beneficiary, at: event.at, by: event.by, kind: event.kind, field: event.field,
+                              old: event.oldValue, new: event.newValue, reason: event.reason, importID: event.importID)
+    }
+
+    func registerImport(sha256: String) throws -> PreviousRegisterImport? {
+        try Row.fetchOne(db, sql: "SELECT imported_at, imported_by, lines FROM register_import WHERE sha256 = ?",
+                         arguments: [sha256]).map { PreviousRegisterImport(at: $0[0], by: $0[1], lines: $0[2]) }
+    }
+
+    func nextRegisterImportID() throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM register_import")!
+    }
+
+    /// Into an empty register, a million rows go in faster without the indexes, rebuilt at the end in one sort each.
+    func beginBulkRegisterLoad() throws {
+        for index in Migrations.beneficiaryIndexes { try db.execute(sql: "DROP INDEX \(index.name)") }
+    }
+
+    func endBulkRegisterLoad() throws {
+        for index in Migrations.beneficiaryIndexes { try db.execute(sql: index.sql) }
+    }
+
+    func recordRegisterImport(id: Int64, _ result: RegisterImportResult, at: Timestamp, by: UserName) throws {
+        try db.execute(sql: """
+            INSERT INTO register_import(id, sha256, file_name, imported_at, imported_by, lines, created, updated, unchanged, rejected)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, result.sha256, result.file, at.description, by.value, result.lines, result.created,
+                             result.updated, result.unchanged, result.rejected])
+    }
+
+    func changeWindowDays() throws -> Int? {
+        try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'account_change_window_days'").flatMap { Int($0) }
+    }
+
+    func setChangeWindowDays(_ days: Int) throws {
+        try db.execute(sql: """
+            INSERT INTO setting(key, value) VALUES ('account_change_window_days', ?)
+            ON CONFLICT(key) DO UPDATE SET value = excluded.value
+            """, arguments: [String(days)])
+    }
+
+    func raiseFlags(at now: Timestamp, windowStart: Timestamp) throws -> Int {
+        try Store.raiseFlags(db, at: now, windowStart: windowStart)
+    }
+
+    func flags(openSince: Timestamp?) throws -> [FraudFlag] {
+        let condition = openSince == nil ? "1" : Store.openFlagCondition
+        return try Row.fetchAll(db, sql: """
+            SELECT \(Store.flagColumns) FROM flag f WHERE \(condition) ORDER BY f.id
+            """, arguments: openSince.map { [$0.description] } ?? []).map(Store.flag(from:))
+    }
+
+    func flag(id: Int64) throws -> FraudFlag? {
+        try Row.fetchOne(db, sql: "SELECT \(Store.flagColumns) FROM flag f WHERE f.id = ?", arguments: [id]).map(Store.flag(from:))
+    }
+
+    func clearFlag(id: Int64, at: Timestamp, by: UserName, reason: String) throws {
+        try db.execute(sql: "UPDATE flag SET cleared_at = ?, cleared_by = ?, clear_reason = ? WHERE id = ?",
+                       arguments: [at.description, by.value, reason, id])
+    }
+
+    func rateTable() throws -> RateTable {
+        try Store.loadRates(db)
+    }
+
+    func hasBaseLevel(from day: CalendarDate) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM base_level WHERE effective_from = ?", arguments: [day.description]) == true
+    }
+
+    func insertBaseLevel(_ amount: Money, from day: CalendarDate, at: Timestamp, by: UserName) throws {
+        try db.execute(sql: "INSERT INTO base_level(effective_from, amount, created_at, created_by) VALUES (?, ?, ?, ?)",
+                       arguments: [day.description, amount.dong, at.description, by.value])
+    }
+
+    func hasCategory(_ code: Code) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM category WHERE code = ?", arguments: [code.value]) == true
+    }
+
+    func hasCoefficient(of code: Code, from day: CalendarDate) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM category_rate WHERE category = ? AND effective_from = ?",
+                          arguments: [code.value, day.description]) == true
+    }
+
+    func insertCategory(_ code: Code, description: String) throws {
+        try db.execute(sql: "INSERT INTO category(code, description) VALUES (?, ?)", arguments: [code.value, description])
+    }
+
+    func insertCoefficient(_ coefficient: Coefficient, of code: Code, from day: CalendarDate, at: Timestamp, by: UserName) throws {
+        try db.execute(sql: """
+            INSERT INTO category_rate(category, effective_from, coefficient_milli, created_at, created_by) VALUES (?, ?, ?, ?, ?)
+            """, arguments: [code.value, day.description, coefficient.milli, at.description, by.value])
+    }
+
+    func categoryCodes() throws -> Set<String> {
+        Set(try String.fetchAll(db, sql: "SELECT code FROM category"))
+    }
+
+    func carriers() throws -> [(code: Code, name: String)] {
+        try Row.fetchAll(db, sql: "SELECT code, name FROM carrier ORDER BY code").map { (Code(trusted: $0[0]), $0[1]) }
+    }
+
+    func insertCarrier(_ code: Code, name: String) throws {
+        try db.execute(sql: "INSERT INTO carrier(code, name) VALUES (?, ?)", arguments: [code.value, name])
+    }
+}
