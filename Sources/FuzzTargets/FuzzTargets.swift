@@ -58,10 +58,10 @@ public final class FuzzHarness {
         let store = try Store(path: folder + "/ledger.sqlite", clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
         let officer = try UserName(parsing: "officer")
         _ = try store.registry.importRegister(path: samples + "/register.csv", options: RegisterImportOptions(by: officer))
-        let batch = try store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: officer)).batch.id
-        _ = try store.approveBatch(batch, by: try UserName(parsing: "head"))
-        _ = try store.fund(amount: Money(dong: 100_000_000), reference: "QD-11", by: officer)
-        _ = try store.exportBatch(batch, to: folder + "/instructions.csv", by: officer)
+        let batch = try store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: officer)).batch.id
+        _ = try store.payouts.approveBatch(batch, by: try UserName(parsing: "head"))
+        _ = try store.journal.fund(amount: Money(dong: 100_000_000), reference: "QD-11", by: officer)
+        _ = try store.payouts.exportBatch(batch, to: folder + "/instructions.csv", by: officer)
         var options = ReconcileOptions(by: try UserName(parsing: "auditor"))
         options.profile = .generic
         _ = try store.reconcileResultFile(samples + "/results-generic.csv", batch: batch, options: options)

@@ -72,29 +72,29 @@ extension Allowance {
             flags = try ledger.registry.flags()
 
             step("4. Batch for \(period): created by the officer, approved by the head of office")
-            let created = try ledger.createBatch(BatchCreateOptions(period: period, by: officer))
+            let created = try ledger.payouts.createBatch(BatchCreateOptions(period: period, by: officer))
             print("Batch \(created.batch.id): \(created.items) items, \(created.total.shown) (\(created.mobileMoneyItems) mobile money, \(created.cashItems) cash); \(created.batch.heldOut) held out by flags.")
             do {
-                _ = try ledger.approveBatch(created.batch.id, by: officer)
+                _ = try ledger.payouts.approveBatch(created.batch.id, by: officer)
             } catch {
                 print("The officer tries to approve their own batch: refused (\(error)).")
             }
-            let approved = try ledger.approveBatch(created.batch.id, by: head)
+            let approved = try ledger.payouts.approveBatch(created.batch.id, by: head)
             print("Approved by \(head); entitlements posted as entry \(approved.entry).")
 
             step("5. Budget received, instruction file for the carriers, cash paid at the communes")
             let budget = Money(dong: (created.total.dong / 1_000_000 + 1) * 1_000_000)
-            _ = try ledger.fund(amount: budget, reference: "QĐ-\(period.compact)/UBND", by: head)
+            _ = try ledger.journal.fund(amount: budget, reference: "QĐ-\(period.compact)/UBND", by: head)
             print("Budget of \(budget.shown) recorded.")
             let instructions = "\(dir)/instructions-\(period).csv"
-            let exported = try ledger.exportBatch(created.batch.id, to: instructions, by: officer)
+            let exported = try ledger.payouts.exportBatch(created.batch.id, to: instructions, by: officer)
             print("Wrote \(exported.lines) payment instructions (\(exported.total.shown)) to \(instructions); sent per carrier: "
                 + exported.transfersPosted.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.shown)" }.joined(separator: ", "))
-            let again2 = try ledger.exportBatch(created.batch.id, to: instructions, by: officer)
+            let again2 = try ledger.payouts.exportBatch(created.batch.id, to: instructions, by: officer)
             print("Exporting again rewrote the same file and posted \(again2.transfersPosted.count) transfer(s).")
-            let advance = try ledger.advanceCash(created.batch.id, by: officer)
+            let advance = try ledger.payouts.advanceCash(created.batch.id, by: officer)
             print("Cash handed to \(advance.perCommune.count) commune cash desks: \(Money(dong: advance.perCommune.values.reduce(0) { $0 + $1.dong }).shown).")
-            let cash = try ledger.settleCash(created.batch.id, .all, by: officer)
+            let cash = try ledger.payouts.settleCash(created.batch.id, .all, by: officer)
             print("Cash paid at the communes: \(cash.settled) items, \(cash.amount.shown).")
 
             step("6. Auditor: reconcile the carriers' result file, then retry what failed")
@@ -115,14 +115,14 @@ extension Allowance {
             print("Reconciling the same file again: already imported = \(again3.alreadyImported); nothing changed.")
             var retryFiles = "none (nothing failed or went missing)"
             do {
-                let retry = try ledger.retryBatch(created.batch.id, by: officer)
-                _ = try ledger.approveBatch(retry.batch.id, by: head)
+                let retry = try ledger.payouts.retryBatch(created.batch.id, by: officer)
+                _ = try ledger.payouts.approveBatch(retry.batch.id, by: head)
                 if retry.missing > 0 {
                     // The missing items' first transfer is still with the carrier: the retry needs fresh funds.
-                    _ = try ledger.fund(amount: retry.total, reference: "QĐ-\(period.compact)/BS", by: head)
+                    _ = try ledger.journal.fund(amount: retry.total, reference: "QĐ-\(period.compact)/BS", by: head)
                 }
                 let retryInstructions = "\(dir)/instructions-\(period)-retry.csv"
-                _ = try ledger.exportBatch(retry.batch.id, to: retryInstructions, by: officer)
+                _ = try ledger.payouts.exportBatch(retry.batch.id, to: retryInstructions, by: officer)
                 print("Retry batch \(retry.batch.id): \(retry.failed) failed and \(retry.missing) missing item(s), \(retry.total.shown), approved by \(head) "
                     + "(no new expense: the payable moved over) and sent to the carriers.")
                 var retryGenerator = resultGenerator
@@ -143,7 +143,7 @@ extension Allowance {
             let verification = try ledger.verifyLedger()
             print("Ledger \(verification.isIntact ? "intact" : "BROKEN"): \(verification.entries) entries, \(verification.postings) postings; chain head \(verification.headHash.prefix(16))…")
             var perAccount: [(LedgerAccount, Int64)] = []
-            for balance in try ledger.balances() {
+            for balance in try ledger.journal.balances() {
                 if let last = perAccount.last, last.0 == balance.account {
                     perAccount[perAccount.count - 1].1 += balance.balance.dong
                 } else {

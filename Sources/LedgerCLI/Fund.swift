@@ -18,7 +18,7 @@ extension Allowance {
         func run() throws {
             let money = try parsed { () throws(MoneyError) in try Money(parsing: amount) }
             let ledger = try store.open()
-            let result = try ledger.fund(amount: money, reference: reference, by: try user.user(), memo: memo)
+            let result = try ledger.journal.fund(amount: money, reference: reference, by: try user.user(), memo: memo)
             if output.json {
                 JSON.object([("entry", .int(result.entryID.rawValue)), ("amount", .int(result.amount.dong)),
                              ("already_recorded", .bool(result.alreadyRecorded))]).print()

@@ -8,29 +8,29 @@ import Testing
     let november = try! Period(parsing: "2026-11")
 
     func createApproved(_ fixture: Fixture, period: String = "2026-11") throws -> BatchID {
-        let created = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: period), by: user("maker")))
-        _ = try fixture.store.approveBatch(created.batch.id, by: user("checker"))
+        let created = try fixture.store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: period), by: user("maker")))
+        _ = try fixture.store.payouts.approveBatch(created.batch.id, by: user("checker"))
         return created.batch.id
     }
 
     @Test func itemsCarryTheAmountOfTheRatesInEffectInThePeriod() throws {
         let fixture = try Fixture()
         try fixture.importLines(Sample.all)
-        let november = try fixture.store.createBatch(BatchCreateOptions(period: november, by: user("maker")))
+        let november = try fixture.store.payouts.createBatch(BatchCreateOptions(period: november, by: user("maker")))
         #expect(november.items == 4)
         #expect(november.total == Money(dong: 750_000 + 500_000 + 750_000 + 750_000))
         #expect(november.mobileMoneyItems == 3 && november.cashItems == 1)
-        let before = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2024-06"), by: user("maker")))
+        let before = try fixture.store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2024-06"), by: user("maker")))
         #expect(before.total == Money(dong: 540_000 + 360_000 + 540_000 + 540_000))
         #expect(throws: BatchError.rate(.noBaseLevel(try Period(parsing: "2021-06")))) {
-            try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2021-06"), by: user("maker")))
+            try fixture.store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2021-06"), by: user("maker")))
         }
         // New rates are data: a new base level from 2027-01 applies from then on.
         try fixture.store.registry.setBaseLevel(Money(dong: 600_000), from: try CalendarDate(parsing: "2027-01-01"), by: user("head"))
         #expect(throws: RateError.alreadySet("the base level from 2027-01-01")) {
             try fixture.store.registry.setBaseLevel(Money(dong: 650_000), from: try CalendarDate(parsing: "2027-01-01"), by: user("head"))
         }
-        let january = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2027-01"), by: user("maker")))
+        let january = try fixture.store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2027-01"), by: user("maker")))
         #expect(january.total == Money(dong: 900_000 + 600_000 + 900_000 + 900_000))
     }
 
@@ -43,7 +43,7 @@ import Testing
                                           from: try CalendarDate(parsing: "2026-01-01"), by: user("head"))
         }
         try fixture.importLines(["001150000031,Đỗ Thị Hoa,1950-02-02,F,26734,local_support,cash,,"])
-        let batch = try fixture.store.createBatch(BatchCreateOptions(period: november, by: user("maker")))
+        let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: november, by: user("maker")))
         #expect(batch.total == Money(dong: 375_000))
         try fixture.store.registry.setCoefficient(try Coefficient(parsing: "1"), of: Code(trusted: "LOCAL_SUPPORT"), from: try CalendarDate(parsing: "2026-12-01"), by: user("head"))
         #expect(try fixture.store.registry.rates().monthlyAmount(category: Code(trusted: "LOCAL_SUPPORT"), period: try Period(parsing: "2026-12")) == Money(dong: 500_000))
@@ -57,26 +57,26 @@ import Testing
         try fixture.importLines(Sample.all)
         var first = BatchCreateOptions(period: november, by: user("maker"))
         first.communes = [Code(trusted: "26734")]
-        let one = try fixture.store.createBatch(first)
+        let one = try fixture.store.payouts.createBatch(first)
         #expect(one.items == 2)
         #expect(one.batch.communes == [Code(trusted: "26734")])
         let everyone = BatchCreateOptions(period: november, by: user("maker"))
         #expect(throws: BatchError.alreadyInBatch(period: november, batches: [(BatchID(1), 2)], example: BeneficiaryID(1))) {
-            try fixture.store.createBatch(everyone)
+            try fixture.store.payouts.createBatch(everyone)
         }
         do {
-            _ = try fixture.store.createBatch(everyone)
+            _ = try fixture.store.payouts.createBatch(everyone)
         } catch {
             #expect("\(error)".contains("already in batch 1 for 2026-11"))
         }
         var rest = everyone
         rest.skipExisting = true
-        let two = try fixture.store.createBatch(rest)
+        let two = try fixture.store.payouts.createBatch(rest)
         #expect(two.items == 2)
         #expect(two.skippedExisting == 2)
-        #expect(throws: BatchError.noEligible(period: november, heldOut: 0)) { try fixture.store.createBatch(rest) }
+        #expect(throws: BatchError.noEligible(period: november, heldOut: 0)) { try fixture.store.payouts.createBatch(rest) }
         // Another month is free.
-        #expect(try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-12"), by: user("maker"))).items == 4)
+        #expect(try fixture.store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-12"), by: user("maker"))).items == 4)
     }
 
     /// `batch create` sums its totals from its own numbering instead of reading the items back: they must be the items'
@@ -90,10 +90,10 @@ import Testing
         _ = try fixture.store.registry.importRegister(path: register, displayName: "generated.csv", options: importOptions)
         var first = BatchCreateOptions(period: november, by: user("maker"))
         first.communes = [Code(trusted: "26734"), Code(trusted: "26737")]
-        _ = try fixture.store.createBatch(first)
+        _ = try fixture.store.payouts.createBatch(first)
         var rest = BatchCreateOptions(period: november, by: user("maker"))
         rest.skipExisting = true
-        let created = try fixture.store.createBatch(rest)
+        let created = try fixture.store.payouts.createBatch(rest)
         #expect(created.skippedExisting > 0 && created.batch.heldOut > 0 && created.cashItems > 0 && created.mobileMoneyItems > 0)
         let sums = try fixture.store.read { db in
             try Row.fetchOne(db, sql: """
@@ -109,7 +109,7 @@ import Testing
         try fixture.importLines(Sample.all)
         _ = try fixture.store.registry.setStatus(of: "2", to: .suspended, reason: "x", by: user("a"))
         _ = try fixture.store.registry.setStatus(of: "3", to: .deceased, reason: "x", by: user("a"))
-        let batch = try fixture.store.createBatch(BatchCreateOptions(period: november, by: user("maker")))
+        let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: november, by: user("maker")))
         #expect(batch.items == 2)
         fixture.time.advance(days: 10)
         _ = try fixture.store.registry.updateAccount(of: "1", .change(MobileMoneyAccount(carrier: Code(trusted: "VNPT"), msisdn: try MSISDN(parsing: "0911000002"))),
@@ -125,22 +125,22 @@ import Testing
     @Test func theCheckerMustNotBeTheMakerEvenWritingTheDatabaseDirectly() throws {
         let fixture = try Fixture()
         try fixture.importLines(Sample.all)
-        let batch = try fixture.store.createBatch(BatchCreateOptions(period: november, by: user("Lan.Officer")))
+        let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: november, by: user("Lan.Officer")))
         #expect(throws: BatchError.makerIsChecker(batch: batch.batch.id, user: "Lan.Officer")) {
-            try fixture.store.approveBatch(batch.batch.id, by: user("lan.officer"))
+            try fixture.store.payouts.approveBatch(batch.batch.id, by: user("lan.officer"))
         }
         #expect(throws: DatabaseError.self) {
             try fixture.store.write { db in
                 try db.execute(sql: "UPDATE batch SET status = 'approved', approved_by = ' LAN.OFFICER', approved_at = 'x' WHERE id = 1")
             }
         }
-        #expect(try fixture.store.batch(batch.batch.id).status == .created)
-        let approved = try fixture.store.approveBatch(batch.batch.id, by: user("head"))
+        #expect(try fixture.store.payouts.batch(batch.batch.id).status == .created)
+        let approved = try fixture.store.payouts.approveBatch(batch.batch.id, by: user("head"))
         #expect(approved.total == batch.total)
         #expect(throws: BatchError.wrongStatus(batch: batch.batch.id, status: .approved, action: "approve it again")) {
-            try fixture.store.approveBatch(batch.batch.id, by: user("other"))
+            try fixture.store.payouts.approveBatch(batch.batch.id, by: user("other"))
         }
-        #expect(throws: BatchError.notFound("9")) { try fixture.store.approveBatch(BatchID(9), by: user("head")) }
+        #expect(throws: BatchError.notFound("9")) { try fixture.store.payouts.approveBatch(BatchID(9), by: user("head")) }
     }
 
     @Test func anApprovedBatchAndItsItemsCannotChange() throws {
@@ -175,10 +175,10 @@ import Testing
         let fixture = try Fixture()
         try fixture.importLines(Sample.all)
         _ = try createApproved(fixture)
-        let balances = try fixture.store.balances()
+        let balances = try fixture.store.journal.balances()
         #expect(balances.first { $0.account == .expense }?.balance == Money(dong: 2_750_000))
         #expect(balances.first { $0.account == .payable }?.balance == Money(dong: 2_750_000))
-        let lan = try fixture.store.balances(beneficiary: BeneficiaryID(1))
+        let lan = try fixture.store.journal.balances(beneficiary: BeneficiaryID(1))
         #expect(lan.map(\.account) == [.payable])
         #expect(lan[0].balance == Money(dong: 750_000))
         #expect(try fixture.store.verifyLedger().isIntact)
@@ -187,34 +187,34 @@ import Testing
     @Test func exportWritesTheInstructionFileOnceAndPostsTheTransfersOnce() throws {
         let fixture = try Fixture()
         try fixture.importLines(Sample.all)
-        let unapproved = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-10"), by: user("maker")))
+        let unapproved = try fixture.store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-10"), by: user("maker")))
         #expect(throws: BatchError.wrongStatus(batch: unapproved.batch.id, status: .created, action: "export it before it is approved")) {
-            try fixture.store.exportBatch(unapproved.batch.id, to: fixture.directory.file("x.csv"), by: user("maker"))
+            try fixture.store.payouts.exportBatch(unapproved.batch.id, to: fixture.directory.file("x.csv"), by: user("maker"))
         }
         let id = try createApproved(fixture)
         let path = fixture.directory.file("instructions.csv")
-        let first = try fixture.store.exportBatch(id, to: path, by: user("maker"))
+        let first = try fixture.store.payouts.exportBatch(id, to: path, by: user("maker"))
         #expect(first.lines == 3)
         #expect(first.transfersPosted == ["VIETTEL": Money(dong: 750_000), "VNPT": Money(dong: 750_000), "MOBIFONE": Money(dong: 750_000)])
         let expected = try String(contentsOfFile: try golden("instructions.expected.csv"), encoding: .utf8)
         let written = fixture.directory.read("instructions.csv")
         #expect(written == expected.replacingOccurrences(of: "000001-", with: "00000\(id)-"))
-        #expect(try fixture.store.batch(id).status == .exported)
+        #expect(try fixture.store.payouts.batch(id).status == .exported)
 
         fixture.time.advance(days: 1)
-        let again = try fixture.store.exportBatch(id, to: path, by: user("maker"))
+        let again = try fixture.store.payouts.exportBatch(id, to: path, by: user("maker"))
         #expect(again.transfersPosted.isEmpty)
         #expect(again.transfersAlreadyPosted.count == 3)
         #expect(fixture.directory.read("instructions.csv") == written)
-        let clearing = try fixture.store.balances().filter { $0.account == .carrierClearing }
+        let clearing = try fixture.store.journal.balances().filter { $0.account == .carrierClearing }
         #expect(clearing.map(\.subAccount) == ["MOBIFONE", "VIETTEL", "VNPT"])
         #expect(clearing.allSatisfy { $0.balance == Money(dong: 750_000) })
         #expect(first.treasuryBalance == Money(dong: -2_250_000))
 
-        let viettelOnly = try fixture.store.exportBatch(id, to: fixture.directory.file("viettel.csv"), carrier: Code(trusted: "VIETTEL"), by: user("maker"))
+        let viettelOnly = try fixture.store.payouts.exportBatch(id, to: fixture.directory.file("viettel.csv"), carrier: Code(trusted: "VIETTEL"), by: user("maker"))
         #expect(viettelOnly.lines == 1)
         #expect(throws: BatchError.noMobileMoneyItems(id, carrier: Code(trusted: "ZALO"))) {
-            try fixture.store.exportBatch(id, to: fixture.directory.file("z.csv"), carrier: Code(trusted: "ZALO"), by: user("maker"))
+            try fixture.store.payouts.exportBatch(id, to: fixture.directory.file("z.csv"), carrier: Code(trusted: "ZALO"), by: user("maker"))
         }
         #expect(try fixture.store.verifyLedger().isIntact)
     }
@@ -223,34 +223,34 @@ import Testing
         let fixture = try Fixture()
         try fixture.importLines(Sample.all + ["001160000041,Võ Thị Cúc,1960-05-05,F,26737,DISABLED_SEVERE,cash,,"])
         let id = try createApproved(fixture)
-        let advance = try fixture.store.advanceCash(id, by: user("maker"))
+        let advance = try fixture.store.payouts.advanceCash(id, by: user("maker"))
         #expect(advance.perCommune == ["26734": Money(dong: 500_000), "26737": Money(dong: 750_000)])
-        #expect(try fixture.store.advanceCash(id, by: user("maker")).alreadyRecorded)
+        #expect(try fixture.store.payouts.advanceCash(id, by: user("maker")).alreadyRecorded)
 
-        let problems = try fixture.store.settleCash(id, .references(["AL-202611-000001-0000002", "AL-202611-000001-0000001",
+        let problems = try fixture.store.payouts.settleCash(id, .references(["AL-202611-000001-0000002", "AL-202611-000001-0000001",
                                                                     CashReference("NOPE-1", origin: "refs.csv:4")]), by: user("maker"))
         #expect(problems.settled == 1)
         #expect(problems.amount == Money(dong: 500_000))
         #expect(problems.problems == ["reference AL-202611-000001-0000001 is a mobile-money item; the carrier's result file settles it (`allowance reconcile`)",
                                       "refs.csv:4: reference NOPE-1 names no batch item"])
         #expect(problems.desksShort.isEmpty)
-        let rest = try fixture.store.settleCash(id, .all, by: user("maker"))
+        let rest = try fixture.store.payouts.settleCash(id, .all, by: user("maker"))
         #expect(rest.settled == 1)
         #expect(rest.alreadySettled == 1)
-        let none = try fixture.store.settleCash(id, .all, by: user("maker"))
+        let none = try fixture.store.payouts.settleCash(id, .all, by: user("maker"))
         #expect(none.settled == 0 && none.entry == nil && none.alreadySettled == 2)
-        let again = try fixture.store.settleCash(id, .references(["AL-202611-000001-0000002"]), by: user("maker"))
+        let again = try fixture.store.payouts.settleCash(id, .references(["AL-202611-000001-0000002"]), by: user("maker"))
         #expect(again.settled == 0 && again.alreadySettled == 1)
 
-        let balances = try fixture.store.balances()
+        let balances = try fixture.store.journal.balances()
         #expect(balances.filter { $0.account == .cashDisbursement }.allSatisfy { $0.balance == .zero })
-        #expect(try fixture.store.balances(beneficiary: BeneficiaryID(2)).first?.balance == .zero)
+        #expect(try fixture.store.journal.balances(beneficiary: BeneficiaryID(2)).first?.balance == .zero)
         // Paying cash no desk was handed shows as a shortfall.
         let january = try createApproved(fixture, period: "2027-01")
-        let unadvanced = try fixture.store.settleCash(january, .all, by: user("maker"))
+        let unadvanced = try fixture.store.payouts.settleCash(january, .all, by: user("maker"))
         #expect(unadvanced.desksShort == ["26734": Money(dong: 500_000), "26737": Money(dong: 750_000)])
         let other = try createApproved(fixture, period: "2026-12")
-        let wrongBatch = try fixture.store.settleCash(other, .references(["AL-202611-000001-0000002"]), by: user("maker"))
+        let wrongBatch = try fixture.store.payouts.settleCash(other, .references(["AL-202611-000001-0000002"]), by: user("maker"))
         #expect(wrongBatch.problems == ["reference AL-202611-000001-0000002 belongs to batch 1, not batch \(other)"])
         #expect(try fixture.store.verifyLedger().isIntact)
     }
@@ -259,8 +259,8 @@ import Testing
         let fixture = try Fixture()
         try fixture.importLines(Sample.all)
         let id = try createApproved(fixture)
-        _ = try fixture.store.settleCash(id, .all, by: user("maker"))
-        let summary = try fixture.store.batchSummary(id)
+        _ = try fixture.store.payouts.settleCash(id, .all, by: user("maker"))
+        let summary = try fixture.store.payouts.batchSummary(id)
         #expect(summary.items == 4)
         #expect(summary.total == Money(dong: 2_750_000))
         #expect(summary.byMethod.map { "\($0.key):\($0.items):\($0.amount.dong)" } == ["cash:1:500000", "mobile_money:3:2250000"])
@@ -275,27 +275,27 @@ import Testing
         let fixture = try Fixture()
         try fixture.importLines(Sample.all)
         let period = try Period(parsing: "2026-11")
-        let batch = try fixture.store.createBatch(BatchCreateOptions(period: period, by: user("maker")))
+        let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: period, by: user("maker")))
         _ = try fixture.store.registry.setStatus(of: "2", to: .deceased, reason: "death certificate", by: user("officer"))
         _ = try fixture.store.registry.updateAccount(of: "3", .change(MobileMoneyAccount(carrier: Code(trusted: "VNPT"), msisdn: try MSISDN(parsing: "0911000002"))),
                                             reason: "new SIM", by: user("officer"))
         #expect(throws: BatchError.staleItems(batch: batch.batch.id, count: 2,
                                               examples: ["beneficiary 2 is deceased", "beneficiary 3's account changed after the batch was created"])) {
-            try fixture.store.approveBatch(batch.batch.id, by: user("checker"))
+            try fixture.store.payouts.approveBatch(batch.batch.id, by: user("checker"))
         }
-        #expect(throws: RegistryError.reasonRequired) { try fixture.store.cancelBatch(batch.batch.id, reason: " ", by: user("maker")) }
-        let cancelled = try fixture.store.cancelBatch(batch.batch.id, reason: "register changed before approval", by: user("maker"))
+        #expect(throws: RegistryError.reasonRequired) { try fixture.store.payouts.cancelBatch(batch.batch.id, reason: " ", by: user("maker")) }
+        let cancelled = try fixture.store.payouts.cancelBatch(batch.batch.id, reason: "register changed before approval", by: user("maker"))
         #expect(cancelled.status == .cancelled)
         #expect(throws: BatchError.wrongStatus(batch: batch.batch.id, status: .cancelled, action: "approve it again")) {
-            try fixture.store.approveBatch(batch.batch.id, by: user("checker"))
+            try fixture.store.payouts.approveBatch(batch.batch.id, by: user("checker"))
         }
         // Made again: the deceased is left out, the changed account is held out by its flag.
-        let again = try fixture.store.createBatch(BatchCreateOptions(period: period, by: user("maker")))
+        let again = try fixture.store.payouts.createBatch(BatchCreateOptions(period: period, by: user("maker")))
         #expect(again.items == 2)
         #expect(again.heldOutByKind == ["recent_account_change": 1])
-        let approved = try fixture.store.approveBatch(again.batch.id, by: user("checker"))
+        let approved = try fixture.store.payouts.approveBatch(again.batch.id, by: user("checker"))
         #expect(approved.batch.status == .approved)
-        #expect(throws: BatchError.self) { try fixture.store.cancelBatch(again.batch.id, reason: "too late", by: user("maker")) }
+        #expect(throws: BatchError.self) { try fixture.store.payouts.cancelBatch(again.batch.id, reason: "too late", by: user("maker")) }
         #expect(try fixture.store.verifyLedger().isIntact)
     }
 }
@@ -304,11 +304,11 @@ import Testing
     @Test func aFlagRaisedAfterCreationStopsTheApproval() throws {
         let fixture = try Fixture()
         try fixture.importLines(Sample.all)
-        let batch = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker")))
+        let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker")))
         // A newcomer registers with Lan's number: both are flagged, and Lan is in the batch.
         try fixture.importLines(["001060000051,Hồ Văn Tư,1960-01-01,M,26734,ELDERLY_POOR,mobile_money,VIETTEL,0912345678"], name: "late.csv")
         #expect(throws: BatchError.staleItems(batch: batch.batch.id, count: 1, examples: ["beneficiary 1 has an open fraud flag"])) {
-            try fixture.store.approveBatch(batch.batch.id, by: user("checker"))
+            try fixture.store.payouts.approveBatch(batch.batch.id, by: user("checker"))
         }
     }
 }
@@ -334,7 +334,7 @@ import Testing
     func aCancelIsRefusedWhenSomethingNamesTheBatchsItems(column: String) throws {
         let fixture = try Fixture()
         try fixture.importLines(Sample.all)
-        let batch = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
+        let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
         let item = try fixture.store.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM batch_item")! }
         // Written by hand, as only a hand could: nothing the tool does names an unapproved batch's items.
         try fixture.store.writer.writeWithoutTransaction { db in
@@ -363,10 +363,10 @@ import Testing
             }
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
-        let error = #expect(throws: DatabaseError.self) { try fixture.store.cancelBatch(batch, reason: "wrong month", by: user("maker")) }
+        let error = #expect(throws: DatabaseError.self) { try fixture.store.payouts.cancelBatch(batch, reason: "wrong month", by: user("maker")) }
         #expect(error?.message?.contains("\(column) names one of its items") == true, "\(String(describing: error))")
         #expect(try fixture.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batch_item WHERE batch_id = ?", arguments: [batch.rawValue]) }
                 == Sample.all.count)
-        #expect(try fixture.store.batch(batch).status == .created)
+        #expect(try fixture.store.payouts.batch(batch).status == .created)
     }
 }

@@ -20,11 +20,11 @@ import Testing
         #expect(flags[0].shownEvidence(reveal: false) == "********678")
         #expect(flags.first { $0.beneficiaryID.rawValue == 1 }?.detail == "number also used by beneficiary 4")
 
-        let batch = try fixture.store.createBatch(BatchCreateOptions(period: period, by: user("maker")))
+        let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: period, by: user("maker")))
         #expect(batch.items == 2)
         #expect(batch.batch.heldOut == 2)
         #expect(batch.heldOutByKind == ["shared_msisdn": 2])
-        #expect(try fixture.store.batchSummary(batch.batch.id).heldOutByReason.map(\.items) == [2])
+        #expect(try fixture.store.payouts.batchSummary(batch.batch.id).heldOutByReason.map(\.items) == [2])
     }
 
     @Test func aClearedFlagLetsTheBeneficiaryIntoTheNextBatchAndStaysCleared() throws {
@@ -41,7 +41,7 @@ import Testing
         // Raising again does not reopen it.
         #expect(try fixture.store.registry.flags().map(\.beneficiaryID.rawValue) == [4])
         #expect(try fixture.store.registry.flags(includeCleared: true).count == 2)
-        let batch = try fixture.store.createBatch(BatchCreateOptions(period: period, by: user("maker")))
+        let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: period, by: user("maker")))
         #expect(batch.items == 3)
         #expect(batch.batch.heldOut == 1)
         let (_, events) = try fixture.store.registry.history(of: "1")
@@ -61,7 +61,7 @@ import Testing
         #expect(flags[0].kind == .recentAccountChange)
         #expect(flags[0].detail.contains("new SIM"))
         fixture.time.advance(days: 6)
-        let batch = try fixture.store.createBatch(BatchCreateOptions(period: period, by: user("maker")))
+        let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: period, by: user("maker")))
         #expect(batch.heldOutByKind == ["recent_account_change": 1])
         #expect(batch.items == 3)
     }
@@ -77,7 +77,7 @@ import Testing
         #expect(try fixture.store.registry.changeWindowDays() == 10)
         #expect(try fixture.store.registry.flags().map(\.beneficiaryID.rawValue) == [1])
         try fixture.store.registry.setChangeWindowDays(7)
-        let batch = try fixture.store.createBatch(BatchCreateOptions(period: period, by: user("maker")))
+        let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: period, by: user("maker")))
         #expect(batch.items == 4)
         #expect(batch.batch.heldOut == 0)
     }

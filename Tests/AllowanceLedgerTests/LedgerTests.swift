@@ -7,29 +7,29 @@ import Testing
 @Suite struct LedgerTests {
     @Test func fundingIsIdempotentByReference() throws {
         let fixture = try Fixture()
-        let first = try fixture.store.fund(amount: Money(dong: 1_000_000_000), reference: "QD-12/2026", by: user("head"))
+        let first = try fixture.store.journal.fund(amount: Money(dong: 1_000_000_000), reference: "QD-12/2026", by: user("head"))
         #expect(!first.alreadyRecorded)
-        let again = try fixture.store.fund(amount: Money(dong: 1_000_000_000), reference: "QD-12/2026", by: user("head"))
+        let again = try fixture.store.journal.fund(amount: Money(dong: 1_000_000_000), reference: "QD-12/2026", by: user("head"))
         #expect(again.alreadyRecorded && again.entryID == first.entryID)
         #expect(throws: LedgerError.idempotencyConflict(key: "QD-12/2026")) {
-            try fixture.store.fund(amount: Money(dong: 5), reference: "QD-12/2026", by: user("head"))
+            try fixture.store.journal.fund(amount: Money(dong: 5), reference: "QD-12/2026", by: user("head"))
         }
-        #expect(throws: LedgerError.notPositive) { try fixture.store.fund(amount: .zero, reference: "QD-13", by: user("head")) }
-        #expect(throws: LedgerError.notPositive) { try fixture.store.fund(amount: Money(dong: -1), reference: "QD-13", by: user("head")) }
-        let balances = try fixture.store.balances()
+        #expect(throws: LedgerError.notPositive) { try fixture.store.journal.fund(amount: .zero, reference: "QD-13", by: user("head")) }
+        #expect(throws: LedgerError.notPositive) { try fixture.store.journal.fund(amount: Money(dong: -1), reference: "QD-13", by: user("head")) }
+        let balances = try fixture.store.journal.balances()
         #expect(balances.map { "\($0.account.rawValue):\($0.balance.dong)" } == ["1000:1000000000", "3000:1000000000"])
     }
 
     @Test func balancesAsOfADayCountOnlyEntriesUpToItsEnd() throws {
         let fixture = try Fixture()
-        _ = try fixture.store.fund(amount: Money(dong: 100), reference: "A", by: user("head"))
+        _ = try fixture.store.journal.fund(amount: Money(dong: 100), reference: "A", by: user("head"))
         // 16:59:59 UTC is 23:59:59 in Vietnam, still the 21st; 17:00 UTC is already the 22nd there.
         fixture.time.set("2026-11-21T16:59:59Z")
-        _ = try fixture.store.fund(amount: Money(dong: 20), reference: "B", by: user("head"))
+        _ = try fixture.store.journal.fund(amount: Money(dong: 20), reference: "B", by: user("head"))
         fixture.time.set("2026-11-21T17:00:00Z")
-        _ = try fixture.store.fund(amount: Money(dong: 3), reference: "C", by: user("head"))
+        _ = try fixture.store.journal.fund(amount: Money(dong: 3), reference: "C", by: user("head"))
         func treasury(_ day: String?) throws -> Int64 {
-            try fixture.store.balances(asOf: day.map { try CalendarDate(parsing: $0) }).first { $0.account == .treasury }?.balance.dong ?? 0
+            try fixture.store.journal.balances(asOf: day.map { try CalendarDate(parsing: $0) }).first { $0.account == .treasury }?.balance.dong ?? 0
         }
         #expect(try treasury("2026-11-19") == 0)
         #expect(try treasury("2026-11-20") == 100)
@@ -76,11 +76,11 @@ import Testing
     func populated() throws -> Fixture {
         let fixture = try Fixture()
         try fixture.importLines(Sample.all)
-        _ = try fixture.store.fund(amount: Money(dong: 10_000_000), reference: "QD-1", by: user("head"))
-        let batch = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker")))
-        _ = try fixture.store.approveBatch(batch.batch.id, by: user("checker"))
-        _ = try fixture.store.exportBatch(batch.batch.id, to: fixture.directory.file("i.csv"), by: user("maker"))
-        _ = try fixture.store.fund(amount: Money(dong: 5), reference: "QD-2", by: user("head"))
+        _ = try fixture.store.journal.fund(amount: Money(dong: 10_000_000), reference: "QD-1", by: user("head"))
+        let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker")))
+        _ = try fixture.store.payouts.approveBatch(batch.batch.id, by: user("checker"))
+        _ = try fixture.store.payouts.exportBatch(batch.batch.id, to: fixture.directory.file("i.csv"), by: user("maker"))
+        _ = try fixture.store.journal.fund(amount: Money(dong: 5), reference: "QD-2", by: user("head"))
         return fixture
     }
 
@@ -100,10 +100,10 @@ import Testing
     @Test func approvalRefusesAnItemWhoseBeneficiaryWasDeletedByHand() throws {
         let fixture = try Fixture()
         try fixture.importLines(Sample.all)
-        let batch = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker")))
+        let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker")))
         #expect(try sqlite3(fixture.directory.file("ledger.sqlite"), "DELETE FROM beneficiary WHERE id = 2;") == 0)
         #expect(throws: BatchError.staleItems(batch: batch.batch.id, count: 1, examples: ["beneficiary 2 is missing from the register"])) {
-            try fixture.store.approveBatch(batch.batch.id, by: user("checker"))
+            try fixture.store.payouts.approveBatch(batch.batch.id, by: user("checker"))
         }
     }
 
@@ -177,7 +177,7 @@ import Testing
 
     @Test func aPaidItemResetToOpenIsCaughtBeforeItIsPaidTwice() throws {
         let fixture = try populated()
-        _ = try fixture.store.settleCash(BatchID(1), .all, by: user("maker"))
+        _ = try fixture.store.payouts.settleCash(BatchID(1), .all, by: user("maker"))
         let path = fixture.directory.file("ledger.sqlite")
         // The state table refuses to send an item back to open while its trigger stands.
         #expect(try sqlite3(path, "DELETE FROM item_state WHERE state = 'paid_cash';") != 0)

@@ -61,15 +61,15 @@ import Testing
                     let amount = Money(dong: amounts[index] * 1_000_000)
                     if let recorded = model[reference], recorded != amount.dong {
                         #expect(throws: LedgerError.idempotencyConflict(key: "R\(reference)")) {
-                            try fixture.store.fund(amount: amount, reference: "R\(reference)", by: user("head"))
+                            try fixture.store.journal.fund(amount: amount, reference: "R\(reference)", by: user("head"))
                         }
                         continue
                     }
-                    let result = try fixture.store.fund(amount: amount, reference: "R\(reference)", by: user("head"))
+                    let result = try fixture.store.journal.fund(amount: amount, reference: "R\(reference)", by: user("head"))
                     #expect(result.alreadyRecorded == (model[reference] != nil))
                     model[reference] = amount.dong
                 }
-                let balances = try fixture.store.balances()
+                let balances = try fixture.store.journal.balances()
                 let total = model.values.reduce(0, +)
                 #expect(balances.first { $0.account == .treasury }?.balance.dong == total)
                 #expect(balances.first { $0.account == .budget }?.balance.dong == total)
@@ -95,18 +95,18 @@ import Testing
                 try generator.write(to: path)
                 let imported = try fixture.store.registry.importRegister(path: path, options: RegisterImportOptions(by: user("officer")))
                 #expect(imported.created == count)
-                let batch = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker")))
-                _ = try fixture.store.approveBatch(batch.batch.id, by: user("checker"))
+                let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker")))
+                _ = try fixture.store.payouts.approveBatch(batch.batch.id, by: user("checker"))
                 if batch.mobileMoneyItems > 0 {
-                    _ = try fixture.store.exportBatch(batch.batch.id, to: fixture.directory.file("i.csv"), by: user("maker"))
+                    _ = try fixture.store.payouts.exportBatch(batch.batch.id, to: fixture.directory.file("i.csv"), by: user("maker"))
                 }
                 if batch.cashItems > 0 {
-                    _ = try fixture.store.advanceCash(batch.batch.id, by: user("maker"))
-                    #expect(try fixture.store.settleCash(batch.batch.id, .all, by: user("maker")).settled == batch.cashItems)
+                    _ = try fixture.store.payouts.advanceCash(batch.batch.id, by: user("maker"))
+                    #expect(try fixture.store.payouts.settleCash(batch.batch.id, .all, by: user("maker")).settled == batch.cashItems)
                 }
-                let summary = try fixture.store.batchSummary(batch.batch.id)
+                let summary = try fixture.store.payouts.batchSummary(batch.batch.id)
                 let mobileTotal = summary.byMethod.first { $0.key == "mobile_money" }?.amount ?? .zero
-                let balances = try fixture.store.balances()
+                let balances = try fixture.store.journal.balances()
                 #expect(balances.first { $0.account == .expense }?.balance == batch.total)
                 #expect(balances.first { $0.account == .payable }?.balance ?? .zero == mobileTotal)
                 #expect(balances.filter { $0.account == .cashDisbursement }.allSatisfy { $0.balance == .zero })

@@ -14,8 +14,8 @@ import Testing
         var options = RegisterImportOptions(by: user("officer"))
         options.skipInvalid = true
         _ = try fixture.store.registry.importRegister(path: register, options: options)
-        let batch = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
-        _ = try fixture.store.approveBatch(batch, by: user("checker"))
+        let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
+        _ = try fixture.store.payouts.approveBatch(batch, by: user("checker"))
         return batch
     }
 

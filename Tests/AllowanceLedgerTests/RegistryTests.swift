@@ -242,7 +242,7 @@ func golden(_ name: String) throws -> String {
         #expect(throws: DatabaseError.self) {
             try fixture.store.write { try $0.execute(sql: "INSERT INTO beneficiary SELECT NULL, national_id, full_name, date_of_birth, gender, commune_code, category, payment_method, carrier, msisdn, status, registered_at, registered_by FROM beneficiary WHERE id = 1") }
         }
-        let batch = try fixture.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker")))
+        let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker")))
         #expect(batch.items + batch.batch.heldOut == 60_000)
     }
 }

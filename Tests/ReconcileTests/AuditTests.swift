@@ -142,7 +142,7 @@ func exportFiles(_ directory: String) -> [String] { try! FileManager.default.con
 
     @Test func formulaCellsAreNeutralisedAndTheChainStillVerifies() throws {
         let month = try AuditedMonth()
-        _ = try month.paid.store.fund(amount: Money(dong: 5), reference: "=1+1", by: user("officer"), memo: "'=SUM(A1) and @x")
+        _ = try month.paid.store.journal.fund(amount: Money(dong: 5), reference: "=1+1", by: user("officer"), memo: "'=SUM(A1) and @x")
         let directory = try month.export("export")
         let journal = String(decoding: readBytes(directory + "/journal_entries.csv"), as: UTF8.self)
         #expect(journal.contains("\"''=SUM(A1) and @x\""))
@@ -425,10 +425,10 @@ func exportFiles(_ directory: String) -> [String] { try! FileManager.default.con
     @Test func aPhoneNumberOrIDNeverEntersTheJournal() throws {
         let month = try AuditedMonth()
         #expect(throws: FieldError.self) {
-            try month.paid.store.fund(amount: Money(dong: 5), reference: "QD-1", by: user("officer"), memo: "liên hệ 0912 345 678")
+            try month.paid.store.journal.fund(amount: Money(dong: 5), reference: "QD-1", by: user("officer"), memo: "liên hệ 0912 345 678")
         }
-        #expect(throws: FieldError.self) { try month.paid.store.fund(amount: Money(dong: 5), reference: "CCCD 001150000001", by: user("officer")) }
-        _ = try month.paid.store.fund(amount: Money(dong: 5), reference: "QĐ-202611/UBND 1234", by: user("officer"), memo: "bổ sung 2026")
+        #expect(throws: FieldError.self) { try month.paid.store.journal.fund(amount: Money(dong: 5), reference: "CCCD 001150000001", by: user("officer")) }
+        _ = try month.paid.store.journal.fund(amount: Money(dong: 5), reference: "QĐ-202611/UBND 1234", by: user("officer"), memo: "bổ sung 2026")
     }
 }
 

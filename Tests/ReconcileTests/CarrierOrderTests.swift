@@ -22,8 +22,8 @@ import Testing
     /// An exported month of about 1,500 mobile-money items, funded.
     static func exportedMonth() throws -> GeneratedMonth {
         let month = try GeneratedMonth(count: 3000)
-        _ = try month.store.fund(amount: Money(dong: 100_000_000_000), reference: "QD-2026-11", by: user("officer"))
-        _ = try month.store.exportBatch(month.batch, to: month.folder.file("instructions.csv"), by: user("officer"))
+        _ = try month.store.journal.fund(amount: Money(dong: 100_000_000_000), reference: "QD-2026-11", by: user("officer"))
+        _ = try month.store.payouts.exportBatch(month.batch, to: month.folder.file("instructions.csv"), by: user("officer"))
         return month
     }
 
@@ -132,7 +132,7 @@ import Testing
         #expect(first.settled == second.settled && first.clearingOpen == second.clearingOpen)
         #expect(first.conflictingDuplicates == second.conflictingDuplicates)
         #expect(try Self.ledgerContent(one.store) == Self.ledgerContent(two.store))
-        #expect(try one.store.balances() == two.store.balances())
+        #expect(try one.store.journal.balances() == two.store.journal.balances())
         #expect(try one.store.verifyLedger().isIntact && two.store.verifyLedger().isIntact)
     }
 

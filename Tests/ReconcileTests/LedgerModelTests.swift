@@ -104,7 +104,7 @@ import Testing
             case .fund(let reference, let amount):
                 let known = model.funds[reference]
                 if known == nil || known == amount {
-                    let result = try store.fund(amount: Money(dong: amount), reference: reference, by: user("head"))
+                    let result = try store.journal.fund(amount: Money(dong: amount), reference: reference, by: user("head"))
                     #expect(result.alreadyRecorded == (known != nil), "\(log)")
                     if known == nil {
                         model.funds[reference] = amount
@@ -113,15 +113,15 @@ import Testing
                     }
                 } else {
                     #expect(throws: LedgerError.idempotencyConflict(key: reference), "\(log)") {
-                        try self.store.fund(amount: Money(dong: amount), reference: reference, by: user("head"))
+                        try self.store.journal.fund(amount: Money(dong: amount), reference: reference, by: user("head"))
                     }
                 }
             case .create(let period):
                 let options = BatchCreateOptions(period: try Period(parsing: Operation.periods[period]), by: user("maker"))
                 if model.batches[period] != nil {
-                    #expect(throws: BatchError.self, "\(log)") { try self.store.createBatch(options) }
+                    #expect(throws: BatchError.self, "\(log)") { try self.store.payouts.createBatch(options) }
                 } else {
-                    let created = try store.createBatch(options)
+                    let created = try store.payouts.createBatch(options)
                     let items = try store.read { db in
                         try Row.fetchAll(db, sql: """
                             SELECT i.id, i.reference, i.msisdn, i.carrier, i.amount, COALESCE(s.state, 'open')
@@ -137,11 +137,11 @@ import Testing
             case .approve(let period):
                 guard let batch = model.batches[period], batch.status == "created" else {
                     if let batch = model.batches[period] {
-                        #expect(throws: BatchError.self, "\(log)") { try self.store.approveBatch(batch.id, by: user("checker")) }
+                        #expect(throws: BatchError.self, "\(log)") { try self.store.payouts.approveBatch(batch.id, by: user("checker")) }
                     }
                     return
                 }
-                let total = try store.approveBatch(batch.id, by: user("checker")).total
+                let total = try store.payouts.approveBatch(batch.id, by: user("checker")).total
                 #expect(total.dong == batch.items.reduce(0) { $0 + $1.amount }, "\(log)")
                 model.post("5000:", total.dong)
                 model.post("2000:", -total.dong)
@@ -150,10 +150,10 @@ import Testing
                 guard let batch = model.batches[period] else { return }
                 let path = folder.file("instructions-\(period).csv")
                 guard batch.status == "approved" || batch.status == "exported" else {
-                    #expect(throws: BatchError.self, "\(log)") { try self.store.exportBatch(batch.id, to: path, by: user("officer")) }
+                    #expect(throws: BatchError.self, "\(log)") { try self.store.payouts.exportBatch(batch.id, to: path, by: user("officer")) }
                     return
                 }
-                _ = try store.exportBatch(batch.id, to: path, by: user("officer"))
+                _ = try store.payouts.exportBatch(batch.id, to: path, by: user("officer"))
                 if batch.status == "approved" {
                     for item in batch.items {
                         guard let carrier = item.carrier else { continue }
@@ -165,10 +165,10 @@ import Testing
             case .cancel(let period):
                 guard let batch = model.batches[period] else { return }
                 guard batch.status == "created" else {
-                    #expect(throws: BatchError.self, "\(log)") { try self.store.cancelBatch(batch.id, reason: "model", by: user("maker")) }
+                    #expect(throws: BatchError.self, "\(log)") { try self.store.payouts.cancelBatch(batch.id, reason: "model", by: user("maker")) }
                     return
                 }
-                _ = try store.cancelBatch(batch.id, reason: "model", by: user("maker"))
+                _ = try store.payouts.cancelBatch(batch.id, reason: "model", by: user("maker"))
                 model.batches[period] = nil
             case .reconcile(let period, let pattern):
                 guard let batch = model.batches[period] else { return }
@@ -219,7 +219,7 @@ import Testing
         func check() throws {
             var actual: [String: Int64] = [:]
             var debits: Int64 = 0, credits: Int64 = 0
-            for balance in try store.balances() {
+            for balance in try store.journal.balances() {
                 debits += balance.debits.dong
                 credits += balance.credits.dong
                 // Payables are kept per beneficiary; the model keeps their sum.
@@ -250,10 +250,10 @@ import Testing
                 let operation = Operation(code: code, model: run.model)
                 if operation == .repeatPrevious {
                     guard let previous else { continue }
-                    let before = try run.store.balances()
+                    let before = try run.store.journal.balances()
                     try run.apply(previous, repeating: true)
                     // The same operation again, with the same key, changes nothing.
-                    #expect(try run.store.balances() == before, "\(run.log)")
+                    #expect(try run.store.journal.balances() == before, "\(run.log)")
                 } else {
                     try run.apply(operation)
                     previous = operation

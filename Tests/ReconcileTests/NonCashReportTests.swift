@@ -38,11 +38,11 @@ struct HandWorkedMonth {
         try store.setOfficeName("UBND xã Thử Nghiệm")
         let register = folder.write("register.csv", PaidBatch.header + Self.lines.joined(separator: "\n") + "\n")
         _ = try store.registry.importRegister(path: register, options: RegisterImportOptions(by: user("officer")))
-        let batch = try store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
-        _ = try store.approveBatch(batch, by: user("checker"))
-        _ = try store.fund(amount: Money(dong: 100_000_000), reference: "QD-11", by: user("officer"))
-        _ = try store.exportBatch(batch, to: folder.file("instructions.csv"), by: user("officer"))
-        _ = try store.settleCash(batch, .all, by: user("officer"))
+        let batch = try store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
+        _ = try store.payouts.approveBatch(batch, by: user("checker"))
+        _ = try store.journal.fund(amount: Money(dong: 100_000_000), reference: "QD-11", by: user("officer"))
+        _ = try store.payouts.exportBatch(batch, to: folder.file("instructions.csv"), by: user("officer"))
+        _ = try store.payouts.settleCash(batch, .all, by: user("officer"))
         let store = self.store
         let reference = { (who: Int) in try Self.reference(store, batch: batch, beneficiary: who) }
         try reconcile(batch, "first.csv", """
@@ -61,11 +61,11 @@ struct HandWorkedMonth {
 
             """)
         _ = try store.registry.updateAccount(of: "8", .close, reason: "the number was lost; paid at the commune from now on", by: user("officer"))
-        let retry = try store.retryBatch(batch, by: user("maker")).batch.id
-        _ = try store.approveBatch(retry, by: user("checker"))
-        _ = try store.exportBatch(retry, to: folder.file("retry.csv"), by: user("officer"))
+        let retry = try store.payouts.retryBatch(batch, by: user("maker")).batch.id
+        _ = try store.payouts.approveBatch(retry, by: user("checker"))
+        _ = try store.payouts.exportBatch(retry, to: folder.file("retry.csv"), by: user("officer"))
         try reconcile(retry, "retry.csv", "reference,msisdn,amount,status\n\(try Self.reference(store, batch: retry, beneficiary: 3)),0912000003,750000,SUCCESS\n")
-        _ = try store.settleCash(retry, .all, by: user("officer"))
+        _ = try store.payouts.settleCash(retry, .all, by: user("officer"))
         #expect(try store.verifyLedger().isIntact)
     }
 

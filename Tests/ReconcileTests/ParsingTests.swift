@@ -110,9 +110,9 @@ import Testing
         let folder = Folder()
         let store = try Store(path: folder.file("ledger.sqlite"), clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
         _ = try store.registry.importRegister(path: Golden.sample("register.csv"), options: RegisterImportOptions(by: user("officer")))
-        let batch = try store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
-        _ = try store.approveBatch(batch, by: user("checker"))
-        _ = try store.exportBatch(batch, to: folder.file("instructions.csv"), by: user("officer"))
+        let batch = try store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
+        _ = try store.payouts.approveBatch(batch, by: user("checker"))
+        _ = try store.payouts.exportBatch(batch, to: folder.file("instructions.csv"), by: user("officer"))
         func reconcile(_ file: String, _ profile: String) throws -> ReconciliationResult {
             var options = ReconcileOptions(by: user("auditor"))
             options.profile = try CarrierProfile.load(profile, searching: [Golden.sample("profiles")])

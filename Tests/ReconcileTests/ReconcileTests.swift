@@ -107,7 +107,7 @@ import Testing
     @Test func aReferenceOfAnotherBatchSaysWhichBatch() throws {
         let paid = try PaidBatch()
         // A second batch, for December, so that batch 2 exists.
-        let december = try paid.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-12"), by: user("maker")))
+        let december = try paid.store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-12"), by: user("maker")))
         let result = try paid.reconcile("reference,msisdn,amount,status\nAL-202612-000002-0000001,0912345678,750000,SUCCESS\n")
         #expect(december.batch.id == BatchID(2))
         #expect(result.count(.unknownReference) == 1)
@@ -127,7 +127,7 @@ import Testing
             try paid.store.reconcileResultFile(paid.folder.file("absent.csv"), batch: paid.batch, options: ReconcileOptions(by: user("auditor")))
         }
         #expect(throws: ReconcileError.batch(.notFound("9"))) { try paid.reconcile("reference,msisdn,amount,status\n", batch: BatchID(9)) }
-        let created = try paid.store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-12"), by: user("maker")))
+        let created = try paid.store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-12"), by: user("maker")))
         #expect(throws: ReconcileError.notExported(created.batch.id, .created)) {
             try paid.reconcile("reference,msisdn,amount,status\n", batch: created.batch.id)
         }
@@ -174,26 +174,26 @@ import Testing
         text += "\(PaidBatch.reference(4)),0701234567,750000,Thất bại,E205,Account locked\n"
         let reconciled = try paid.reconcile(text)
         #expect(reconciled.count(.missing) == 1)
-        let expenseBefore = try paid.store.balances().first { $0.account == .expense }!.balance
+        let expenseBefore = try paid.store.journal.balances().first { $0.account == .expense }!.balance
 
-        let retry = try paid.store.retryBatch(paid.batch, by: user("maker"))
+        let retry = try paid.store.payouts.retryBatch(paid.batch, by: user("maker"))
         #expect(retry.items == 3 && retry.failed == 2 && retry.missing == 1)
         #expect(retry.total == Money(dong: 2_250_000))
         #expect(retry.batch.retryOf == paid.batch)
         // Nothing is retried twice.
         #expect(throws: BatchError.nothingToRetry(paid.batch, "every item is paid, pending, in an exception, or already retried")) {
-            try paid.store.retryBatch(paid.batch, by: user("maker"))
+            try paid.store.payouts.retryBatch(paid.batch, by: user("maker"))
         }
         #expect(throws: BatchError.makerIsChecker(batch: retry.batch.id, user: "maker")) {
-            try paid.store.approveBatch(retry.batch.id, by: user("maker"))
+            try paid.store.payouts.approveBatch(retry.batch.id, by: user("maker"))
         }
-        _ = try paid.store.approveBatch(retry.batch.id, by: user("checker"))
+        _ = try paid.store.payouts.approveBatch(retry.batch.id, by: user("checker"))
         // Approval moved the payable to the retry items: no new expense.
-        #expect(try paid.store.balances().first { $0.account == .expense }!.balance == expenseBefore)
+        #expect(try paid.store.journal.balances().first { $0.account == .expense }!.balance == expenseBefore)
         #expect(try paid.verify().isIntact)
 
         let instructions = paid.folder.file("retry.csv")
-        _ = try paid.store.exportBatch(retry.batch.id, to: instructions, by: user("officer"))
+        _ = try paid.store.payouts.exportBatch(retry.batch.id, to: instructions, by: user("officer"))
         var retryText = "reference,msisdn,amount,status\n"
         for seq in 1...3 {
             let line = try String(contentsOfFile: instructions, encoding: .utf8).split(separator: "\n")[seq].split(separator: ",")
@@ -212,13 +212,13 @@ import Testing
         let verification = try paid.verify()
         #expect(verification.isIntact, "\(verification.problems)")
         // Every beneficiary's payable for November is settled.
-        #expect(try paid.store.balances().first { $0.account == .payable }!.balance == Money(dong: 500_000))  // Hùng's cash, unpaid
+        #expect(try paid.store.journal.balances().first { $0.account == .payable }!.balance == Money(dong: 500_000))  // Hùng's cash, unpaid
     }
 
     @Test func aBatchWithoutResultsHasNothingToRetry() throws {
         let paid = try PaidBatch()
         #expect(throws: BatchError.nothingToRetry(paid.batch, "no result file has been reconciled for it yet (`allowance reconcile 1 FILE`)")) {
-            try paid.store.retryBatch(paid.batch, by: user("maker"))
+            try paid.store.payouts.retryBatch(paid.batch, by: user("maker"))
         }
     }
 }
@@ -231,7 +231,7 @@ import Testing
         let store = try Store(path: folder.file("ledger.sqlite"), clock: .fixed(try Timestamp(parsing: "2026-11-30T08:00:00Z")))
         let register = folder.write("register.csv", PaidBatch.header + PaidBatch.lines.joined(separator: "\n") + "\n")
         _ = try store.registry.importRegister(path: register, options: RegisterImportOptions(by: user("officer")))
-        let batch = try store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
+        let batch = try store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
         let columns = "batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, carrier, msisdn, account_name, amount, retry_of_item, attempt"
         try store.write { db in
             try db.execute(sql: """
@@ -241,9 +241,9 @@ import Testing
                 DROP TABLE temp.saved;
                 """)
         }
-        _ = try store.approveBatch(batch, by: user("checker"))
-        _ = try store.fund(amount: Money(dong: 100_000_000), reference: "QD-2026-11", by: user("officer"))
-        _ = try store.exportBatch(batch, to: folder.file("instructions.csv"), by: user("officer"))
+        _ = try store.payouts.approveBatch(batch, by: user("checker"))
+        _ = try store.journal.fund(amount: Money(dong: 100_000_000), reference: "QD-2026-11", by: user("officer"))
+        _ = try store.payouts.exportBatch(batch, to: folder.file("instructions.csv"), by: user("officer"))
         return (store, batch, folder)
     }
 
@@ -311,7 +311,7 @@ import Testing
             \(PaidBatch.reference(4)),0701234567,750000,REVERSED
 
             """)
-        _ = try paid.store.settleCash(paid.batch, .all, by: user("officer"))
+        _ = try paid.store.payouts.settleCash(paid.batch, .all, by: user("officer"))
         func states(_ store: Store) throws -> [String] {
             try store.read { db in
                 try String.fetchAll(db, sql: """
@@ -431,7 +431,7 @@ import Testing
             \(PaidBatch.reference(1)),0912345678,750000,SUCCESS
             \(PaidBatch.reference(3)),0987654321,750000,FAILED
             """)
-        let retry = try paid.store.retryBatch(paid.batch, by: user("maker")).batch.id
+        let retry = try paid.store.payouts.retryBatch(paid.batch, by: user("maker")).batch.id
         let before = try Self.items(paid.store)
         #expect(before.contains("13 \(retry) 1 AL-202611-00000\(retry)-0000001"), "\(before)")
         try Self.backToV6(paid.store)
@@ -459,11 +459,11 @@ import Testing
     /// with the same batch and seq, or the right one in small letters, names no item (as with the reference's own index).
     @Test func aReferenceMustBeTheItemsOwnExactly() throws {
         let paid = try PaidBatch()
-        let wrong = try paid.store.settleCash(paid.batch, .references(["AL-202612-000001-0000002", "al-202611-000001-0000002",
+        let wrong = try paid.store.payouts.settleCash(paid.batch, .references(["AL-202612-000001-0000002", "al-202611-000001-0000002",
                                                                          "AL-202611-1-2"]), by: user("officer"))
         #expect(wrong.settled == 0)
         #expect(wrong.problems.count == 3 && wrong.problems.allSatisfy { $0.contains("names no batch item") }, "\(wrong.problems)")
-        let right = try paid.store.settleCash(paid.batch, .references([CashReference(PaidBatch.reference(2))]), by: user("officer"))
+        let right = try paid.store.payouts.settleCash(paid.batch, .references([CashReference(PaidBatch.reference(2))]), by: user("officer"))
         #expect(right.settled == 1 && right.problems.isEmpty, "\(right.problems)")
     }
 
@@ -752,8 +752,8 @@ import Testing
     @Test func aLegRefusedMidStreamLeavesTheLedgerAsItWas() throws {
         let month = try GeneratedMonth(count: 6000)
         let (folder, store, batch) = (month.folder, month.store, month.batch)
-        _ = try store.fund(amount: Money(dong: 100_000_000_000), reference: "QD-2026-11", by: user("officer"))
-        _ = try store.exportBatch(batch, to: folder.file("instructions.csv"), by: user("officer"))
+        _ = try store.journal.fund(amount: Money(dong: 100_000_000_000), reference: "QD-2026-11", by: user("officer"))
+        _ = try store.payouts.exportBatch(batch, to: folder.file("instructions.csv"), by: user("officer"))
         let results = folder.file("results.csv")
         _ = try ResultGenerator(seed: 7).write(store: store, batch: batch, to: results)
         let generated = try String(contentsOfFile: results, encoding: .utf8)

@@ -68,8 +68,8 @@ struct GeneratedMonth {
         var options = RegisterImportOptions(by: user("officer"))
         options.skipInvalid = true
         _ = try store.registry.importRegister(path: register, options: options)
-        batch = try store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
-        _ = try store.approveBatch(batch, by: user("checker"))
+        batch = try store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
+        _ = try store.payouts.approveBatch(batch, by: user("checker"))
     }
 }
 
@@ -97,12 +97,12 @@ struct PaidBatch {
         store = try Store(path: folder.file("ledger.sqlite"), clock: clock)
         let register = folder.write("register.csv", Self.header + Self.lines.joined(separator: "\n") + "\n")
         _ = try store.registry.importRegister(path: register, options: RegisterImportOptions(by: user("officer")))
-        let created = try store.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker")))
+        let created = try store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker")))
         batch = created.batch.id
-        _ = try store.approveBatch(batch, by: user("checker"))
-        _ = try store.fund(amount: Money(dong: 100_000_000), reference: "QD-2026-11", by: user("officer"))
+        _ = try store.payouts.approveBatch(batch, by: user("checker"))
+        _ = try store.journal.fund(amount: Money(dong: 100_000_000), reference: "QD-2026-11", by: user("officer"))
         instructions = folder.file("instructions.csv")
-        _ = try store.exportBatch(batch, to: instructions, by: user("officer"))
+        _ = try store.payouts.exportBatch(batch, to: instructions, by: user("officer"))
     }
 
     static func reference(_ seq: Int) -> String { "AL-202611-000001-\(String(repeating: "0", count: 7 - String(seq).count))\(seq)" }

@@ -15,7 +15,7 @@ extension Allowance.Batch {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let result = try store.open().advanceCash(batch, by: try user.user())
+            let result = try store.open().payouts.advanceCash(batch, by: try user.user())
             let total = Money(dong: result.perCommune.values.reduce(0) { $0 + $1.dong })
             if output.json {
                 JSON.object([("batch", .int(batch.rawValue)), ("total", .int(total.dong)), ("already_recorded", .bool(result.alreadyRecorded)),

@@ -13,7 +13,7 @@ extension Allowance.Batch {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let result = try store.open().approveBatch(batch, by: try user.user())
+            let result = try store.open().payouts.approveBatch(batch, by: try user.user())
             if output.json {
                 JSON.object([("batch", .int(result.batch.id.rawValue)), ("status", .string(result.batch.status.rawValue)),
                              ("approved_by", .optional(result.batch.approvedBy)), ("entry", .int(result.entry.rawValue)),

@@ -14,7 +14,7 @@ extension Allowance.Batch {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let cancelled = try store.open().cancelBatch(batch, reason: reason, by: try user.user())
+            let cancelled = try store.open().payouts.cancelBatch(batch, reason: reason, by: try user.user())
             if output.json {
                 BatchView.json(cancelled).print()
             } else {

@@ -19,7 +19,7 @@ extension Allowance.Batch {
             var options = BatchCreateOptions(period: period, by: try user.user())
             options.communes = try commune.map { text in try parsed { () throws(FieldError) in try Code(parsing: text, field: "commune", uppercase: false) } }
             options.skipExisting = skipExisting
-            let result = try store.open().createBatch(options)
+            let result = try store.open().payouts.createBatch(options)
             if output.json {
                 JSON.object([
                     ("batch", .int(result.batch.id.rawValue)), ("period", .string(result.batch.period.description)),

@@ -17,7 +17,7 @@ extension Allowance.Batch {
 
         func run() throws {
             let code = try carrier.map { text in try parsed { () throws(FieldError) in try Code(parsing: text, field: "carrier", uppercase: true) } }
-            let result = try store.open().exportBatch(batch, to: out, carrier: code, by: try user.user())
+            let result = try store.open().payouts.exportBatch(batch, to: out, carrier: code, by: try user.user())
             if output.json {
                 JSON.object([
                     ("batch", .int(result.batch.id.rawValue)), ("file", .string(result.path)), ("lines", .int(result.lines)),

@@ -12,7 +12,7 @@ extension Allowance.Batch {
 
         func run() throws {
             let ledger = try store.open()
-            let summaries = try ledger.batches(period: period).map { try ledger.batchSummary($0.id) }
+            let summaries = try ledger.payouts.batches(period: period).map { try ledger.payouts.batchSummary($0.id) }
             if output.json {
                 JSON.array(summaries.map { summary in
                     guard case .object(var pairs) = BatchView.json(summary.batch) else { return .null }

@@ -18,7 +18,7 @@ extension Allowance.Batch {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let result = try store.open().retryBatch(batch, by: try user.user())
+            let result = try store.open().payouts.retryBatch(batch, by: try user.user())
             if output.json {
                 JSON.object([
                     ("batch", .int(result.batch.id.rawValue)), ("retry_of", .int(result.retryOf.rawValue)),

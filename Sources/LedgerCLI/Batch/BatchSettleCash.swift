@@ -31,7 +31,7 @@ extension Allowance.Batch {
             } else {
                 selection = .references(reference.map { CashReference($0, origin: "--reference") })
             }
-            let result = try store.open().settleCash(batch, selection, by: try user.user())
+            let result = try store.open().payouts.settleCash(batch, selection, by: try user.user())
             for problem in result.problems { Terminal.error(problem) }
             if output.json {
                 JSON.object([("batch", .int(result.batch.rawValue)), ("settled", .int(result.settled)), ("amount", .int(result.amount.dong)),

@@ -11,7 +11,7 @@ extension Allowance.Batch {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let summary = try store.open().batchSummary(batch)
+            let summary = try store.open().payouts.batchSummary(batch)
             if output.json {
                 Self.json(summary).print()
             } else {

@@ -14,7 +14,7 @@ extension Allowance.Ledger {
         func run() throws {
             let ledger = try store.open()
             let who = try beneficiary.map { try ledger.registry.beneficiary($0) }
-            let balances = try ledger.balances(asOf: asOf, beneficiary: who?.id)
+            let balances = try ledger.journal.balances(asOf: asOf, beneficiary: who?.id)
             if output.json {
                 Self.json(balances, asOf: asOf, beneficiary: who).print()
             } else {

@@ -11,7 +11,7 @@ extension Allowance.Report {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let balances = try store.open().balances(asOf: asOf)
+            let balances = try store.open().journal.balances(asOf: asOf)
             if output.json {
                 Allowance.Ledger.Balances.json(balances, asOf: asOf, beneficiary: nil).print()
             } else {

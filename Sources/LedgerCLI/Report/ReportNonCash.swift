@@ -69,7 +69,7 @@ extension Allowance.Report {
                 (first, last) = (month, month)
             }
             let report = try ledger.nonCashReport(from: first, to: last, grouping: by, target: Share(basisPoints: Int64(target) * 100))
-            if try ledger.batches().isEmpty {
+            if try ledger.payouts.batches().isEmpty {
                 Terminal.warning("the ledger at \(store.path) holds no batch; is --db (or ALLOWANCE_DB) the right file?")
             }
             switch json ? .json : format {

@@ -3,7 +3,7 @@ import GRDB
 
 /// Appends one entry: postings are inserted and hashed as they come, the header (with the hash) last, all
 /// inside the caller's transaction. An entry of a million postings never sits in memory.
-final class JournalWriter {
+final class JournalWriter: JournalAppender {
     let db: Database
     let id: Int64
     let at: String
@@ -98,13 +98,6 @@ final class JournalWriter {
         }
     }
 
-    /// An item's payable leg as the caller read it: its beneficiary, the item and the amount.
-    struct PayableLeg {
-        let beneficiary: Int64
-        let item: Int64
-        let amount: Int64
-    }
-
     /// Credits each item of a batch to the beneficiary payable (Cr 2000, one leg per item, in item order), inserted
     /// with one statement and hashed from the items the caller read in this transaction (`read`, in seq order)
     /// instead of reading them again.
@@ -179,64 +172,5 @@ extension Store {
         let writer = try JournalWriter(db, at: at, kind: kind, key: key, batch: batch, by: by, memo: memo)
         for posting in postings { try writer.append(posting) }
         return try writer.finish()
-    }
-
-    /// Records budget received: Dr Treasury / Cr Budget appropriation. The reference is the idempotency key:
-    /// recording the same reference and amount again changes nothing.
-    public func fund(amount: Money, reference: String, by user: UserName, memo: String? = nil) throws -> FundResult {
-        guard amount.dong > 0 else { throw LedgerError.notPositive }
-        let reference = reference.trimmingSpaces
-        guard !reference.isEmpty, reference.count <= 100 else { throw FieldError("reference must be 1 to 100 characters") }
-        // The journal is never edited and every audit export carries its text: no one's phone number or ID goes in.
-        for (name, text) in [("reference", reference), ("memo", memo ?? "")] where containsIdentifier(text) {
-            throw FieldError("the \(name) holds what looks like a phone number or national ID (\(redactIdentifiers(text))); the journal keeps it forever and audit exports show it, so leave it out")
-        }
-        let key = "fund:" + reference
-        return try write { db in
-            if let row = try Row.fetchOne(db, sql: """
-                SELECT e.id, e.kind, (SELECT amount FROM posting WHERE entry_id = e.id AND leg = 1)
-                FROM journal_entry e WHERE e.idempotency_key = ?
-                """, arguments: [key]) {
-                let existing = Money(dong: row[2] ?? 0)
-                guard existing == amount else { throw LedgerError.idempotencyConflict(key: reference) }
-                return FundResult(entryID: JournalEntryID(row[0]), amount: amount, alreadyRecorded: true)
-            }
-            let id = try Self.post(db, at: clock.now(), kind: .fund, key: key, batch: nil, by: user,
-                                   memo: memo ?? "Budget received, reference \(reference)",
-                                   postings: [.debit(.treasury, amount), .credit(.budget, amount)])
-            return FundResult(entryID: id, amount: amount, alreadyRecorded: false)
-        }
-    }
-
-    /// Balances per account and sub-account from the journal, up to the end of `asOf` (Vietnam time), or for one
-    /// beneficiary.
-    public func balances(asOf: CalendarDate? = nil, beneficiary: BeneficiaryID? = nil) throws -> [AccountBalance] {
-        try read { db in
-            var conditions: [String] = []
-            var arguments: StatementArguments = []
-            if let asOf {
-                conditions.append("e.at < ?")
-                // The end of that day in Vietnam (UTC+7, no daylight saving); the journal keeps UTC.
-                arguments += [Timestamp.vietnamMidnight(CalendarDate(daysSinceEpoch: asOf.daysSinceEpoch + 1)).description]
-            }
-            if let beneficiary {
-                // Every posting that names a beneficiary names the item it is for (`JournalWriter.append`).
-                conditions.append("p.item_id IN (SELECT i.id FROM batch_item i WHERE i.beneficiary_id = ?) AND p.beneficiary_id = ?")
-                arguments += [beneficiary.rawValue, beneficiary.rawValue]
-            }
-            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try Row.fetchAll(db, sql: """
-                SELECT p.account, p.sub_account,
-                       SUM(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END),
-                       -SUM(CASE WHEN p.amount < 0 THEN p.amount ELSE 0 END),
-                       SUM(p.amount)
-                FROM posting p JOIN journal_entry e ON e.id = p.entry_id \(filter)
-                GROUP BY p.account, p.sub_account ORDER BY p.account, p.sub_account
-                """, arguments: arguments).compactMap { row in
-                guard let account = LedgerAccount(rawValue: row[0]) else { return nil }
-                return AccountBalance(account: account, subAccount: row[1], debits: Money(dong: row[2]), credits: Money(dong: row[3]),
-                                      net: Money(dong: row[4]))
-            }
-        }
     }
 }

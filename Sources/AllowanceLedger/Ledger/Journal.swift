@@ -1,0 +1,46 @@
+/// The journal: budget received, balances. The CLI and a server call it the same way; the user who acts is a parameter.
+public struct Journal: Sendable {
+    let storage: any JournalStorage
+    public let clock: Clock
+
+    package init(storage: any JournalStorage, clock: Clock) {
+        self.storage = storage
+        self.clock = clock
+    }
+
+    /// Records budget received: Dr Treasury / Cr Budget appropriation. The reference is the idempotency key:
+    /// recording the same reference and amount again changes nothing.
+    public func fund(amount: Money, reference: String, by user: UserName, memo: String? = nil) throws -> FundResult {
+        guard amount.dong > 0 else { throw LedgerError.notPositive }
+        let reference = reference.trimmingSpaces
+        guard !reference.isEmpty, reference.count <= 100 else { throw FieldError("reference must be 1 to 100 characters") }
+        // The journal is never edited and every audit export carries its text: no one's phone number or ID goes in.
+        for (name, text) in [("reference", reference), ("memo", memo ?? "")] where containsIdentifier(text) {
+            throw FieldError("the \(name) holds what looks like a phone number or national ID (\(redactIdentifiers(text))); the journal keeps it forever and audit exports show it, so leave it out")
+        }
+        let key = "fund:" + reference
+        return try storage.write { tx in
+            if let existing = try tx.entry(key: key) {
+                guard existing.firstLegAmount == amount else { throw LedgerError.idempotencyConflict(key: reference) }
+                return FundResult(entryID: existing.id, amount: amount, alreadyRecorded: true)
+            }
+            let id = try tx.post(at: clock.now(), kind: .fund, key: key, batch: nil, by: user,
+                                 memo: memo ?? "Budget received, reference \(reference)",
+                                 postings: [.debit(.treasury, amount), .credit(.budget, amount)])
+            return FundResult(entryID: id, amount: amount, alreadyRecorded: false)
+        }
+    }
+
+    /// Balances per account and sub-account from the journal, up to the end of `asOf` (Vietnam time), or for one
+    /// beneficiary.
+    public func balances(asOf: CalendarDate? = nil, beneficiary: BeneficiaryID? = nil) throws -> [AccountBalance] {
+        // The end of that day in Vietnam (UTC+7, no daylight saving); the journal keeps UTC.
+        let before = asOf.map { Timestamp.vietnamMidnight(CalendarDate(daysSinceEpoch: $0.daysSinceEpoch + 1)) }
+        return try storage.read { try $0.balances(before: before, beneficiary: beneficiary) }
+    }
+}
+
+package protocol JournalStorage: Sendable {
+    func read<T>(_ body: (any JournalTransaction) throws -> T) throws -> T
+    func write<T>(_ body: (any JournalTransaction) throws -> T) throws -> T
+}

@@ -1,0 +1,352 @@
+import AllowanceLedger
+import GRDB
+
+extension Store {
+    /// Payouts on this ledger.
+    public var payouts: Payouts { Payouts(storage: SQLitePayoutsStorage(store: self), clock: clock) }
+}
+
+struct SQLitePayoutsStorage: PayoutsStorage {
+    let store: Store
+
+    func read<T>(_ body: (any PayoutsTransaction) throws -> T) throws -> T {
+        try store.read { try body(SQLiteTransaction(db: $0)) }
+    }
+
+    func write<T>(_ body: (any PayoutsTransaction) throws -> T) throws -> T {
+        try store.write { try body(SQLiteTransaction(db: $0)) }
+    }
+
+    /// A million items' and credits' per-row key checks cost one to two seconds; their keys were read in the transaction.
+    func writeBulk<T>(_ body: (any PayoutsTransaction) throws -> T) throws -> T {
+        try store.writeWithKeysFromTransaction { try body(SQLiteTransaction(db: $0)) }
+    }
+}
+
+extension SQLiteTransaction: PayoutsTransaction {
+    func batch(_ id: BatchID) throws -> Batch {
+        try Store.fetchBatch(db, id)
+    }
+
+    func batches(period: Period?) throws -> [Batch] {
+        try Row.fetchAll(db, sql: "SELECT \(Store.batchColumns) FROM batch \(period == nil ? "" : "WHERE period = ?") ORDER BY id",
+                         arguments: period.map { [$0.description] } ?? []).map(Store.batch(from:))
+    }
+
+    func summary(of batch: Batch) throws -> BatchSummary {
+        try Store.batchSummary(db, batch)
+    }
+
+    // MARK: Making a batch
+
+    /// `?1` batch, `?2` period, `?3` compact period; communes from `?4` on. Every statement names `?1` to `?3`, since
+    /// SQLite counts parameters up to the highest one used.
+    private func scopeSQL(_ communes: [Code]) -> String {
+        communes.isEmpty ? "" : "AND b.commune_code IN (\(communes.indices.map { "?\($0 + 4)" }.joined(separator: ", ")))"
+    }
+
+    private func arguments(batch: Int64, period: Period, communes: [Code]) -> StatementArguments {
+        StatementArguments([batch, period.description, period.compact] as [any DatabaseValueConvertible])
+            + StatementArguments(communes.map(\.value))
+    }
+
+    /// The month's first batch for a scope need not probe for items already made: that probe is a million index
+    /// look-ups at national scale.
+    private func candidateSQL(_ communes: [Code], skipMade: Bool) -> String {
+        "b.status = 'active' \(scopeSQL(communes)) " + (skipMade ? """
+            AND NOT EXISTS (SELECT 1 FROM batch_item i WHERE i.beneficiary_id = b.id AND i.period = ?2 AND i.attempt = 1)
+            """ : "AND ?2 IS NOT NULL")
+    }
+
+    func itemsAlreadyMade(period: Period, communes: [Code]) throws -> [(batch: BatchID, items: Int, example: BeneficiaryID)] {
+        try Row.fetchAll(db, sql: """
+            SELECT i.batch_id, COUNT(*), MIN(i.beneficiary_id) FROM batch_item i JOIN beneficiary b ON b.id = i.beneficiary_id
+            WHERE ?1 IS NOT NULL AND ?3 IS NOT NULL AND i.period = ?2 AND i.attempt = 1 AND b.status = 'active' \(scopeSQL(communes))
+            GROUP BY i.batch_id ORDER BY i.batch_id
+            """, arguments: arguments(batch: 0, period: period, communes: communes)).map { (BatchID($0[0]), $0[1], BeneficiaryID($0[2])) }
+    }
+
+    func insertBatch(period: Period, communes: [Code], retryOf: BatchID?, at: Timestamp, by: UserName) throws -> BatchID {
+        try db.execute(sql: """
+            INSERT INTO batch(period, scope, status, retry_of, created_by, created_at) VALUES (?, ?, 'created', ?, ?, ?)
+            """, arguments: [period.description, communes.isEmpty ? "*" : communes.map(\.value).joined(separator: ","),
+                             retryOf?.rawValue, by.value, at.description])
+        return BatchID(db.lastInsertedRowID)
+    }
+
+    func candidateCategory(among categories: [Code], period: Period, communes: [Code], skipMade: Bool) throws -> Code? {
+        try String.fetchOne(db, sql: """
+            SELECT b.category FROM beneficiary b WHERE ?1 IS NOT NULL AND ?3 IS NOT NULL AND \(candidateSQL(communes, skipMade: skipMade))
+              AND b.category IN (\(categories.map { Self.literal($0) }.joined(separator: ", "))) LIMIT 1
+            """, arguments: arguments(batch: 0, period: period, communes: communes)).map(Code.init(trusted:))
+    }
+
+    /// A category code as an SQL literal: codes are checked identifiers ([A-Z0-9_-]), so they are safe to write in.
+    private static func literal(_ code: Code) -> String {
+        precondition(code.value.utf8.allSatisfy { (byte: UInt8) -> Bool in
+            (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || byte == 95 || byte == 45
+        }, "category codes are checked identifiers")
+        return "'\(code.value)'"
+    }
+
+    func makeItems(batch: BatchID, period: Period, communes: [Code], prices: [Code: Money], holds: [BeneficiaryID: [FlagKind]],
+                   skipMade: Bool) throws -> MadeItems {
+        let candidates = candidateSQL(communes, skipMade: skipMade)
+        let bound = arguments(batch: batch.rawValue, period: period, communes: communes)
+        try db.execute(sql: """
+            CREATE TEMP TABLE IF NOT EXISTS batch_held(beneficiary_id INTEGER PRIMARY KEY, reason TEXT NOT NULL);
+            CREATE TEMP TABLE IF NOT EXISTS batch_order(seq INTEGER PRIMARY KEY, beneficiary_id INTEGER NOT NULL, amount INTEGER, mobile INTEGER NOT NULL);
+            DELETE FROM temp.batch_held;
+            DELETE FROM temp.batch_order;
+            """)
+        // The amount per category as a CASE expression: cheaper per row than a join.
+        let amountSQL = "CASE b.category" + prices.sorted { $0.key.value < $1.key.value }
+            .map { " WHEN \(Self.literal($0.key)) THEN \($0.value.dong)" }.joined() + " END"
+        let insertHeld = try FastStatement(db, "INSERT INTO temp.batch_held(beneficiary_id, reason) VALUES (?, ?)")
+        for (beneficiary, kinds) in holds {
+            insertHeld.bind(1, beneficiary.rawValue)
+            insertHeld.bind(2, Array(Set(kinds.map(\.rawValue))).sorted().joined(separator: ","))
+            try insertHeld.run()
+        }
+        // From the few held beneficiaries to their register rows (`CROSS JOIN` keeps that order): SQLite otherwise
+        // walked the whole register and probed the holds, 0.4 s per million.
+        try db.execute(sql: """
+            INSERT INTO batch_hold(batch_id, beneficiary_id, reason)
+            SELECT ?1, b.id, h.reason FROM temp.batch_held h CROSS JOIN beneficiary b ON b.id = h.beneficiary_id
+            WHERE ?3 IS NOT NULL AND \(candidates)
+            """, arguments: bound)
+        // Number the items first (ids, amounts and methods only), then insert them in one statement; a window
+        // function over whole rows took several times longer. Items follow the register's order: reading
+        // beneficiaries in commune order jumped around the table. The batch's totals are summed from this in-memory
+        // table, not by reading the million items back.
+        try db.execute(sql: """
+            INSERT INTO temp.batch_order(beneficiary_id, amount, mobile)
+            SELECT b.id, \(amountSQL), b.payment_method = 'mobile_money' FROM beneficiary b
+            WHERE ?1 IS NOT NULL AND ?3 IS NOT NULL AND \(candidates)
+              AND b.id NOT IN (SELECT beneficiary_id FROM temp.batch_held)
+            ORDER BY b.id
+            """, arguments: bound)
+        // The reference from `allowance_item_reference` (Sources/CSQLiteTuning), as `ItemReference.canonical` spells it:
+        // SQLite's `printf` took a microsecond an item.
+        try db.execute(sql: """
+            INSERT INTO batch_item(batch_id, seq, reference, beneficiary_id, period, commune_code, category, method,
+                                   carrier, msisdn, account_name, amount)
+            SELECT ?1, o.seq, allowance_item_reference(?2, ?1, o.seq), b.id, ?2, b.commune_code, b.category, b.payment_method,
+                   CASE WHEN b.payment_method = 'mobile_money' THEN b.carrier END,
+                   CASE WHEN b.payment_method = 'mobile_money' THEN b.msisdn END,
+                   b.full_name, o.amount
+            FROM temp.batch_order o JOIN beneficiary b ON b.id = o.beneficiary_id
+            ORDER BY o.seq
+            """, arguments: [batch.rawValue, period.description])
+
+        var made = MadeItems()
+        for row in try Row.fetchAll(db, sql: "SELECT reason, COUNT(*) FROM batch_hold WHERE batch_id = ? GROUP BY reason",
+                                    arguments: [batch.rawValue]) {
+            let count: Int = row[1]
+            made.heldOut += count
+            for kind in (row[0] as String).split(separator: ",") { made.heldOutByKind[String(kind), default: 0] += count }
+        }
+        let totals = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(amount), 0), COALESCE(SUM(mobile), 0) FROM temp.batch_order")!
+        made.items = totals[0]
+        made.total = Money(dong: totals[1])
+        made.mobileMoney = totals[2]
+        try db.execute(sql: "UPDATE batch SET held_out = ? WHERE id = ?", arguments: [made.heldOut, batch.rawValue])
+        return made
+    }
+
+    /// The items go without SQLite's per-item key check, which would read every outcome line once per item (the lines
+    /// have no item index, v8): whether anything names them is asked here, each table once.
+    func cancel(_ batch: BatchID, at: Timestamp, by: UserName, reason: String) throws {
+        try db.execute(sql: "DELETE FROM batch_hold WHERE batch_id = ?", arguments: [batch.rawValue])
+        let items = "SELECT id FROM batch_item WHERE batch_id = ?1"
+        for (table, column) in Store.itemReferences {
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table) WHERE \(column) IN (\(items)))", arguments: [batch.rawValue]) == true {
+                throw DatabaseError(resultCode: .SQLITE_CONSTRAINT_FOREIGNKEY, message: """
+                    batch \(batch) cannot be cancelled: \(table).\(column) names one of its items, which an unapproved batch's items never are; \
+                    the ledger was edited by hand (`allowance ledger verify`)
+                    """)
+            }
+        }
+        try db.execute(sql: "DELETE FROM batch_item WHERE batch_id = ?", arguments: [batch.rawValue])
+        try db.execute(sql: "UPDATE batch SET status = 'cancelled', cancelled_at = ?, cancelled_by = ?, cancel_reason = ? WHERE id = ?",
+                       arguments: [at.description, by.value, reason, batch.rawValue])
+    }
+
+    // MARK: Approving
+
+    func approvalScan(batch id: BatchID, flagsOpenSince since: Timestamp) throws -> ApprovalScan {
+        var stale: [ApprovalScan.Stale] = []
+        var credits: [PayableLeg] = []
+        var sealer = ItemSealer()
+        let items = try FastStatement(db, """
+            SELECT i.reference, i.beneficiary_id, i.method, i.carrier, i.msisdn, i.account_name, i.amount, i.id, i.seq,
+                   COALESCE(b.status, 'missing from the register'),
+                   i.method = 'mobile_money' AND (b.msisdn IS NOT i.msisdn OR b.carrier IS NOT i.carrier)
+            FROM batch_item i LEFT JOIN beneficiary b ON b.id = i.beneficiary_id WHERE i.batch_id = ? ORDER BY i.seq
+            """)
+        defer { items.reset() }
+        items.bind(1, id.rawValue)
+        while try items.step() {
+            try sealer.add(row: items)
+            precondition(items.int64(8) == Int64(credits.count + 1), "batch item seq runs 1, 2, 3, … without gaps")
+            credits.append(PayableLeg(beneficiary: items.int64(1), item: items.int64(7), amount: items.int64(6)))
+            let accountChanged = items.int64(10) == 1
+            if accountChanged || !items.withText(9, { $0.elementsEqual(BeneficiaryStatus.active.rawValue.utf8) }) {
+                stale.append(ApprovalScan.Stale(beneficiary: items.int64(1), status: items.string(9), accountChanged: accountChanged,
+                                                seq: items.int64(8)))
+            }
+        }
+        // Flags are few: look each flagged beneficiary up in the batch rather than probe flags for every item
+        // (`CROSS JOIN` and `+` keep SQLite from walking the batch's million items and probing the flags instead).
+        let flagged = try Row.fetchAll(db, sql: """
+            SELECT i.beneficiary_id, i.seq
+            FROM (SELECT DISTINCT f.beneficiary_id FROM flag f WHERE \(Store.openFlagCondition)) o
+            CROSS JOIN batch_item i ON i.beneficiary_id = o.beneficiary_id AND +i.batch_id = ?
+            """, arguments: [since.description, id.rawValue]).map { (beneficiary: $0[0] as Int64, seq: $0[1] as Int64) }
+        return ApprovalScan(seal: sealer.finish(), credits: credits, stale: stale, flagged: flagged)
+    }
+
+    func markApproved(batch: BatchID, at: Timestamp, by: UserName, seal: ItemSeal) throws {
+        try db.execute(sql: """
+            UPDATE batch SET status = 'approved', approved_by = ?, approved_at = ?, item_count = ?, item_total = ?, item_digest = ?
+            WHERE id = ?
+            """, arguments: [by.value, at.description, seal.count, seal.total, seal.digest, batch.rawValue])
+    }
+
+    // MARK: Instruction files
+
+    /// Written from the columns' bytes and summed per carrier by number: a million items made four million strings
+    /// and hashed a carrier code each.
+    func writeInstructions(batch: BatchID, carrier: Code?, into rows: inout InstructionRows) throws -> [String: Money] {
+        let items = try FastStatement(db, """
+            SELECT reference, msisdn, account_name, amount, carrier FROM batch_item
+            WHERE batch_id = ? AND method = 'mobile_money' \(carrier == nil ? "" : "AND carrier = ?") ORDER BY seq
+            """)
+        defer { items.reset() }
+        items.bind(1, batch.rawValue)
+        if let carrier { items.bind(2, carrier.value) }
+        var carrierNumbers = InternedTexts()
+        var carrierTotals: [Money] = []
+        while try items.step() {
+            let amount = Money(dong: items.int64(3))
+            try rows.add(reference: items.bytes(0), msisdn: items.bytes(1), name: items.bytes(2), amount: amount)
+            let number = carrierNumbers.number(items, 4)
+            if number == carrierTotals.count { carrierTotals.append(.zero) }
+            carrierTotals[number] = try carrierTotals[number].adding(amount)
+        }
+        return Dictionary(uniqueKeysWithValues: zip(carrierNumbers.texts, carrierTotals))
+    }
+
+    func markExported(batch: BatchID, at: Timestamp) throws {
+        try db.execute(sql: "UPDATE batch SET status = 'exported', exported_at = ? WHERE id = ?", arguments: [at.description, batch.rawValue])
+    }
+
+    // MARK: Cash
+
+    func cashTotalsByCommune(batch: BatchID) throws -> [String: Money] {
+        var perCommune: [String: Money] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT commune_code, SUM(amount) FROM batch_item WHERE batch_id = ? AND method = 'cash'
+            GROUP BY commune_code ORDER BY commune_code
+            """, arguments: [batch.rawValue]) {
+            perCommune[row[0]] = Money(dong: row[1])
+        }
+        return perCommune
+    }
+
+    func cashItemCount(batch: BatchID, state: ItemState) throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM batch_item i WHERE i.batch_id = ? AND i.method = 'cash' AND \(Store.itemStateSQL("i")) = ?
+            """, arguments: [batch.rawValue, state.rawValue])!
+    }
+
+    func openCashItems(batch: BatchID) throws -> [CashItem] {
+        let rows = try FastStatement(db, """
+            SELECT i.id, i.beneficiary_id, i.commune_code, i.amount FROM batch_item i
+            WHERE i.batch_id = ? AND i.method = 'cash' AND \(Store.itemStateSQL("i")) = 'open' ORDER BY i.seq
+            """)
+        defer { rows.reset() }
+        rows.bind(1, batch.rawValue)
+        var items: [CashItem] = []
+        while try rows.step() {
+            items.append(CashItem(item: rows.int64(0), beneficiary: rows.int64(1), commune: rows.string(2), amount: rows.int64(3)))
+        }
+        return items
+    }
+
+    func item(reference: String) throws -> (item: CashItem, batch: BatchID, method: PaymentMethod, state: ItemState)? {
+        guard let arguments = Store.referenceArguments(reference), let row = try Row.fetchOne(db, sql: """
+            SELECT i.id, i.beneficiary_id, i.commune_code, i.amount, i.batch_id, i.method, \(Store.itemStateSQL("i"))
+            FROM batch_item i WHERE \(Store.itemByReferenceSQL("i"))
+            """, arguments: arguments) else { return nil }
+        return (CashItem(item: row[0], beneficiary: row[1], commune: row[2], amount: row[3]), BatchID(row[4]),
+                PaymentMethod(rawValue: row[5]) ?? .cash, ItemState(rawValue: row[6]) ?? .open)
+    }
+
+    /// An open item has no state row yet, so a second settlement of it would fail on the key.
+    func markPaidCash(_ item: Int64) throws {
+        try db.execute(sql: "INSERT INTO item_state(item_id, state) VALUES (?, 'paid_cash')", arguments: [item])
+        precondition(db.lastChanges == 1, "item \(item) changed state under a write lock")
+    }
+
+    func shortCashDesks() throws -> [String: Money] {
+        var short: [String: Money] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT sub_account, SUM(amount) FROM posting WHERE account = '1200' GROUP BY sub_account HAVING SUM(amount) < 0
+            """) {
+            short[row[0]] = Money(dong: -(row[1] as Int64))
+        }
+        return short
+    }
+
+    // MARK: Retries
+
+    func resultFileCount(batch: BatchID) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM result_file WHERE batch_id = ?", arguments: [batch.rawValue])!
+    }
+
+    func retryCandidates(batch: BatchID) throws -> [RetryCandidate] {
+        try Row.fetchAll(db, sql: """
+            SELECT o.id, o.beneficiary_id, o.amount, o.attempt, COALESCE(s.state, 'open'), o.commune_code, o.category,
+                   b.status, b.payment_method, b.carrier, b.msisdn, b.full_name
+            FROM batch_item o JOIN beneficiary b ON b.id = o.beneficiary_id LEFT JOIN item_state s ON s.item_id = o.id
+            WHERE o.batch_id = ?1 AND o.method = 'mobile_money'
+              AND NOT EXISTS (SELECT 1 FROM batch_item r WHERE r.retry_of_item = o.id)
+              AND (s.state = 'failed'
+                   OR (s.state IS NULL
+                       AND \(Store.itemSentSQL("o")) AND \(Store.itemUnnamedSQL("o"))))
+            ORDER BY o.seq
+            """, arguments: [batch.rawValue]).map { row in
+            RetryCandidate(item: row[0], beneficiary: row[1], amount: row[2], attempt: row[3], state: ItemState(rawValue: row[4]) ?? .open,
+                           commune: row[5], category: row[6], status: row[7], method: row[8], carrier: row[9], msisdn: row[10],
+                           name: row[11])
+        }
+    }
+
+    func insertRetryItems(batch: BatchID, period: Period, _ items: [RetryCandidate]) throws {
+        let insert = try FastStatement(db, """
+            INSERT INTO batch_item(batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, carrier, msisdn,
+                                   account_name, amount, retry_of_item, attempt)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (offset, item) in items.enumerated() {
+            let seq = Int64(offset + 1)
+            let isMobile = item.method == PaymentMethod.mobileMoney.rawValue
+            insert.bind(1, batch.rawValue)
+            insert.bind(2, seq)
+            insert.bind(3, ItemReference(period: period, batch: batch, seq: seq).canonical)
+            insert.bind(4, item.beneficiary)
+            insert.bind(5, period.description)
+            insert.bind(6, item.commune)
+            insert.bind(7, item.category)
+            insert.bind(8, item.method)
+            insert.bind(9, isMobile ? item.carrier : nil)
+            insert.bind(10, isMobile ? item.msisdn : nil)
+            insert.bind(11, item.name)
+            insert.bind(12, item.amount)
+            insert.bind(13, item.item)
+            insert.bind(14, item.attempt + 1)
+            try insert.run()
+        }
+    }
+}
