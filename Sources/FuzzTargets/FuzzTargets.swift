@@ -68,7 +68,7 @@ public final class FuzzHarness {
         let key = AuditKey(bytes: Array(repeating: 0x5A, count: 32))
         self.key = key
         exportFolder = folder + "/export"
-        _ = try store.exportAudit(to: exportFolder, scope: .all, personalData: .masked, key: key, by: try UserName(parsing: "auditor"))
+        _ = try store.audit.export(to: exportFolder, scope: .all, personalData: .masked, key: key, by: try UserName(parsing: "auditor"))
         exportFiles = [AuditFormat.manifestName, AuditFormat.hmacName] + AuditFormat.fileNames
         for name in exportFiles { original[name] = try contents(of: exportFolder + "/" + name) }
     }

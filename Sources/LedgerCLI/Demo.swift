@@ -21,7 +21,7 @@ extension Allowance {
             try prepare(dir)
             let db = "\(dir)/allowance.sqlite"
             let ledger = try openStore(path: db)
-            try ledger.setOfficeName("UBND xã Tân Phú (demo)")
+            try ledger.audit.setOfficeName("UBND xã Tân Phú (demo)")
             let now = ledger.clock.now().date
             let period = Period(year: now.year, month: now.month)!
             let officer = try UserName(parsing: "officer.lan")
@@ -140,7 +140,7 @@ extension Allowance {
             }
 
             step("7. Auditor: verify the ledger and read the balances")
-            let verification = try ledger.verifyLedger()
+            let verification = try ledger.journal.verify()
             print("Ledger \(verification.isIntact ? "intact" : "BROKEN"): \(verification.entries) entries, \(verification.postings) postings; chain head \(verification.headHash.prefix(16))…")
             var perAccount: [(LedgerAccount, Int64)] = []
             for balance in try ledger.journal.balances() {
@@ -160,7 +160,7 @@ extension Allowance {
             let key = try AuditKey.generate()
             try KeyFile.write(key.fileContents, path: keyPath, mode: 0o600)
             let exportDir = "\(dir)/audit-export"
-            let audit = try ledger.exportAudit(to: exportDir, scope: .period(period), personalData: .masked, key: key, by: auditor)
+            let audit = try ledger.audit.export(to: exportDir, scope: .period(period), personalData: .masked, key: key, by: auditor)
             print("Export \(audit.exportID) of \(period) written to \(exportDir): \(audit.files.map { "\($0.name) (\($0.rows))" }.joined(separator: ", ")); "
                 + "national IDs pseudonymised, numbers masked, manifest signed with key \(audit.keyID).")
             let checked = try AuditVerifier.verify(directory: exportDir, key: key, publicKey: nil)
@@ -168,13 +168,13 @@ extension Allowance {
                 + "(signature, \(checked.checked.count - 1) files' hashes, rows and totals, the journal chain, the batch seals).")
 
             step("9. Official: the share of recipients paid non-cash")
-            let noncash = try ledger.nonCashReport(from: period, to: period, grouping: .commune, target: Share(basisPoints: 7_000))
+            let noncash = try ledger.reports.nonCash(from: period, to: period, grouping: .commune, target: Share(basisPoints: 7_000))
             let lagging = noncash.rows.filter { noncash.isBelowTarget($0.figures) }
             print("\(Money(dong: noncash.total.noncashRecipients).grouped) of \(Money(dong: noncash.total.recipients).grouped) recipients paid non-cash "
                 + "(\(noncash.total.noncashShare?.vietnamese ?? "—")); \(lagging.count) of \(noncash.rows.count) communes below the \(noncash.target.vietnamese) target, "
                 + "lowest \(noncash.rows.first.map { "\($0.key) at \($0.figures.noncashShare?.vietnamese ?? "—")" } ?? "none").")
             let html = "\(dir)/noncash-\(period).html"
-            try writeTextFile(noncash.html(office: try ledger.officeName()), to: html)
+            try writeTextFile(noncash.html(office: try ledger.audit.officeName()), to: html)
             print("Report written to \(html) (one self-contained page: open it in a browser or print it on A4).")
 
             step("Files")

@@ -20,10 +20,10 @@ extension Allowance {
                 try ledger.registry.setChangeWindowDays(days)
             }
             if let office {
-                do { try ledger.setOfficeName(office) } catch let error as FieldError { throw CommandError(error.description) }
+                do { try ledger.audit.setOfficeName(office) } catch let error as FieldError { throw CommandError(error.description) }
             }
             let window = try ledger.registry.changeWindowDays()
-            let officeName = try ledger.officeName()
+            let officeName = try ledger.audit.officeName()
             if output.json {
                 JSON.object([("db", .string(ledger.path)), ("change_window_days", .int(window)), ("office", .optional(officeName))]).print()
             } else {

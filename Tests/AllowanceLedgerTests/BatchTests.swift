@@ -165,7 +165,7 @@ import Testing
                 VALUES (1, 9, 'X-1', 1, '2026-10', '26734', 'ORPHAN', 'cash', 'x', 1)
                 """)
         }
-        let result = try fixture.store.verifyLedger()
+        let result = try fixture.store.journal.verify()
         // Its reference, X-1, is not the one its month, batch and seq make either.
         #expect(result.problems.map(\.kind) == [.batchSealBroken, .batchSealBroken, .itemReferenceMismatch, .entitlementMismatch, .itemStateMismatch])
         #expect(result.problems.first?.message.contains("approved with 4 items of 2750000 đồng but now holds 5 items") == true)
@@ -181,7 +181,7 @@ import Testing
         let lan = try fixture.store.journal.balances(beneficiary: BeneficiaryID(1))
         #expect(lan.map(\.account) == [.payable])
         #expect(lan[0].balance == Money(dong: 750_000))
-        #expect(try fixture.store.verifyLedger().isIntact)
+        #expect(try fixture.store.journal.verify().isIntact)
     }
 
     @Test func exportWritesTheInstructionFileOnceAndPostsTheTransfersOnce() throws {
@@ -216,7 +216,7 @@ import Testing
         #expect(throws: BatchError.noMobileMoneyItems(id, carrier: Code(trusted: "ZALO"))) {
             try fixture.store.payouts.exportBatch(id, to: fixture.directory.file("z.csv"), carrier: Code(trusted: "ZALO"), by: user("maker"))
         }
-        #expect(try fixture.store.verifyLedger().isIntact)
+        #expect(try fixture.store.journal.verify().isIntact)
     }
 
     @Test func cashItemsAreAdvancedAndSettledOnceEach() throws {
@@ -252,7 +252,7 @@ import Testing
         let other = try createApproved(fixture, period: "2026-12")
         let wrongBatch = try fixture.store.payouts.settleCash(other, .references(["AL-202611-000001-0000002"]), by: user("maker"))
         #expect(wrongBatch.problems == ["reference AL-202611-000001-0000002 belongs to batch 1, not batch \(other)"])
-        #expect(try fixture.store.verifyLedger().isIntact)
+        #expect(try fixture.store.journal.verify().isIntact)
     }
 
     @Test func summariesCountByMethodCommuneAndState() throws {
@@ -296,7 +296,7 @@ import Testing
         let approved = try fixture.store.payouts.approveBatch(again.batch.id, by: user("checker"))
         #expect(approved.batch.status == .approved)
         #expect(throws: BatchError.self) { try fixture.store.payouts.cancelBatch(again.batch.id, reason: "too late", by: user("maker")) }
-        #expect(try fixture.store.verifyLedger().isIntact)
+        #expect(try fixture.store.journal.verify().isIntact)
     }
 }
 

@@ -109,7 +109,7 @@ import Testing
 
     @Test func verifyFindsNothingWrongInAnHonestLedger() throws {
         let fixture = try populated()
-        let result = try fixture.store.verifyLedger()
+        let result = try fixture.store.journal.verify()
         #expect(result.isIntact)
         #expect(result.entries == 6)
         #expect(result.postings == 2 + 5 + 6 + 2)
@@ -122,7 +122,7 @@ import Testing
         // The triggers stop a plain edit.
         #expect(try sqlite3(path, "UPDATE posting SET amount = amount + 1000 WHERE entry_id = 2 AND leg = 2;") != 0)
         #expect(try sqlite3(path, "DROP TRIGGER posting_no_update; UPDATE posting SET amount = amount + 1000 WHERE entry_id = 2 AND leg = 2;") == 0)
-        let result = try fixture.store.verifyLedger()
+        let result = try fixture.store.journal.verify()
         #expect(!result.isIntact)
         #expect(result.firstBrokenEntry == 2)
         #expect(Set(result.problems.map(\.kind)) == [.hashMismatch, .unbalanced, .entitlementMismatch, .itemStateMismatch])
@@ -137,7 +137,7 @@ import Testing
             UPDATE posting SET amount = amount - 1000 WHERE entry_id = 2 AND leg = 2;
             UPDATE posting SET amount = amount + 1000 WHERE entry_id = 2 AND leg = 3;
             """) == 0)
-        let result = try fixture.store.verifyLedger()
+        let result = try fixture.store.journal.verify()
         #expect(result.problems.map(\.kind) == [.hashMismatch, .itemStateMismatch, .itemStateMismatch])
         #expect(result.firstBrokenEntry == 2)
     }
@@ -150,7 +150,7 @@ import Testing
             DROP TRIGGER journal_entry_no_delete; DROP TRIGGER posting_no_delete;
             DELETE FROM posting WHERE entry_id = 6; DELETE FROM journal_entry WHERE id = 6;
             """) == 0)
-        let result = try fixture.store.verifyLedger()
+        let result = try fixture.store.journal.verify()
         #expect(result.problems.map(\.kind) == [.headMismatch])
         #expect(result.problems.first?.message.contains("records 6 entries ending at entry 6, but the journal holds 5 ending at entry 5") == true)
         // Rolling the head back is refused while its trigger stands.
@@ -162,7 +162,7 @@ import Testing
         let path = fixture.directory.file("ledger.sqlite")
         #expect(try sqlite3(path, "UPDATE batch_item SET msisdn = '84999999999' WHERE seq = 1;") != 0)
         #expect(try sqlite3(path, "DROP TRIGGER batch_item_no_update; UPDATE batch_item SET msisdn = '84999999999', account_name = 'Kẻ Gian' WHERE seq = 1;") == 0)
-        let result = try fixture.store.verifyLedger()
+        let result = try fixture.store.journal.verify()
         #expect(result.problems.map(\.kind) == [.batchSealBroken])
         #expect(result.problems.first?.message.contains("items no longer match what was approved") == true)
     }
@@ -171,7 +171,7 @@ import Testing
         let fixture = try populated()
         let path = fixture.directory.file("ledger.sqlite")
         #expect(try sqlite3(path, "DROP TRIGGER batch_frozen; UPDATE batch SET approved_by = 'somebody' WHERE id = 1;") == 0)
-        let result = try fixture.store.verifyLedger()
+        let result = try fixture.store.journal.verify()
         #expect(Set(result.problems.map(\.kind)) == [.approverMismatch, .batchSealBroken])
     }
 
@@ -183,7 +183,7 @@ import Testing
         #expect(try sqlite3(path, "DELETE FROM item_state WHERE state = 'paid_cash';") != 0)
         #expect(try sqlite3(path, "UPDATE item_state SET state = 'failed' WHERE state = 'paid_cash';") != 0)
         #expect(try sqlite3(path, "DROP TRIGGER item_state_no_delete; DELETE FROM item_state WHERE state = 'paid_cash';") == 0)
-        let result = try fixture.store.verifyLedger()
+        let result = try fixture.store.journal.verify()
         #expect(result.problems.map(\.kind) == [.itemStateMismatch])
         #expect(result.problems.first?.message.contains("is marked open but its payment is posted") == true)
     }
@@ -195,7 +195,7 @@ import Testing
             PRAGMA foreign_keys = OFF; DROP TRIGGER journal_entry_no_delete; DROP TRIGGER posting_no_delete;
             DELETE FROM posting WHERE entry_id = 3; DELETE FROM journal_entry WHERE id = 3;
             """) == 0)
-        let result = try fixture.store.verifyLedger()
+        let result = try fixture.store.journal.verify()
         #expect(!result.isIntact)
         #expect(result.firstBrokenEntry == 4)
         #expect(result.problems.first?.kind == .chainBroken)
@@ -205,11 +205,11 @@ import Testing
         let fixture = try populated()
         let path = fixture.directory.file("ledger.sqlite")
         #expect(try sqlite3(path, "DROP TRIGGER journal_entry_no_update; UPDATE journal_entry SET created_by = 'someone else' WHERE id = 1;") == 0)
-        var result = try fixture.store.verifyLedger()
+        var result = try fixture.store.journal.verify()
         #expect(result.problems.map(\.kind) == [.hashMismatch])
         #expect(result.firstBrokenEntry == 1)
         #expect(try sqlite3(path, "DROP TRIGGER posting_no_delete; DELETE FROM posting WHERE entry_id = 6 AND leg = 1;") == 0)
-        result = try fixture.store.verifyLedger()
+        result = try fixture.store.journal.verify()
         #expect(result.problems.contains { $0.entryID == 6 && $0.kind == .tooFewPostings })
         #expect(result.problems.contains { $0.entryID == 6 && $0.kind == .unbalanced })
     }
@@ -218,7 +218,7 @@ import Testing
         let fixture = try populated()
         let path = fixture.directory.file("ledger.sqlite")
         #expect(try sqlite3(path, "INSERT INTO item_state(item_id, state) SELECT id, 'paid_cash' FROM batch_item WHERE method = 'cash';") == 0)
-        let result = try fixture.store.verifyLedger()
+        let result = try fixture.store.journal.verify()
         #expect(result.problems.map(\.kind) == [.itemStateMismatch])
     }
 }

@@ -74,7 +74,7 @@ import Testing
                 #expect(balances.first { $0.account == .treasury }?.balance.dong == total)
                 #expect(balances.first { $0.account == .budget }?.balance.dong == total)
                 #expect(balances.reduce(0) { $0 + $1.debits.dong } == balances.reduce(0) { $0 + $1.credits.dong })
-                let verification = try fixture.store.verifyLedger()
+                let verification = try fixture.store.journal.verify()
                 #expect(verification.isIntact)
                 #expect(verification.entries == model.count)
             } catch {
@@ -112,7 +112,7 @@ import Testing
                 #expect(balances.filter { $0.account == .cashDisbursement }.allSatisfy { $0.balance == .zero })
                 #expect(balances.reduce(0) { $0 + $1.net.dong } == 0)
                 #expect(batch.items + batch.batch.heldOut == count)
-                #expect(try fixture.store.verifyLedger().isIntact)
+                #expect(try fixture.store.journal.verify().isIntact)
             } catch {
                 Issue.record(error)
             }

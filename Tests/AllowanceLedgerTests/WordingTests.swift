@@ -160,7 +160,7 @@ struct CLIWordingTests {
         // The library refuses it too, instead of trapping, whoever calls.
         let fixture = try Fixture()
         #expect(throws: NonCashRangeError.backwards(from: last, to: first)) {
-            try fixture.store.nonCashReport(from: last, to: first, grouping: .commune, target: Share(basisPoints: 7000))
+            try fixture.store.reports.nonCash(from: last, to: first, grouping: .commune, target: Share(basisPoints: 7000))
         }
         #expect(NonCashRangeError.tooLong(monthsMax: 120).description == "a range is at most 120 months")
     }

@@ -30,7 +30,7 @@ struct AuditedMonth {
     /// Exports into a new folder of the test's temporary folder and returns its path.
     func export(_ name: String, scope: AuditScope = .all, pii: PersonalData = .masked, sign: Bool = false) throws -> String {
         let directory = paid.folder.file(name)
-        _ = try paid.store.exportAudit(to: directory, scope: scope, personalData: pii, key: key, ed25519: sign ? signingKey : nil,
+        _ = try paid.store.audit.export(to: directory, scope: scope, personalData: pii, key: key, ed25519: sign ? signingKey : nil,
                                        office: "UBND xã Tân Phú", by: user("auditor"))
         return directory
     }
@@ -204,7 +204,7 @@ func exportFiles(_ directory: String) -> [String] { try! FileManager.default.con
         let (folder, store) = (month.folder, month.store)
         let key = AuditKey(bytes: Array(repeating: 9, count: 32))
         let directory = folder.file("export")
-        _ = try store.exportAudit(to: directory, scope: .all, personalData: .masked, key: key, by: user("auditor"))
+        _ = try store.audit.export(to: directory, scope: .all, personalData: .masked, key: key, by: user("auditor"))
         #expect(try AuditVerifier.verify(directory: directory, key: key, publicKey: nil).passed)
         let files = exportFiles(directory)
         let sizes = files.map { readBytes(directory + "/" + $0).count }

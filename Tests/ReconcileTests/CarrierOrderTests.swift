@@ -133,7 +133,7 @@ import Testing
         #expect(first.conflictingDuplicates == second.conflictingDuplicates)
         #expect(try Self.ledgerContent(one.store) == Self.ledgerContent(two.store))
         #expect(try one.store.journal.balances() == two.store.journal.balances())
-        #expect(try one.store.verifyLedger().isIntact && two.store.verifyLedger().isIntact)
+        #expect(try one.store.journal.verify().isIntact && two.store.journal.verify().isIntact)
     }
 
     /// The same file twice, on two ledgers made alike: the same bytes give the same head hash, whatever thread

@@ -235,7 +235,7 @@ import Testing
                 }
                 #expect(states == batch.items.map(\.state), "\(log)")
             }
-            let verification = try store.verifyLedger()
+            let verification = try store.journal.verify()
             #expect(verification.isIntact, "\(verification.problems.prefix(3)) after \(log)")
         }
     }

@@ -35,7 +35,7 @@ struct HandWorkedMonth {
 
     init() throws {
         store = try Store(path: folder.file("ledger.sqlite"), clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
-        try store.setOfficeName("UBND xã Thử Nghiệm")
+        try store.audit.setOfficeName("UBND xã Thử Nghiệm")
         let register = folder.write("register.csv", PaidBatch.header + Self.lines.joined(separator: "\n") + "\n")
         _ = try store.registry.importRegister(path: register, options: RegisterImportOptions(by: user("officer")))
         let batch = try store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id
@@ -66,7 +66,7 @@ struct HandWorkedMonth {
         _ = try store.payouts.exportBatch(retry, to: folder.file("retry.csv"), by: user("officer"))
         try reconcile(retry, "retry.csv", "reference,msisdn,amount,status\n\(try Self.reference(store, batch: retry, beneficiary: 3)),0912000003,750000,SUCCESS\n")
         _ = try store.payouts.settleCash(retry, .all, by: user("officer"))
-        #expect(try store.verifyLedger().isIntact)
+        #expect(try store.journal.verify().isIntact)
     }
 
     static func reference(_ store: Store, batch: BatchID, beneficiary: Int) throws -> String {
@@ -83,7 +83,7 @@ struct HandWorkedMonth {
     }
 
     func report(_ from: String, _ to: String? = nil, by grouping: NonCashGrouping = .commune) throws -> NonCashReport {
-        try store.nonCashReport(from: try Period(parsing: from), to: try Period(parsing: to ?? from), grouping: grouping,
+        try store.reports.nonCash(from: try Period(parsing: from), to: try Period(parsing: to ?? from), grouping: grouping,
                                 target: Share(basisPoints: 7_000))
     }
 }

@@ -130,7 +130,7 @@ import Testing
         let path = folder.file("report.csv")
         try ReconcileReport.write(to: path, store: store, batch: batch, fileID: nil, reveal: false)
         Golden.expect(try String(contentsOfFile: path, encoding: .utf8), matches: "samples.expected.csv")
-        #expect(try store.verifyLedger().isIntact)
+        #expect(try store.journal.verify().isIntact)
         let status = try store.reconcileStatus(batch: batch)
         #expect(status.items.count(.pending) == 1 && status.items.count(.failed) == 2 && !status.isSettled)
     }

@@ -274,7 +274,7 @@ import Testing
                 """)
         }
         #expect(states == ["3=paid", "4=failed", "5=paid"])
-        #expect(try store.verifyLedger().isIntact)
+        #expect(try store.journal.verify().isIntact)
     }
 
     /// The non-cash report scans the id range from a batch's first item to its last, and counts what it found: here
@@ -288,7 +288,7 @@ import Testing
         for ledger in [moved, plain] {
             let path = ledger.folder.write("result.csv", Self.result)
             _ = try ledger.store.reconcileResultFile(path, batch: ledger.batch, options: ReconcileOptions(by: user("auditor")))
-            reports.append(try ledger.store.nonCashReport(from: try Period(parsing: "2026-11"), to: try Period(parsing: "2026-11"),
+            reports.append(try ledger.store.reports.nonCash(from: try Period(parsing: "2026-11"), to: try Period(parsing: "2026-11"),
                                                           grouping: .commune, target: Share(9, of: 10)!))
         }
         #expect(reports[0] == reports[1])
@@ -327,7 +327,7 @@ import Testing
         #expect(try states(reopened) == before)
         let columns = try reopened.read { db in try Row.fetchAll(db, sql: "PRAGMA table_info(batch_item)").map { $0["name"] as String } }
         #expect(!columns.contains("state"))
-        #expect(try reopened.verifyLedger().isIntact)
+        #expect(try reopened.journal.verify().isIntact)
         // Items are now immutable outright, and a state never goes back to open.
         #expect(throws: DatabaseError.self) { try reopened.write { db in try db.execute(sql: "UPDATE batch_item SET attempt = attempt") } }
         #expect(throws: DatabaseError.self) { try reopened.write { db in try db.execute(sql: "DELETE FROM item_state") } }
@@ -439,7 +439,7 @@ import Testing
         #expect(try Self.indexes(paid.store) == 4)
         let reopened = try Store(path: paid.folder.file("ledger.sqlite"))
         #expect(try Self.items(reopened) == before)
-        #expect(try reopened.verifyLedger().isIntact)
+        #expect(try reopened.journal.verify().isIntact)
         // No index of its own any more: the item table keeps (batch_id, seq)'s, the month's and the retries'.
         #expect(try Self.indexes(reopened) == 3)
         // A repeat of the paid line is a repeat, found by its reference through (batch, seq).
@@ -561,7 +561,7 @@ import Testing
         }
         let store = try Store(path: path)
         #expect(try store.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == 4096)
-        #expect(try store.verifyLedger().isIntact)
+        #expect(try store.journal.verify().isIntact)
     }
 }
 
@@ -777,6 +777,6 @@ import Testing
         try store.write { db in try db.execute(sql: "DROP TRIGGER refuse") }
         let result = try reconcile()
         #expect(result.count(.paid) > 1000 && result.count(.duplicate) >= 20_000)
-        #expect(try store.verifyLedger().isIntact)
+        #expect(try store.journal.verify().isIntact)
     }
 }

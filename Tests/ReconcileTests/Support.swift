@@ -133,7 +133,7 @@ struct PaidBatch {
         return try String(contentsOfFile: path, encoding: .utf8)
     }
 
-    func verify() throws -> LedgerVerification { try store.verifyLedger() }
+    func verify() throws -> LedgerVerification { try store.journal.verify() }
 }
 
 extension ReconciliationResult {

@@ -31,6 +31,12 @@ public struct Journal: Sendable {
         }
     }
 
+    /// Re-checks the whole ledger: balances, hashes, the chain, the batches' seals and item states. `progress` hears
+    /// how many entries were read so far.
+    public func verify(progress: ((Int) -> Void)? = nil) throws -> LedgerVerification {
+        try storage.verify(progress: progress)
+    }
+
     /// Balances per account and sub-account from the journal, up to the end of `asOf` (Vietnam time), or for one
     /// beneficiary.
     public func balances(asOf: CalendarDate? = nil, beneficiary: BeneficiaryID? = nil) throws -> [AccountBalance] {
@@ -43,4 +49,8 @@ public struct Journal: Sendable {
 package protocol JournalStorage: Sendable {
     func read<T>(_ body: (any JournalTransaction) throws -> T) throws -> T
     func write<T>(_ body: (any JournalTransaction) throws -> T) throws -> T
+    /// Re-checks, in one read, every entry's balance and hash, the chain, each batch's item seal against its entries,
+    /// and that every outcome, state and posting agrees with the journal (`LedgerVerification` lists what it checks).
+    /// A backend reads its rows in order and feeds the same hashers (`ChainHasher`, `ItemSealer`) the writers used.
+    func verify(progress: ((Int) -> Void)?) throws -> LedgerVerification
 }

@@ -52,7 +52,7 @@ extension Allowance.Audit {
             let ledger = try store.open()
             let result: AuditExportResult
             do {
-                result = try ledger.exportAudit(to: out, scope: scope, personalData: personalData, key: key, ed25519: signingKey,
+                result = try ledger.audit.export(to: out, scope: scope, personalData: personalData, key: key, ed25519: signingKey,
                                                 office: office, by: try user.user())
             } catch let error as AuditExportError {
                 throw CommandError(error.description)
@@ -80,7 +80,7 @@ extension Allowance.Audit {
             if result.files.first(where: { $0.name == "batches.csv" })?.rows == 0 {
                 Terminal.warning("the scope (\(scope)) holds no batch: the export has the journal's entry headers and nothing else; is --db the right ledger?")
             }
-            if try ledger.officeName() == nil && office == nil {
+            if try ledger.audit.officeName() == nil && office == nil {
                 Terminal.warning("the manifest names no office; set it once with `allowance init --office NAME`")
             }
             if personalData == .full {

@@ -68,7 +68,7 @@ extension Allowance.Report {
                 let month = try environmentClock().now().vietnamPeriod
                 (first, last) = (month, month)
             }
-            let report = try ledger.nonCashReport(from: first, to: last, grouping: by, target: Share(basisPoints: Int64(target) * 100))
+            let report = try ledger.reports.nonCash(from: first, to: last, grouping: by, target: Share(basisPoints: Int64(target) * 100))
             if try ledger.payouts.batches().isEmpty {
                 Terminal.warning("the ledger at \(store.path) holds no batch; is --db (or ALLOWANCE_DB) the right file?")
             }
@@ -80,7 +80,7 @@ extension Allowance.Report {
             case .json:
                 try emit(report.json + "\n")
             case .html:
-                try emit(report.html(office: try ledger.officeName()))
+                try emit(report.html(office: try ledger.audit.officeName()))
                 if let out { print("Wrote the report for \(report.periodLabel) to \(out).") }
             case .table:
                 try emit(Self.text(report) + "\n")

@@ -27,17 +27,9 @@ extension Store {
         case omittedWhenMasked
     }
 
-    /// Writes a signed audit export of `scope` into `directory` (created; it must not hold files yet).
-    ///
-    /// The ledger is read in one transaction, which also records the export so that the next one names this
-    /// manifest's SHA-256: the data files are a function of the ledger and the scope alone, byte for byte.
     /// Files are written into a sibling folder and renamed into place just before the commit.
-    public func exportAudit(to directory: String, scope: AuditScope, personalData: PersonalData, key: AuditKey,
-                            ed25519 signingKey: Ed25519PrivateKey? = nil, office: String? = nil, by user: UserName) throws -> AuditExportResult {
-        // One scope, one spelling: `--batch 2 1 1` is batches 1 and 2.
-        let scope: AuditScope = if case .batches(let ids) = scope { .batches(Array(Set(ids)).sorted()) } else { scope }
-        var directory = directory
-        while directory.count > 1, directory.hasSuffix("/") { directory.removeLast() }
+    func exportAudit(to directory: String, scope: AuditScope, personalData: PersonalData, key: AuditKey,
+                     ed25519 signingKey: Ed25519PrivateKey?, office: String?, by user: UserName) throws -> AuditExportResult {
         // An empty folder the user made keeps its mode; a new one is private when it holds personal data in full.
         let mode = try Self.checkExportDirectory(directory) ?? (personalData == .full ? 0o700 : 0o755)
         let staging = directory + ".tmp-\(getpid())"
@@ -367,15 +359,25 @@ extension Store {
 }
 
 extension Store {
-    /// The office's name, as audit manifests carry it.
-    public func officeName() throws -> String? {
-        try read { db in try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'office'") }
+    /// Audits on this ledger.
+    public var audit: Audit { Audit(storage: SQLiteAuditStorage(store: self)) }
+}
+
+struct SQLiteAuditStorage: AuditStorage {
+    let store: Store
+
+    func exportAudit(to directory: String, scope: AuditScope, personalData: PersonalData, key: AuditKey,
+                     ed25519 signingKey: Ed25519PrivateKey?, office: String?, by user: UserName) throws -> AuditExportResult {
+        try store.exportAudit(to: directory, scope: scope, personalData: personalData, key: key, ed25519: signingKey, office: office,
+                              by: user)
     }
 
-    public func setOfficeName(_ name: String) throws {
-        let name = name.trimmingSpaces
-        guard !name.isEmpty, name.count <= 200 else { throw FieldError("the office's name must be 1 to 200 characters") }
-        try write { db in
+    func officeName() throws -> String? {
+        try store.read { db in try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'office'") }
+    }
+
+    func setOfficeName(_ name: String) throws {
+        try store.write { db in
             try db.execute(sql: "INSERT INTO setting(key, value) VALUES ('office', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                            arguments: [name])
         }

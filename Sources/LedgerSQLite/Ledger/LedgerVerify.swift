@@ -6,7 +6,7 @@ extension Store {
     ///
     /// Reads the journal in one pass, merging entries with their postings in order; memory grows only with the
     /// number of batch items (16 bytes each, bounded by `ItemNets.denseIDsMax`).
-    public func verifyLedger(progress: ((Int) -> Void)? = nil) throws -> LedgerVerification {
+    package func verifyLedger(progress: ((Int) -> Void)? = nil) throws -> LedgerVerification {
         try read { db in
             var result = LedgerVerification()
             let entries = try FastStatement(db, """

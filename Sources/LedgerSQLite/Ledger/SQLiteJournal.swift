@@ -67,4 +67,8 @@ struct SQLiteJournalStorage: JournalStorage {
     func write<T>(_ body: (any JournalTransaction) throws -> T) throws -> T {
         try store.write { try body(SQLiteTransaction(db: $0)) }
     }
+
+    func verify(progress: ((Int) -> Void)?) throws -> LedgerVerification {
+        try store.verifyLedger(progress: progress)
+    }
 }

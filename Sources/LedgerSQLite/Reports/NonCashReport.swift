@@ -2,16 +2,17 @@ import AllowanceLedger
 import GRDB
 
 extension Store {
-    public static let failureReasonsMax = 5
+    /// Reports on this ledger.
+    public var reports: Reports { Reports(storage: SQLiteReportsStorage(store: self)) }
+}
 
-    /// The non-cash report over `from…to` (months), grouped by commune, category or carrier (of the month's first item
-    /// for a recipient, `CASH` when it was cash; a retry counts under its recipient's first item).
-    ///
-    /// A recipient counts as non-cash when one of their mobile-money items of the month was settled as paid: a failed
-    /// mobile-money payment later paid in cash counts as cash, and a reversed one (its item back to failed) not at all.
-    public func nonCashReport(from: Period, to: Period, grouping: NonCashGrouping, target: Share) throws -> NonCashReport {
-        try NonCashReport.checkRange(from: from, to: to)
-        return try read { db in
+struct SQLiteReportsStorage: ReportsStorage {
+    let store: Store
+
+    /// One pass over the months' items in table order, numbering keys and months as they come; the few retries and
+    /// failed lines are read first through their partial indexes.
+    func nonCashReport(from: Period, to: Period, grouping: NonCashGrouping, target: Share, failureReasonsMax: Int) throws -> NonCashReport {
+        try store.read { db in
             let fromText = from.description, toText = to.description
             // The batches that count: approved (exported and closed ones too) and of a month in the range.
             let batches = try Int64.fetchAll(db, sql: """
@@ -114,7 +115,7 @@ extension Store {
             // from the lowest batch's first to the highest's last, in table order: the batch index took 1.3 s a million
             // items, the scan about half. A batch holds exactly its run's count of items, so when the scan found as many
             // of the batches' items as the runs add up to, it found them all; if not, it starts again through the index.
-            let runs = try batches.map { try Self.itemIDRun(db, batch: BatchID($0)) }
+            let runs = try batches.map { try Store.itemIDRun(db, batch: BatchID($0)) }
             var tallied = false
             if !batches.isEmpty, runs.allSatisfy({ $0 != nil }) {
                 // The batches are checked here, not in the SQL: SQLite would take the batch index for one batch, and for
@@ -160,7 +161,7 @@ extension Store {
                 month = next
             }
             // What a carrier wrote may hold a number or an ID.
-            let reasons = sums.reasonCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(Self.failureReasonsMax).map {
+            let reasons = sums.reasonCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(failureReasonsMax).map {
                 FailureReason(reason: redactIdentifiers($0.key), count: $0.value)
             }
             return NonCashReport(from: from, to: to, grouping: grouping, total: sums.total, rows: ranked, months: months, coverage: coverage,

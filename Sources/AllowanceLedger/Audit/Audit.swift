@@ -1,0 +1,42 @@
+/// Audits: the signed export an auditor takes away (`audit verify` checks it without the ledger, `AuditVerifier`), and
+/// the office's name that manifests carry.
+public struct Audit: Sendable {
+    let storage: any AuditStorage
+
+    package init(storage: any AuditStorage) { self.storage = storage }
+
+    /// Writes a signed audit export of `scope` into `directory` (created; it must not hold files yet).
+    ///
+    /// The ledger is read in one transaction, which also records the export so that the next one names this
+    /// manifest's SHA-256: the data files are a function of the ledger and the scope alone, byte for byte.
+    public func export(to directory: String, scope: AuditScope, personalData: PersonalData, key: AuditKey,
+                       ed25519 signingKey: Ed25519PrivateKey? = nil, office: String? = nil, by user: UserName) throws -> AuditExportResult {
+        // One scope, one spelling: `--batch 2 1 1` is batches 1 and 2.
+        let scope: AuditScope = if case .batches(let ids) = scope { .batches(Array(Set(ids)).sorted()) } else { scope }
+        var directory = directory
+        while directory.count > 1, directory.hasSuffix("/") { directory.removeLast() }
+        return try storage.exportAudit(to: directory, scope: scope, personalData: personalData, key: key, ed25519: signingKey,
+                                       office: office, by: user)
+    }
+
+    /// The office's name, as audit manifests carry it.
+    public func officeName() throws -> String? {
+        try storage.officeName()
+    }
+
+    public func setOfficeName(_ name: String) throws {
+        let name = name.trimmingSpaces
+        guard !name.isEmpty, name.count <= 200 else { throw FieldError("the office's name must be 1 to 200 characters") }
+        try storage.setOfficeName(name)
+    }
+}
+
+/// What audits need of a ledger's storage.
+package protocol AuditStorage: Sendable {
+    /// Writes the files `AuditFormat` defines, masked as `personalData` says, from one consistent read that also records
+    /// the export; signs the manifest (HMAC with `key`, Ed25519 when given) and renames the folder into place at commit.
+    func exportAudit(to directory: String, scope: AuditScope, personalData: PersonalData, key: AuditKey,
+                     ed25519 signingKey: Ed25519PrivateKey?, office: String?, by user: UserName) throws -> AuditExportResult
+    func officeName() throws -> String?
+    func setOfficeName(_ name: String) throws
+}
