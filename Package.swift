@@ -34,20 +34,22 @@ let package = Package(
             // The words of each language, compiled into the binary: one file, no resource bundle to lose.
             resources: [.embedInCode("Wording/en.strings"), .embedInCode("Wording/vi.strings")]
         ),
-        // The ledger on SQLite: GRDB, the schema and its migrations, every SQL statement.
+        // Reconciliation: carrier profiles, the result-file reader, the matcher, the session and its service.
+        .target(
+            name: "Reconcile",
+            dependencies: ["AllowanceLedger"]
+        ),
+        // The ledger on SQLite: GRDB, the schema and its migrations, every SQL statement, each feature's storage.
         .target(
             name: "LedgerSQLite",
             dependencies: [
                 "AllowanceLedger",
+                "Reconcile",
                 "CSQLiteTuning",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
-        ),
-        .target(
-            name: "Reconcile",
-            dependencies: ["AllowanceLedger", "LedgerSQLite"]
         ),
         .executableTarget(
             name: "LedgerCLI",
@@ -75,6 +77,7 @@ let package = Package(
             dependencies: [
                 "AllowanceLedger",
                 "LedgerSQLite",
+                "Reconcile",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],

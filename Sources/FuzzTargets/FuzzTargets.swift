@@ -64,7 +64,7 @@ public final class FuzzHarness {
         _ = try store.payouts.exportBatch(batch, to: folder + "/instructions.csv", by: officer)
         var options = ReconcileOptions(by: try UserName(parsing: "auditor"))
         options.profile = .generic
-        _ = try store.reconcileResultFile(samples + "/results-generic.csv", batch: batch, options: options)
+        _ = try store.reconciliation.reconcileResultFile(samples + "/results-generic.csv", batch: batch, options: options)
         let key = AuditKey(bytes: Array(repeating: 0x5A, count: 32))
         self.key = key
         exportFolder = folder + "/export"

@@ -104,14 +104,14 @@ extension Allowance {
             _ = try resultGenerator.write(store: ledger, batch: created.batch.id, to: results)
             var reconcileOptions = ReconcileOptions(by: auditor)
             reconcileOptions.displayName = results
-            let reconciled = try ledger.reconcileResultFile(results, batch: created.batch.id, options: reconcileOptions)
+            let reconciled = try ledger.reconciliation.reconcileResultFile(results, batch: created.batch.id, options: reconcileOptions)
             print("Reconciled \(results): \(reconciled.lines) lines; "
                 + ReconcileOutcome.allCases.filter { reconciled.totals.count($0) > 0 }.map { "\($0.rawValue) \(reconciled.totals.count($0))" }.joined(separator: ", "))
             print("Settled \(reconciled.settled.shown); \(reconciled.exceptions) exception(s) to work; the carriers still hold "
                 + "\(Money(dong: reconciled.clearingOpen.values.reduce(0) { $0 + $1.dong }).shown) for the pending and missing items.")
             let report = "\(dir)/reconciliation-\(period).csv"
-            try ReconcileReport.write(to: report, store: ledger, batch: created.batch.id, fileID: reconciled.fileID, reveal: false)
-            let again3 = try ledger.reconcileResultFile(results, batch: created.batch.id, options: reconcileOptions)
+            try ReconcileReport.write(to: report, reconciliation: ledger.reconciliation, batch: created.batch.id, fileID: reconciled.fileID, reveal: false)
+            let again3 = try ledger.reconciliation.reconcileResultFile(results, batch: created.batch.id, options: reconcileOptions)
             print("Reconciling the same file again: already imported = \(again3.alreadyImported); nothing changed.")
             var retryFiles = "none (nothing failed or went missing)"
             do {
@@ -131,7 +131,7 @@ extension Allowance {
                 _ = try retryGenerator.write(store: ledger, batch: retry.batch.id, to: retryResults)
                 var retryOptions = reconcileOptions
                 retryOptions.displayName = retryResults
-                let retried = try ledger.reconcileResultFile(retryResults, batch: retry.batch.id, options: retryOptions)
+                let retried = try ledger.reconciliation.reconcileResultFile(retryResults, batch: retry.batch.id, options: retryOptions)
                 let settled = retried.clearingOpen.values.allSatisfy { $0 == .zero }
                 print("Retry reconciled: \(retried.totals.count(ReconcileOutcome.paid)) paid; its carrier clearing is \(settled ? "settled" : "still open").")
                 retryFiles = "\(retryInstructions), \(retryResults)"

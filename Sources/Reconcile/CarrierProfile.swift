@@ -1,5 +1,4 @@
 import AllowanceLedger
-import LedgerSQLite
 import Foundation
 
 /// Folds text for comparing status words and column names: case, Vietnamese diacritics (đ included) and runs of

@@ -1,5 +1,4 @@
 import AllowanceLedger
-import LedgerSQLite
 
 /// Decides what one result line comes to against the batch's items (README, "Reconciliation outcomes").
 public struct ResultLineMatcher {

@@ -1,5 +1,4 @@
 import AllowanceLedger
-import LedgerSQLite
 
 /// Why a result file cannot be reconciled at all; nothing is recorded.
 public enum ResultFileError: ProblemConvertible, Sendable, Equatable {

@@ -3,6 +3,7 @@ import GRDB
 import Testing
 @testable import AllowanceLedger
 @testable import LedgerSQLite
+@testable import Reconcile
 
 /// Reconcile loads a big batch's items in two halves at once, the second through a read-only connection of its own;
 /// the items must come out as one connection reads them.
@@ -22,7 +23,7 @@ import Testing
     /// The items as reconcile loads them, inside a write transaction; `path` "main" is the writer's own file.
     func load(_ fixture: Fixture, _ batch: BatchID, path: String?, splitLoadMinimum: Int = ReconcileItems.splitLoadMinimum) throws -> ReconcileItems {
         try fixture.store.write { db in
-            try ReconcileItems(db, batch: try Store.fetchBatch(db, batch), path: path == "main" ? Store.mainFile(db) : path,
+            try ReconcileItems.load(db, batch: try Store.fetchBatch(db, batch), path: path == "main" ? Store.mainFile(db) : path,
                                splitLoadMinimum: splitLoadMinimum)
         }
     }
@@ -93,7 +94,7 @@ import Testing
         let fixture = try Fixture()
         let batch = try generatedBatch(fixture)
         let read = try fixture.store.read { db in
-            try ReconcileItems(db, batch: try Store.fetchBatch(db, batch), path: Store.mainFile(db), splitLoadMinimum: 2)
+            try ReconcileItems.load(db, batch: try Store.fetchBatch(db, batch), path: Store.mainFile(db), splitLoadMinimum: 2)
         }
         #expect(read.connections == 1)
         expectSame(read, try load(fixture, batch, path: nil))

@@ -122,8 +122,8 @@ import Testing
 
         var options = ReconcileOptions(by: user("auditor"))
         options.displayName = "results.csv"
-        let first = try one.store.reconcileResultFile(file, batch: one.batch, options: options)
-        let second = try two.store.reconcileResultFile(copy, batch: two.batch, options: options)
+        let first = try one.store.reconciliation.reconcileResultFile(file, batch: one.batch, options: options)
+        let second = try two.store.reconciliation.reconcileResultFile(copy, batch: two.batch, options: options)
         for outcome in ReconcileOutcome.allCases {
             #expect(first.count(outcome) == second.count(outcome), "\(outcome)")
             #expect(first.totals.amount(outcome) == second.totals.amount(outcome), "\(outcome)")
@@ -143,8 +143,8 @@ import Testing
         let file = try Self.generate(one, .carrier, name: "results.csv")
         var options = ReconcileOptions(by: user("auditor"))
         options.displayName = "results.csv"
-        _ = try one.store.reconcileResultFile(file, batch: one.batch, options: options)
-        _ = try two.store.reconcileResultFile(file, batch: two.batch, options: options)
+        _ = try one.store.reconciliation.reconcileResultFile(file, batch: one.batch, options: options)
+        _ = try two.store.reconciliation.reconcileResultFile(file, batch: two.batch, options: options)
         let heads = try [one.store, two.store].map { store in try store.read { db in try String.fetchOne(db, sql: "SELECT hash FROM journal_head") } }
         #expect(heads[0] != nil && heads[0] == heads[1])
     }

@@ -186,11 +186,11 @@ import Testing
                 let path = folder.write("results-\(period)-\(pattern).csv", text)
                 guard batch.status == "exported" else {
                     #expect(throws: ReconcileError.self, "\(log)") {
-                        try self.store.reconcileResultFile(path, batch: batch.id, options: ReconcileOptions(by: user("auditor")))
+                        try self.store.reconciliation.reconcileResultFile(path, batch: batch.id, options: ReconcileOptions(by: user("auditor")))
                     }
                     return
                 }
-                let result = try store.reconcileResultFile(path, batch: batch.id, options: ReconcileOptions(by: user("auditor")))
+                let result = try store.reconciliation.reconcileResultFile(path, batch: batch.id, options: ReconcileOptions(by: user("auditor")))
                 guard !result.alreadyImported else { return }
                 reconciled += 1
                 for (index, status) in planned {

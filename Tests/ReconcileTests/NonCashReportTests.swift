@@ -79,7 +79,7 @@ struct HandWorkedMonth {
     func reconcile(_ batch: BatchID, _ name: String, _ text: String) throws {
         var options = ReconcileOptions(by: user("auditor"))
         options.displayName = name
-        _ = try store.reconcileResultFile(folder.write(name, text), batch: batch, options: options)
+        _ = try store.reconciliation.reconcileResultFile(folder.write(name, text), batch: batch, options: options)
     }
 
     func report(_ from: String, _ to: String? = nil, by grouping: NonCashGrouping = .commune) throws -> NonCashReport {

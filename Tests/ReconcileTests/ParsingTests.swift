@@ -117,7 +117,7 @@ import Testing
             var options = ReconcileOptions(by: user("auditor"))
             options.profile = try CarrierProfile.load(profile, searching: [Golden.sample("profiles")])
             options.displayName = file
-            return try store.reconcileResultFile(Golden.sample(file), batch: batch, options: options)
+            return try store.reconciliation.reconcileResultFile(Golden.sample(file), batch: batch, options: options)
         }
         let viettel = try reconcile("results-viettel.csv", "viettel")
         #expect(viettel.lines == 11 && viettel.count(.paid) == 9 && viettel.count(.failed) == 1 && viettel.count(.pending) == 1)
@@ -128,10 +128,10 @@ import Testing
         #expect(generic.lines == 5 && generic.count(.paid) == 4 && generic.count(.duplicate) == 1 && generic.exceptions == 0)
         #expect(generic.count(.missing) == 0)
         let path = folder.file("report.csv")
-        try ReconcileReport.write(to: path, store: store, batch: batch, fileID: nil, reveal: false)
+        try ReconcileReport.write(to: path, reconciliation: store.reconciliation, batch: batch, fileID: nil, reveal: false)
         Golden.expect(try String(contentsOfFile: path, encoding: .utf8), matches: "samples.expected.csv")
         #expect(try store.journal.verify().isIntact)
-        let status = try store.reconcileStatus(batch: batch)
+        let status = try store.reconciliation.status(batch: batch)
         #expect(status.items.count(.pending) == 1 && status.items.count(.failed) == 2 && !status.isSettled)
     }
 }

@@ -11,7 +11,7 @@ import Testing
     /// (also `,,,,`), trailing spaces, phone numbers and amounts in every spelling, and lines that are simply wrong.
     @Test func goldenQuirksFile() throws {
         let paid = try PaidBatch()
-        let result = try paid.store.reconcileResultFile(Golden.path("quirks.csv"), batch: paid.batch,
+        let result = try paid.store.reconciliation.reconcileResultFile(Golden.path("quirks.csv"), batch: paid.batch,
                                                         options: { var o = ReconcileOptions(by: user("auditor")); o.displayName = "quirks.csv"; return o }())
         #expect(result.lines == 19)
         let expected: [ReconcileOutcome: Int] = [.paid: 3, .failed: 1, .pending: 1, .reversed: 2, .amountMismatch: 1, .msisdnMismatch: 1,
@@ -42,7 +42,7 @@ import Testing
             var options = ReconcileOptions(by: user("auditor"))
             options.displayName = "quirks.csv"
             options.splitItemLoadFrom = splitFrom
-            return (paid, try paid.store.reconcileResultFile(Golden.path("quirks.csv"), batch: paid.batch, options: options))
+            return (paid, try paid.store.reconciliation.reconcileResultFile(Golden.path("quirks.csv"), batch: paid.batch, options: options))
         }
         let (one, byOne) = try reconciled(splitFrom: ReconcileItems.splitLoadMinimum)
         let (two, byTwo) = try reconciled(splitFrom: 2)
@@ -69,7 +69,7 @@ import Testing
         #expect(again.count(.paid) == 1 && again.count(.failed) == 1 && again.count(.missing) == first.count(.missing))
         #expect(again.entries.isEmpty)
         #expect(try paid.verify().entries == entries)
-        #expect(try paid.store.resultFiles(batch: paid.batch).count == 1)
+        #expect(try paid.store.reconciliation.resultFiles(batch: paid.batch).count == 1)
     }
 
     @Test func partialFilesSettleTheBatchAndTheClearingNetsToZero() throws {
@@ -94,7 +94,7 @@ import Testing
         #expect(result.conflictingDuplicates == 1)
         #expect(result.count(.missing) == 0)
         #expect(result.clearingOpen.values.allSatisfy { $0 == .zero })
-        let status = try paid.store.reconcileStatus(batch: paid.batch)
+        let status = try paid.store.reconciliation.status(batch: paid.batch)
         #expect(status.isSettled)
         #expect(status.items.count(.paid) == 10 && status.items.count(.failed) == 1)
         #expect(status.files.map(\.name) == ["part-1.csv", "part-2.csv"])
@@ -124,14 +124,14 @@ import Testing
             try paid.reconcile("reference,msisdn,amount,status,AMOUNT\n", name: "twice.csv")
         }
         #expect(throws: FileError.self) {
-            try paid.store.reconcileResultFile(paid.folder.file("absent.csv"), batch: paid.batch, options: ReconcileOptions(by: user("auditor")))
+            try paid.store.reconciliation.reconcileResultFile(paid.folder.file("absent.csv"), batch: paid.batch, options: ReconcileOptions(by: user("auditor")))
         }
         #expect(throws: ReconcileError.batch(.notFound("9"))) { try paid.reconcile("reference,msisdn,amount,status\n", batch: BatchID(9)) }
         let created = try paid.store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-12"), by: user("maker")))
         #expect(throws: ReconcileError.notExported(created.batch.id, .created)) {
             try paid.reconcile("reference,msisdn,amount,status\n", batch: created.batch.id)
         }
-        #expect(try paid.store.resultFiles(batch: paid.batch).isEmpty)
+        #expect(try paid.store.reconciliation.resultFiles(batch: paid.batch).isEmpty)
         #expect(try paid.verify().entries == 5)
     }
 
@@ -157,7 +157,7 @@ import Testing
             """, profile: profile)
         #expect(result.count(.paid) == 1 && result.count(.failed) == 1 && result.count(.invalidLine) == 1)
         var rows: [ReconcileReportRow] = []
-        try paid.store.reconcileReportRows(batch: paid.batch, fileID: result.fileID, includeMissing: false) { rows.append($0) }
+        try paid.store.reconciliation.reportRows(batch: paid.batch, fileID: result.fileID, includeMissing: false) { rows.append($0) }
         #expect(rows[0].completedAt == "2026-11-30T09:15:00")
         #expect(rows[2].note == "completed_at \"31/11/2026 09:16\" does not match profile carrier-x's date format dd/MM/yyyy HH:mm")
     }
@@ -265,7 +265,7 @@ import Testing
         // The range test alone would take these ids for a run; only the rows themselves show they are not.
         #expect(try store.read { try Store.itemIDRun($0, batch: batch) } != nil)
         let path = folder.write("result.csv", Self.result)
-        let result = try store.reconcileResultFile(path, batch: batch, options: ReconcileOptions(by: user("auditor")))
+        let result = try store.reconciliation.reconcileResultFile(path, batch: batch, options: ReconcileOptions(by: user("auditor")))
         #expect(result.count(.paid) == 2 && result.count(.failed) == 1)
         #expect(result.count(.msisdnMismatch) == 0 && result.count(.missing) == 8)
         let states = try store.read { db in
@@ -287,7 +287,7 @@ import Testing
         var reports: [NonCashReport] = []
         for ledger in [moved, plain] {
             let path = ledger.folder.write("result.csv", Self.result)
-            _ = try ledger.store.reconcileResultFile(path, batch: ledger.batch, options: ReconcileOptions(by: user("auditor")))
+            _ = try ledger.store.reconciliation.reconcileResultFile(path, batch: ledger.batch, options: ReconcileOptions(by: user("auditor")))
             reports.append(try ledger.store.reports.nonCash(from: try Period(parsing: "2026-11"), to: try Period(parsing: "2026-11"),
                                                           grouping: .commune, target: Share(9, of: 10)!))
         }
@@ -443,7 +443,7 @@ import Testing
         // No index of its own any more: the item table keeps (batch_id, seq)'s, the month's and the retries'.
         #expect(try Self.indexes(reopened) == 3)
         // A repeat of the paid line is a repeat, found by its reference through (batch, seq).
-        let again = try reopened.reconcileResultFile(paid.folder.write("again.csv", """
+        let again = try reopened.reconciliation.reconcileResultFile(paid.folder.write("again.csv", """
             reference,msisdn,amount,status
             \(PaidBatch.reference(1)),0912345678,750000,SUCCESS
             AL-202611-00000\(retry)-0000001,0987654321,750000,SUCCESS
@@ -763,7 +763,7 @@ import Testing
         func reconcile() throws -> ReconciliationResult {
             var options = ReconcileOptions(by: user("auditor"))
             options.displayName = "long.csv"
-            return try store.reconcileResultFile(file, batch: batch, options: options)
+            return try store.reconciliation.reconcileResultFile(file, batch: batch, options: options)
         }
 
         let before = try Self.footprint(store)

@@ -115,7 +115,7 @@ struct PaidBatch {
         var options = ReconcileOptions(by: user(by))
         options.profile = profile
         options.displayName = name
-        return try store.reconcileResultFile(path, batch: batch ?? self.batch, options: options)
+        return try store.reconciliation.reconcileResultFile(path, batch: batch ?? self.batch, options: options)
     }
 
     /// What reopening the ledger throws, as text (an upgrade that stops); records an issue when it opens.
@@ -129,7 +129,7 @@ struct PaidBatch {
     /// The report of one file's lines and the missing items, as the CLI writes it (masked).
     func report(fileID: Int64?) throws -> String {
         let path = folder.file("report-\(UUID().uuidString).csv")
-        try ReconcileReport.write(to: path, store: store, batch: batch, fileID: fileID, reveal: false)
+        try ReconcileReport.write(to: path, reconciliation: store.reconciliation, batch: batch, fileID: fileID, reveal: false)
         return try String(contentsOfFile: path, encoding: .utf8)
     }
 

@@ -34,16 +34,16 @@ extension Allowance.ReconcileCommand {
             var options = ReconcileOptions(by: try user.user())
             options.profile = carrierProfile
             let size = fileSize(path: file) ?? 0
-            let result = try ledger.reconcileResultFile(file, batch: batch, options: options) { bytes in
+            let result = try ledger.reconciliation.reconcileResultFile(file, batch: batch, options: options) { bytes in
                 if size > 0 { Terminal.progress("Reconciling \(file): \(bytes * 100 / size) %") }
             }
             Terminal.endProgress()
             var reportRows: Int?
             if let report {
-                reportRows = try ReconcileReport.write(to: report, store: ledger, batch: batch, fileID: result.fileID, reveal: output.reveal)
+                reportRows = try ReconcileReport.write(to: report, reconciliation: ledger.reconciliation, batch: batch, fileID: result.fileID, reveal: output.reveal)
             }
             if !result.alreadyImported && result.exceptions > 0 {
-                try ledger.reconcileReportRows(batch: batch, fileID: result.fileID, includeMissing: false, exceptionsOnly: true,
+                try ledger.reconciliation.reportRows(batch: batch, fileID: result.fileID, includeMissing: false, exceptionsOnly: true,
                                                limit: Self.exceptionsShown) { row in
                     let reason = ReconcileReport.reason(of: row)
                     Terminal.note("\(row.file):\(row.line ?? 0): \(row.outcome.rawValue): \(output.reveal ? reason : redactIdentifiers(reason))")

@@ -17,9 +17,9 @@ extension Allowance.ReconcileCommand {
 
         func run() throws {
             let ledger = try store.open()
-            let status = try ledger.reconcileStatus(batch: batch)
+            let status = try ledger.reconciliation.status(batch: batch)
             if let report {
-                try ReconcileReport.write(to: report, store: ledger, batch: batch, fileID: nil, reveal: output.reveal)
+                try ReconcileReport.write(to: report, reconciliation: ledger.reconciliation, batch: batch, fileID: nil, reveal: output.reveal)
             }
             if output.json {
                 Self.json(status).print()

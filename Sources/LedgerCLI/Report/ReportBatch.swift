@@ -15,7 +15,7 @@ extension Allowance.Report {
         func run() throws {
             let ledger = try store.open()
             let summary = try ledger.payouts.batchSummary(batch)
-            let status = try ledger.reconcileStatus(batch: batch)
+            let status = try ledger.reconciliation.status(batch: batch)
             if output.json {
                 JSON.object([("batch", Allowance.Batch.Show.json(summary)), ("reconciliation", Allowance.ReconcileCommand.Status.json(status))]).print()
             } else {

@@ -1,59 +1,18 @@
 import AllowanceLedger
+import Reconcile
 import Foundation
 import GRDB
 import GRDBSQLite
 
-/// A batch's items as the matcher needs them, held in flat arrays indexed by `seq - 1`: a million items take
-/// about 60 MB and no string per item.
-///
-/// The table also tracks what the file being imported has done so far, so that a second line for an item sees
-/// the first.
-public final class ReconcileItems {
-    public let batch: Batch
-    /// Carrier codes; an item's carrier is `carriers[carrierIndex - 1]`, 0 meaning a cash item.
-    public let carriers: [String]
-    /// Carriers the batch's funds were sent to (`batch export` posted their transfer).
-    let exportedCarriers: [Bool]
-
-    let ids: [Int64]
-    let beneficiaries: [Int64]
-    let amounts: [Int64]
-    /// `84xxxxxxxxx` as a number; 0 for cash items.
-    let msisdns: [UInt64]
-    let carrierIndexes: [UInt8]
-    private(set) var states: [ItemState]
-    /// The states as loaded: an item open then has no `item_state` row yet.
-    private let loadedStates: [ItemState]
-    /// Some readable line, in any file, has named the item.
-    private(set) var named: [Bool]
-    /// The fingerprint and place of the line that gave the item its final outcome.
-    private(set) var finalFingerprints: [Int64]
-    private(set) var finalPlaces: [UInt64]
-    /// For the few items paid and then reversed: the line that had paid them, so that a carrier resending it is a
-    /// harmless repeat too.
-    private(set) var paidBeforeReversal: [Int: (fingerprint: Int64, place: UInt64)] = [:]
-    /// Items a retry batch took over, with the retry item's reference.
-    let retriedAs: [Int: String]
-    /// Names of earlier result files of this batch, by id, to say where a line was first reported.
-    let fileNames: [Int64: String]
-
-    public var count: Int { ids.count }
-    /// From this many items on, two connections read them (`init`).
-    public static let splitLoadMinimum = 50_000
-    /// How many connections read the items: 2 when the second half came through its own.
-    let connections: Int
-    /// `202611`: compared with every line's reference.
-    private let periodCompact: Int
-
+extension ReconcileItems {
     /// Loads the batch's items. A batch of `splitLoadMinimum` items or more is read in two halves at once, the second
     /// through a read-only connection of its own to the ledger file at `path` (nil: one connection): reading a million
     /// items took 0.8 s of one core while the other waited for them. Only inside the writer's transaction: in WAL mode
     /// that transaction began on the newest commit and holds the write lock, so no one commits until it ends, and a new
     /// reader sees the last commit, which is what the writer sees but for its own uncommitted writes (none to the items,
     /// which cannot change once created). The merged halves are held to the batch's seal (count and total).
-    init(_ db: Database, batch: Batch, path: String? = nil, splitLoadMinimum: Int = ReconcileItems.splitLoadMinimum) throws {
-        self.batch = batch
-        periodCompact = batch.period.year * 100 + batch.period.month
+    static func load(_ db: Database, batch: Batch, path: String? = nil, splitLoadMinimum: Int = ReconcileItems.splitLoadMinimum) throws
+        -> ReconcileItems {
         // One pass over the batch's items (a second only when their ids do not run with seq): their count and carriers
         // come from the same scan (a COUNT and a DISTINCT first cost two more scans of a million rows). Carriers are
         // numbered as they appear, then renumbered in code order.
@@ -83,7 +42,7 @@ public final class ReconcileItems {
             loaded = (rows, 1)
         }
         let rows = loaded!.rows
-        connections = loaded!.connections
+        let connections = loaded!.connections
         let ids = rows.ids
         var carrierIndexes = rows.carrierIndexes
         let carrierNumbers = rows.carriers
@@ -95,18 +54,13 @@ public final class ReconcileItems {
             for (old, code) in seen.enumerated() { renumber[old + 1] = UInt8(sorted.firstIndex(of: code)! + 1) }
             for index in carrierIndexes.indices { carrierIndexes[index] = renumber[Int(carrierIndexes[index])] }
         }
-        carriers = sorted
-        exportedCarriers = try sorted.map { code in
+        let carriers = sorted
+        let exportedCarriers = try sorted.map { code in
             try Bool.fetchOne(db, sql: "SELECT 1 FROM journal_entry WHERE idempotency_key = ?", arguments: [Store.transferKey(batch: batch.id, carrier: code)]) == true
         }
-        self.ids = ids
-        beneficiaries = rows.beneficiaries
-        amounts = rows.amounts
-        msisdns = rows.msisdns
-        self.carrierIndexes = carrierIndexes
-        named = [Bool](repeating: false, count: count)
-        finalFingerprints = [Int64](repeating: 0, count: count)
-        finalPlaces = [UInt64](repeating: 0, count: count)
+        var named = [Bool](repeating: false, count: count)
+        var finalFingerprints = [Int64](repeating: 0, count: count)
+        var finalPlaces = [UInt64](repeating: 0, count: count)
 
         let firstID = ids.first ?? 0
         // Items are inserted by one statement, so their ids usually run with seq; fall back to a map when not.
@@ -124,8 +78,7 @@ public final class ReconcileItems {
             // The column's CHECK admits only the three states past open.
             if let index = index(of: stateRows.int64(0)) { states[index] = stateRows.withText(1) { ItemState(bytes: $0) } ?? .open }
         }
-        self.states = states
-        loadedStates = states
+        var paidBeforeReversal: [Int: (fingerprint: Int64, place: UInt64)] = [:]
 
         let lines = try FastStatement(db, """
             SELECT r.item_id, r.effect, r.fingerprint, r.file_id, r.line
@@ -147,7 +100,6 @@ public final class ReconcileItems {
         for row in try Row.fetchAll(db, sql: "SELECT id, file_name FROM result_file WHERE batch_id = ?", arguments: [batch.id.rawValue]) {
             fileNames[row[0]] = row[1]
         }
-        self.fileNames = fileNames
         var retriedAs: [Int: String] = [:]
         // From the retry side, through the partial index of retries: not a probe per item of this batch.
         for row in try Row.fetchAll(db, sql: """
@@ -156,66 +108,12 @@ public final class ReconcileItems {
             """, arguments: [batch.id.rawValue]) {
             retriedAs[Int(row[0] as Int64) - 1] = row[1]
         }
-        self.retriedAs = retriedAs
+        return ReconcileItems(batch: batch, carriers: carriers, exportedCarriers: exportedCarriers, ids: ids,
+                              beneficiaries: rows.beneficiaries, amounts: rows.amounts, msisdns: rows.msisdns,
+                              carrierIndexes: carrierIndexes, states: states, named: named, finalFingerprints: finalFingerprints,
+                              finalPlaces: finalPlaces, paidBeforeReversal: paidBeforeReversal, retriedAs: retriedAs,
+                              fileNames: fileNames, connections: connections)
     }
-
-    /// The item a reference names in this batch, by position.
-    public func index(of reference: ItemReference) -> Int? {
-        guard reference.batch == batch.id, reference.periodCompact == periodCompact,
-              reference.seq >= 1, reference.seq <= Int64(count) else { return nil }
-        return Int(reference.seq - 1)
-    }
-
-    public func amount(at index: Int) -> Int64 { amounts[index] }
-    /// The number the payment was sent to, as `84xxxxxxxxx` in a `UInt64`; 0 for a cash item.
-    public func msisdn(at index: Int) -> UInt64 { msisdns[index] }
-    public func isCash(at index: Int) -> Bool { carrierIndexes[index] == 0 }
-    public func carrier(at index: Int) -> String? { carrierIndexes[index] == 0 ? nil : carriers[Int(carrierIndexes[index]) - 1] }
-    /// The item's carrier as its place in `carriers`; nil for a cash item.
-    func carrierNumber(at index: Int) -> Int? { carrierIndexes[index] == 0 ? nil : Int(carrierIndexes[index]) - 1 }
-    /// The carrier was sent the funds for this item.
-    public func wasSent(at index: Int) -> Bool { carrierIndexes[index] != 0 && exportedCarriers[Int(carrierIndexes[index]) - 1] }
-    public func state(at index: Int) -> ItemState { states[index] }
-    public func isNamed(at index: Int) -> Bool { named[index] }
-    /// The reference of the retry item that took this one over, if any.
-    public func retriedAs(at index: Int) -> String? { retriedAs[index] }
-
-    /// The fingerprint of the line that made the item final, and where that line is (`result.csv:12`).
-    public func finalLine(at index: Int, currentFile: (id: Int64, name: String)) -> (fingerprint: Int64, place: String)? {
-        describe(finalFingerprints[index], finalPlaces[index], currentFile: currentFile)
-    }
-
-    /// For an item paid and then reversed, the line that had paid it.
-    public func paidLineBeforeReversal(at index: Int, currentFile: (id: Int64, name: String)) -> (fingerprint: Int64, place: String)? {
-        paidBeforeReversal[index].flatMap { describe($0.fingerprint, $0.place, currentFile: currentFile) }
-    }
-
-    private func describe(_ fingerprint: Int64, _ place: UInt64, currentFile: (id: Int64, name: String)) -> (fingerprint: Int64, place: String)? {
-        guard place != 0 else { return nil }
-        let file = Int64(place >> 32)
-        let line = Int(place & 0xFFFF_FFFF)
-        let name = file == currentFile.id ? currentFile.name : fileNames[file] ?? "file \(file)"
-        return (fingerprint, "\(name):\(line)")
-    }
-
-    func markNamed(_ index: Int) { named[index] = true }
-
-    /// The item had no `item_state` row when this file began: it was open.
-    func wasOpenAtLoad(_ index: Int) -> Bool { loadedStates[index] == .open }
-
-    /// The line that made the item final is in file `file`: that file moved its state.
-    func wasMoved(at index: Int, byFile file: Int64) -> Bool { finalPlaces[index] >> 32 == UInt64(file) }
-
-    func setFinal(_ index: Int, state: ItemState, fingerprint: Int64, file: Int64, line: Int) {
-        if states[index] == .paid && state == .failed { paidBeforeReversal[index] = (finalFingerprints[index], finalPlaces[index]) }
-        states[index] = state
-        finalFingerprints[index] = fingerprint
-        finalPlaces[index] = UInt64(file) << 32 | UInt64(line)
-    }
-
-
-    func id(at index: Int) -> Int64 { ids[index] }
-    func beneficiary(at index: Int) -> Int64 { beneficiaries[index] }
 }
 
 /// A batch's items as read, in seq order, with their carriers numbered as they first appear: the whole batch, or one
