@@ -51,11 +51,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The composition root: opens a ledger on its backend and hands out the services. The CLI's only way in.
+        .target(
+            name: "AllowanceOffice",
+            dependencies: ["AllowanceLedger", "Reconcile", "LedgerSQLite"]
+        ),
         .executableTarget(
             name: "LedgerCLI",
             dependencies: [
                 "AllowanceLedger",
-                "LedgerSQLite",
+                "AllowanceOffice",
                 "Reconcile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -65,12 +70,12 @@ let package = Package(
         // otherwise (the test command's short pass).
         .target(
             name: "FuzzTargets",
-            dependencies: ["AllowanceLedger", "LedgerSQLite", "Reconcile"]
+            dependencies: ["AllowanceLedger", "AllowanceOffice", "Reconcile"]
         ),
         .target(name: "CFuzzDriver"),
         .executableTarget(
             name: "Fuzz",
-            dependencies: ["AllowanceLedger", "LedgerSQLite", "FuzzTargets", "CFuzzDriver"]
+            dependencies: ["AllowanceLedger", "FuzzTargets", "CFuzzDriver"]
         ),
         .testTarget(
             name: "AllowanceLedgerTests",

@@ -1,5 +1,4 @@
 import AllowanceLedger
-import LedgerSQLite
 import Foundation
 import FuzzTargets
 #if FUZZING

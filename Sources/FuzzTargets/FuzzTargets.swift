@@ -1,5 +1,5 @@
 import AllowanceLedger
-import LedgerSQLite
+import AllowanceOffice
 import Foundation
 import Reconcile
 
@@ -44,7 +44,7 @@ public final class FuzzHarness {
         case .resultFile:
             profiles = [.generic, try CarrierProfile(contentsOf: samples + "/profiles/viettel.profile")]
         case .register:
-            _ = try Store(path: folder + "/pristine.sqlite", clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
+            _ = try Ledger.open(folder + "/pristine.sqlite", clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
             pristineLedger = try contents(of: folder + "/pristine.sqlite")
         case .auditVerify:
             try makeExport()
@@ -55,7 +55,7 @@ public final class FuzzHarness {
 
     /// A month of the sample register, paid from the generic sample result file, exported and signed.
     private func makeExport() throws {
-        let store = try Store(path: folder + "/ledger.sqlite", clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
+        let store = try Ledger.open(folder + "/ledger.sqlite", clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
         let officer = try UserName(parsing: "officer")
         _ = try store.registry.importRegister(path: samples + "/register.csv", options: RegisterImportOptions(by: officer))
         let batch = try store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: officer)).batch.id
@@ -119,7 +119,7 @@ public final class FuzzHarness {
             options.skipInvalid = true
             options.rejectsPath = folder + "/rejects.csv"
             do {
-                let store = try Store(path: ledger, clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
+                let store = try Ledger.open(ledger, clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
                 let result = try store.registry.importRegister(path: path, options: options)
                 return "\(result.created) new, \(result.updated) updated, \(result.rejected) rejected"
             } catch {

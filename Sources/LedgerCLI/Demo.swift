@@ -1,5 +1,5 @@
 import AllowanceLedger
-import LedgerSQLite
+import AllowanceOffice
 import ArgumentParser
 import Reconcile
 #if canImport(Glibc)
@@ -20,7 +20,7 @@ extension Allowance {
             guard count >= 20, count <= 1_000_000 else { throw CommandError("--count must be between 20 and 1,000,000") }
             try prepare(dir)
             let db = "\(dir)/allowance.sqlite"
-            let ledger = try openStore(path: db)
+            let ledger = try openLedger(path: db)
             try ledger.audit.setOfficeName("UBND xã Tân Phú (demo)")
             let now = ledger.clock.now().date
             let period = Period(year: now.year, month: now.month)!
@@ -101,7 +101,7 @@ extension Allowance {
             let results = "\(dir)/results-\(period).csv"
             var resultGenerator = ResultGenerator(seed: seed)
             resultGenerator.order = .batch
-            _ = try resultGenerator.write(store: ledger, batch: created.batch.id, to: results)
+            _ = try ledger.writeResults(resultGenerator, batch: created.batch.id, to: results)
             var reconcileOptions = ReconcileOptions(by: auditor)
             reconcileOptions.displayName = results
             let reconciled = try ledger.reconciliation.reconcileResultFile(results, batch: created.batch.id, options: reconcileOptions)
@@ -128,7 +128,7 @@ extension Allowance {
                 var retryGenerator = resultGenerator
                 retryGenerator.mix = ResultMix(weights: [(.paid, 1)])
                 let retryResults = "\(dir)/results-\(period)-retry.csv"
-                _ = try retryGenerator.write(store: ledger, batch: retry.batch.id, to: retryResults)
+                _ = try ledger.writeResults(retryGenerator, batch: retry.batch.id, to: retryResults)
                 var retryOptions = reconcileOptions
                 retryOptions.displayName = retryResults
                 let retried = try ledger.reconciliation.reconcileResultFile(retryResults, batch: retry.batch.id, options: retryOptions)

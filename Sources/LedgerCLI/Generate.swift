@@ -1,5 +1,5 @@
 import AllowanceLedger
-import LedgerSQLite
+import AllowanceOffice
 import ArgumentParser
 
 extension Allowance {
@@ -53,7 +53,7 @@ extension Allowance.Generate {
             var generator = ResultGenerator(seed: seed)
             generator.order = order
             if let mix { generator.mix = try parsed { () throws(FieldError) in try ResultMix(parsing: mix) } }
-            let summary = try generator.write(store: try store.open(), batch: batch, to: out)
+            let summary = try store.open().writeResults(generator, batch: batch, to: out)
             if output.json {
                 JSON.object([("file", .string(out)), ("batch", .int(batch.rawValue)), ("seed", .string(String(seed))), ("order", .string(order.rawValue)), ("lines", .int(summary.lines)),
                              ("intended", .object(ReconcileOutcome.allCases.map { ($0.rawValue, .int(summary.intended[$0] ?? 0)) }))]).print()

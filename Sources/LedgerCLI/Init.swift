@@ -1,5 +1,5 @@
 import AllowanceLedger
-import LedgerSQLite
+import AllowanceOffice
 import ArgumentParser
 
 extension Allowance {
@@ -25,9 +25,9 @@ extension Allowance {
             let window = try ledger.registry.changeWindowDays()
             let officeName = try ledger.audit.officeName()
             if output.json {
-                JSON.object([("db", .string(ledger.path)), ("change_window_days", .int(window)), ("office", .optional(officeName))]).print()
+                JSON.object([("db", .string(ledger.location)), ("change_window_days", .int(window)), ("office", .optional(officeName))]).print()
             } else {
-                print("Ledger ready at \(ledger.path) (account-change window \(window) days\(officeName.map { ", office \($0)" } ?? "")).")
+                print("Ledger ready at \(ledger.location) (account-change window \(window) days\(officeName.map { ", office \($0)" } ?? "")).")
             }
         }
     }

@@ -1,5 +1,4 @@
 import AllowanceLedger
-import LedgerSQLite
 import ArgumentParser
 
 extension Allowance.Audit {

@@ -1,5 +1,5 @@
 import AllowanceLedger
-import LedgerSQLite
+import AllowanceOffice
 import ArgumentParser
 
 extension Allowance.Beneficiary {

@@ -1,5 +1,5 @@
 import AllowanceLedger
-import LedgerSQLite
+import AllowanceOffice
 import ArgumentParser
 
 /// Suspend, reinstate and deceased share their options and differ only in the target status.

@@ -1,5 +1,5 @@
 import AllowanceLedger
-import LedgerSQLite
+import AllowanceOffice
 import ArgumentParser
 
 extension Allowance.Ledger {
@@ -12,7 +12,7 @@ extension Allowance.Ledger {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let result = try store.open().verifyLedger { count in Terminal.progress("verifying: \(count) entries") }
+            let result = try store.open().journal.verify { count in Terminal.progress("verifying: \(count) entries") }
             Terminal.endProgress()
             if output.json {
                 JSON.object([

@@ -1,5 +1,4 @@
 import AllowanceLedger
-import LedgerSQLite
 import ArgumentParser
 import Foundation
 import Reconcile

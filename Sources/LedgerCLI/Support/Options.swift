@@ -1,5 +1,5 @@
 import AllowanceLedger
-import LedgerSQLite
+import AllowanceOffice
 import ArgumentParser
 #if canImport(Glibc)
 import Glibc
@@ -17,7 +17,7 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Opens (and creates when missing) the ledger.
-    func open() throws -> Store { try openStore(path: path) }
+    func open() throws -> Ledger { try openLedger(path: path) }
 }
 
 /// The system clock, or the time in ALLOWANCE_NOW (for tests and back-dated runs).
@@ -31,10 +31,10 @@ func environmentClock() throws -> Clock {
     }
 }
 
-func openStore(path: String) throws -> Store {
+func openLedger(path: String) throws -> Ledger {
     let clock = try environmentClock()
     do {
-        return try Store(path: path, clock: clock)
+        return try Ledger.open(path, clock: clock)
     } catch {
         throw CommandError("cannot open the ledger \(path): \(describe(error))")
     }
@@ -87,12 +87,7 @@ struct CommandError: Error, CustomStringConvertible {
 func describe(_ error: Error) -> String {
     if let error = error as? any ProblemConvertible { return Terminal.wording.words(for: error.problem) }
     if let error = error as? CommandError, let problem = error.problem { return Terminal.wording.words(for: problem) }
-    let text = String(describing: error)
-    guard String(reflecting: type(of: error)).hasPrefix("GRDB.") else { return text }
-    if text.contains("database is locked") || text.contains("SQLITE_BUSY") {
-        return "the ledger stayed locked by another process for \(Int(Store.busyTimeoutSeconds)) s; try again when it finishes (\(text))"
-    }
-    return text
+    return Ledger.hint(for: error) ?? String(describing: error)
 }
 
 func parsed<T, E: Error>(_ body: () throws(E) -> T) throws -> T {

@@ -1,5 +1,4 @@
 import AllowanceLedger
-import LedgerSQLite
 import Logging
 #if canImport(Glibc)
 import Glibc

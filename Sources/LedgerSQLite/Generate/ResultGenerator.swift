@@ -1,37 +1,7 @@
 import AllowanceLedger
 import GRDB
 
-/// Writes a synthetic carrier result file for a batch, in the generic profile's columns and with the quirks real
-/// files have: a BOM, CRLF, digit grouping, phone numbers in mixed spellings, Vietnamese and English status words,
-/// quoted reasons with commas, blank lines, repeats and reversals arriving late. The same seed, batch and order give
-/// the same bytes; both orders hold the same lines but for the completion times.
-public struct ResultGenerator: Sendable {
-    public var seed: UInt64
-    public var mix: ResultMix = .realistic
-    public var order: ResultOrder = .carrier
-
-    public init(seed: UInt64) { self.seed = seed }
-
-    public static let header = ["reference", "msisdn", "amount", "status", "carrier_txn_id", "completed_at", "reason_code", "reason_text"]
-
-    static let paidWords = ["SUCCESS", "Thành công", "success", "OK", "PAID", "COMPLETED", "Succeeded"]
-    static let failedWords = ["FAILED", "Thất bại", "REJECTED", "ERROR", "fail"]
-    static let pendingWords = ["PENDING", "Đang xử lý", "PROCESSING"]
-    static let reversedWords = ["REVERSED", "Hoàn tiền", "REFUNDED"]
-    static let failures = [
-        ("E101", "Thuê bao không tồn tại"),
-        ("E102", "Tài khoản ví chưa kích hoạt, vui lòng liên hệ nhà mạng"),
-        ("E205", "Account locked"),
-        ("E301", "Sai thông tin chủ tài khoản \"họ tên\""),
-        ("E900", "Timeout, no response from wallet"),
-    ]
-
-    /// What was written: lines per intended outcome (a duplicate's first line counts as paid).
-    public struct Summary: Sendable, Equatable {
-        public var lines = 0
-        public var intended: [ReconcileOutcome: Int] = [:]
-    }
-
+extension ResultGenerator {
     public func write(store: Store, batch: BatchID, to path: String) throws -> Summary {
         try store.read { db in
             let batchRow = try Store.fetchBatch(db, batch)

@@ -1,0 +1,50 @@
+import AllowanceLedger
+import LedgerSQLite
+import Reconcile
+
+/// One open ledger and its services: what the CLI (and a server) holds. Which backend keeps the ledger is decided here,
+/// from its location, and nowhere else; the services do not know.
+public struct Ledger: Sendable {
+    /// Where the ledger is, as the user gave it: a file path for SQLite.
+    public let location: String
+    public let clock: Clock
+    public let registry: Registry
+    public let payouts: Payouts
+    public let journal: Journal
+    public let reports: Reports
+    public let audit: Audit
+    public let reconciliation: Reconciliation
+    private let store: Store
+
+    private init(store: Store) {
+        self.store = store
+        location = store.path
+        clock = store.clock
+        registry = store.registry
+        payouts = store.payouts
+        journal = store.journal
+        reports = store.reports
+        audit = store.audit
+        reconciliation = store.reconciliation
+    }
+
+    /// Opens the ledger at `location`, creating it when missing, and brings its schema up to date.
+    public static func open(_ location: String, clock: Clock = .system) throws -> Ledger {
+        Ledger(store: try Store(path: location, clock: clock))
+    }
+
+    /// Writes a synthetic carrier result file for a batch (the demo, tests, benchmarks).
+    public func writeResults(_ generator: ResultGenerator, batch: BatchID, to path: String) throws -> ResultGenerator.Summary {
+        try generator.write(store: store, batch: batch, to: path)
+    }
+
+    /// What a user can do about an error the storage raised, when there is something: a lock another process held past
+    /// the busy timeout. Nil for any other error.
+    public static func hint(for error: any Error) -> String? {
+        let text = String(describing: error)
+        guard String(reflecting: type(of: error)).hasPrefix("GRDB."), text.contains("database is locked") || text.contains("SQLITE_BUSY") else {
+            return nil
+        }
+        return "the ledger stayed locked by another process for \(Int(Store.busyTimeoutSeconds)) s; try again when it finishes (\(text))"
+    }
+}
