@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import AllowanceLedger
 @testable import LedgerSQLite
+@testable import Reconcile
 
 /// The error values carry a code and fields; each language words them from its own table.
 @Suite struct WordingTests {

@@ -144,7 +144,7 @@ public func resultLineFingerprint(status: CarrierStatus?, amount: Int64?, msisdn
 
 extension ReconcileOutcome {
     /// The outcome's place in `allCases`.
-    var ordinal: Int {
+    package var ordinal: Int {
         switch self {
         case .paid: 0
         case .failed: 1

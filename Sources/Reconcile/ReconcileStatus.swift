@@ -1,3 +1,5 @@
+import AllowanceLedger
+
 /// One row of a reconciliation report: a result line and what it came to, or an item no line has named.
 public struct ReconcileReportRow: Sendable, Equatable {
     public var file: String

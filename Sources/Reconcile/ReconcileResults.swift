@@ -1,3 +1,5 @@
+import AllowanceLedger
+
 /// A carrier result file about to be reconciled.
 public struct ResultFileInfo: Sendable {
     public let path: String
