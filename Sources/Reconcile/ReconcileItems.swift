@@ -35,8 +35,6 @@ public final class ReconcileItems {
     let fileNames: [Int64: String]
 
     public var count: Int { ids.count }
-    /// From this many items on, two connections read them (`init`).
-    public static let splitLoadMinimum = 50_000
     /// How many connections read the items: 2 when the second half came through its own.
     let connections: Int
     /// `202611`: compared with every line's reference.

@@ -24,9 +24,9 @@ package protocol ReconcileTransaction {
     func clearingOpen(batch: BatchID) throws -> [String: Money]
     func insertResultFile(batch: BatchID, _ file: ResultFileInfo, at: Timestamp, by: UserName) throws -> Int64
     func setLineCount(file: Int64, lines: Int) throws
-    /// The batch's items as the matcher needs them, with what earlier files did to them; `splitLoadFrom` items or more may
-    /// be read on two connections at once.
-    func loadItems(batch: Batch, splitLoadFrom: Int) throws -> ReconcileItems
+    /// The batch's items as the matcher needs them, with what earlier files did to them. A backend may read a large
+    /// batch's items in parts at once; `splitLoadFrom` overrides from how many items (tests), nil leaves it to the backend.
+    func loadItems(batch: Batch, splitLoadFrom: Int?) throws -> ReconcileItems
     /// Starts the file's settlement entry and the statements that store its lines.
     func lineWriter(items: ReconcileItems, fileID: Int64, at: Timestamp, by: UserName, memo: String) throws -> any ResultLineWriter
     /// A note for a profiler about the storage's caches (`allowance.sql` at debug level).

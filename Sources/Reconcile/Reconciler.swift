@@ -6,8 +6,9 @@ public struct ReconcileOptions: Sendable {
     /// How the file is named in messages and the record; the path when nil.
     public var displayName: String?
     public var by: UserName
-    /// From this many items on, the batch's items are read by two connections at once (`ReconcileItems`).
-    public var splitItemLoadFrom = ReconcileItems.splitLoadMinimum
+    /// A test's override of the item count from which the storage reads a batch's items on two connections; nil
+    /// leaves it to the storage.
+    package var splitItemLoadFrom: Int?
 
     public init(by: UserName) { self.by = by }
 }
@@ -78,7 +79,7 @@ public struct Reconciliation: Sendable {
     /// each line through the session (on any one thread) and `store`s every recorded chunk with its legs through the
     /// writer (on the calling thread) before it returns; the clearing legs and state changes follow, and all of it
     /// commits together or not at all. A file reconciled against the batch before changes nothing.
-    func reconcile(batch id: BatchID, file: ResultFileInfo, by user: UserName, splitItemLoadFrom: Int,
+    func reconcile(batch id: BatchID, file: ResultFileInfo, by user: UserName, splitItemLoadFrom: Int?,
                    _ body: (ReconciliationSession, any ResultLineWriter) throws -> Void) throws -> ReconciliationResult {
         try storage.writeBulk { tx in
             let batch: Batch

@@ -374,7 +374,7 @@ extension JSONValue {
         case .double(let value):
             try appendECMAScriptNumber(value, to: &out)
         case .string(let value):
-            appendQuoted(value, to: &out)
+            Self.appendQuoted(value, to: &out)
         case .array(let elements):
             out.append(UInt8(ascii: "["))
             for (position, element) in elements.enumerated() {
@@ -390,7 +390,7 @@ extension JSONValue {
             out.append(UInt8(ascii: "{"))
             for (position, key) in keys.enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
-                appendQuoted(key, to: &out)
+                Self.appendQuoted(key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 guard let member = members[key] else { preconditionFailure("key came from the same dictionary") }
                 try member.appendCanonical(to: &out)
@@ -400,8 +400,15 @@ extension JSONValue {
     }
 }
 
-/// Writes `string` quoted as ECMAScript's JSON.stringify does, which is what JCS requires.
-private func appendQuoted(_ string: String, to out: inout [UInt8]) {
+extension JSONValue {
+    /// Writes `string` quoted as ECMAScript's JSON.stringify does, which is what JCS requires: the one way this package
+    /// writes a JSON string, the CLI's `--json` output included.
+    package static func appendQuoted(_ string: String, to out: inout [UInt8]) {
+        appendJSONString(string, to: &out)
+    }
+}
+
+private func appendJSONString(_ string: String, to out: inout [UInt8]) {
     out.append(UInt8(ascii: "\""))
     // Every byte of a multi-byte UTF-8 sequence is >= 0x80, so looking at single bytes never splits a character.
     for byte in string.utf8 {

@@ -5,6 +5,9 @@ import GRDB
 import GRDBSQLite
 
 extension ReconcileItems {
+    /// From this many items on, two connections read them (`load`).
+    static let splitLoadMinimum = 50_000
+
     /// Loads the batch's items. A batch of `splitLoadMinimum` items or more is read in two halves at once, the second
     /// through a read-only connection of its own to the ledger file at `path` (nil: one connection): reading a million
     /// items took 0.8 s of one core while the other waited for them. Only inside the writer's transaction: in WAL mode

@@ -73,8 +73,8 @@ extension SQLiteTransaction: ReconcileTransaction {
         try db.execute(sql: "UPDATE result_file SET lines = ? WHERE id = ?", arguments: [lines, file])
     }
 
-    func loadItems(batch: Batch, splitLoadFrom: Int) throws -> ReconcileItems {
-        try ReconcileItems.load(db, batch: batch, path: Store.mainFile(db), splitLoadMinimum: splitLoadFrom)
+    func loadItems(batch: Batch, splitLoadFrom: Int?) throws -> ReconcileItems {
+        try ReconcileItems.load(db, batch: batch, path: Store.mainFile(db), splitLoadMinimum: splitLoadFrom ?? ReconcileItems.splitLoadMinimum)
     }
 
     func lineWriter(items: ReconcileItems, fileID: Int64, at: Timestamp, by: UserName, memo: String) throws -> any ResultLineWriter {
