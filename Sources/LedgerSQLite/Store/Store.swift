@@ -10,9 +10,10 @@ import Glibc
 /// The ledger's SQLite file: WAL, foreign keys on, `synchronous=FULL`, a busy timeout; GRDB opens write
 /// transactions IMMEDIATE, so two officers' processes queue for the write lock instead of failing.
 ///
-/// Everything SQL lives behind this type and its extensions, so that a server database can take its place.
+/// Every feature reaches it through its storage protocol (`store.registry`, `store.payouts`, …); `read` and `write`
+/// with a GRDB `Database` are for this module and the package's tests.
 public struct Store: Sendable {
-    public let writer: any DatabaseWriter
+    package let writer: any DatabaseWriter
     public let clock: Clock
     public let path: String
 
@@ -73,7 +74,7 @@ public struct Store: Sendable {
     }
 
     /// Runs `body` in one immediate transaction: all of it lands, or none.
-    public func write<T>(_ body: (Database) throws -> T) throws -> T {
+    package func write<T>(_ body: (Database) throws -> T) throws -> T {
         try writer.write(body)
     }
 
@@ -98,7 +99,7 @@ public struct Store: Sendable {
         }
     }
 
-    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+    package func read<T>(_ body: (Database) throws -> T) throws -> T {
         try writer.read(body)
     }
 
