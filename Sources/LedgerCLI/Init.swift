@@ -14,11 +14,9 @@ extension Allowance {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
+            if let days = changeWindowDays { try parsed { () throws(RegistryError) in try Registry.checkChangeWindow(days) } }
             let ledger = try store.open()
-            if let days = changeWindowDays {
-                guard days >= 0, days <= 365 else { throw CommandError("--change-window-days must be between 0 and 365") }
-                try ledger.registry.setChangeWindowDays(days)
-            }
+            if let days = changeWindowDays { try ledger.registry.setChangeWindowDays(days) }
             if let office {
                 do { try ledger.audit.setOfficeName(office) } catch let error as FieldError { throw CommandError(error.description) }
             }

@@ -30,6 +30,9 @@ import Testing
         #expect(throws: RateError.alreadySet("the base level from 2027-01-01")) {
             try fixture.store.registry.setBaseLevel(Money(dong: 650_000), from: try CalendarDate(parsing: "2027-01-01"), by: user("head"))
         }
+        #expect(throws: RateError.notPositive) {
+            try fixture.store.registry.setBaseLevel(Money(dong: 0), from: try CalendarDate(parsing: "2027-02-01"), by: user("head"))
+        }
         let january = try fixture.store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2027-01"), by: user("maker")))
         #expect(january.total == Money(dong: 900_000 + 600_000 + 900_000 + 900_000))
     }

@@ -75,6 +75,10 @@ import Testing
         #expect(try fixture.store.registry.flags().isEmpty)
         try fixture.store.registry.setChangeWindowDays(10)
         #expect(try fixture.store.registry.changeWindowDays() == 10)
+        // The service holds the window's range, whoever calls it.
+        #expect(throws: RegistryError.changeWindowOutOfRange(366)) { try fixture.store.registry.setChangeWindowDays(366) }
+        #expect(throws: RegistryError.changeWindowOutOfRange(-1)) { try fixture.store.registry.setChangeWindowDays(-1) }
+        #expect(try fixture.store.registry.changeWindowDays() == 10)
         #expect(try fixture.store.registry.flags().map(\.beneficiaryID.rawValue) == [1])
         try fixture.store.registry.setChangeWindowDays(7)
         let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: period, by: user("maker")))

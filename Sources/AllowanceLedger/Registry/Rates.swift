@@ -64,6 +64,7 @@ public enum RateError: Error, Sendable, Equatable, CustomStringConvertible {
     case overflow(Code)
     case alreadySet(String)
     case categoryExists(Code)
+    case notPositive
 
     public var description: String {
         switch self {
@@ -73,6 +74,7 @@ public enum RateError: Error, Sendable, Equatable, CustomStringConvertible {
         case .overflow(let code): "the amount for category \(code) overflows"
         case .alreadySet(let what): "\(what) is already set for that day; rates are history, add one with a later effective date"
         case .categoryExists(let code): "category \(code) exists already; use `allowance rate category set` to give it a new coefficient"
+        case .notPositive: "--amount must be positive"
         }
     }
 }

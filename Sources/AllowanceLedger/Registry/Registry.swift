@@ -45,6 +45,7 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     case flagNotFound(Int64)
     case flagAlreadyCleared(Int64, by: String, at: String)
     case reasonRequired
+    case changeWindowOutOfRange(Int)
 
     public var description: String {
         switch self {
@@ -58,6 +59,7 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
         case .flagNotFound(let id): "no flag \(id); `allowance beneficiary flags` lists them"
         case .flagAlreadyCleared(let id, let by, let at): "flag \(id) was already cleared by \(by) at \(at)"
         case .reasonRequired: "a reason is required (--reason \"...\"); it is kept in the history"
+        case .changeWindowOutOfRange: "--change-window-days must be between 0 and 365"
         }
     }
 }

@@ -13,6 +13,8 @@ public struct Registry: Sendable {
 
     /// How many days before a batch's creation an account change holds the beneficiary out, unless set otherwise.
     public static let changeWindowDaysDefault = 7
+    /// The window a ledger may set: none (0) up to a year.
+    public static let changeWindowDaysRange = 0...365
 
     // MARK: Beneficiaries
 
@@ -163,8 +165,13 @@ public struct Registry: Sendable {
     }
 
     public func setChangeWindowDays(_ days: Int) throws {
-        precondition(days >= 0, "a window is not negative")
+        try Self.checkChangeWindow(days)
         try storage.write { try $0.setChangeWindowDays(days) }
+    }
+
+    /// Refuses a window outside `changeWindowDaysRange`; callers may check an option before opening the ledger.
+    public static func checkChangeWindow(_ days: Int) throws(RegistryError) {
+        guard changeWindowDaysRange.contains(days) else { throw .changeWindowOutOfRange(days) }
     }
 
     static func changeWindowDays(_ tx: any RegistryTransaction) throws -> Int {
@@ -208,11 +215,16 @@ public struct Registry: Sendable {
     }
 
     public func setBaseLevel(_ amount: Money, from day: CalendarDate, by user: UserName) throws {
-        precondition(amount.dong > 0, "a base level is positive")
+        try Self.checkBaseLevel(amount)
         try storage.write { tx in
             if try tx.hasBaseLevel(from: day) { throw RateError.alreadySet("the base level from \(day)") }
             try tx.insertBaseLevel(amount, from: day, at: clock.now(), by: user)
         }
+    }
+
+    /// Refuses a base level that is not positive; callers may check an option before opening the ledger.
+    public static func checkBaseLevel(_ amount: Money) throws(RateError) {
+        guard amount.dong > 0 else { throw .notPositive }
     }
 
     public func addCategory(_ code: Code, description: String, coefficient: Coefficient, from day: CalendarDate,

@@ -13,7 +13,7 @@ extension Allowance.Rate {
 
         func run() throws {
             let money = try parsed { () throws(MoneyError) in try Money(parsing: amount) }
-            guard money.dong > 0 else { throw CommandError("--amount must be positive") }
+            try parsed { () throws(RateError) in try Registry.checkBaseLevel(money) }
             try store.open().registry.setBaseLevel(money, from: from, by: try user.user())
             if output.json {
                 JSON.object([("amount", .int(money.dong)), ("effective_from", .string(from.description))]).print()
