@@ -20,6 +20,9 @@ struct Allowance: ParsableCommand {
     )
 
     static func main() {
+        // Every file the CLI makes (the ledger, its WAL, instruction files, reports, rejects, exports) is its owner's
+        // alone, whatever the shell's umask: they hold names, phone numbers and national IDs.
+        umask(0o077)
         // The library's profiling lines (`ALLOWANCE_TRACE_SQL=1`, README: Profiling) go to stderr as they are, one a line.
         let tracing = getenv("ALLOWANCE_TRACE_SQL").map { String(cString: $0) == "1" } ?? false
         LoggingSystem.bootstrap { _ in StderrLines(logLevel: tracing ? .debug : .notice) }

@@ -192,11 +192,22 @@ extension Allowance {
 
         private func pad6(_ value: Int) -> String { String(String(value).suffix(6)) }
 
-        /// Starts the demo folder afresh: only the demo's own files are removed.
+        /// Marks a folder the demo made its ledger in: only such a folder's ledger is the demo's to replace.
+        static let marker = ".allowance-demo"
+
+        /// Starts the demo folder afresh: only the demo's own files are removed, and a ledger only where the demo made it.
         private func prepare(_ dir: String) throws {
-            mkdir(dir, 0o755)
+            mkdir(dir, 0o700)
             var info = stat()
             guard stat(dir, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { throw CommandError("cannot create folder \(dir)") }
+            let ledgerFiles = ["allowance.sqlite", "allowance.sqlite-wal", "allowance.sqlite-shm"]
+            if access("\(dir)/\(Self.marker)", F_OK) != 0 {
+                if ledgerFiles.contains(where: { access("\(dir)/\($0)", F_OK) == 0 }) {
+                    throw CommandError("\(dir) holds a ledger (allowance.sqlite) the demo did not make; it is left alone: give the demo a folder of its own (--dir)")
+                }
+                try parsed { () throws(FileError) in try writeTextFile("This folder holds `allowance demo`'s ledger and files; the demo replaces them.\n",
+                                                                       to: "\(dir)/\(Self.marker)") }
+            }
             for name in ["allowance.sqlite", "allowance.sqlite-wal", "allowance.sqlite-shm", "register.csv", "register-update.csv",
                          "register-update.csv.rejected.csv", "audit.key"] {
                 unlink("\(dir)/\(name)")

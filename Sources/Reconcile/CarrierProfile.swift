@@ -106,11 +106,20 @@ extension CarrierProfile {
     ///     column.reference = Mã tham chiếu | Partner ref
     ///     status.paid = 00 | Thành công
     public init(contentsOf path: String) throws(ProfileError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // The size is checked before anything is read, and only a regular file is opened.
+        let opened: (fd: Int32, size: Int64)
+        do { opened = try Files.openRegular(path) } catch {
             throw ProfileError(file: path, line: 0, reason: "cannot be read; give the path of a .profile file or a profile name such as generic")
         }
-        guard data.count <= 1 << 20 else { throw ProfileError(file: path, line: 0, reason: "is over 1 MiB; a profile is a few lines of text") }
-        guard let text = String(data: data, encoding: .utf8) else { throw ProfileError(file: path, line: 0, reason: "is not UTF-8 text") }
+        defer { close(opened.fd) }
+        let bytesMax = 1 << 20
+        guard opened.size <= bytesMax else { throw ProfileError(file: path, line: 0, reason: "is over 1 MiB; a profile is a few lines of text") }
+        let bytes: [UInt8]?
+        do { bytes = try readAll(from: opened.fd, path: path, max: bytesMax) } catch {
+            throw ProfileError(file: path, line: 0, reason: "cannot be read; give the path of a .profile file or a profile name such as generic")
+        }
+        guard let bytes else { throw ProfileError(file: path, line: 0, reason: "is over 1 MiB; a profile is a few lines of text") }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw ProfileError(file: path, line: 0, reason: "is not UTF-8 text") }
         try self.init(parsing: text, file: path)
     }
 

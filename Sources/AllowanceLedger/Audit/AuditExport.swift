@@ -127,9 +127,3 @@ extension JSONValue {
     /// 2^53: integers up to this magnitude survive JSON readers that hold numbers as IEEE doubles (I-JSON, RFC 7493).
     static let exactIntegerMagnitudeMax: UInt64 = 1 << 53
 }
-
-/// Removes a folder of plain files (a staging folder this process made).
-package func removeTree(_ path: String) {
-    for name in directoryEntries(path) ?? [] { unlink(path + "/" + name) }
-    rmdir(path)
-}

@@ -691,11 +691,10 @@ public enum AuditVerifier {
 
     /// Reads a whole small file; nil when it does not exist.
     static func readSmallFile(_ path: String, max: Int) throws(AuditVerifyError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { return nil }
-            throw .unreadable(FileError(path: path, errno: errno))
-        }
+        var info = stat()
+        if lstat(path, &info) != 0, errno == ENOENT { return nil }
+        let fd: Int32
+        do { fd = try Files.openRegular(path).fd } catch { throw .unreadable(error) }
         defer { close(fd) }
         let contents: [UInt8]?
         do { contents = try readAll(from: fd, path: path, max: max) } catch { throw .unreadable(error) }

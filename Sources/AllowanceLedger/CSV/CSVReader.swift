@@ -70,14 +70,7 @@ public final class CSVReader {
 
     public init(path: String, recordBytesMax: Int = 1 << 16, delimiter: UInt8 = UInt8(ascii: ",")) throws(FileError) {
         precondition(delimiter != 0x22 && delimiter != 0x0A && delimiter != 0x0D, "a quote or line end cannot separate fields")
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileError(path: path, errno: errno) }
-        var info = stat()
-        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-            close(fd)
-            throw FileError(path: path, reason: "is a directory, not a CSV file")
-        }
-        self.fd = fd
+        self.fd = try Files.openRegular(path, directoryReason: "is a directory, not a CSV file").fd
         self.path = path
         self.recordBytesMax = recordBytesMax
         self.delimiter = delimiter

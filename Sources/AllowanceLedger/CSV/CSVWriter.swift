@@ -32,10 +32,7 @@ public final class CSVWriter {
         self.neutralisesFormulas = neutralisesFormulas
         self.reversible = reversible && neutralisesFormulas
         self.lineEnd = crlf ? [0x0D, 0x0A] : [0x0A]
-        self.temporaryPath = path + ".tmp-\(getpid())"
-        let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileError(path: path, errno: errno) }
-        self.fd = fd
+        (self.fd, self.temporaryPath) = try Files.createTemporary(beside: path)
         buffer.reserveCapacity(1 << 16)
         if byteOrderMark { buffer.append(contentsOf: [0xEF, 0xBB, 0xBF]) }
     }
@@ -151,9 +148,7 @@ public func writeTextFile(_ text: String, to path: String) throws(FileError) {
 }
 
 public func writeFile(_ bytes: [UInt8], to path: String) throws(FileError) {
-    let temporaryPath = path + ".tmp-\(getpid())"
-    let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw FileError(path: path, errno: errno) }
+    let (fd, temporaryPath) = try Files.createTemporary(beside: path)
     var done = false
     defer {
         close(fd)
@@ -191,7 +186,7 @@ package func directoryEntries(_ path: String) -> [String]? {
 }
 
 /// Everything left to read from `fd`; nil when it runs past `max` bytes (a file that size is not the one expected).
-func readAll(from fd: Int32, path: String, max: Int) throws(FileError) -> [UInt8]? {
+package func readAll(from fd: Int32, path: String, max: Int) throws(FileError) -> [UInt8]? {
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {

@@ -243,8 +243,7 @@ final class StagedSHA256 {
 
 /// SHA-256 of a whole file, read in fixed-size chunks.
 public func fileSHA256(path: String) throws(FileError) -> Digest32 {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw FileError(path: path, errno: errno) }
+    let fd = try Files.openRegular(path).fd
     defer { close(fd) }
     let hasher = SHA256Hasher()
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)

@@ -17,6 +17,7 @@ extension Allowance.Batch {
 
         func run() throws {
             let code = try carrier.map { text in try parsed { () throws(FieldError) in try Code(parsing: text, field: "carrier", uppercase: true) } }
+            try refuseLedgerPath(out, ledger: store.path, what: "the instructions")
             let result = try store.open().payouts.exportBatch(batch, to: out, carrier: code, by: try user.user())
             if output.json {
                 JSON.object([

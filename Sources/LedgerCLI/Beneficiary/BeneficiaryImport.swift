@@ -20,6 +20,7 @@ extension Allowance.Beneficiary {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
+            if let rejects { try refuseLedgerPath(rejects, ledger: store.path, option: "--rejects", what: "the rejected lines") }
             let ledger = try store.open()
             var options = RegisterImportOptions(by: try user.user())
             options.skipInvalid = skipInvalid

@@ -27,6 +27,7 @@ extension Allowance.ReconcileCommand {
         static let exceptionsShown = 20
 
         func run() throws {
+            if let report { try refuseLedgerPath(report, ledger: store.path, option: "--report") }
             let ledger = try store.open()
             let carrierProfile = try parsed { () throws(ProfileError) in
                 try CarrierProfile.load(profile, searching: ReconcileView.profileDirectories(ledger: store.path))

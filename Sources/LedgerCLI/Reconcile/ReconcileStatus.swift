@@ -16,6 +16,7 @@ extension Allowance.ReconcileCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
+            if let report { try refuseLedgerPath(report, ledger: store.path, option: "--report") }
             let ledger = try store.open()
             let status = try ledger.reconciliation.status(batch: batch)
             if let report {

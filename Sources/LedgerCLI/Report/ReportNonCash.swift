@@ -131,16 +131,3 @@ extension Allowance.Report {
 }
 
 extension NonCashGrouping: ExpressibleByArgument {}
-
-/// An output file must never be the ledger itself (or its WAL files): writing a report over it would destroy it.
-func refuseLedgerPath(_ out: String, ledger: String) throws {
-    func resolved(_ path: String) -> String {
-        guard let real = realpath(path, nil) else { return path }
-        defer { free(real) }
-        return String(cString: real)
-    }
-    let target = resolved(out)
-    for file in [ledger, ledger + "-wal", ledger + "-shm"] where resolved(file) == target {
-        throw CommandError("--out \(out) is the ledger's own file; write the report somewhere else")
-    }
-}

@@ -108,3 +108,17 @@ func periodArgument(_ text: String) throws -> Period {
 func dateArgument(_ text: String) throws -> CalendarDate {
     do { return try CalendarDate(parsing: text) } catch { throw ValidationError(error.description) }
 }
+
+/// An output file must never be the ledger itself (or its WAL files): writing over it would destroy it. `option` and
+/// `what` word the refusal (`--out`, "the report").
+func refuseLedgerPath(_ out: String, ledger: String, option: String = "--out", what: String = "the report") throws {
+    func resolved(_ path: String) -> String {
+        guard let real = realpath(path, nil) else { return path }
+        defer { free(real) }
+        return String(cString: real)
+    }
+    let target = resolved(out)
+    for file in [ledger, ledger + "-wal", ledger + "-shm"] where resolved(file) == target {
+        throw CommandError("\(option) \(out) is the ledger's own file; write \(what) somewhere else")
+    }
+}

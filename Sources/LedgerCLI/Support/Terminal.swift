@@ -9,16 +9,31 @@ enum Terminal {
     static let wording: Wording = getenv("ALLOWANCE_LANG").map { String(cString: $0) }.flatMap(Wording.Language.init(rawValue:)).map(Wording.of) ?? .english
 
     static func error(_ message: String) {
-        writeError("\(wording.language == .vietnamese ? "lỗi" : "error"): \(message)\n")
+        writeError("\(wording.language == .vietnamese ? "lỗi" : "error"): \(safe(message))\n")
     }
 
     static func warning(_ message: String) {
-        writeError("warning: \(message)\n")
+        writeError("warning: \(safe(message))\n")
     }
 
-    /// A line on stderr as it is (`FILE:LINE: reason`).
+    /// A line on stderr as it is (`FILE:LINE: reason`), but for control characters.
     static func note(_ message: String) {
-        writeError("\(message)\n")
+        writeError("\(safe(message))\n")
+    }
+
+    /// `text` with every control character but line feed and tab (C0, DEL, C1) replaced by U+FFFD: what a carrier's
+    /// file, a register or a profile holds reaches a terminal that obeys escape sequences (recolouring, moving the
+    /// cursor, rewriting the title, hiding what was printed), and none of it may act there.
+    static func safe(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars { out.append(isControl(scalar) ? "\u{FFFD}" : scalar) }
+        return String(out)
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        return (value < 0x20 && value != 0x0A && value != 0x09) || (value >= 0x7F && value <= 0x9F)
     }
 
     static func writeError(_ text: String) {
@@ -150,4 +165,10 @@ struct StderrLines: LogHandler {
     func log(event: LogEvent) {
         Terminal.writeError("\(event.message)\n")
     }
+}
+
+/// Every line of text the CLI prints goes through here, not straight to `Swift.print`: control characters are made
+/// harmless (`Terminal.safe`). JSON output escapes them itself.
+func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
+    Swift.print(Terminal.safe(items.map { String(describing: $0) }.joined(separator: separator)), terminator: terminator)
 }

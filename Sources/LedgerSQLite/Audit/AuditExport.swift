@@ -30,14 +30,16 @@ extension Store {
     /// Files are written into a sibling folder and renamed into place just before the commit.
     func exportAudit(to directory: String, scope: AuditScope, personalData: PersonalData, key: AuditKey,
                      ed25519 signingKey: Ed25519PrivateKey?, office: String?, by user: UserName) throws -> AuditExportResult {
-        // An empty folder the user made keeps its mode; a new one is private when it holds personal data in full.
-        let mode = try Self.checkExportDirectory(directory) ?? (personalData == .full ? 0o700 : 0o755)
-        let staging = directory + ".tmp-\(getpid())"
-        removeTree(staging)
-        guard mkdir(staging, mode) == 0, chmod(staging, mode) == 0 else { throw AuditExportError.file(FileError(path: staging, errno: errno)) }
+        // A new folder is its owner's alone; an empty folder the user made keeps its mode unless the export holds
+        // personal data in full, which only its owner may read.
+        let existing = try Self.checkExportDirectory(directory)
+        let mode = personalData == .full ? 0o700 : existing ?? 0o700
+        // A folder of its own, never one that was there before: what someone planted beside the export is left alone.
+        let staging: String
+        do { staging = try Files.createTemporaryFolder(beside: directory, mode: mode) } catch { throw AuditExportError.file(error) }
         let recordedDirectory = Self.absolutePath(directory)
         var renamed = false
-        defer { if !renamed { removeTree(staging) } }
+        defer { if !renamed { Files.removeCreatedFolder(staging) } }
         return try write { db in
             let now = clock.now()
             let head = try Row.fetchOne(db, sql: "SELECT entry_id, hash, entries FROM journal_head WHERE singleton = 1")

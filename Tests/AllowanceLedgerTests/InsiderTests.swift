@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+@testable import AllowanceLedger
+@testable import Reconcile
+
+/// Issue 19's reproductions that this round closes: each one did harm on the code before it.
+@Suite(.timeLimit(.minutes(2)))
+struct InsiderTests {
+    /// Runs the demo in a fresh folder of a sandbox: a ledger with an exported, reconciled month and every kind of file
+    /// the CLI writes.
+    func demo(_ sandbox: CLISandbox) throws -> String {
+        let folder = sandbox.directory.file("demo")
+        let run = try sandbox.run(["demo", "--dir", folder, "--count", "40"])
+        sandbox.expectSuccess(run)
+        return folder
+    }
+
+    /// (10) A `"` followed by a combining mark is one Character but two scalars: it must not reach HTML as a raw quote.
+    @Test func htmlEscapesEveryQuoteScalar() {
+        let escaped = htmlEscaped("x\"\u{301} onmouseover=alert(1) '\u{301}<\u{338}")
+        #expect(!escaped.unicodeScalars.contains("\""))
+        #expect(!escaped.unicodeScalars.contains("'"))
+        #expect(!escaped.unicodeScalars.contains("<"))
+        #expect(escaped.hasPrefix("x&quot;\u{301}"))
+    }
+
+    /// (10) A FIFO named as a file we read is refused at once instead of waiting for a writer forever; so is a device.
+    @Test func aFIFOOrADeviceIsRefusedWithoutBlocking() throws {
+        let folder = TemporaryDirectory()
+        let fifo = folder.file("manifest.sig")
+        try #require(mkfifo(fifo, 0o600) == 0)
+        #expect(throws: AuditVerifyError.self) { try AuditVerifier.readSmallFile(fifo, max: 1024) }
+        #expect(throws: FileError.self) { try CSVReader(path: fifo) }
+        #expect(throws: FileError.self) { try fileSHA256(path: fifo) }
+        do {
+            _ = try Files.openRegular(fifo)
+            Issue.record("a FIFO was opened")
+        } catch {
+            #expect(error.reason.contains("not a regular file"))
+        }
+        // (10) A profile is refused before it is read: /dev/zero would never end.
+        #expect(throws: ProfileError.self) { try CarrierProfile(contentsOf: "/dev/zero") }
+        #expect(throws: ProfileError.self) { try CarrierProfile(contentsOf: fifo) }
+    }
+
+    /// (10) A profile over 1 MiB is refused by its size, before its bytes are read.
+    @Test func anOversizedProfileIsRefusedByItsSize() throws {
+        let folder = TemporaryDirectory()
+        let path = folder.file("big.profile")
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        #expect(truncate(path, 64 << 20) == 0)
+        do {
+            _ = try CarrierProfile(contentsOf: path)
+            Issue.record("a 64 MiB profile was read")
+        } catch {
+            #expect(error.reason.contains("over 1 MiB"))
+        }
+    }
+
+    /// (8) A link planted where the writer used to put its temporary file (`OUT.tmp-PID`) is neither followed nor
+    /// removed: the file it points to keeps its bytes, and the output lands whole.
+    @Test func aPlantedLinkAtTheTemporaryNameIsNotFollowed() throws {
+        let folder = TemporaryDirectory()
+        let victim = folder.write("victim.txt", "keep me\n")
+        let out = folder.file("out.csv")
+        try FileManager.default.createSymbolicLink(atPath: "\(out).tmp-\(getpid())", withDestinationPath: victim)
+        let writer = try CSVWriter(path: out)
+        try writer.row(["a", "b"])
+        try writer.commit()
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "keep me\n")
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == "a,b\n")
+        try writeTextFile("whole\n", to: out)
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "keep me\n")
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == "whole\n")
+    }
+
+    /// (8) Removing a temporary folder never follows a link to someone else's folder, nor removes what was there before.
+    @Test func removingATemporaryFolderNeverFollowsALink() throws {
+        let folder = TemporaryDirectory()
+        let victim = folder.file("victim")
+        try FileManager.default.createDirectory(atPath: victim, withIntermediateDirectories: false)
+        folder.write("victim/data.csv", "1\n")
+        let planted = folder.file("export.tmp-\(getpid())")
+        try FileManager.default.createSymbolicLink(atPath: planted, withDestinationPath: victim)
+        let staging = try Files.createTemporaryFolder(beside: folder.file("export"), mode: 0o700)
+        #expect(staging != planted)
+        Files.removeCreatedFolder(planted)
+        Files.removeCreatedFolder(staging)
+        #expect(FileManager.default.fileExists(atPath: folder.file("victim/data.csv")))
+        #expect(!FileManager.default.fileExists(atPath: staging))
+    }
+
+    /// (6) Everything the CLI writes is its owner's alone: the ledger and its WAL, the registers, instruction files,
+    /// reports, rejects, the audit export and its key (folders 0700, files 0600), whatever the umask was.
+    @Test func everyFileTheCLIWritesIsPrivate() throws {
+        let sandbox = CLISandbox()
+        let folder = try demo(sandbox)
+        var checked = 0
+        let enumerator = try #require(FileManager.default.enumerator(atPath: folder))
+        for case let name as String in enumerator {
+            let path = folder + "/" + name
+            var info = stat()
+            try #require(lstat(path, &info) == 0)
+            let mode = info.st_mode & 0o777
+            if info.st_mode & S_IFMT == S_IFDIR {
+                #expect(mode & 0o077 == 0, "\(name) is a folder with mode \(String(mode, radix: 8))")
+            } else {
+                #expect(mode & 0o077 == 0, "\(name) has mode \(String(mode, radix: 8))")
+            }
+            checked += 1
+        }
+        #expect(checked >= 10)
+    }
+
+    /// (10) An output option naming the ledger (or its WAL) is refused before anything is written: the ledger stays.
+    @Test func anOutputOverTheLedgerIsRefused() throws {
+        let sandbox = CLISandbox()
+        let folder = try demo(sandbox)
+        let ledger = folder + "/allowance.sqlite"
+        let before = try Data(contentsOf: URL(fileURLWithPath: ledger))
+        for arguments in [["batch", "export", "1", "--out", ledger],
+                          ["reconcile", "status", "1", "--report", ledger],
+                          ["reconcile", "1", folder + "/register.csv", "--report", ledger + "-wal"],
+                          ["beneficiary", "import", folder + "/register-update.csv", "--skip-invalid", "--rejects", ledger]] {
+            let run = try sandbox.run(arguments + ["--db", ledger])
+            #expect(run.status == 1, "\(arguments)")
+            #expect(run.stderr.contains("is the ledger's own file"), "\(arguments): \(run.stderr)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: ledger)) == before)
+        sandbox.expectSuccess(try sandbox.run(["ledger", "verify", "--db", ledger]))
+    }
+
+    /// (10) `demo --dir .` in a folder holding a real ledger leaves it alone; the demo's own folder is replaced as before.
+    @Test func theDemoNeverReplacesALedgerItDidNotMake() throws {
+        let sandbox = CLISandbox()
+        let office = sandbox.directory.file("office")
+        try FileManager.default.createDirectory(atPath: office, withIntermediateDirectories: false)
+        let ledger = office + "/allowance.sqlite"
+        sandbox.expectSuccess(try sandbox.run(["init", "--db", ledger, "--office", "UBND xã Thật"]))
+        let refused = try sandbox.run(["demo", "--dir", office, "--count", "20"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("the demo did not make"))
+        let office2 = try sandbox.run(["init", "--db", ledger, "--json"])
+        #expect(office2.stdout.contains("UBND xã Thật"))
+        // The demo's own folder is started afresh on a second run.
+        let folder = try demo(sandbox)
+        sandbox.expectSuccess(try sandbox.run(["demo", "--dir", folder, "--count", "40"]))
+    }
+
+    /// (10) What a carrier writes never reaches the terminal as escape sequences: reconciling a file whose lines carry
+    /// ESC and C1 controls prints none of them.
+    @Test func carrierTextReachesTheTerminalWithoutControlCharacters() throws {
+        let sandbox = CLISandbox()
+        let folder = try demo(sandbox)
+        let ledger = folder + "/allowance.sqlite"
+        let file = sandbox.directory.write("hostile.csv", """
+            reference,msisdn,amount,status,carrier_txn_id,completed_at,reason_code,reason_text
+            AL-\u{1B}]0;owned\u{07}-1,0912345678,500000,FAILED,T\u{1B}[2J1,2026-11-28,E\u{9B}1,"\u{1B}[31mred\u{1B}[0m"
+
+            """)
+        let run = try sandbox.run(["reconcile", "1", file, "--db", ledger, "--by", "auditor.x"])
+        let printed = run.stdout + run.stderr
+        #expect(!printed.isEmpty)
+        #expect(!printed.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || (0x80...0x9F).contains($0.value) },
+                "\(printed.debugDescription)")
+    }
+}
