@@ -26,6 +26,9 @@ struct Allowance: ParsableCommand {
         // The library's profiling lines (`ALLOWANCE_TRACE_SQL=1`, README: Profiling) go to stderr as they are, one a line.
         let tracing = getenv("ALLOWANCE_TRACE_SQL").map { String(cString: $0) == "1" } ?? false
         LoggingSystem.bootstrap { _ in StderrLines(logLevel: tracing ? .debug : .notice) }
+        // With profiling on, the process's own peak memory closes its output (VmHWM: this program's alone, where a
+        // parent's getrusage may count what the process was before it became `allowance`).
+        if tracing { atexit { Terminal.notePeakMemory() } }
         do {
             var command = try parseAsRoot(Self.movingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
             try command.run()

@@ -165,3 +165,41 @@ struct InsiderTests {
                 "\(printed.debugDescription)")
     }
 }
+
+/// Issue 19 (9): a hostile line costs memory in proportion to the cap, not to the line.
+@Suite(.timeLimit(.minutes(2)))
+struct HostileLineTests {
+    @Test func aLineOfMillionsOfCommasIsOneBadRecordWithCappedFields() throws {
+        let folder = TemporaryDirectory()
+        let path = folder.write("commas.csv", "a,b\n" + String(repeating: ",", count: 1_000_000) + "\n1,2\n")
+        let reader = try CSVReader(path: path)
+        #expect(try reader.next())
+        #expect(reader.fieldCount == 2)
+        #expect(try reader.next())
+        #expect(reader.recordError == .tooManyFields(fieldsMax: CSVReader.fieldsMax))
+        #expect(reader.fieldCount == CSVReader.fieldsMax + 1)
+        #expect(!reader.isBlank)
+        #expect(try reader.next())
+        #expect(reader.recordError == nil)
+        #expect(reader.string(1) == "2")
+        #expect(try !reader.next())
+    }
+
+    /// An 8 MB and a 32 MB line of commas in a register: the import rejects the line and stays under 100 MB.
+    @Test func aHostileRegisterLineStaysUnder100MB() throws {
+        let sandbox = CLISandbox()
+        let header = "national_id,full_name,date_of_birth,gender,commune_code,category,payment_method,carrier,msisdn\n"
+        for megabytes in [8, 32] {
+            let path = sandbox.directory.write("commas-\(megabytes).csv", header + String(repeating: ",", count: megabytes << 20) + "\n")
+            // The CLI reports its own peak (VmHWM) when profiling: a parent's rusage would count the test runner it
+            // was spawned from.
+            let run = try sandbox.run(["beneficiary", "import", path, "--skip-invalid"], environment: ["ALLOWANCE_TRACE_SQL": "1"])
+            sandbox.expectSuccess(run)
+            let peak = try #require(run.stderrLines.last { $0.hasPrefix("peak memory: ") })
+            let kilobytes = try #require(Int(peak.dropFirst("peak memory: ".count).prefix { $0.isNumber }))
+            #expect(kilobytes < 100 * 1024, "\(megabytes) MB line: \(kilobytes) KB")
+            let rejects = try String(contentsOfFile: path + ".rejected.csv", encoding: .utf8)
+            #expect(rejects.contains("more than \(CSVReader.fieldsMax) fields"))
+        }
+    }
+}

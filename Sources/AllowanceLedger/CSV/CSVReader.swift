@@ -5,6 +5,7 @@ import Glibc
 /// Why one record of a CSV file cannot be read; the reader goes on with the next record.
 public enum CSVRecordError: ProblemConvertible, Sendable, Equatable {
     case tooLong(bytesMax: Int)
+    case tooManyFields(fieldsMax: Int)
     case unclosedQuote(openedOnLine: Int)
     case textAfterClosingQuote
     case notUTF8
@@ -13,6 +14,7 @@ public enum CSVRecordError: ProblemConvertible, Sendable, Equatable {
     public var problem: Problem {
         switch self {
         case .tooLong(let max): Problem("csv.too_long", ["bytes_max": String(max)])
+        case .tooManyFields(let max): Problem("csv.too_many_fields", ["fields_max": String(max)])
         case .unclosedQuote(let line): Problem("csv.unclosed_quote", ["line": String(line)])
         case .textAfterClosingQuote: Problem("csv.text_after_closing_quote")
         case .notUTF8: Problem("csv.not_utf8")
@@ -39,6 +41,9 @@ public final class CSVReader {
     public static let bufferBytes = 1 << 16
     public let path: String
     public let recordBytesMax: Int
+    /// The most fields a record may have: a line of millions of commas holds no bytes but would hold millions of
+    /// field boundaries. Past it the record is an error (`tooManyFields`) and its fields stop being kept.
+    public static let fieldsMax = 4096
     /// The field separator: `,` unless a carrier's profile says `;`, tab or `|`.
     public let delimiter: UInt8
 
@@ -101,9 +106,10 @@ public final class CSVReader {
         }
     }
 
-    /// True when every field is empty or only spaces: a blank line, or `,,,,` left by a spreadsheet.
+    /// True when every field is empty or only spaces: a blank line, or `,,,,` left by a spreadsheet. A record that
+    /// cannot be read is never blank: it is reported, not skipped.
     public var isBlank: Bool {
-        (0..<ends.count).allSatisfy { index in
+        recordError == nil && (0..<ends.count).allSatisfy { index in
             bytes[starts[index]..<ends[index]].allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
         }
     }
@@ -190,6 +196,11 @@ public final class CSVReader {
                     while index < end {
                         let byte = buffer[index]
                         if byte == delimiter {
+                            // Past the cap the slow path below keeps the record's error.
+                            if ends.count == Self.fieldsMax {
+                                plain = false
+                                break
+                            }
                             ends.append(index - position)
                             starts.append(index - position + 1)
                         } else if byte == 0x22 || byte == 0x0D || byte == 0 {
@@ -228,8 +239,12 @@ public final class CSVReader {
             switch state {
             case .fieldStart, .unquoted:
                 if byte == delimiter {
-                    ends.append(bytes.count)
-                    starts.append(bytes.count)
+                    if ends.count < Self.fieldsMax {
+                        ends.append(bytes.count)
+                        starts.append(bytes.count)
+                    } else if recordError == nil {
+                        recordError = .tooManyFields(fieldsMax: Self.fieldsMax)
+                    }
                     state = .fieldStart
                     continue
                 }
@@ -274,8 +289,12 @@ public final class CSVReader {
                 if byte == 0x22 {
                     state = .quoted
                 } else if byte == delimiter {
-                    ends.append(bytes.count)
-                    starts.append(bytes.count)
+                    if ends.count < Self.fieldsMax {
+                        ends.append(bytes.count)
+                        starts.append(bytes.count)
+                    } else if recordError == nil {
+                        recordError = .tooManyFields(fieldsMax: Self.fieldsMax)
+                    }
                     state = .fieldStart
                     continue
                 } else if byte == 0x0A || byte == 0x0D {

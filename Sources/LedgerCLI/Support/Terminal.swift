@@ -21,6 +21,16 @@ enum Terminal {
         writeError("\(safe(message))\n")
     }
 
+    /// `peak memory: N kB` on stderr, from /proc/self/status; nothing where there is none.
+    static func notePeakMemory() {
+        guard let opened = try? Files.openRegular("/proc/self/status") else { return }
+        defer { close(opened.fd) }
+        guard let bytes = (try? readAll(from: opened.fd, path: "/proc/self/status", max: 1 << 16)) ?? nil,
+              let line = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return }
+        writeError("peak memory: \(String(line.dropFirst("VmHWM:".count)).trimmingSpaces)\n")
+    }
+
     /// `text` with every control character but line feed and tab (C0, DEL, C1) replaced by U+FFFD: what a carrier's
     /// file, a register or a profile holds reaches a terminal that obeys escape sequences (recolouring, moving the
     /// cursor, rewriting the title, hiding what was printed), and none of it may act there.
