@@ -1,4 +1,7 @@
 import AllowanceLedger
+#if canImport(Glibc)
+import Glibc
+#endif
 import LedgerSQLite
 import Reconcile
 
@@ -29,8 +32,21 @@ public struct Ledger: Sendable {
     }
 
     /// Opens the ledger at `location`, creating it when missing, and brings its schema up to date.
-    public static func open(_ location: String, clock: Clock = .system) throws -> Ledger {
-        Ledger(store: try Store(path: location, clock: clock))
+    ///
+    /// `clockIsSet` says the clock comes from outside the machine's (`ALLOWANCE_NOW`). That is for a ledger created
+    /// so (tests, the demo, benchmarks) and refused on any other: a live ledger's entries are dated by the machine.
+    public static func open(_ location: String, clock: Clock = .system, clockIsSet: Bool = false) throws -> Ledger {
+        var info = stat()
+        let existed = lstat(location, &info) == 0
+        let store = try Store(path: location, clock: clock)
+        if clockIsSet {
+            if !existed {
+                try store.allowSetClock()
+            } else if try !store.allowsSetClock() {
+                throw LedgerOpenError.clockSetOnLiveLedger(location)
+            }
+        }
+        return Ledger(store: store)
     }
 
     /// Writes a synthetic carrier result file for a batch (the demo, tests, benchmarks).
@@ -46,5 +62,16 @@ public struct Ledger: Sendable {
             return nil
         }
         return "the ledger stayed locked by another process for \(Int(Store.busyTimeoutSeconds)) s; try again when it finishes (\(text))"
+    }
+}
+
+public enum LedgerOpenError: Error, Sendable, Equatable, CustomStringConvertible {
+    case clockSetOnLiveLedger(String)
+
+    public var description: String {
+        switch self {
+        case .clockSetOnLiveLedger(let location):
+            "ALLOWANCE_NOW sets the clock only on a ledger created with it (tests, the demo, benchmarks); \(location) was not: unset ALLOWANCE_NOW"
+        }
     }
 }

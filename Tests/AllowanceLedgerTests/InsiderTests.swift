@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import AllowanceLedger
 @testable import Reconcile
+@testable import LedgerSQLite
 
 /// Issue 19's reproductions that this round closes: each one did harm on the code before it.
 @Suite(.timeLimit(.minutes(2)))
@@ -201,5 +202,47 @@ struct HostileLineTests {
             let rejects = try String(contentsOfFile: path + ".rejected.csv", encoding: .utf8)
             #expect(rejects.contains("more than \(CSVReader.fieldsMax) fields"))
         }
+    }
+}
+
+/// Issue 19 (2): the clock cannot be set back on a live ledger, nor can any entry be dated before the chain's last.
+@Suite(.timeLimit(.minutes(2)))
+struct SettableClockTests {
+    @Test func anEntryDatedBeforeTheJournalsLastIsRefused() throws {
+        let folder = TemporaryDirectory()
+        let path = folder.file("ledger.sqlite")
+        let later = try Store(path: path, clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
+        _ = try later.journal.fund(amount: Money(dong: 1_000), reference: "QD-1", by: try UserName(parsing: "head"))
+        let earlier = try Store(path: path, clock: .fixed(try Timestamp(parsing: "2026-11-10T08:00:00Z")))
+        #expect(throws: LedgerError.beforeJournalHead(now: "2026-11-10T08:00:00Z", head: "2026-11-25T08:00:00Z")) {
+            try earlier.journal.fund(amount: Money(dong: 1_000), reference: "QD-2", by: try UserName(parsing: "head"))
+        }
+        #expect(try later.journal.verify().entries == 1)
+        // The same moment is not before it.
+        _ = try later.journal.fund(amount: Money(dong: 1_000), reference: "QD-3", by: try UserName(parsing: "head"))
+    }
+
+    @Test func allowanceNowIsRefusedOnALedgerNotCreatedWithIt() throws {
+        let sandbox = CLISandbox()
+        var live = sandbox.environment
+        live["ALLOWANCE_NOW"] = nil
+        let binary = try AllowanceBinary.path()
+        sandbox.expectSuccess(try sandbox.execute(binary, ["init", "--office", "UBND xã Thật"], environment: live))
+        let refused = try sandbox.run(["fund", "--amount", "1000", "--reference", "QD-1", "--by", "head"],
+                                      environment: ["ALLOWANCE_NOW": "2026-01-01T00:00:00Z"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("ALLOWANCE_NOW sets the clock only on a ledger created with it"))
+        sandbox.expectSuccess(try sandbox.execute(binary, ["fund", "--amount", "1000", "--reference", "QD-1", "--by", "head"],
+                                                  environment: live))
+        // Only the live fund is in the journal: the refused one wrote nothing.
+        let verified = try sandbox.execute(binary, ["ledger", "verify", "--json"], environment: live)
+        #expect(int64(try jsonObject(verified.stdout)["entries"]) == 1)
+        // A ledger made with a set clock (the sandbox's own) takes it, forward only.
+        let other = CLISandbox()
+        other.expectSuccess(try other.run(["fund", "--amount", "1000", "--reference", "QD-1", "--by", "head"]))
+        let back = try other.run(["fund", "--amount", "1000", "--reference", "QD-2", "--by", "head"],
+                                 environment: ["ALLOWANCE_NOW": "2026-01-01T00:00:00Z"])
+        #expect(back.status == 1)
+        #expect(back.stderr.contains("never go back in time"))
     }
 }

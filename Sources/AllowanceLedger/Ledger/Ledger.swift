@@ -66,6 +66,8 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     case overflow
     case idempotencyConflict(key: String)
     case notPositive
+    /// The clock reads a moment before the journal's last entry: entries never go back in time.
+    case beforeJournalHead(now: String, head: String)
 
     public var description: String {
         switch self {
@@ -75,6 +77,8 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         case .overflow: "amounts overflow a 64-bit sum"
         case .idempotencyConflict(let key): "reference \(key) was already used for a different entry; pick a new reference"
         case .notPositive: "the amount must be a positive whole number of đồng"
+        case .beforeJournalHead(let now, let head):
+            "the clock reads \(now), before the journal's last entry at \(head); the ledger's entries never go back in time: check the machine's clock"
         }
     }
 }

@@ -28,7 +28,11 @@ final class JournalWriter: JournalAppender {
 
     init(_ db: Database, at: Timestamp, kind: EntryKind, key: String, batch: BatchID?, by: UserName, memo: String) throws {
         self.db = db
-        let last = try Row.fetchOne(db, sql: "SELECT id, hash FROM journal_entry ORDER BY id DESC LIMIT 1")
+        let last = try Row.fetchOne(db, sql: "SELECT id, hash, at FROM journal_entry ORDER BY id DESC LIMIT 1")
+        // Whoever sets the clock back cannot date an entry before the ones already in the chain.
+        if let headAt: String = last?[2], let head = try? Timestamp(parsing: headAt), at < head {
+            throw LedgerError.beforeJournalHead(now: at.description, head: headAt)
+        }
         self.id = (last?[0] as Int64? ?? 0) + 1
         self.prevHash = last?[1] ?? ChainEncoding.genesis
         self.at = at.description

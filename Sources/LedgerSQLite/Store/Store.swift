@@ -291,3 +291,17 @@ struct InternedTexts {
         return texts.count - 1
     }
 }
+
+extension Store {
+    /// Whether the ledger was created with its clock set from outside (`ALLOWANCE_NOW`: tests, the demo, benchmarks).
+    package func allowsSetClock() throws -> Bool {
+        try read { db in try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'clock'") == "set" }
+    }
+
+    /// Records, on a ledger just created, that its clock is set from outside.
+    package func allowSetClock() throws {
+        try write { db in
+            try db.execute(sql: "INSERT INTO setting(key, value) VALUES ('clock', 'set') ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        }
+    }
+}
