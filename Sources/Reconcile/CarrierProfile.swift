@@ -177,6 +177,11 @@ extension CarrierProfile {
                     guard !alternatives.isEmpty else { throw ProfileError(file: file, line: lineNumber, reason: "\(key) needs at least one word") }
                     for word in alternatives {
                         let folded = foldForMatching(word)
+                        // A profile adds words; moving a built-in one (FAILED to paid) would settle failures as payments.
+                        if let builtIn = Self.builtInStatusWords[folded], builtIn != status {
+                            throw ProfileError(file: file, line: lineNumber,
+                                               reason: "status word \"\(word)\" is built in as \(builtIn.rawValue); a profile may add words, never move a built-in one")
+                        }
                         if let other = statusWords[folded], other != status {
                             throw ProfileError(file: file, line: lineNumber, reason: "status word \"\(word)\" is already \(other.rawValue)")
                         }
@@ -189,6 +194,11 @@ extension CarrierProfile {
             }
         }
         guard !name.isEmpty else { throw ProfileError(file: file, line: 0, reason: "has no `name = …` line") }
+        // The ledger records a file by its profile's name: only the built-in rules may go by the built-in name.
+        if foldForMatching(name) == foldForMatching(Self.generic.name), canonicalRules != Self.generic.canonicalRules {
+            throw ProfileError(file: file, line: seenKeys["name"] ?? 0,
+                               reason: "name generic is the built-in profile's and these rules differ from it; name the carrier")
+        }
         var claimed: [String: ResultField] = [:]
         for field in ResultField.allCases {
             for column in columns[field] ?? [] {
@@ -202,14 +212,15 @@ extension CarrierProfile {
 
     /// Finds a profile by name: `generic`, a path to a `.profile` file, or `NAME.profile` in one of `directories`.
     /// Where a profile named without a path is looked for, in order: the folders `listed` names (colon-separated, as
-    /// `ALLOWANCE_PROFILES` holds them), `profiles/` beside the ledger, then `profiles/` in the working folder; each once.
+    /// `ALLOWANCE_PROFILES` holds them), then `profiles/` beside the ledger; each once. Never the working folder.
     public static func searchDirectories(listed: String?, ledger: String) -> [String] {
         var directories: [String] = []
         if let listed {
             directories += listed.split(separator: ":").map(String.init).filter { !$0.isEmpty }
         }
+        // Beside the ledger, never the current folder: whoever can write where a command happens to run must not
+        // choose how its result file is read.
         directories.append(((ledger as NSString).deletingLastPathComponent as NSString).appendingPathComponent("profiles"))
-        directories.append("profiles")
         var seen = Set<String>()
         return directories.filter { seen.insert(($0 as NSString).standardizingPath).inserted }
     }

@@ -246,3 +246,31 @@ struct SettableClockTests {
         #expect(back.stderr.contains("never go back in time"))
     }
 }
+
+/// Issue 19 (5): a profile cannot turn failures into payments, pass for the built-in one, or be picked up from
+/// whatever folder a command happens to run in.
+@Suite struct LyingProfileTests {
+    @Test func aProfileNeverMovesABuiltInStatusWord() {
+        do {
+            _ = try CarrierProfile(parsing: "name = viettel\nstatus.paid = FAILED | Thành công\n", file: "viettel.profile")
+            Issue.record("FAILED was moved to paid")
+        } catch {
+            #expect(error.line == 2)
+            #expect(error.reason.contains("built in as failed"))
+        }
+        // Adding words is what profiles are for.
+        #expect(throws: Never.self) { try CarrierProfile(parsing: "name = viettel\nstatus.paid = GD_OK\nstatus.failed = GD_LOI\n", file: "v") }
+    }
+
+    @Test func onlyTheBuiltInRulesGoByTheBuiltInName() throws {
+        #expect(throws: ProfileError.self) { try CarrierProfile(parsing: "name = generic\nstatus.paid = GD_OK\n", file: "x.profile") }
+        #expect(throws: ProfileError.self) { try CarrierProfile(parsing: "name = Generic\ndelimiter = ;\n", file: "x.profile") }
+        let written = try CarrierProfile(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/samples/profiles/generic.profile")
+        #expect(written.rulesSHA256 == CarrierProfile.generic.rulesSHA256)
+    }
+
+    @Test func profilesAreNotLookedForInTheWorkingFolder() {
+        let directories = CarrierProfile.searchDirectories(listed: "/etc/allowance/profiles", ledger: "/srv/office/allowance.sqlite")
+        #expect(directories == ["/etc/allowance/profiles", "/srv/office/profiles"])
+    }
+}

@@ -178,10 +178,11 @@ import Testing
 }
 
 @Suite struct ProfileSearchTests {
-    /// ALLOWANCE_PROFILES' folders first, then profiles/ beside the ledger, then ./profiles; each folder once.
+    /// ALLOWANCE_PROFILES' folders first, then profiles/ beside the ledger; each folder once; never the working folder
+    /// (issue 19), unless the ledger is there.
     @Test func aProfileNamedWithoutAPathIsLookedForInOrder() {
         #expect(CarrierProfile.searchDirectories(listed: "/etc/p:/opt/q::/etc/p/", ledger: "/data/office/ledger.sqlite")
-                == ["/etc/p", "/opt/q", "/data/office/profiles", "profiles"])
+                == ["/etc/p", "/opt/q", "/data/office/profiles"])
         #expect(CarrierProfile.searchDirectories(listed: nil, ledger: "ledger.sqlite") == ["profiles"])
     }
 }

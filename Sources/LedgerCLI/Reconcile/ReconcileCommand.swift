@@ -46,8 +46,8 @@ enum ReconcileView {
         open.isEmpty ? "nothing sent" : open.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.shown)" }.joined(separator: ", ")
     }
 
-    /// Where `--profile NAME` looks for `NAME.profile`: ALLOWANCE_PROFILES (colon-separated), `profiles/` beside the
-    /// ledger, `./profiles`.
+    /// Where `--profile NAME` looks for `NAME.profile`: ALLOWANCE_PROFILES (colon-separated), then `profiles/` beside
+    /// the ledger; never the working folder.
     static func profileDirectories(ledger: String) -> [String] {
         CarrierProfile.searchDirectories(listed: ProcessInfo.processInfo.environment["ALLOWANCE_PROFILES"], ledger: ledger)
     }

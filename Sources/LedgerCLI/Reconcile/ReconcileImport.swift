@@ -17,7 +17,7 @@ extension Allowance.ReconcileCommand {
         @OptionGroup var store: StoreOptions
         @Argument(help: "Batch number.") var batch: BatchID
         @Argument(help: "The carrier's result file (CSV).") var file: String
-        @Option(help: ArgumentHelp("Carrier profile: generic, a NAME.profile in ALLOWANCE_PROFILES or profiles/, or a path.", valueName: "NAME"))
+        @Option(help: ArgumentHelp("Carrier profile: generic, a NAME.profile in ALLOWANCE_PROFILES or profiles/ beside the ledger, or a path.", valueName: "NAME"))
         var profile = "generic"
         @Option(help: ArgumentHelp("Write one row per outcome (this file's lines, then the batch's missing items).", valueName: "FILE.csv"))
         var report: String?
