@@ -247,6 +247,24 @@ struct SettableClockTests {
     }
 }
 
+/// Issue 19 (3): the person who changed an account cannot clear the flag that change raised.
+@Suite struct FlagClearerTests {
+    @Test func theChangerCannotClearTheirOwnChangesFlag() throws {
+        let fixture = try Fixture()
+        try fixture.importLines(Sample.all)
+        _ = try fixture.store.registry.updateAccount(of: "1", .change(MobileMoneyAccount(carrier: Code(trusted: "VNPT"),
+                                                                                         msisdn: try MSISDN(parsing: "0911000002"))),
+                                                     reason: "new SIM", by: user("officer.lan"))
+        let flag = try #require(try fixture.store.registry.flags().first { $0.kind == .recentAccountChange })
+        #expect(throws: RegistryError.clearerMadeTheChange(flag.id, user: "officer.lan")) {
+            try fixture.store.registry.clearFlag(flag.id, reason: "I checked it myself", by: user("Officer.Lan"))
+        }
+        #expect(try fixture.store.registry.flags().contains { $0.id == flag.id })
+        let cleared = try fixture.store.registry.clearFlag(flag.id, reason: "called the beneficiary back", by: user("head.minh"))
+        #expect(cleared.clearedBy == "head.minh")
+    }
+}
+
 /// Issue 19 (5): a profile cannot turn failures into payments, pass for the built-in one, or be picked up from
 /// whatever folder a command happens to run in.
 @Suite struct LyingProfileTests {

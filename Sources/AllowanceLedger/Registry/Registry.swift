@@ -46,6 +46,7 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     case flagAlreadyCleared(Int64, by: String, at: String)
     case reasonRequired
     case changeWindowOutOfRange(Int)
+    case clearerMadeTheChange(Int64, user: String)
 
     public var description: String {
         switch self {
@@ -60,6 +61,8 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
         case .flagAlreadyCleared(let id, let by, let at): "flag \(id) was already cleared by \(by) at \(at)"
         case .reasonRequired: "a reason is required (--reason \"...\"); it is kept in the history"
         case .changeWindowOutOfRange: "--change-window-days must be between 0 and 365"
+        case .clearerMadeTheChange(let id, let user):
+            "flag \(id) is about an account change \(user) made; someone else must check it and clear the flag"
         }
     }
 }

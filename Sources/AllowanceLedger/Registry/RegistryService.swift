@@ -200,6 +200,11 @@ public struct Registry: Sendable {
         return try storage.write { tx in
             guard let flag = try tx.flag(id: id) else { throw RegistryError.flagNotFound(id) }
             if let at = flag.clearedAt { throw RegistryError.flagAlreadyCleared(id, by: flag.clearedBy ?? "", at: at) }
+            // Whoever changed the account cannot vouch for the change: a second person clears its flag.
+            if flag.kind == .recentAccountChange, flag.evidence.hasPrefix("event:"), let event = Int64(flag.evidence.dropFirst("event:".count)),
+               let changer = try tx.eventActor(id: event), let person = try? UserName(parsing: changer), person.isSamePerson(as: user) {
+                throw RegistryError.clearerMadeTheChange(id, user: changer)
+            }
             let now = clock.now()
             try tx.clearFlag(id: id, at: now, by: user, reason: reason)
             try tx.insertEvent(NewBeneficiaryEvent(beneficiary: flag.beneficiaryID, at: now, by: user, kind: .flagCleared,

@@ -26,6 +26,8 @@ package protocol RegistryTransaction {
     func updateBeneficiary(_ id: BeneficiaryID, to details: BeneficiaryDetails) throws
     func setStatus(of id: BeneficiaryID, to status: BeneficiaryStatus) throws
     func insertEvent(_ event: NewBeneficiaryEvent) throws
+    /// Who recorded a history event, by its id.
+    func eventActor(id: Int64) throws -> String?
 
     // Register imports
     func registerImport(sha256: String) throws -> PreviousRegisterImport?

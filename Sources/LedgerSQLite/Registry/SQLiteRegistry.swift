@@ -97,6 +97,10 @@ struct SQLiteTransaction: RegistryTransaction {
                               old: event.oldValue, new: event.newValue, reason: event.reason, importID: event.importID)
     }
 
+    func eventActor(id: Int64) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT by FROM beneficiary_event WHERE id = ?", arguments: [id])
+    }
+
     func registerImport(sha256: String) throws -> PreviousRegisterImport? {
         try Row.fetchOne(db, sql: "SELECT imported_at, imported_by, lines FROM register_import WHERE sha256 = ?",
                          arguments: [sha256]).map { PreviousRegisterImport(at: $0[0], by: $0[1], lines: $0[2]) }
