@@ -292,3 +292,43 @@ struct SettableClockTests {
         #expect(directories == ["/etc/allowance/profiles", "/srv/office/profiles"])
     }
 }
+
+/// Issue 19 (4): anchors outside the ledger file. A signed export records the chain's head; a later export must extend
+/// it (`audit verify --previous`) and so must the live ledger (`ledger verify --anchor`). A ledger whose history differs
+/// at the anchored entry (here another office's month, standing for a chain rewritten and rehashed whole) fails both.
+@Suite(.timeLimit(.minutes(3)))
+struct AnchorTests {
+    @Test func aLaterExportAndTheLiveLedgerMustExtendTheAnchoredHead() throws {
+        let sandbox = CLISandbox()
+        let a = sandbox.directory.file("a"), b = sandbox.directory.file("b")
+        sandbox.expectSuccess(try sandbox.run(["demo", "--dir", a, "--count", "40", "--seed", "1"]))
+        sandbox.expectSuccess(try sandbox.run(["demo", "--dir", b, "--count", "40", "--seed", "2"]))
+        let key = a + "/audit.key"
+        let anchor = a + "/audit-export"
+
+        // The live ledger holds its own export's head; another history does not.
+        let holds = try sandbox.run(["ledger", "verify", "--db", a + "/allowance.sqlite", "--anchor", anchor, "--key", key, "--json"])
+        sandbox.expectSuccess(holds)
+        #expect((try jsonObject(holds.stdout)["anchor"] as? [String: Any])?["holds"] as? Bool == true)
+        let rewritten = try sandbox.run(["ledger", "verify", "--db", b + "/allowance.sqlite", "--anchor", anchor, "--key", key])
+        #expect(rewritten.status == 2)
+        #expect(rewritten.stdout.contains("Anchor BROKEN"))
+
+        // A later export of the same ledger extends the anchor; one of another history does not.
+        sandbox.expectSuccess(try sandbox.run(["fund", "--amount", "1000", "--reference", "QD-later", "--by", "head",
+                                               "--db", a + "/allowance.sqlite"]))
+        let later = sandbox.directory.file("later")
+        sandbox.expectSuccess(try sandbox.run(["audit", "export", "--out", later, "--key", key, "--by", "auditor.x",
+                                               "--db", a + "/allowance.sqlite"]))
+        let extends = try sandbox.run(["audit", "verify", later, "--key", key, "--previous", anchor])
+        sandbox.expectSuccess(extends)
+        #expect(extends.stdout.contains("extends the chain of export"))
+        let other = sandbox.directory.file("other")
+        sandbox.expectSuccess(try sandbox.run(["audit", "export", "--out", other, "--key", key, "--by", "auditor.x",
+                                               "--db", b + "/allowance.sqlite"]))
+        let broken = try sandbox.run(["audit", "verify", other, "--key", key, "--previous", anchor])
+        #expect(broken.status == 2)
+        #expect(broken.stdout.contains("the chain was rewritten between the two exports") || broken.stdout.contains("past this export"),
+                "\(broken.stdout)")
+    }
+}

@@ -74,6 +74,67 @@ private struct Findings: Sendable {
 public enum AuditVerifier {
     static let manifestBytesMax = 4 << 20
 
+    /// Verifies `directory` as `verify(directory:key:publicKey:)` does, and that its chain extends the one an earlier
+    /// export (`previous`, verified with the same keys) ended at: the earlier head's entry is in this export with the
+    /// same hash, and when this export comes right after that one its link names that manifest's bytes. A chain
+    /// rewritten between two exports, even one whose every hash was recomputed, fails here.
+    public static func verify(directory: String, key: AuditKey?, publicKey: Ed25519PublicKey?, previous: String)
+        throws(AuditVerifyError) -> AuditVerification {
+        let current = try verify(directory: directory, key: key, publicKey: publicKey)
+        let earlier = try verify(directory: previous, key: key, publicKey: publicKey)
+        var findings = current.findings
+        var checked = current.checked
+        guard let manifest = current.manifest else { return current }
+        guard earlier.passed, let old = earlier.manifest else {
+            findings.append(AuditFinding(file: previous, line: nil,
+                                         message: "the previous export does not verify (\(earlier.findings.count) failed check(s)); nothing can be compared with it"))
+            return AuditVerification(manifest: manifest, findings: findings, checked: checked, notChecked: current.notChecked)
+        }
+        let oldHead = old.journal
+        let name = AuditFormat.manifestName
+        if oldHead.headEntryID > manifest.journal.headEntryID {
+            findings.append(AuditFinding(file: name, line: nil, message: "the previous export's head is entry \(oldHead.headEntryID), past this export's \(manifest.journal.headEntryID): this export is older, or the journal lost entries"))
+        } else if oldHead.headEntryID > 0 {
+            let found = try entryHash(directory: directory, entry: oldHead.headEntryID)
+            if found != oldHead.headHash {
+                findings.append(AuditFinding(file: AuditFormat.journal.name, line: nil, message: """
+                    entry \(oldHead.headEntryID) has hash \(found?.prefix(16) ?? "(missing)")… here, but the previous export's head is \
+                    \(oldHead.headHash.prefix(16))…: the chain was rewritten between the two exports
+                    """))
+            }
+        }
+        if manifest.exportID == old.exportID + 1 {
+            let oldBytes = try readSmallFile(previous + "/" + name, max: manifestBytesMax) ?? []
+            let link = SHA256Hasher.hash(oldBytes).hex
+            if manifest.previousManifestSHA256 != link {
+                findings.append(AuditFinding(file: name, line: nil, message: "previous_manifest_sha256 is \(manifest.previousManifestSHA256 ?? "null"), but the previous export's manifest hashes to \(link)"))
+            }
+        }
+        checked.append("extends the chain of export \(old.exportID) (entry \(oldHead.headEntryID), \(oldHead.headHash.prefix(16))…)")
+        return AuditVerification(manifest: manifest, findings: findings, checked: checked, notChecked: current.notChecked)
+    }
+
+    /// The hash an export's journal gives an entry, or nil when it holds no such entry.
+    static func entryHash(directory: String, entry: Int64) throws(AuditVerifyError) -> String? {
+        let path = directory + "/" + AuditFormat.journal.name
+        let reader: CSVReader
+        do { reader = try CSVReader(path: path) } catch { throw .unreadable(error) }
+        var header = true
+        let wanted = String(entry)
+        do {
+            while try reader.next() {
+                if header {
+                    header = false
+                    continue
+                }
+                if exportedText(reader, 0) == wanted { return exportedText(reader, 8) }
+            }
+        } catch {
+            throw .unreadable(error)
+        }
+        return nil
+    }
+
     /// Re-checks an export folder against its manifest, offline: signatures, every file's size, hash, row count and
     /// control totals, the journal chain (each entry's hash from its postings), the batches' seals, and that no file
     /// is missing, extra or renamed.

@@ -37,6 +37,13 @@ public struct Journal: Sendable {
         try storage.verify(progress: progress)
     }
 
+    /// Whether the journal still holds an anchor's head: the entry a signed export (or a receipt taken from it) ended
+    /// at, with the same hash. A chain rewritten since, even with every hash recomputed, no longer does.
+    public func holds(anchor head: AuditManifest.Journal) throws -> AnchorCheck {
+        let found: String? = head.headEntryID == 0 ? ChainEncoding.genesis : try storage.read { try $0.entryHash(id: head.headEntryID) }
+        return AnchorCheck(entry: head.headEntryID, expected: head.headHash, found: found)
+    }
+
     /// Balances per account and sub-account from the journal, up to the end of `asOf` (Vietnam time), or for one
     /// beneficiary.
     public func balances(asOf: CalendarDate? = nil, beneficiary: BeneficiaryID? = nil) throws -> [AccountBalance] {
@@ -53,4 +60,13 @@ package protocol JournalStorage: Sendable {
     /// and that every outcome, state and posting agrees with the journal (`LedgerVerification` lists what it checks).
     /// A backend reads its rows in order and feeds the same hashers (`ChainHasher`, `ItemSealer`) the writers used.
     func verify(progress: ((Int) -> Void)?) throws -> LedgerVerification
+}
+
+/// An anchor compared with the live journal.
+public struct AnchorCheck: Sendable, Equatable {
+    public let entry: Int64
+    public let expected: String
+    /// The live journal's hash for the entry; nil when it has no such entry.
+    public let found: String?
+    public var holds: Bool { found == expected }
 }

@@ -16,6 +16,9 @@ extension Allowance.Audit {
         @Option(name: .customLong("public-key"), help: ArgumentHelp("The Ed25519 public key (`audit keygen --ed25519` writes OUT.pub).", valueName: "FILE"))
         var publicKey: String?
 
+        @Option(help: ArgumentHelp("An earlier export of the same ledger: this one's chain must extend the one it ended at.", valueName: "OLD_DIR"))
+        var previous: String?
+
         @Flag(name: .long, help: "Print one JSON object instead of text.") var json = false
 
         func run() throws {
@@ -23,7 +26,11 @@ extension Allowance.Audit {
             let pub = try publicKey.map(AuditKeys.ed25519Public)
             let result: AuditVerification
             do {
-                result = try AuditVerifier.verify(directory: directory, key: secret, publicKey: pub)
+                if let previous {
+                    result = try AuditVerifier.verify(directory: directory, key: secret, publicKey: pub, previous: previous)
+                } else {
+                    result = try AuditVerifier.verify(directory: directory, key: secret, publicKey: pub)
+                }
             } catch {
                 throw CommandError(error.description)
             }

@@ -6,15 +6,47 @@ extension Allowance.Ledger {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Re-check every entry's balance and the whole hash chain; name the first broken entry.",
-            discussion: "Exit 0 when intact, 2 when anything is broken.")
+            discussion: """
+                Exit 0 when intact, 2 when anything is broken. With --anchor, a signed audit export taken earlier (verified \
+                with --key or --public-key) must still be the chain's history: its head entry, with its hash.
+                """)
 
         @OptionGroup var store: StoreOptions
+        @Option(help: ArgumentHelp("An earlier signed audit export whose head this ledger must still hold.", valueName: "DIR"))
+        var anchor: String?
+        @Option(name: .long, help: ArgumentHelp("The audit key the anchor was signed with.", valueName: "KEYFILE"))
+        var key: String?
+        @Option(name: .customLong("public-key"), help: ArgumentHelp("The anchor's Ed25519 public key.", valueName: "FILE"))
+        var publicKey: String?
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let result = try store.open().journal.verify { count in Terminal.progress("verifying: \(count) entries") }
+            var anchorHead: (exportID: Int64, head: AuditManifest.Journal)?
+            if let anchor {
+                let secret = try key.map(AuditKeys.secret)
+                let pub = try publicKey.map(AuditKeys.ed25519Public)
+                let verified: AuditVerification
+                do {
+                    verified = try AuditVerifier.verify(directory: anchor, key: secret, publicKey: pub)
+                } catch {
+                    throw CommandError("--anchor \(anchor): \(error.description)")
+                }
+                guard verified.passed, let manifest = verified.manifest else {
+                    throw CommandError("--anchor \(anchor) does not verify (\(verified.findings.count) failed check(s); `allowance audit verify` names them); it cannot anchor anything")
+                }
+                anchorHead = (manifest.exportID, manifest.journal)
+            }
+            let ledger = try store.open()
+            let result = try ledger.journal.verify { count in Terminal.progress("verifying: \(count) entries") }
             Terminal.endProgress()
+            let anchored = try anchorHead.map { try ledger.journal.holds(anchor: $0.head) }
             if output.json {
+                var fields: [(String, JSON)] = []
+                if let anchorHead, let anchored {
+                    fields.append(("anchor", .object([("export_id", .int(anchorHead.exportID)), ("entry", .int(anchored.entry)),
+                                                      ("hash", .string(anchored.expected)), ("found", .optional(anchored.found)),
+                                                      ("holds", .bool(anchored.holds))])))
+                }
                 JSON.object([
                     ("intact", .bool(result.isIntact)), ("entries", .int(result.entries)), ("postings", .int(result.postings)),
                     ("head_hash", .string(result.headHash)), ("first_broken_entry", result.firstBrokenEntry.map { .int($0) } ?? .null),
@@ -22,7 +54,7 @@ extension Allowance.Ledger {
                     ("problems", .array(result.problems.map { .object([("kind", .string($0.kind.rawValue)),
                                                                        ("entry", $0.entryID.map { .int($0) } ?? .null),
                                                                        ("message", .string($0.message))]) })),
-                ]).print()
+                ] + fields).print()
             } else if result.isIntact {
                 print("Ledger intact: \(result.entries) entries, \(result.postings) postings, every entry balanced, chain unbroken.")
                 print("Chain head: \(result.headHash)")
@@ -31,10 +63,17 @@ extension Allowance.Ledger {
                 if let first = result.firstBrokenEntry { print("First broken entry: \(first)") }
                 for problem in result.problems { print("  \(problem)") }
             }
+            if let anchorHead, let anchored, !output.json {
+                if anchored.holds {
+                    print("Anchor holds: export \(anchorHead.exportID)'s head, entry \(anchored.entry), is still \(anchored.expected).")
+                } else {
+                    print("Anchor BROKEN: export \(anchorHead.exportID) ended at entry \(anchored.entry) with \(anchored.expected); the ledger holds \(anchored.found ?? "no such entry"). The chain was rewritten since.")
+                }
+            }
             if result.entries == 0 {
                 Terminal.warning("the ledger at \(store.path) holds no journal entries; is --db (or ALLOWANCE_DB) the right file?")
             }
-            if !result.isIntact { throw ExitCode(2) }
+            if !result.isIntact || anchored?.holds == false { throw ExitCode(2) }
         }
     }
 }

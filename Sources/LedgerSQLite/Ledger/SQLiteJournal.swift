@@ -14,6 +14,10 @@ extension SQLiteTransaction: JournalTransaction {
             """, arguments: [key]).map { (JournalEntryID($0[0]), Money(dong: $0[1] ?? 0)) }
     }
 
+    func entryHash(id: Int64) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT hash FROM journal_entry WHERE id = ?", arguments: [id])
+    }
+
     func entryCount(batch: BatchID, kind: EntryKind) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal_entry WHERE batch_id = ? AND kind = ?",
                          arguments: [batch.rawValue, kind.rawValue])!
