@@ -332,3 +332,35 @@ struct AnchorTests {
                 "\(broken.stdout)")
     }
 }
+
+/// Issue 19 (4): the daily receipt. `ledger anchor` signs the head; the ledger must still hold it later, and a changed
+/// receipt or another history is caught.
+@Suite(.timeLimit(.minutes(3)))
+struct AnchorReceiptTests {
+    @Test func aReceiptAnchorsTheHeadItWasTakenAt() throws {
+        let sandbox = CLISandbox()
+        let a = sandbox.directory.file("a"), b = sandbox.directory.file("b")
+        sandbox.expectSuccess(try sandbox.run(["demo", "--dir", a, "--count", "40", "--seed", "1"]))
+        sandbox.expectSuccess(try sandbox.run(["demo", "--dir", b, "--count", "40", "--seed", "2"]))
+        let key = a + "/audit.key", receipt = sandbox.directory.file("head.anchor")
+        let written = try sandbox.run(["ledger", "anchor", "--db", a + "/allowance.sqlite", "--key", key, "--out", receipt, "--by", "head", "--json"])
+        sandbox.expectSuccess(written)
+        #expect(try sandbox.run(["ledger", "anchor", "--db", a + "/allowance.sqlite", "--key", key, "--out", receipt, "--by", "head"]).status == 1)
+        // Later entries extend the chain: the receipt still holds.
+        sandbox.expectSuccess(try sandbox.run(["fund", "--amount", "1000", "--reference", "QD-later", "--by", "head", "--db", a + "/allowance.sqlite"]))
+        let holds = try sandbox.run(["ledger", "verify", "--db", a + "/allowance.sqlite", "--anchor", receipt, "--key", key])
+        sandbox.expectSuccess(holds)
+        #expect(holds.stdout.contains("Anchor holds"))
+        let other = try sandbox.run(["ledger", "verify", "--db", b + "/allowance.sqlite", "--anchor", receipt, "--key", key])
+        #expect(other.status == 2)
+        #expect(other.stdout.contains("Anchor BROKEN"))
+        // A receipt edited to match another history no longer verifies.
+        var text = try String(contentsOfFile: receipt, encoding: .utf8)
+        let hash = try #require((try jsonObject(written.stdout))["head_hash"] as? String)
+        text = text.replacingOccurrences(of: hash, with: String(repeating: "0", count: 64))
+        try text.write(toFile: receipt, atomically: true, encoding: .utf8)
+        let edited = try sandbox.run(["ledger", "verify", "--db", a + "/allowance.sqlite", "--anchor", receipt, "--key", key])
+        #expect(edited.status == 1)
+        #expect(edited.stderr.contains("signature does not match"))
+    }
+}

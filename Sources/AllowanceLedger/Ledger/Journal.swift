@@ -37,6 +37,13 @@ public struct Journal: Sendable {
         try storage.verify(progress: progress)
     }
 
+    /// A signed receipt of the chain's head now (`AnchorReceipt`), for the office to hand to someone who keeps it.
+    public func receipt(key: AuditKey, office: String, by user: UserName) throws -> (receipt: AnchorReceipt, bytes: [UInt8]) {
+        let head = try storage.read { try $0.head() }
+        let receipt = AnchorReceipt(office: office, createdAt: clock.now().description, createdBy: user.value, journal: head, keyID: key.id)
+        return (receipt, try receipt.signed(with: key))
+    }
+
     /// Whether the journal still holds an anchor's head: the entry a signed export (or a receipt taken from it) ended
     /// at, with the same hash. A chain rewritten since, even with every hash recomputed, no longer does.
     public func holds(anchor head: AuditManifest.Journal) throws -> AnchorCheck {

@@ -9,6 +9,8 @@ package protocol JournalTransaction {
     func entry(key: String) throws -> (id: JournalEntryID, firstLegAmount: Money)?
     /// How many entries of `kind` name the batch.
     func entryCount(batch: BatchID, kind: EntryKind) throws -> Int
+    /// The chain's head: its last entry, that entry's hash, and how many entries there are.
+    func head() throws -> AuditManifest.Journal
     /// The hash the journal holds for an entry, or nil when there is no such entry.
     func entryHash(id: Int64) throws -> String?
     /// The net of every posting to the account (debits positive).

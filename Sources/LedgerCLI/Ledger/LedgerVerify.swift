@@ -1,4 +1,7 @@
 import AllowanceLedger
+#if canImport(Glibc)
+import Glibc
+#endif
 import AllowanceOffice
 import ArgumentParser
 
@@ -12,7 +15,7 @@ extension Allowance.Ledger {
                 """)
 
         @OptionGroup var store: StoreOptions
-        @Option(help: ArgumentHelp("An earlier signed audit export whose head this ledger must still hold.", valueName: "DIR"))
+        @Option(help: ArgumentHelp("An earlier signed audit export (a folder) or anchor receipt (`ledger anchor`) whose head this ledger must still hold.", valueName: "DIR|RECEIPT"))
         var anchor: String?
         @Option(name: .long, help: ArgumentHelp("The audit key the anchor was signed with.", valueName: "KEYFILE"))
         var key: String?
@@ -21,8 +24,28 @@ extension Allowance.Ledger {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            var anchorHead: (exportID: Int64, head: AuditManifest.Journal)?
-            if let anchor {
+            var anchorHead: (label: String, exportID: Int64?, head: AuditManifest.Journal)?
+            if let anchor, fileSize(path: anchor) != nil, !isDirectory(anchor) {
+                guard let key else { throw CommandError("--anchor \(anchor) is a receipt: give --key, the audit key that signed it") }
+                let secret = try AuditKeys.secret(key)
+                let bytes: [UInt8]
+                do {
+                    let opened = try Files.openRegular(anchor)
+                    defer { close(opened.fd) }
+                    guard let read = try readAll(from: opened.fd, path: anchor, max: 1 << 16) else {
+                        throw CommandError("--anchor \(anchor) is too large for a receipt")
+                    }
+                    bytes = read
+                } catch let error as FileError {
+                    throw CommandError(error.description)
+                }
+                do {
+                    let receipt = try AnchorReceipt.verified(bytes, key: secret)
+                    anchorHead = ("receipt \(anchor)", nil, receipt.journal)
+                } catch {
+                    throw CommandError("--anchor \(anchor): \(error.description)")
+                }
+            } else if let anchor {
                 let secret = try key.map(AuditKeys.secret)
                 let pub = try publicKey.map(AuditKeys.ed25519Public)
                 let verified: AuditVerification
@@ -34,7 +57,7 @@ extension Allowance.Ledger {
                 guard verified.passed, let manifest = verified.manifest else {
                     throw CommandError("--anchor \(anchor) does not verify (\(verified.findings.count) failed check(s); `allowance audit verify` names them); it cannot anchor anything")
                 }
-                anchorHead = (manifest.exportID, manifest.journal)
+                anchorHead = ("export \(manifest.exportID)", manifest.exportID, manifest.journal)
             }
             let ledger = try store.open()
             let result = try ledger.journal.verify { count in Terminal.progress("verifying: \(count) entries") }
@@ -43,7 +66,7 @@ extension Allowance.Ledger {
             if output.json {
                 var fields: [(String, JSON)] = []
                 if let anchorHead, let anchored {
-                    fields.append(("anchor", .object([("export_id", .int(anchorHead.exportID)), ("entry", .int(anchored.entry)),
+                    fields.append(("anchor", .object([("export_id", anchorHead.exportID.map { .int($0) } ?? .null), ("entry", .int(anchored.entry)),
                                                       ("hash", .string(anchored.expected)), ("found", .optional(anchored.found)),
                                                       ("holds", .bool(anchored.holds))])))
                 }
@@ -65,9 +88,9 @@ extension Allowance.Ledger {
             }
             if let anchorHead, let anchored, !output.json {
                 if anchored.holds {
-                    print("Anchor holds: export \(anchorHead.exportID)'s head, entry \(anchored.entry), is still \(anchored.expected).")
+                    print("Anchor holds: \(anchorHead.label)'s head, entry \(anchored.entry), is still \(anchored.expected).")
                 } else {
-                    print("Anchor BROKEN: export \(anchorHead.exportID) ended at entry \(anchored.entry) with \(anchored.expected); the ledger holds \(anchored.found ?? "no such entry"). The chain was rewritten since.")
+                    print("Anchor BROKEN: \(anchorHead.label) ended at entry \(anchored.entry) with \(anchored.expected); the ledger holds \(anchored.found ?? "no such entry"). The chain was rewritten since.")
                 }
             }
             if result.entries == 0 {
@@ -76,4 +99,9 @@ extension Allowance.Ledger {
             if !result.isIntact || anchored?.holds == false { throw ExitCode(2) }
         }
     }
+}
+
+private func isDirectory(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
 }

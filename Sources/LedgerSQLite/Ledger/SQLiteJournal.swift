@@ -14,6 +14,11 @@ extension SQLiteTransaction: JournalTransaction {
             """, arguments: [key]).map { (JournalEntryID($0[0]), Money(dong: $0[1] ?? 0)) }
     }
 
+    func head() throws -> AuditManifest.Journal {
+        let row = try Row.fetchOne(db, sql: "SELECT entry_id, hash, entries FROM journal_head WHERE singleton = 1")
+        return AuditManifest.Journal(headEntryID: row?[0] ?? 0, headHash: row?[1] ?? ChainEncoding.genesis, entries: row?[2] ?? 0)
+    }
+
     func entryHash(id: Int64) throws -> String? {
         try String.fetchOne(db, sql: "SELECT hash FROM journal_entry WHERE id = ?", arguments: [id])
     }

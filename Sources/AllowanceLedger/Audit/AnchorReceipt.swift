@@ -1,0 +1,78 @@
+/// A small signed note of the journal's head (`allowance-anchor/v1`), for an office to hand to its province or
+/// auditor every day: `ledger verify --anchor RECEIPT` then checks that the ledger still holds that head. One line of
+/// RFC 8785 canonical JSON; `hmac_sha256` signs the object without it, under the audit key.
+public struct AnchorReceipt: Sendable, Equatable {
+    public static let format = "allowance-anchor/v1"
+    static let signatureDomain = "allowance-anchor/v1\n"
+
+    public let office: String
+    public let createdAt: String
+    public let createdBy: String
+    public let journal: AuditManifest.Journal
+    public let keyID: String
+
+    public init(office: String, createdAt: String, createdBy: String, journal: AuditManifest.Journal, keyID: String) {
+        self.office = office
+        self.createdAt = createdAt
+        self.createdBy = createdBy
+        self.journal = journal
+        self.keyID = keyID
+    }
+
+    private var unsigned: JSONValue {
+        .object([
+            "format": .string(Self.format), "office": .string(office), "created_at": .string(createdAt),
+            "created_by": .string(createdBy), "head_entry_id": .integer(journal.headEntryID), "head_hash": .string(journal.headHash),
+            "entries": .integer(journal.entries), "key_id": .string(keyID),
+        ])
+    }
+
+    /// The receipt's bytes, signed with `key`, a line feed at the end.
+    public func signed(with key: AuditKey) throws(JSONError) -> [UInt8] {
+        let message = Array(Self.signatureDomain.utf8) + (try unsigned.canonicalBytes())
+        guard case .object(var members) = unsigned else { preconditionFailure("a receipt is an object") }
+        members["hmac_sha256"] = .string(HMACSHA256.authenticate(message, key: key.bytes).hex)
+        return try JSONValue.object(members).canonicalBytes() + [0x0A]
+    }
+
+    /// Reads a receipt and checks its signature under `key`; the reason says what is wrong.
+    public static func verified(_ bytes: [UInt8], key: AuditKey) throws(AnchorReceiptError) -> AnchorReceipt {
+        var body = bytes
+        if body.last == 0x0A { body.removeLast() }
+        let json: JSONValue
+        do { json = try JSONValue.parse(body) } catch { throw .malformed("is not JSON (\(error))") }
+        guard case .object(var members) = json, case .string(let format)? = members["format"], format == Self.format else {
+            throw .malformed("is not an \(Self.format) receipt")
+        }
+        guard case .string(let signature)? = members.removeValue(forKey: "hmac_sha256") else { throw .malformed("has no hmac_sha256") }
+        guard case .string(let office)? = members["office"], case .string(let createdAt)? = members["created_at"],
+              case .string(let createdBy)? = members["created_by"], let entry = members["head_entry_id"]?.int64Value,
+              case .string(let hash)? = members["head_hash"], let entries = members["entries"]?.int64Value,
+              case .string(let keyID)? = members["key_id"] else { throw .malformed("lacks one of its members") }
+        let receipt = AnchorReceipt(office: office, createdAt: createdAt, createdBy: createdBy,
+                                    journal: AuditManifest.Journal(headEntryID: entry, headHash: hash, entries: entries), keyID: keyID)
+        let message: [UInt8]
+        do { message = Array(signatureDomain.utf8) + (try JSONValue.object(members).canonicalBytes()) } catch {
+            throw .malformed("cannot be re-encoded (\(error))")
+        }
+        let expected = HMACSHA256.authenticate(message, key: key.bytes).hex
+        guard expected == signature, key.id == keyID else {
+            throw key.id == keyID ? .badSignature : .otherKey(receiptKey: keyID, given: key.id)
+        }
+        return receipt
+    }
+}
+
+public enum AnchorReceiptError: Error, Sendable, Equatable, CustomStringConvertible {
+    case malformed(String)
+    case badSignature
+    case otherKey(receiptKey: String, given: String)
+
+    public var description: String {
+        switch self {
+        case .malformed(let reason): "the receipt \(reason)"
+        case .badSignature: "the receipt's signature does not match its contents: it was changed"
+        case .otherKey(let receiptKey, let given): "the receipt was signed with key \(receiptKey), not \(given)"
+        }
+    }
+}
