@@ -54,6 +54,11 @@ public struct Ledger: Sendable {
         try generator.write(store: store, batch: batch, to: path)
     }
 
+    /// Fixes the ledger's pseudonym secret, which is otherwise random: only for the fuzz targets' reproducible exports.
+    package func setPseudonymSecret(_ secret: [UInt8]) throws {
+        try store.setPseudonymSecret(secret)
+    }
+
     /// What a user can do about an error the storage raised, when there is something: a lock another process held past
     /// the busy timeout. Nil for any other error.
     public static func hint(for error: any Error) -> String? {

@@ -119,14 +119,18 @@ extension Ed25519PublicKey {
     public var id: String { String(SHA256Hasher.hash(raw).hex.prefix(16)) }
 }
 
-/// A national ID's pseudonym under one audit key: the same person gets the same pseudonym in every file and every
-/// export made with that key, and nobody without the key can tell who it is.
+/// A national ID's pseudonym under the office's pseudonym secret: the same person gets the same pseudonym in every
+/// file and every export of the ledger, and nobody without the secret can tell who it is. The secret is the ledger's
+/// own and never leaves it: a national ID has few enough candidates (its structure, commune and category narrow it to
+/// millions) that whoever holds the secret can try them all, and every auditor holds the audit key.
 ///
 /// A class because it owns digest contexts; one instance belongs to one export.
 package final class Pseudonymizer {
+    /// Bytes of a new ledger's pseudonym secret.
+    package static let secretBytes = 32
     private let hmac: KeyedHMACSHA256
 
-    package init(key: AuditKey) { hmac = KeyedHMACSHA256(key: key.pseudonymKey) }
+    package init(secret: [UInt8]) { hmac = KeyedHMACSHA256(key: secret) }
 
     /// `P-` and 24 hex digits (96 bits: no collision among a country's beneficiaries).
     package func pseudonym(nationalID: UnsafeBufferPointer<UInt8>) -> String {

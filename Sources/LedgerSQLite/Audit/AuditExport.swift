@@ -123,7 +123,8 @@ extension Store {
                 WHERE e.cleared_at IS NOT NULL AND \(people) ORDER BY e.id
                 """))
 
-            let entries = try Self.runExportJobs(jobs, writer: writer, directory: staging, masked: personalData == .masked, key: key)
+            let entries = try Self.runExportJobs(jobs, writer: writer, directory: staging, masked: personalData == .masked,
+                                                 pseudonymSecret: try Self.pseudonymSecret(db))
 
             let previous = try String.fetchOne(db, sql: "SELECT manifest_sha256 FROM audit_export ORDER BY id DESC LIMIT 1")
             let exportID = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM audit_export") ?? 0) + 1
@@ -175,14 +176,14 @@ extension Store {
     /// at scale, and three keep two cores busy when one lane runs short), each in a read transaction of its own; the
     /// entries come back in the jobs' order.
     private static func runExportJobs(_ jobs: [ExportJob], writer: any DatabaseWriter, directory: String, masked: Bool,
-                                      key: AuditKey) throws -> [AuditFileEntry] {
+                                      pseudonymSecret: [UInt8]) throws -> [AuditFileEntry] {
         let own = [AuditFormat.items.name, AuditFormat.reconciliation.name]
         let lanes = own.map { name in jobs.indices.filter { jobs[$0].spec.name == name } } + [jobs.indices.filter { !own.contains(jobs[$0].spec.name) }]
         // Each lane reads in a read transaction of its own and gives its files' entries, in the lane's order.
         let laneEntries = Beside<[AuditFileEntry]>.all(lanes.map { lane in
             {
                 try writer.read { db in
-                    let pseudonyms = Pseudonymizer(key: key)
+                    let pseudonyms = Pseudonymizer(secret: pseudonymSecret)
                     return try lane.map { index in try exportFile(db, jobs[index], directory: directory, masked: masked, pseudonyms: pseudonyms) }
                 }
             }
@@ -383,5 +384,29 @@ struct SQLiteAuditStorage: AuditStorage {
             try db.execute(sql: "INSERT INTO setting(key, value) VALUES ('office', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                            arguments: [name])
         }
+    }
+}
+
+extension Store {
+    /// The ledger's pseudonym secret, made on first use (in the export's transaction) from OpenSSL's CSPRNG. Kept in
+    /// the ledger alone: no export, report or key file carries it.
+    /// Sets the pseudonym secret: for the fuzz targets, whose exports must come out byte for byte alike in every process.
+    package func setPseudonymSecret(_ secret: [UInt8]) throws {
+        precondition(secret.count == Pseudonymizer.secretBytes, "a pseudonym secret is \(Pseudonymizer.secretBytes) bytes")
+        try write { db in
+            try db.execute(sql: "INSERT INTO setting(key, value) VALUES ('pseudonym_secret', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                           arguments: [Hex.encode(secret)])
+        }
+    }
+
+    static func pseudonymSecret(_ db: Database) throws -> [UInt8] {
+        if let hex = try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'pseudonym_secret'"), let bytes = Hex.decode(hex),
+           bytes.count == Pseudonymizer.secretBytes {
+            return bytes
+        }
+        let secret = try SecureRandom.bytes(Pseudonymizer.secretBytes)
+        try db.execute(sql: "INSERT INTO setting(key, value) VALUES ('pseudonym_secret', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                       arguments: [Hex.encode(secret)])
+        return secret
     }
 }
