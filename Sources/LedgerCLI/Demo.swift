@@ -21,7 +21,7 @@ extension Allowance {
             try prepare(dir)
             let db = "\(dir)/allowance.sqlite"
             let ledger = try openLedger(path: db)
-            try ledger.audit.setOfficeName("UBND xã Tân Phú (demo)")
+            try ledger.audit.setOfficeName("UBND xã Tân Phú (demo)", by: try UserName(parsing: "head.minh"))
             let now = ledger.clock.now().date
             let period = Period(year: now.year, month: now.month)!
             let officer = try UserName(parsing: "officer.lan")

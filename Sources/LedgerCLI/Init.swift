@@ -11,14 +11,15 @@ extension Allowance {
         var changeWindowDays: Int?
         @Option(help: "The office's name, as audit exports carry it (e.g. \"UBND xã Tân Phú\").")
         var office: String?
+        @OptionGroup var user: UserOptions
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             if let days = changeWindowDays { try parsed { () throws(RegistryError) in try Registry.checkChangeWindow(days) } }
             let ledger = try store.open()
-            if let days = changeWindowDays { try ledger.registry.setChangeWindowDays(days) }
+            if let days = changeWindowDays { try ledger.registry.setChangeWindowDays(days, by: try user.user()) }
             if let office {
-                do { try ledger.audit.setOfficeName(office) } catch let error as FieldError { throw CommandError(error.description) }
+                do { try ledger.audit.setOfficeName(office, by: try user.user()) } catch let error as FieldError { throw CommandError(error.description) }
             }
             let window = try ledger.registry.changeWindowDays()
             let officeName = try ledger.audit.officeName()

@@ -73,14 +73,14 @@ import Testing
                                             reason: "new SIM", by: user("officer"))
         fixture.time.advance(days: 8)
         #expect(try fixture.store.registry.flags().isEmpty)
-        try fixture.store.registry.setChangeWindowDays(10)
+        try fixture.store.registry.setChangeWindowDays(10, by: user("head"))
         #expect(try fixture.store.registry.changeWindowDays() == 10)
         // The service holds the window's range, whoever calls it.
-        #expect(throws: RegistryError.changeWindowOutOfRange(366)) { try fixture.store.registry.setChangeWindowDays(366) }
-        #expect(throws: RegistryError.changeWindowOutOfRange(-1)) { try fixture.store.registry.setChangeWindowDays(-1) }
+        #expect(throws: RegistryError.changeWindowOutOfRange(366)) { try fixture.store.registry.setChangeWindowDays(366, by: user("head")) }
+        #expect(throws: RegistryError.changeWindowOutOfRange(-1)) { try fixture.store.registry.setChangeWindowDays(-1, by: user("head")) }
         #expect(try fixture.store.registry.changeWindowDays() == 10)
         #expect(try fixture.store.registry.flags().map(\.beneficiaryID.rawValue) == [1])
-        try fixture.store.registry.setChangeWindowDays(7)
+        try fixture.store.registry.setChangeWindowDays(7, by: user("head"))
         let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: period, by: user("maker")))
         #expect(batch.items == 4)
         #expect(batch.batch.heldOut == 0)

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import AllowanceLedger
 @testable import Reconcile
@@ -262,6 +263,24 @@ struct SettableClockTests {
         #expect(try fixture.store.registry.flags().contains { $0.id == flag.id })
         let cleared = try fixture.store.registry.clearFlag(flag.id, reason: "called the beneficiary back", by: user("head.minh"))
         #expect(cleared.clearedBy == "head.minh")
+    }
+}
+
+/// Issue 19 (3): switching a safeguard off, renaming the office or adding a carrier is recorded with who and when,
+/// and that history cannot be edited.
+@Suite struct SettingHistoryTests {
+    @Test func settingChangesAreRecordedAndNeverEdited() throws {
+        let fixture = try Fixture()
+        try fixture.store.registry.setChangeWindowDays(0, by: user("head.minh"))
+        try fixture.store.audit.setOfficeName("UBND xã Thật", by: user("admin.an"))
+        try fixture.store.registry.addCarrier(Code(trusted: "ZALOPAY"), name: "ZaloPay", by: user("admin.an"))
+        let rows = try fixture.store.read { db in
+            try Row.fetchAll(db, sql: "SELECT key, value, by FROM setting_event ORDER BY id").map { [$0[0] as String, $0[1] as String, $0[2] as String] }
+        }
+        #expect(rows == [["account_change_window_days", "0", "head.minh"], ["office", "UBND xã Thật", "admin.an"],
+                         ["carrier.ZALOPAY", "ZaloPay", "admin.an"]])
+        #expect(throws: DatabaseError.self) { try fixture.store.write { try $0.execute(sql: "UPDATE setting_event SET by = 'nobody'") } }
+        #expect(throws: DatabaseError.self) { try fixture.store.write { try $0.execute(sql: "DELETE FROM setting_event") } }
     }
 }
 

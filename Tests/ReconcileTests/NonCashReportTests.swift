@@ -35,7 +35,7 @@ struct HandWorkedMonth {
 
     init() throws {
         store = try Store(path: folder.file("ledger.sqlite"), clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
-        try store.audit.setOfficeName("UBND xã Thử Nghiệm")
+        try store.audit.setOfficeName("UBND xã Thử Nghiệm", by: user("head"))
         let register = folder.write("register.csv", PaidBatch.header + Self.lines.joined(separator: "\n") + "\n")
         _ = try store.registry.importRegister(path: register, options: RegisterImportOptions(by: user("officer")))
         let batch = try store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: user("maker"))).batch.id

@@ -2,8 +2,12 @@
 /// the office's name that manifests carry.
 public struct Audit: Sendable {
     let storage: any AuditStorage
+    public let clock: Clock
 
-    package init(storage: any AuditStorage) { self.storage = storage }
+    package init(storage: any AuditStorage, clock: Clock) {
+        self.storage = storage
+        self.clock = clock
+    }
 
     /// Writes a signed audit export of `scope` into `directory` (created; it must not hold files yet).
     ///
@@ -24,10 +28,10 @@ public struct Audit: Sendable {
         try storage.officeName()
     }
 
-    public func setOfficeName(_ name: String) throws {
+    public func setOfficeName(_ name: String, by user: UserName) throws {
         let name = name.trimmingSpaces
         guard !name.isEmpty, name.count <= 200 else { throw FieldError("the office's name must be 1 to 200 characters") }
-        try storage.setOfficeName(name)
+        try storage.setOfficeName(name, at: clock.now(), by: user)
     }
 }
 
@@ -38,5 +42,6 @@ package protocol AuditStorage: Sendable {
     func exportAudit(to directory: String, scope: AuditScope, personalData: PersonalData, key: AuditKey,
                      ed25519 signingKey: Ed25519PrivateKey?, office: String?, by user: UserName) throws -> AuditExportResult
     func officeName() throws -> String?
-    func setOfficeName(_ name: String) throws
+    /// Sets the office's name and records who set it, in one transaction.
+    func setOfficeName(_ name: String, at: Timestamp, by user: UserName) throws
 }

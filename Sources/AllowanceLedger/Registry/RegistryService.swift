@@ -164,9 +164,12 @@ public struct Registry: Sendable {
         try storage.read { try Self.changeWindowDays($0) }
     }
 
-    public func setChangeWindowDays(_ days: Int) throws {
+    public func setChangeWindowDays(_ days: Int, by user: UserName) throws {
         try Self.checkChangeWindow(days)
-        try storage.write { try $0.setChangeWindowDays(days) }
+        try storage.write { tx in
+            try tx.setChangeWindowDays(days)
+            try tx.recordSettingChange(key: "account_change_window_days", value: String(days), at: clock.now(), by: user)
+        }
     }
 
     /// Refuses a window outside `changeWindowDaysRange`; callers may check an option before opening the ledger.
@@ -253,10 +256,11 @@ public struct Registry: Sendable {
         try storage.read { try $0.carriers() }
     }
 
-    public func addCarrier(_ code: Code, name: String) throws {
+    public func addCarrier(_ code: Code, name: String, by user: UserName) throws {
         try storage.write { tx in
             if try tx.carriers().contains(where: { $0.code == code }) { throw FieldError("carrier \(code) exists already") }
             try tx.insertCarrier(code, name: name)
+            try tx.recordSettingChange(key: "carrier.\(code.value)", value: name, at: clock.now(), by: user)
         }
     }
 }

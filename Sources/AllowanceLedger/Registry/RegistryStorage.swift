@@ -41,6 +41,8 @@ package protocol RegistryTransaction {
     /// Days before a batch's creation in which an account change holds the beneficiary out; nil when never set.
     func changeWindowDays() throws -> Int?
     func setChangeWindowDays(_ days: Int) throws
+    /// Appends to the settings' history: `key` took `value` at `at`, set by `by`.
+    func recordSettingChange(key: String, value: String, at: Timestamp, by: UserName) throws
     /// Raises every flag the register calls for (`FlagKind`: shared numbers among active mobile-money beneficiaries,
     /// account changes at or after `windowStart`); a flag once cleared stays cleared for the same evidence. Returns how
     /// many were raised. One set-based statement per kind: a register of millions is checked in the database.

@@ -363,7 +363,7 @@ extension Store {
 
 extension Store {
     /// Audits on this ledger.
-    public var audit: Audit { Audit(storage: SQLiteAuditStorage(store: self)) }
+    public var audit: Audit { Audit(storage: SQLiteAuditStorage(store: self), clock: clock) }
 }
 
 struct SQLiteAuditStorage: AuditStorage {
@@ -379,10 +379,11 @@ struct SQLiteAuditStorage: AuditStorage {
         try store.read { db in try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'office'") }
     }
 
-    func setOfficeName(_ name: String) throws {
+    func setOfficeName(_ name: String, at: Timestamp, by user: UserName) throws {
         try store.write { db in
             try db.execute(sql: "INSERT INTO setting(key, value) VALUES ('office', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                            arguments: [name])
+            try SQLiteTransaction(db: db).recordSettingChange(key: "office", value: name, at: at, by: user)
         }
     }
 }

@@ -138,6 +138,11 @@ struct SQLiteTransaction: RegistryTransaction {
             """, arguments: [String(days)])
     }
 
+    func recordSettingChange(key: String, value: String, at: Timestamp, by: UserName) throws {
+        try db.execute(sql: "INSERT INTO setting_event(key, value, at, by) VALUES (?, ?, ?, ?)",
+                       arguments: [key, value, at.description, by.value])
+    }
+
     func raiseFlags(at now: Timestamp, windowStart: Timestamp) throws -> Int {
         try Store.raiseFlags(db, at: now, windowStart: windowStart)
     }

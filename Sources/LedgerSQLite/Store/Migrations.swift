@@ -63,6 +63,9 @@ enum Migrations {
         migrator.registerMigration("v8-result-line-item-index") { db in
             try db.execute(sql: resultLineItemIndexV8)
         }
+        migrator.registerMigration("v9-setting-events") { db in
+            try db.execute(sql: settingEventsV9)
+        }
         return migrator
     }
 
@@ -564,5 +567,22 @@ extension Migrations {
     CREATE TRIGGER batch_item_no_delete BEFORE DELETE ON batch_item
     WHEN (SELECT status FROM batch WHERE id = OLD.batch_id) <> 'created'
     BEGIN SELECT RAISE(ABORT, 'items of an approved batch cannot be deleted'); END;
+    """
+}
+
+extension Migrations {
+    /// Who changed a setting (the account-change window, the office's name) or added a carrier, and when: history like
+    /// the register's, never edited or removed. The `setting` table keeps only the value in force.
+    static let settingEventsV9 = """
+    CREATE TABLE setting_event(
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        at TEXT NOT NULL,
+        by TEXT NOT NULL);
+    CREATE TRIGGER setting_event_no_update BEFORE UPDATE ON setting_event
+    BEGIN SELECT RAISE(ABORT, 'a setting change is history; it is never edited'); END;
+    CREATE TRIGGER setting_event_no_delete BEFORE DELETE ON setting_event
+    BEGIN SELECT RAISE(ABORT, 'a setting change is history; it is never removed'); END;
     """
 }
