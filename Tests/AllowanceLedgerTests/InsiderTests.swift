@@ -284,6 +284,23 @@ struct SettableClockTests {
     }
 }
 
+/// Issue 19 (6): whoever is shown numbers and IDs whole is recorded, with when and what; the log cannot be edited.
+@Suite struct DisclosureLogTests {
+    @Test func revealIsRecordedInTheAccessLog() throws {
+        let sandbox = CLISandbox()
+        try sandbox.batchOfSamples(approved: false)
+        sandbox.expectSuccess(try sandbox.run(["beneficiary", "list"]))
+        sandbox.expectSuccess(try sandbox.run(["beneficiary", "list", "--reveal"]))
+        sandbox.expectSuccess(try sandbox.run(["beneficiary", "show", "001150000001", "--reveal"], environment: ["ALLOWANCE_USER": "auditor.hoa"]))
+        let store = try Store(path: sandbox.database, clock: .fixed(try Timestamp(parsing: "2026-11-20T08:00:00Z")))
+        let rows = try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT by, what FROM disclosure ORDER BY id").map { [$0[0] as String, $0[1] as String] }
+        }
+        #expect(rows == [["officer.test", "beneficiary list"], ["auditor.hoa", "beneficiary show *********001"]])
+        #expect(throws: DatabaseError.self) { try store.write { try $0.execute(sql: "DELETE FROM disclosure") } }
+    }
+}
+
 /// Issue 19 (5): a profile cannot turn failures into payments, pass for the built-in one, or be picked up from
 /// whatever folder a command happens to run in.
 @Suite struct LyingProfileTests {

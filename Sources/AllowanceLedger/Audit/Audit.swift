@@ -23,6 +23,12 @@ public struct Audit: Sendable {
                                        office: office, by: user)
     }
 
+    /// Records that `what` was shown with phone numbers and national IDs whole, to `user`, now: the office's access log
+    /// of personal data (`disclosure`), never edited or removed.
+    public func recordDisclosure(_ what: String, by user: UserName) throws {
+        try storage.recordDisclosure(redactIdentifiers(what), at: clock.now(), by: user)
+    }
+
     /// The office's name, as audit manifests carry it.
     public func officeName() throws -> String? {
         try storage.officeName()
@@ -41,6 +47,7 @@ package protocol AuditStorage: Sendable {
     /// the export; signs the manifest (HMAC with `key`, Ed25519 when given) and renames the folder into place at commit.
     func exportAudit(to directory: String, scope: AuditScope, personalData: PersonalData, key: AuditKey,
                      ed25519 signingKey: Ed25519PrivateKey?, office: String?, by user: UserName) throws -> AuditExportResult
+    func recordDisclosure(_ what: String, at: Timestamp, by user: UserName) throws
     func officeName() throws -> String?
     /// Sets the office's name and records who set it, in one transaction.
     func setOfficeName(_ name: String, at: Timestamp, by user: UserName) throws

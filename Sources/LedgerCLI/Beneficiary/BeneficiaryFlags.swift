@@ -13,7 +13,9 @@ extension Allowance.Beneficiary {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let flags = try store.open().registry.flags(includeCleared: all)
+            let ledger = try store.open()
+            try output.recordReveal(ledger, "beneficiary flags")
+            let flags = try ledger.registry.flags(includeCleared: all)
             if output.json {
                 JSON.array(flags.map { flag in
                     .object([("id", .int(flag.id)), ("beneficiary", .int(flag.beneficiaryID.rawValue)), ("kind", .string(flag.kind.rawValue)),

@@ -11,7 +11,9 @@ extension Allowance.Beneficiary {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let (found, events) = try store.open().registry.history(of: beneficiary)
+            let ledger = try store.open()
+            try output.recordReveal(ledger, "beneficiary history \(redactIdentifiers(beneficiary))")
+            let (found, events) = try ledger.registry.history(of: beneficiary)
             func shown(_ value: String?, _ event: BeneficiaryEvent) -> String? {
                 BeneficiaryEvent.shown(value, field: event.field, reveal: output.reveal)
             }

@@ -22,6 +22,7 @@ extension Allowance.Beneficiary {
         func run() throws {
             if let rejects { try refuseLedgerPath(rejects, ledger: store.path, option: "--rejects", what: "the rejected lines") }
             let ledger = try store.open()
+            if skipInvalid { try output.recordReveal(ledger, "beneficiary import \(file): rejected lines whole", by: try user.user()) }
             var options = RegisterImportOptions(by: try user.user())
             options.skipInvalid = skipInvalid
             options.rejectsPath = rejects

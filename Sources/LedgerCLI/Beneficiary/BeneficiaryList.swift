@@ -19,7 +19,9 @@ extension Allowance.Beneficiary {
         func run() throws {
             var filter = BeneficiaryFilter(status: status, method: method, limit: limit)
             if let commune { filter.commune = try parsed { () throws(FieldError) in try Code(parsing: commune, field: "commune", uppercase: false) } }
-            let found = try store.open().registry.beneficiaries(filter)
+            let ledger = try store.open()
+            try output.recordReveal(ledger, "beneficiary list")
+            let found = try ledger.registry.beneficiaries(filter)
             if output.json {
                 JSON.array(found.map { BeneficiaryView.json($0, reveal: output.reveal) }).print()
                 return

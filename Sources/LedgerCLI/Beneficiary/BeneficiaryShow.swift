@@ -12,6 +12,7 @@ extension Allowance.Beneficiary {
 
         func run() throws {
             let ledger = try store.open()
+            try output.recordReveal(ledger, "beneficiary show \(redactIdentifiers(beneficiary))")
             let found = try ledger.registry.beneficiary(beneficiary)
             let flags = try ledger.registry.flags().filter { $0.beneficiaryID == found.id }
             if output.json {

@@ -29,6 +29,7 @@ extension Allowance.ReconcileCommand {
         func run() throws {
             if let report { try refuseLedgerPath(report, ledger: store.path, option: "--report") }
             let ledger = try store.open()
+            if report != nil { try output.recordReveal(ledger, "reconcile \(batch) \(file): report whole", by: try user.user()) }
             let carrierProfile = try parsed { () throws(ProfileError) in
                 try CarrierProfile.load(profile, searching: ReconcileView.profileDirectories(ledger: store.path))
             }

@@ -18,6 +18,7 @@ extension Allowance.ReconcileCommand {
         func run() throws {
             if let report { try refuseLedgerPath(report, ledger: store.path, option: "--report") }
             let ledger = try store.open()
+            if report != nil { try output.recordReveal(ledger, "reconcile status \(batch): report whole") }
             let status = try ledger.reconciliation.status(batch: batch)
             if let report {
                 try ReconcileReport.write(to: report, reconciliation: ledger.reconciliation, batch: batch, fileID: nil, reveal: output.reveal)

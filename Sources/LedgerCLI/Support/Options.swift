@@ -49,6 +49,15 @@ struct OutputOptions: ParsableArguments {
     var reveal = false
 }
 
+extension OutputOptions {
+    /// With `--reveal`, records in the ledger's access log who was shown phone numbers and national IDs whole, when,
+    /// and what (`disclosure`); without it, nothing. Read-only commands name the user as `--by` would default it.
+    func recordReveal(_ ledger: Ledger, _ what: String, by user: UserName? = nil) throws {
+        guard reveal else { return }
+        try ledger.audit.recordDisclosure(what, by: try user ?? UserOptions.parse([]).user())
+    }
+}
+
 /// `--by`: who does this, kept in the ledger and the history.
 struct UserOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Who does this (env ALLOWANCE_USER, else the login name).", valueName: "USER"))

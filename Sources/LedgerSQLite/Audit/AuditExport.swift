@@ -375,6 +375,12 @@ struct SQLiteAuditStorage: AuditStorage {
                               by: user)
     }
 
+    func recordDisclosure(_ what: String, at: Timestamp, by user: UserName) throws {
+        try store.write { db in
+            try db.execute(sql: "INSERT INTO disclosure(at, by, what) VALUES (?, ?, ?)", arguments: [at.description, user.value, what])
+        }
+    }
+
     func officeName() throws -> String? {
         try store.read { db in try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'office'") }
     }

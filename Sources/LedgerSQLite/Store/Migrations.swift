@@ -66,6 +66,9 @@ enum Migrations {
         migrator.registerMigration("v9-setting-events") { db in
             try db.execute(sql: settingEventsV9)
         }
+        migrator.registerMigration("v10-disclosure") { db in
+            try db.execute(sql: disclosureV10)
+        }
         return migrator
     }
 
@@ -584,5 +587,20 @@ extension Migrations {
     BEGIN SELECT RAISE(ABORT, 'a setting change is history; it is never edited'); END;
     CREATE TRIGGER setting_event_no_delete BEFORE DELETE ON setting_event
     BEGIN SELECT RAISE(ABORT, 'a setting change is history; it is never removed'); END;
+    """
+}
+
+extension Migrations {
+    /// The access log of personal data: who was shown phone numbers and national IDs whole (`--reveal`), when, and what.
+    static let disclosureV10 = """
+    CREATE TABLE disclosure(
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        by TEXT NOT NULL,
+        what TEXT NOT NULL);
+    CREATE TRIGGER disclosure_no_update BEFORE UPDATE ON disclosure
+    BEGIN SELECT RAISE(ABORT, 'the access log is history; it is never edited'); END;
+    CREATE TRIGGER disclosure_no_delete BEFORE DELETE ON disclosure
+    BEGIN SELECT RAISE(ABORT, 'the access log is history; it is never removed'); END;
     """
 }
