@@ -153,6 +153,7 @@ public final class CSVReader {
         var recordError: CSVRecordError?
         var overflowed = false
         let recordBytesMax = self.recordBytesMax
+        let fieldsMax = Self.fieldsMax
         let delimiter = self.delimiter
         let buffer = self.buffer
         defer {
@@ -197,7 +198,7 @@ public final class CSVReader {
                         let byte = buffer[index]
                         if byte == delimiter {
                             // Past the cap the slow path below keeps the record's error.
-                            if ends.count == Self.fieldsMax {
+                            if ends.count == fieldsMax {
                                 plain = false
                                 break
                             }
@@ -239,11 +240,11 @@ public final class CSVReader {
             switch state {
             case .fieldStart, .unquoted:
                 if byte == delimiter {
-                    if ends.count < Self.fieldsMax {
+                    if ends.count < fieldsMax {
                         ends.append(bytes.count)
                         starts.append(bytes.count)
                     } else if recordError == nil {
-                        recordError = .tooManyFields(fieldsMax: Self.fieldsMax)
+                        recordError = .tooManyFields(fieldsMax: fieldsMax)
                     }
                     state = .fieldStart
                     continue
@@ -289,11 +290,11 @@ public final class CSVReader {
                 if byte == 0x22 {
                     state = .quoted
                 } else if byte == delimiter {
-                    if ends.count < Self.fieldsMax {
+                    if ends.count < fieldsMax {
                         ends.append(bytes.count)
                         starts.append(bytes.count)
                     } else if recordError == nil {
-                        recordError = .tooManyFields(fieldsMax: Self.fieldsMax)
+                        recordError = .tooManyFields(fieldsMax: fieldsMax)
                     }
                     state = .fieldStart
                     continue
