@@ -10,7 +10,7 @@ extension Allowance {
     struct Demo: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run one month end to end on a generated office: 18 communes, about 4,000 beneficiaries.",
-            discussion: "Everything lands in --dir (default ./allowance-demo), which is started afresh.")
+            discussion: "Everything lands in --dir (default ./allowance-demo), which is started afresh; a folder holding a ledger the demo did not make is refused.")
 
         @Option(help: "Folder for the demo's ledger and files.") var dir: String = "allowance-demo"
         @Option(help: "Beneficiaries to generate.") var count: Int = 4_000

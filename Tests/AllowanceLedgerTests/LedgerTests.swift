@@ -42,27 +42,27 @@ import Testing
         let at = fixture.time.clock.now()
         #expect(throws: LedgerError.unbalanced(Money(dong: 1))) {
             try fixture.store.write { db in
-                try Store.post(db, at: at, kind: .fund, key: "k1", batch: nil, by: user("x"), memo: "",
+                try SQLiteTransaction(db: db).post(at: at, kind: .fund, key: "k1", batch: nil, by: user("x"), memo: "",
                                postings: [.debit(.treasury, Money(dong: 11)), .credit(.budget, Money(dong: 10))])
             }
         }
         #expect(throws: LedgerError.tooFewPostings) {
             try fixture.store.write { db in
-                try Store.post(db, at: at, kind: .fund, key: "k2", batch: nil, by: user("x"), memo: "", postings: [.debit(.treasury, Money(dong: 5))])
+                try SQLiteTransaction(db: db).post(at: at, kind: .fund, key: "k2", batch: nil, by: user("x"), memo: "", postings: [.debit(.treasury, Money(dong: 5))])
             }
         }
         #expect(throws: LedgerError.tooFewPostings) {
-            try fixture.store.write { db in try Store.post(db, at: at, kind: .fund, key: "k3", batch: nil, by: user("x"), memo: "", postings: []) }
+            try fixture.store.write { db in try SQLiteTransaction(db: db).post(at: at, kind: .fund, key: "k3", batch: nil, by: user("x"), memo: "", postings: []) }
         }
         #expect(throws: LedgerError.zeroAmount) {
             try fixture.store.write { db in
-                try Store.post(db, at: at, kind: .fund, key: "k4", batch: nil, by: user("x"), memo: "",
+                try SQLiteTransaction(db: db).post(at: at, kind: .fund, key: "k4", batch: nil, by: user("x"), memo: "",
                                postings: [.debit(.treasury, .zero), .credit(.budget, .zero)])
             }
         }
         #expect(throws: LedgerError.overflow) {
             try fixture.store.write { db in
-                try Store.post(db, at: at, kind: .fund, key: "k5", batch: nil, by: user("x"), memo: "",
+                try SQLiteTransaction(db: db).post(at: at, kind: .fund, key: "k5", batch: nil, by: user("x"), memo: "",
                                postings: [.debit(.treasury, Money(dong: .max)), .debit(.treasury, Money(dong: .max)), .credit(.budget, Money(dong: 1))])
             }
         }

@@ -1,8 +1,14 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A small signed note of the journal's head (`allowance-anchor/v1`), for an office to hand to its province or
 /// auditor every day: `ledger verify --anchor RECEIPT` then checks that the ledger still holds that head. One line of
 /// RFC 8785 canonical JSON; `hmac_sha256` signs the object without it, under the audit key.
 public struct AnchorReceipt: Sendable, Equatable {
     public static let format = "allowance-anchor/v1"
+    /// A receipt is one short line; anything larger is not one.
+    static let bytesMax = 1 << 16
     static let signatureDomain = "allowance-anchor/v1\n"
 
     public let office: String
@@ -73,6 +79,59 @@ public enum AnchorReceiptError: Error, Sendable, Equatable, CustomStringConverti
         case .malformed(let reason): "the receipt \(reason)"
         case .badSignature: "the receipt's signature does not match its contents: it was changed"
         case .otherKey(let receiptKey, let given): "the receipt was signed with key \(receiptKey), not \(given)"
+        }
+    }
+}
+
+/// The chain's head as something kept away from the ledger recorded it: a signed audit export or a receipt.
+public struct ChainAnchor: Sendable, Equatable {
+    /// `export 3` or `receipt FILE`, for messages.
+    public let label: String
+    public let exportID: Int64?
+    public let head: AuditManifest.Journal
+
+    /// Reads the anchor at `path`: a folder is an audit export, which must verify under the keys given; a file is a
+    /// receipt (`ledger anchor`), whose signature is checked under `key`.
+    public static func load(_ path: String, key: AuditKey?, publicKey: Ed25519PublicKey?) throws(AnchorError) -> ChainAnchor {
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFDIR {
+            guard let key else { throw .receiptNeedsKey(path) }
+            let opened: (fd: Int32, size: Int64)
+            do { opened = try Files.openRegular(path) } catch { throw .file(error) }
+            defer { close(opened.fd) }
+            let bytes: [UInt8]?
+            do { bytes = try readAll(from: opened.fd, path: path, max: AnchorReceipt.bytesMax) } catch { throw .file(error) }
+            guard let bytes else { throw .receiptTooLarge(path) }
+            do {
+                return ChainAnchor(label: "receipt \(path)", exportID: nil, head: try AnchorReceipt.verified(bytes, key: key).journal)
+            } catch {
+                throw .receipt(path, error)
+            }
+        }
+        let verified: AuditVerification
+        do { verified = try AuditVerifier.verify(directory: path, key: key, publicKey: publicKey) } catch { throw .export(path, error) }
+        guard verified.passed, let manifest = verified.manifest else { throw .exportFails(path, findings: verified.findings.count) }
+        return ChainAnchor(label: "export \(manifest.exportID)", exportID: manifest.exportID, head: manifest.journal)
+    }
+}
+
+public enum AnchorError: Error, Sendable, Equatable, CustomStringConvertible {
+    case receiptNeedsKey(String)
+    case receiptTooLarge(String)
+    case file(FileError)
+    case receipt(String, AnchorReceiptError)
+    case export(String, AuditVerifyError)
+    case exportFails(String, findings: Int)
+
+    public var description: String {
+        switch self {
+        case .receiptNeedsKey(let path): "--anchor \(path) is a receipt: give --key, the audit key that signed it"
+        case .receiptTooLarge(let path): "--anchor \(path) is too large for a receipt"
+        case .file(let error): error.description
+        case .receipt(let path, let error): "--anchor \(path): \(error.description)"
+        case .export(let path, let error): "--anchor \(path): \(error.description)"
+        case .exportFails(let path, let findings):
+            "--anchor \(path) does not verify (\(findings) failed check(s); `allowance audit verify` names them); it cannot anchor anything"
         }
     }
 }

@@ -109,9 +109,6 @@ public struct AuditKey: Sendable {
     public func authenticate(_ message: [UInt8], domain: String) -> Digest32 {
         HMACSHA256.authenticate(Array(domain.utf8) + message, key: bytes)
     }
-
-    /// The key pseudonyms are made with, derived so that the signing key itself never touches personal data.
-    var pseudonymKey: [UInt8] { HMACSHA256.authenticate(Array("allowance-audit-export/v1 pseudonym".utf8), key: bytes).bytes }
 }
 
 extension Ed25519PublicKey {

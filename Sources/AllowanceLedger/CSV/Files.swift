@@ -39,7 +39,7 @@ package enum Files {
     /// whatever someone put there (`O_EXCL`, `O_NOFOLLOW`), with `Files.mode`. Returns the descriptor and the name.
     package static func createTemporary(beside path: String) throws(FileError) -> (fd: Int32, path: String) {
         for _ in 0..<16 {
-            let candidate = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let candidate = temporaryName(beside: path)
             let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
             if fd >= 0 { return (fd, candidate) }
             if errno != EEXIST { throw FileError(path: path, errno: errno) }
@@ -51,7 +51,7 @@ package enum Files {
     /// someone put there. Returns its name.
     package static func createTemporaryFolder(beside path: String, mode: mode_t) throws(FileError) -> String {
         for _ in 0..<16 {
-            let candidate = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let candidate = temporaryName(beside: path)
             if mkdir(candidate, mode) == 0 {
                 // mkdir applies the umask; the mode asked for is the mode meant.
                 guard chmod(candidate, mode) == 0 else { throw FileError(path: candidate, errno: errno) }
@@ -60,6 +60,11 @@ package enum Files {
             if errno != EEXIST { throw FileError(path: path, errno: errno) }
         }
         throw FileError(path: path, reason: "could not create a temporary folder beside it; is someone else writing there?")
+    }
+
+    /// `PATH.tmp-PID-RANDOM`: a name nobody could have prepared for this write.
+    private static func temporaryName(beside path: String) -> String {
+        "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     }
 
     /// Removes a folder this process created and the files in it, never following a link: a link someone planted

@@ -1,7 +1,4 @@
 import AllowanceLedger
-#if canImport(Glibc)
-import Glibc
-#endif
 import AllowanceOffice
 import ArgumentParser
 
@@ -24,40 +21,11 @@ extension Allowance.Ledger {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            var anchorHead: (label: String, exportID: Int64?, head: AuditManifest.Journal)?
-            if let anchor, fileSize(path: anchor) != nil, !isDirectory(anchor) {
-                guard let key else { throw CommandError("--anchor \(anchor) is a receipt: give --key, the audit key that signed it") }
-                let secret = try AuditKeys.secret(key)
-                let bytes: [UInt8]
-                do {
-                    let opened = try Files.openRegular(anchor)
-                    defer { close(opened.fd) }
-                    guard let read = try readAll(from: opened.fd, path: anchor, max: 1 << 16) else {
-                        throw CommandError("--anchor \(anchor) is too large for a receipt")
-                    }
-                    bytes = read
-                } catch let error as FileError {
-                    throw CommandError(error.description)
-                }
-                do {
-                    let receipt = try AnchorReceipt.verified(bytes, key: secret)
-                    anchorHead = ("receipt \(anchor)", nil, receipt.journal)
-                } catch {
-                    throw CommandError("--anchor \(anchor): \(error.description)")
-                }
-            } else if let anchor {
+            var anchorHead: ChainAnchor?
+            if let anchor {
                 let secret = try key.map(AuditKeys.secret)
                 let pub = try publicKey.map(AuditKeys.ed25519Public)
-                let verified: AuditVerification
-                do {
-                    verified = try AuditVerifier.verify(directory: anchor, key: secret, publicKey: pub)
-                } catch {
-                    throw CommandError("--anchor \(anchor): \(error.description)")
-                }
-                guard verified.passed, let manifest = verified.manifest else {
-                    throw CommandError("--anchor \(anchor) does not verify (\(verified.findings.count) failed check(s); `allowance audit verify` names them); it cannot anchor anything")
-                }
-                anchorHead = ("export \(manifest.exportID)", manifest.exportID, manifest.journal)
+                do { anchorHead = try ChainAnchor.load(anchor, key: secret, publicKey: pub) } catch { throw CommandError(error.description) }
             }
             let ledger = try store.open()
             let result = try ledger.journal.verify { count in Terminal.progress("verifying: \(count) entries") }
@@ -99,9 +67,4 @@ extension Allowance.Ledger {
             if !result.isIntact || anchored?.holds == false { throw ExitCode(2) }
         }
     }
-}
-
-private func isDirectory(_ path: String) -> Bool {
-    var info = stat()
-    return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
 }

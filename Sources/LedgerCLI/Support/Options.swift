@@ -54,7 +54,7 @@ extension OutputOptions {
     /// and what (`disclosure`); without it, nothing. Read-only commands name the user as `--by` would default it.
     func recordReveal(_ ledger: Ledger, _ what: String, by user: UserName? = nil) throws {
         guard reveal else { return }
-        try ledger.audit.recordDisclosure(what, by: try user ?? UserOptions.parse([]).user())
+        try ledger.audit.recordDisclosure(what, by: try user ?? userName(given: nil))
     }
 }
 
@@ -63,16 +63,19 @@ struct UserOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Who does this (env ALLOWANCE_USER, else the login name).", valueName: "USER"))
     var by: String?
 
-    func user() throws -> UserName {
-        var candidate = by
-        if candidate == nil, let env = getenv("ALLOWANCE_USER") { candidate = String(cString: env) }
-        if candidate == nil, let env = getenv("USER") { candidate = String(cString: env) }
-        if candidate == nil, let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { candidate = String(cString: name) }
-        do {
-            return try UserName(parsing: candidate ?? "")
-        } catch {
-            throw CommandError(error.description)
-        }
+    func user() throws -> UserName { try userName(given: by) }
+}
+
+/// `given`, else ALLOWANCE_USER, else USER, else the login name: who acts when a command has no `--by`.
+func userName(given: String?) throws -> UserName {
+    var candidate = given
+    if candidate == nil, let env = getenv("ALLOWANCE_USER") { candidate = String(cString: env) }
+    if candidate == nil, let env = getenv("USER") { candidate = String(cString: env) }
+    if candidate == nil, let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { candidate = String(cString: name) }
+    do {
+        return try UserName(parsing: candidate ?? "")
+    } catch {
+        throw CommandError(error.description)
     }
 }
 

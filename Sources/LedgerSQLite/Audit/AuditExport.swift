@@ -361,14 +361,7 @@ extension Store {
     }
 }
 
-extension Store {
-    /// Audits on this ledger.
-    public var audit: Audit { Audit(storage: SQLiteAuditStorage(store: self), clock: clock) }
-}
-
-struct SQLiteAuditStorage: AuditStorage {
-    let store: Store
-
+extension SQLiteStorage: AuditStorage {
     func exportAudit(to directory: String, scope: AuditScope, personalData: PersonalData, key: AuditKey,
                      ed25519 signingKey: Ed25519PrivateKey?, office: String?, by user: UserName) throws -> AuditExportResult {
         try store.exportAudit(to: directory, scope: scope, personalData: personalData, key: key, ed25519: signingKey, office: office,
@@ -395,8 +388,6 @@ struct SQLiteAuditStorage: AuditStorage {
 }
 
 extension Store {
-    /// The ledger's pseudonym secret, made on first use (in the export's transaction) from OpenSSL's CSPRNG. Kept in
-    /// the ledger alone: no export, report or key file carries it.
     /// Sets the pseudonym secret: for the fuzz targets, whose exports must come out byte for byte alike in every process.
     package func setPseudonymSecret(_ secret: [UInt8]) throws {
         precondition(secret.count == Pseudonymizer.secretBytes, "a pseudonym secret is \(Pseudonymizer.secretBytes) bytes")
@@ -406,6 +397,8 @@ extension Store {
         }
     }
 
+    /// The ledger's pseudonym secret, made on first use (in the export's transaction) from OpenSSL's CSPRNG. Kept in
+    /// the ledger alone: no export, report or key file carries it.
     static func pseudonymSecret(_ db: Database) throws -> [UInt8] {
         if let hex = try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'pseudonym_secret'"), let bytes = Hex.decode(hex),
            bytes.count == Pseudonymizer.secretBytes {

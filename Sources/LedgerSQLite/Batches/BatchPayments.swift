@@ -2,10 +2,6 @@ import AllowanceLedger
 import GRDB
 
 extension Store {
-    /// The idempotency key of the funds sent to one carrier for a batch; reconciliation reads it to know which
-    /// items went out.
-    static func transferKey(batch: BatchID, carrier: String) -> String { Payouts.transferKey(batch: batch, carrier: carrier) }
-
     /// SQL: the item (`alias`) of batch `?1` went to its carrier, whose transfer for the batch is posted.
     static func itemSentSQL(_ alias: String) -> String {
         "EXISTS (SELECT 1 FROM journal_entry e WHERE e.idempotency_key = 'transfer:batch:' || ?1 || ':' || \(alias).carrier)"

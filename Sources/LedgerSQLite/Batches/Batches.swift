@@ -34,11 +34,6 @@ extension Store {
     /// Every column that names a batch item (`REFERENCES batch_item(id)`): what `cancelBatch` checks before the items go.
     static let itemReferences = [("posting", "item_id"), ("result_line", "item_id"), ("item_state", "item_id"), ("batch_item", "retry_of_item")]
 
-    /// The entitlement entry's memo carries the items' digest, so the hash chain covers every payee too.
-    static func entitlementMemo(batch: BatchID, period: String, createdBy: String, approvedBy: String, digest: String) -> String {
-        Payouts.entitlementMemo(batch: batch, period: period, createdBy: createdBy, approvedBy: approvedBy, digest: digest)
-    }
-
     /// The row ids of a batch's items, when they run without gaps from its first item to its last in seq order, as
     /// they do for every batch made by one insert: a scan of that id range reads the items in table order, twice as
     /// fast as going through the (batch_id, seq) index. Found with two index look-ups; nil when the ids do not fit. A

@@ -1,28 +1,6 @@
 import AllowanceLedger
 import GRDB
 
-extension Store {
-    /// Payouts on this ledger.
-    public var payouts: Payouts { Payouts(storage: SQLitePayoutsStorage(store: self), clock: clock) }
-}
-
-struct SQLitePayoutsStorage: PayoutsStorage {
-    let store: Store
-
-    func read<T>(_ body: (any PayoutsTransaction) throws -> T) throws -> T {
-        try store.read { try body(SQLiteTransaction(db: $0)) }
-    }
-
-    func write<T>(_ body: (any PayoutsTransaction) throws -> T) throws -> T {
-        try store.write { try body(SQLiteTransaction(db: $0)) }
-    }
-
-    /// A million items' and credits' per-row key checks cost one to two seconds; their keys were read in the transaction.
-    func writeBulk<T>(_ body: (any PayoutsTransaction) throws -> T) throws -> T {
-        try store.writeWithKeysFromTransaction { try body(SQLiteTransaction(db: $0)) }
-    }
-}
-
 extension SQLiteTransaction: PayoutsTransaction {
     func batch(_ id: BatchID) throws -> Batch {
         try Store.fetchBatch(db, id)

@@ -169,12 +169,3 @@ final class JournalWriter: JournalAppender {
         return JournalEntryID(id)
     }
 }
-
-extension Store {
-    static func post(_ db: Database, at: Timestamp, kind: EntryKind, key: String, batch: BatchID?, by: UserName, memo: String,
-                     postings: [Posting]) throws -> JournalEntryID {
-        let writer = try JournalWriter(db, at: at, kind: kind, key: key, batch: batch, by: by, memo: memo)
-        for posting in postings { try writer.append(posting) }
-        return try writer.finish()
-    }
-}

@@ -144,7 +144,7 @@ extension Store {
                     if entryBy != approvedBy {
                         result.report(.approverMismatch, entry: entry, "batch \(batch) names \(approvedBy) as approver but entry \(entry) was posted by \(entryBy)")
                     }
-                    let expected = Self.entitlementMemo(batch: batch, period: row[6] ?? "", createdBy: row[5] ?? "", approvedBy: approvedBy,
+                    let expected = Payouts.entitlementMemo(batch: batch, period: row[6] ?? "", createdBy: row[5] ?? "", approvedBy: approvedBy,
                                                         digest: sealed.digest)
                     if memo != expected {
                         result.report(.batchSealBroken, entry: entry, "batch \(batch)'s maker, checker or seal differ from what entry \(entry) recorded")

@@ -61,23 +61,3 @@ extension SQLiteTransaction: JournalTransaction {
     }
 }
 
-extension Store {
-    /// The journal of this ledger.
-    public var journal: Journal { Journal(storage: SQLiteJournalStorage(store: self), clock: clock) }
-}
-
-struct SQLiteJournalStorage: JournalStorage {
-    let store: Store
-
-    func read<T>(_ body: (any JournalTransaction) throws -> T) throws -> T {
-        try store.read { try body(SQLiteTransaction(db: $0)) }
-    }
-
-    func write<T>(_ body: (any JournalTransaction) throws -> T) throws -> T {
-        try store.write { try body(SQLiteTransaction(db: $0)) }
-    }
-
-    func verify(progress: ((Int) -> Void)?) throws -> LedgerVerification {
-        try store.verifyLedger(progress: progress)
-    }
-}

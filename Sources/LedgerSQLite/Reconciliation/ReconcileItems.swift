@@ -59,7 +59,7 @@ extension ReconcileItems {
         }
         let carriers = sorted
         let exportedCarriers = try sorted.map { code in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM journal_entry WHERE idempotency_key = ?", arguments: [Store.transferKey(batch: batch.id, carrier: code)]) == true
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM journal_entry WHERE idempotency_key = ?", arguments: [Payouts.transferKey(batch: batch.id, carrier: code)]) == true
         }
         var named = [Bool](repeating: false, count: count)
         var finalFingerprints = [Int64](repeating: 0, count: count)

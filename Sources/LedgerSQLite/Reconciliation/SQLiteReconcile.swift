@@ -2,25 +2,6 @@ import AllowanceLedger
 import GRDB
 import Reconcile
 
-extension Store {
-    /// Reconciliation on this ledger.
-    public var reconciliation: Reconciliation { Reconciliation(storage: SQLiteReconcileStorage(store: self), clock: clock) }
-}
-
-struct SQLiteReconcileStorage: ReconcileStorage {
-    let store: Store
-
-    func read<T>(_ body: (any ReconcileTransaction) throws -> T) throws -> T {
-        try store.read { try body(SQLiteTransaction(db: $0)) }
-    }
-
-    /// A million lines' and postings' per-row key checks would cost a second or two; every item they name was loaded
-    /// in the transaction.
-    func writeBulk<T>(_ body: (any ReconcileTransaction) throws -> T) throws -> T {
-        try store.writeWithKeysFromTransaction { try body(SQLiteTransaction(db: $0)) }
-    }
-}
-
 extension SQLiteTransaction: ReconcileTransaction {
     func resultFile(batch: BatchID, sha256: String, profileSHA256: String) throws -> ResultFileRecord? {
         try Row.fetchOne(db, sql: """

@@ -2,18 +2,8 @@ import AllowanceLedger
 import GRDB
 
 extension Store {
-    static func changeWindowDays(_ db: Database) throws -> Int {
-        try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'account_change_window_days'").flatMap { Int($0) }
-            ?? Registry.changeWindowDaysDefault
-    }
-
-    /// Raises every flag the register calls for at `now`; a flag once cleared stays cleared for the same evidence.
-    /// Returns how many new flags were raised.
-    @discardableResult
-    static func raiseFlags(_ db: Database, at now: Timestamp) throws -> Int {
-        try raiseFlags(db, at: now, windowStart: now.adding(days: -(try changeWindowDays(db))))
-    }
-
+    /// Raises every flag the register calls for (`RegistryTransaction.raiseFlags`); a flag once cleared stays cleared for
+    /// the same evidence. Returns how many new flags were raised.
     static func raiseFlags(_ db: Database, at now: Timestamp, windowStart: Timestamp) throws -> Int {
         // Numbers used more than once are found on the msisdn index alone; only those rows are then read.
         try db.execute(sql: """
@@ -46,18 +36,6 @@ extension Store {
 
     /// SQL that is true for a flag (aliased `f`) that holds its beneficiary out at `?since` (now minus the window).
     static let openFlagCondition = "f.cleared_at IS NULL AND (f.kind <> 'recent_account_change' OR f.evidence_at >= ?)"
-
-    /// Open flags by beneficiary: the ones that hold beneficiaries out of a batch created at `now`.
-    static func openFlags(_ db: Database, at now: Timestamp) throws -> [BeneficiaryID: [FlagKind]] {
-        let since = now.adding(days: -(try changeWindowDays(db)))
-        var result: [BeneficiaryID: [FlagKind]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT f.beneficiary_id, f.kind FROM flag f WHERE \(openFlagCondition) ORDER BY f.id",
-                                    arguments: [since.description]) {
-            let kind = FlagKind(rawValue: row[1]) ?? .sharedMSISDN
-            result[BeneficiaryID(row[0]), default: []].append(kind)
-        }
-        return result
-    }
 
     static let flagColumns = """
         f.id, f.beneficiary_id, f.kind, f.evidence, f.evidence_at, f.detail, f.raised_at, f.cleared_at, f.cleared_by, f.clear_reason

@@ -1,28 +1,6 @@
 import AllowanceLedger
 import GRDB
 
-extension Store {
-    /// The register on this ledger.
-    public var registry: Registry { Registry(storage: SQLiteRegistryStorage(store: self), clock: clock) }
-}
-
-struct SQLiteRegistryStorage: RegistryStorage {
-    let store: Store
-
-    func read<T>(_ body: (any RegistryTransaction) throws -> T) throws -> T {
-        try store.read { try body(SQLiteTransaction(db: $0)) }
-    }
-
-    func write<T>(_ body: (any RegistryTransaction) throws -> T) throws -> T {
-        try store.write { try body(SQLiteTransaction(db: $0)) }
-    }
-
-    /// SQLite's per-row look-ups of category and carrier cost 2.5 s per million lines of a register import.
-    func writeBulk<T>(_ body: (any RegistryTransaction) throws -> T) throws -> T {
-        try store.writeWithKeysFromTransaction { try body(SQLiteTransaction(db: $0)) }
-    }
-}
-
 /// A feature's statements on one connection, inside the transaction the storage opened: the registry's here, the
 /// others' in their folders.
 struct SQLiteTransaction: RegistryTransaction {

@@ -1,14 +1,7 @@
 import AllowanceLedger
 import GRDB
 
-extension Store {
-    /// Reports on this ledger.
-    public var reports: Reports { Reports(storage: SQLiteReportsStorage(store: self)) }
-}
-
-struct SQLiteReportsStorage: ReportsStorage {
-    let store: Store
-
+extension SQLiteStorage: ReportsStorage {
     /// One pass over the months' items in table order, numbering keys and months as they come; the few retries and
     /// failed lines are read first through their partial indexes.
     func nonCashReport(from: Period, to: Period, grouping: NonCashGrouping, target: Share, failureReasonsMax: Int) throws -> NonCashReport {
