@@ -2,6 +2,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 #include <string.h>
+#include <openssl/evp.h>
 
 int allowance_sqlite_disable_memory_statistics(void) {
     return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
@@ -96,7 +97,62 @@ static void item_reference(sqlite3_context *context, int argc, sqlite3_value **a
     if (out != stack) sqlite3_free(out);
 }
 
+static void put_be(unsigned char *out, sqlite3_uint64 value, int bytes) {
+    for (int i = bytes - 1; i >= 0; i--) { out[i] = (unsigned char)(value & 0xff); value >>= 8; }
+}
+
+/* SHA-256 over the arguments, each tagged by type so that no two rows encode alike: NULL is 'n'; an integer 'i' and
+   8 bytes big-endian; text 't', 4 bytes of length and its UTF-8; anything else 'b', 4 bytes of length and its bytes.
+   RowDigest in LedgerSQLite encodes the same way in Swift; the tests hold them equal. */
+static void row_digest(sqlite3_context *context, int argc, sqlite3_value **argv) {
+    EVP_MD_CTX *md = (EVP_MD_CTX *)sqlite3_user_data(context);
+    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) { sqlite3_result_error(context, "SHA-256 unavailable", -1); return; }
+    unsigned char head[9];
+    for (int i = 0; i < argc; i++) {
+        switch (sqlite3_value_type(argv[i])) {
+        case SQLITE_NULL:
+            head[0] = 'n';
+            EVP_DigestUpdate(md, head, 1);
+            break;
+        case SQLITE_INTEGER:
+            head[0] = 'i';
+            put_be(head + 1, (sqlite3_uint64)sqlite3_value_int64(argv[i]), 8);
+            EVP_DigestUpdate(md, head, 9);
+            break;
+        case SQLITE_TEXT: {
+            const unsigned char *text = sqlite3_value_text(argv[i]);
+            int length = sqlite3_value_bytes(argv[i]);
+            head[0] = 't';
+            put_be(head + 1, (sqlite3_uint64)length, 4);
+            EVP_DigestUpdate(md, head, 5);
+            if (length > 0) EVP_DigestUpdate(md, text, (size_t)length);
+            break;
+        }
+        default: {
+            const void *bytes = sqlite3_value_blob(argv[i]);
+            int length = sqlite3_value_bytes(argv[i]);
+            head[0] = 'b';
+            put_be(head + 1, (sqlite3_uint64)length, 4);
+            EVP_DigestUpdate(md, head, 5);
+            if (length > 0) EVP_DigestUpdate(md, bytes, (size_t)length);
+        }
+        }
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (EVP_DigestFinal_ex(md, digest, &size) != 1) { sqlite3_result_error(context, "SHA-256 failed", -1); return; }
+    sqlite3_result_blob(context, digest, (int)size, SQLITE_TRANSIENT);
+}
+
+static void free_digest_context(void *md) { EVP_MD_CTX_free((EVP_MD_CTX *)md); }
+
 int allowance_sqlite_register_functions(struct sqlite3 *db) {
-    return sqlite3_create_function_v2(db, "allowance_item_reference", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
-                                      NULL, item_reference, NULL, NULL, NULL);
+    int rc = sqlite3_create_function_v2(db, "allowance_item_reference", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                        NULL, item_reference, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) return rc;
+    /* One digest context per connection: a connection runs one statement's function at a time. */
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (md == NULL) return SQLITE_NOMEM;
+    return sqlite3_create_function_v2(db, "allowance_row_digest", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                      md, row_digest, NULL, NULL, free_digest_context);
 }

@@ -31,6 +31,8 @@ struct Allowance: ParsableCommand {
         if tracing { atexit { Terminal.notePeakMemory() } }
         do {
             var command = try parseAsRoot(Self.movingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+            // The ledger closes (and checkpoints its WAL) before the process exits, on every path.
+            defer { Operator.forget() }
             try command.run()
         } catch let exit as ExitCode {
             Foundation_exit(exit.rawValue)

@@ -10,6 +10,7 @@ public struct ResultLineMatcher {
         var record = ResultLineRecord(line: parsed.line, outcome: .invalidLine)
         record.reference = parsed.referenceText
         record.status = parsed.status
+        record.statusWord = parsed.statusWord
         record.msisdn = parsed.msisdn
         record.msisdnText = parsed.msisdnText
         record.amount = parsed.amount

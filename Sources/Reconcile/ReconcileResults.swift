@@ -10,8 +10,13 @@ public struct ResultFileInfo: Sendable {
     /// The carrier profile the file is read with, and a SHA-256 of its rules.
     public let profile: String
     public let profileSHA256: Digest32
+    /// The rules themselves (`CarrierProfile.canonicalRules`), kept with the file: what its status words meant when it
+    /// was read, whatever the profile file says later.
+    public let profileRules: String
 
-    public init(path: String, name: String? = nil, sha256: Digest32, byteSize: Int64, profile: String, profileSHA256: Digest32) {
+    public init(path: String, name: String? = nil, sha256: Digest32, byteSize: Int64, profile: String, profileSHA256: Digest32,
+                profileRules: String = "") {
+        self.profileRules = profileRules
         self.path = path
         self.name = name ?? path
         self.sha256 = sha256
@@ -31,6 +36,8 @@ public struct ResultLineRecord: Sendable {
     /// The reference as the carrier wrote it; nil when it is the item's own, as `batch create` wrote it.
     public var reference: String?
     public var status: CarrierStatus?
+    /// The status as the carrier wrote it.
+    public var statusWord = ""
     /// `84xxxxxxxxx` as a number; 0 when the line's number could not be read (see `msisdnText`).
     public var msisdn: UInt64 = 0
     /// The number as written, kept only when it could not be read.

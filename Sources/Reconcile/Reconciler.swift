@@ -48,7 +48,7 @@ public struct Reconciliation: Sendable {
         let name = options.displayName ?? path
         let digest = try fileSHA256(path: path)
         let info = ResultFileInfo(path: path, name: name, sha256: digest, byteSize: fileSize(path: path) ?? 0, profile: options.profile.name,
-                                  profileSHA256: options.profile.rulesSHA256)
+                                  profileSHA256: options.profile.rulesSHA256, profileRules: options.profile.canonicalRules)
         let profile = options.profile
         return try reconcile(batch: batch, file: info, by: options.by, splitItemLoadFrom: options.splitItemLoadFrom) { session, writer in
             let channel = Channel<ResultMessage>(capacity: 4)

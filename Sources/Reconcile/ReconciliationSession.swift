@@ -105,7 +105,10 @@ public final class ReconciliationSession {
                                msisdn: itemsNumber ? .null : record.msisdn == 0 ? pending.text(record.msisdnText) : pending.number(record.msisdn),
                                carrierTxnID: pending.text(record.carrierTxnID), completedAt: pending.text(record.completedAt),
                                reasonCode: pending.text(record.reasonCode), reasonText: pending.text(record.reasonText),
-                               note: pending.text(record.note), otherBatchReference: record.otherBatchReference))
+                               note: pending.text(record.note), otherBatchReference: record.otherBatchReference,
+                               // The word as written, unless it is the status's own name (the generic profile's).
+                               statusWord: record.statusWord.isEmpty || record.statusWord == record.status?.rawValue
+                                   ? .null : pending.text(record.statusWord)))
     }
 
     /// The lines recorded since the last call, for `store`. Matching thread only.
@@ -175,6 +178,7 @@ public final class ReconciliationSession {
         package let reasonText: TextSpan
         package let note: TextSpan
         package let otherBatchReference: ItemReference?
+        package let statusWord: TextSpan
     }
 
     /// The item legs of a line's effect, in leg order. settle: Dr payable; refund: Dr treasury; reverse: Cr payable,

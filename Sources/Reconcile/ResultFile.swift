@@ -64,6 +64,8 @@ public struct ParsedResultLine: Sendable, Equatable {
     public var msisdnText: String?
     public var amount: Int64?
     public var status: CarrierStatus?
+    /// The status as the carrier wrote it (kept with the line, beside what the profile made of it).
+    public var statusWord = ""
     public var carrierTxnID = ""
     /// `yyyy-MM-ddTHH:mm:ss` (and the zone when given); as written when it does not follow the profile.
     public var completedAt = ""
@@ -188,9 +190,11 @@ public struct ResultFileReader {
         field(3) { bytes in
             if bytes.isEmpty {
                 parsed.problems.append("status is empty")
-            } else if let status = statusCache.status(of: bytes, profile: profile) {
+            } else if case let (word, status) = statusCache.status(of: bytes, profile: profile), let status {
+                parsed.statusWord = word
                 parsed.status = status
             } else {
+                parsed.statusWord = String(decoding: bytes, as: UTF8.self)
                 parsed.problems.append("status \"\(redactIdentifiers(String(decoding: bytes, as: UTF8.self)))\" is not a status word of profile \(profile.name); "
                                        + "add it to the profile as status.paid, status.failed, status.pending or status.reversed")
             }
@@ -215,12 +219,13 @@ public struct ResultFileReader {
 final class StatusCache {
     private var known: [String: CarrierStatus?] = [:]
 
-    func status(of bytes: UnsafeBufferPointer<UInt8>, profile: CarrierProfile) -> CarrierStatus? {
+    /// The word as written and its status under the profile.
+    func status(of bytes: UnsafeBufferPointer<UInt8>, profile: CarrierProfile) -> (String, CarrierStatus?) {
         // Status words are short: the key is a small string, built without allocating.
         let word = String(decoding: bytes, as: UTF8.self)
-        if let status = known[word] { return status }
+        if let status = known[word] { return (word, status) }
         let status = profile.status(of: word)
         if known.count < 1024 { known[word] = status }
-        return status
+        return (word, status)
     }
 }

@@ -400,3 +400,224 @@ struct AnchorReceiptTests {
         #expect(edited.stderr.contains("signature does not match"))
     }
 }
+
+/// Issue 19 (3): the register is a ledger fact. Its changes are chained (`RegisterChain`), so a direct write to a
+/// beneficiary's row, or to the history, is caught by `ledger verify`, refused by the next change, and shown to the
+/// checker as a payee whose number changed since they were last paid.
+@Suite(.timeLimit(.minutes(3)))
+struct RegisterChainTests {
+    /// The demo's folder and ledger, and one beneficiary who was paid by mobile money in its month.
+    func paidMonth(_ sandbox: CLISandbox) throws -> (ledger: String, beneficiary: Int64) {
+        let folder = sandbox.directory.file("demo")
+        sandbox.expectSuccess(try sandbox.run(["demo", "--dir", folder, "--count", "40", "--seed", "4"]))
+        let ledger = folder + "/allowance.sqlite"
+        let paid = try sandbox.execute("/usr/bin/sqlite3", [ledger, """
+            SELECT i.beneficiary_id FROM batch_item i JOIN item_state s ON s.item_id = i.id AND s.state = 'paid'
+            WHERE i.method = 'mobile_money' ORDER BY i.id LIMIT 1
+            """])
+        return (ledger, try #require(Int64(paid.stdout.trimmingCharacters(in: .whitespacesAndNewlines))))
+    }
+
+    @Test func aDirectUpdateOfANumberIsCaughtRefusedAndShownAtApproval() throws {
+        let sandbox = CLISandbox()
+        let (ledger, beneficiary) = try paidMonth(sandbox)
+        let intact = try sandbox.run(["ledger", "verify", "--db", ledger, "--json"])
+        sandbox.expectSuccess(intact)
+        let before = try jsonObject(intact.stdout)
+        #expect((before["register_links"] as? Int ?? 0) >= 1)
+
+        // The insider's one line: no history, no flag.
+        let direct = try sandbox.execute("/usr/bin/sqlite3", [ledger, "UPDATE beneficiary SET msisdn = '84912345678' WHERE id = \(beneficiary)"])
+        sandbox.expectSuccess(direct)
+        let caught = try sandbox.run(["ledger", "verify", "--db", ledger, "--json"])
+        #expect(caught.status == 2)
+        let problems = try #require(try jsonObject(caught.stdout)["problems"] as? [[String: Any]])
+        #expect(problems.contains { $0["kind"] as? String == "register_row_changed" && ($0["message"] as? String)?.contains("beneficiary \(beneficiary)'s row") == true })
+        #expect(!caught.stdout.contains("84912345678"))
+
+        // The next change through the ledger would seal the forged number as its own: refused, nothing written.
+        let laundered = try sandbox.run(["beneficiary", "account", "change", String(beneficiary), "--carrier", "VIETTEL",
+                                         "--msisdn", "0912000111", "--reason", "new SIM", "--by", "officer.lan", "--db", ledger])
+        #expect(laundered.status == 1)
+        #expect(laundered.stderr.contains("changed outside the ledger"))
+
+        // The next month's batch pays the forged number; the checker is shown it against the number last paid.
+        sandbox.expectSuccess(try sandbox.run(["batch", "create", "--period", "2027-01", "--by", "officer.lan", "--db", ledger]))
+        let show = try sandbox.run(["batch", "show", "2", "--db", ledger, "--json"])
+        sandbox.expectSuccess(show)
+        let changes = try #require(try jsonObject(show.stdout)["number_changes"] as? [[String: Any]])
+        let change = try #require(changes.first { $0["beneficiary"] as? Int64 == beneficiary || $0["beneficiary"] as? Int == Int(beneficiary) })
+        #expect(change["msisdn"] as? String == "********678")
+        #expect(change["last_paid_period"] as? String == "2026-11")
+        let text = try sandbox.run(["batch", "show", "2", "--db", ledger])
+        #expect(text.stdout.contains("will be paid on another number than the one they were last paid on"))
+        #expect(!text.stdout.contains("84912345678"))
+    }
+
+    @Test func historyAndRowsWrittenBehindTheLedgerBreakTheRegisterChain() throws {
+        let sandbox = CLISandbox()
+        let (ledger, _) = try paidMonth(sandbox)
+        func verifyKinds() throws -> [String] {
+            let run = try sandbox.run(["ledger", "verify", "--db", ledger, "--json"])
+            return (try jsonObject(run.stdout)["problems"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+        }
+        // A history event removed (its trigger dropped first) breaks the link that covered it.
+        sandbox.expectSuccess(try sandbox.execute("/usr/bin/sqlite3", [ledger, """
+            DROP TRIGGER beneficiary_event_no_delete; DELETE FROM beneficiary_event WHERE id = (SELECT MAX(id) FROM beneficiary_event);
+            """]))
+        #expect(try verifyKinds().contains("register_chain_broken"))
+        // A beneficiary inserted by hand was never sealed.
+        sandbox.expectSuccess(try sandbox.execute("/usr/bin/sqlite3", [ledger, """
+            INSERT INTO beneficiary(national_id, full_name, date_of_birth, gender, commune_code, category, payment_method, carrier, msisdn,
+                                    registered_at, registered_by)
+            SELECT '001099000001', 'Người Lạ', '1940-01-01', 'M', commune_code, category, 'mobile_money', carrier, '84999999999',
+                   registered_at, registered_by FROM beneficiary WHERE carrier IS NOT NULL LIMIT 1;
+            """]))
+        #expect(try verifyKinds().contains("register_unsealed"))
+    }
+
+    /// (1) `PRAGMA ignore_check_constraints` let a direct write past the maker ≠ checker CHECK; verify still says so.
+    @Test func aBatchMadeAndApprovedByOnePersonIsReportedWhateverWroteIt() throws {
+        let sandbox = CLISandbox()
+        let (ledger, _) = try paidMonth(sandbox)
+        sandbox.expectSuccess(try sandbox.execute("/usr/bin/sqlite3", [ledger, """
+            PRAGMA ignore_check_constraints = 1; DROP TRIGGER batch_frozen;
+            UPDATE batch SET approved_by = created_by WHERE id = 1;
+            """]))
+        let run = try sandbox.run(["ledger", "verify", "--db", ledger, "--json"])
+        #expect(run.status == 2)
+        let kinds = (try jsonObject(run.stdout)["problems"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+        #expect(kinds.contains("maker_is_checker"))
+    }
+
+    /// The SQL function that seals rows and the Swift encoding a second backend would use agree byte for byte.
+    @Test func theRowSealIsTheSameInSQLAndInSwift() throws {
+        let fixture = try Fixture()
+        try fixture.importLines(Sample.all)
+        let (sql, values) = try fixture.store.read { db -> (Data, [SealValue]) in
+            let row = try #require(try Row.fetchOne(db, sql: "SELECT \(Store.beneficiaryColumns), \(Store.rowDigestSQL()) FROM beneficiary WHERE carrier IS NULL LIMIT 1"))
+            let values: [SealValue] = (0..<13).map { index in
+                switch (row[index] as DatabaseValue).storage {
+                case .int64(let number): .integer(number)
+                case .string(let text): .text(text)
+                default: .null
+                }
+            }
+            return (row[13] as Data, values)
+        }
+        #expect(Array(sql) == RegisterChain.rowDigest(values).bytes)
+        #expect(values.contains { if case .null = $0 { true } else { false } })
+    }
+}
+
+/// Issue 19 (4), the review's rewrite as a script written from outside the project: drop the triggers, redirect a
+/// sealed item, recompute its seal and memo, rehash every entry and the head, restore the triggers. The file's own
+/// checks pass (the script is faithful); every anchor kept outside the file catches it.
+@Suite(.timeLimit(.minutes(3)))
+struct ChainRewriteScriptTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/rewrite_chain.py").path
+
+    @Test func theRewriteIsCaughtByTheExportTheReceiptAndTheNextExport() throws {
+        let sandbox = CLISandbox()
+        let folder = sandbox.directory.file("demo")
+        sandbox.expectSuccess(try sandbox.run(["demo", "--dir", folder, "--count", "40", "--seed", "5"]))
+        let ledger = folder + "/allowance.sqlite", key = folder + "/audit.key", receipt = sandbox.directory.file("head.anchor")
+        sandbox.expectSuccess(try sandbox.run(["ledger", "anchor", "--db", ledger, "--key", key, "--out", receipt, "--by", "head"]))
+        let item = try sandbox.execute("/usr/bin/sqlite3", [ledger, "SELECT id FROM batch_item WHERE method = 'mobile_money' ORDER BY id LIMIT 1"])
+        let rewrite = try sandbox.execute("/usr/bin/env", ["python3", Self.script, ledger, item.stdout.trimmingCharacters(in: .whitespacesAndNewlines),
+                                                           "84987654321"])
+        #expect(rewrite.status == 0, "\(rewrite.stderr)")
+        let redirected = try sandbox.execute("/usr/bin/sqlite3", [ledger, "SELECT COUNT(*) FROM batch_item WHERE msisdn = '84987654321'"])
+        #expect(redirected.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+
+        // Inside the file everything agrees again: this is what made the rewrite dangerous.
+        sandbox.expectSuccess(try sandbox.run(["ledger", "verify", "--db", ledger]))
+        // Outside it, each anchor still names the history before the rewrite.
+        let byExport = try sandbox.run(["ledger", "verify", "--db", ledger, "--anchor", folder + "/audit-export", "--key", key])
+        #expect(byExport.status == 2)
+        #expect(byExport.stdout.contains("Anchor BROKEN"))
+        let byReceipt = try sandbox.run(["ledger", "verify", "--db", ledger, "--anchor", receipt, "--key", key])
+        #expect(byReceipt.status == 2)
+        let next = sandbox.directory.file("next-export")
+        sandbox.expectSuccess(try sandbox.run(["audit", "export", "--db", ledger, "--out", next, "--key", key, "--by", "auditor.x"]))
+        let linked = try sandbox.run(["audit", "verify", next, "--key", key, "--previous", folder + "/audit-export"])
+        #expect(linked.status == 2)
+        #expect(linked.stdout.contains("the chain was rewritten between the two exports"))
+    }
+}
+
+/// Issue 19 (1): who acts. Every command that writes records the OS account and host beside the actor it names; a
+/// ledger in actor mode `os` takes the actor from the OS account, so one login cannot be maker and checker.
+@Suite(.timeLimit(.minutes(2)))
+struct ActorModeTests {
+    @Test func aStrictLedgerTakesTheActorFromTheOSAccount() throws {
+        let sandbox = CLISandbox()
+        let me = Operator.account
+        let made = try sandbox.run(["init", "--actor", "os", "--json"])
+        sandbox.expectSuccess(made)
+        #expect(try jsonObject(made.stdout)["actor"] as? String == "os")
+        #expect(try sandbox.run(["init", "--actor", "anyone"]).status == 1)
+
+        // Naming someone else is refused, and the attempt is in the operator log.
+        let typed = try sandbox.run(["beneficiary", "import", sandbox.register(Sample.all), "--by", "head.minh"])
+        #expect(typed.status == 1)
+        #expect(typed.stderr.contains("cannot act as head.minh"))
+        // Without --by the actor is the OS account, whatever ALLOWANCE_USER says.
+        sandbox.expectSuccess(try sandbox.run(["beneficiary", "import", sandbox.register(Sample.all)]))
+        sandbox.expectSuccess(try sandbox.run(["batch", "create", "--period", "2026-11"]))
+        let own = try sandbox.run(["batch", "approve", "1"])
+        #expect(own.status == 1)
+        #expect(own.stderr.contains("created"), "\(own.stderr)")
+        let log = try sandbox.sqlite("SELECT actor, os_account, command FROM operator_log ORDER BY id")
+        let rows = log.stdout.split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+        #expect(rows.contains { $0[0] == "head.minh" && $0[1] == me && $0[2].contains("beneficiary import") })
+        #expect(rows.filter { $0[0] == me }.count >= 3)
+        #expect(try sandbox.sqlite("SELECT created_by FROM batch WHERE id = 1").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == me)
+    }
+
+    @Test func aDeclaredLedgerRecordsTheOSAccountBesideTheNamedActor() throws {
+        let sandbox = CLISandbox()
+        sandbox.expectSuccess(try sandbox.run(["beneficiary", "import", sandbox.register(Sample.all), "--by", "officer.lan"]))
+        let log = try sandbox.sqlite("SELECT actor, os_account, host FROM operator_log")
+        #expect(log.stdout.hasPrefix("officer.lan|\(Operator.account)|"))
+        #expect(try sandbox.sqlite("SELECT COUNT(*) FROM operator_log").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+    }
+}
+
+/// The OS account the test process (and so the CLI it starts) runs as.
+enum Operator {
+    static var account: String {
+        guard let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name else { return "" }
+        return String(cString: name)
+    }
+}
+
+/// Issue 19 (5): a result file keeps the rules it was read with, and each line what its carrier wrote.
+@Suite(.timeLimit(.minutes(2)))
+struct CarrierWordTests {
+    @Test func theProfileAndEachRawStatusAreKeptWithTheFile() throws {
+        let sandbox = CLISandbox()
+        let folder = sandbox.directory.file("demo")
+        sandbox.expectSuccess(try sandbox.run(["demo", "--dir", folder, "--count", "40", "--seed", "6"]))
+        let ledger = folder + "/allowance.sqlite"
+        let file = try sandbox.execute("/usr/bin/sqlite3", [ledger, "SELECT profile_sha256 || '|' || profile_rules FROM result_file"])
+        // sqlite3 ends the row with a line feed of its own; the rules end with theirs.
+        let parts = String(file.stdout.dropLast()).split(separator: "|", maxSplits: 1).map(String.init)
+        #expect(parts.count == 2)
+        #expect(SHA256Hasher.hash(parts[1]).hex == parts[0], "the kept rules are the ones the file was read with")
+        let words = try sandbox.execute("/usr/bin/sqlite3", [ledger, "SELECT DISTINCT carrier_status FROM result_line WHERE carrier_status IS NOT NULL"])
+        let spelled = Set(words.stdout.split(separator: "\n").map(String.init))
+        let written = try String(contentsOfFile: folder + "/results-2026-11.csv", encoding: .utf8)
+        #expect(!spelled.isEmpty)
+        #expect(spelled.allSatisfy { written.contains(",\($0),") }, "\(spelled)")
+    }
+
+    /// (6) `--reveal` on a command that changes a beneficiary is in the access log too.
+    @Test func revealOnAChangeIsLogged() throws {
+        let sandbox = CLISandbox()
+        sandbox.expectSuccess(try sandbox.run(["beneficiary", "import", sandbox.register(Sample.all)]))
+        sandbox.expectSuccess(try sandbox.run(["beneficiary", "suspend", "1", "--reason", "moved", "--reveal", "--json", "--by", "officer.lan"]))
+        let log = try sandbox.sqlite("SELECT by, what FROM disclosure")
+        #expect(log.stdout.contains("officer.lan|beneficiary suspended: beneficiary 1"))
+    }
+}

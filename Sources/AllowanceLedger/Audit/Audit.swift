@@ -39,6 +39,27 @@ public struct Audit: Sendable {
         guard !name.isEmpty, name.count <= 200 else { throw FieldError("the office's name must be 1 to 200 characters") }
         try storage.setOfficeName(name, at: clock.now(), by: user)
     }
+
+    /// Who a command may say acts: anyone it names (`declared`, the default), or only the operating-system account
+    /// running it (`os`), for a machine several people share under their own accounts.
+    public func actorMode() throws -> ActorMode {
+        ActorMode(rawValue: try storage.setting("actor_mode") ?? "") ?? .declared
+    }
+
+    public func setActorMode(_ mode: ActorMode, by user: UserName) throws {
+        try storage.setSetting("actor_mode", to: mode.rawValue, at: clock.now(), by: user)
+    }
+
+    /// Records who ran a command that writes: the actor it acts as, beside the operating-system account and host that
+    /// ran it, and the command line with identifiers masked. Kept even when the command then fails.
+    public func recordOperator(actor: UserName, osAccount: String, host: String, command: String) throws {
+        try storage.recordOperator(actor: actor, osAccount: osAccount, host: host, command: redactIdentifiers(command), at: clock.now())
+    }
+}
+
+public enum ActorMode: String, Sendable, CaseIterable {
+    case declared
+    case os
 }
 
 /// What audits need of a ledger's storage.
@@ -51,4 +72,8 @@ package protocol AuditStorage: Sendable {
     func officeName() throws -> String?
     /// Sets the office's name and records who set it, in one transaction.
     func setOfficeName(_ name: String, at: Timestamp, by user: UserName) throws
+    func setting(_ key: String) throws -> String?
+    /// Sets a setting and records who set it, in one transaction.
+    func setSetting(_ key: String, to value: String, at: Timestamp, by user: UserName) throws
+    func recordOperator(actor: UserName, osAccount: String, host: String, command: String, at: Timestamp) throws
 }

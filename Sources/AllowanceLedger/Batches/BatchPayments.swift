@@ -112,6 +112,23 @@ public enum CashReferenceFileError: ProblemConvertible, Sendable, Equatable {
 }
 
 /// Counts and totals of a batch, by method, commune and payment state.
+/// A payee whose number in a batch is not the one they were last paid on.
+public struct NumberChange: Sendable, Equatable {
+    public let seq: Int64
+    public let beneficiary: BeneficiaryID
+    public let msisdn: String
+    public let lastPaidMSISDN: String
+    public let lastPaidPeriod: String
+
+    package init(seq: Int64, beneficiary: BeneficiaryID, msisdn: String, lastPaidMSISDN: String, lastPaidPeriod: String) {
+        self.seq = seq
+        self.beneficiary = beneficiary
+        self.msisdn = msisdn
+        self.lastPaidMSISDN = lastPaidMSISDN
+        self.lastPaidPeriod = lastPaidPeriod
+    }
+}
+
 public struct BatchSummary: Sendable, Equatable {
     public struct Line: Sendable, Equatable {
         public let key: String

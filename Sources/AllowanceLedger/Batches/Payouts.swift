@@ -22,6 +22,16 @@ public struct Payouts: Sendable {
         try storage.read { try $0.summary(of: $0.batch(id)) }
     }
 
+    /// Every payee of the batch to be paid on another number than the one they were last paid on: what the checker
+    /// looks at before approving (`batch show`, `batch approve`), since a redirected payment looks like this whether
+    /// the number was changed through the ledger or behind it.
+    public func numberChanges(_ id: BatchID) throws -> [NumberChange] {
+        try storage.read { tx in
+            _ = try tx.batch(id)
+            return try tx.numberChanges(batch: id)
+        }
+    }
+
     /// The idempotency key of the funds sent to one carrier for a batch; reconciliation reads it to know which
     /// items went out.
     package static func transferKey(batch: BatchID, carrier: String) -> String { "transfer:batch:\(batch):\(carrier)" }

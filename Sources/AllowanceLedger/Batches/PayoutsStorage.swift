@@ -13,6 +13,9 @@ package protocol PayoutsTransaction: RegistryTransaction, JournalTransaction {
     func batch(_ id: BatchID) throws -> Batch
     func batches(period: Period?) throws -> [Batch]
     func summary(of batch: Batch) throws -> BatchSummary
+    /// The batch's mobile-money items, in seq order, whose number differs from the one their beneficiary was last paid
+    /// on in an earlier month.
+    func numberChanges(batch: BatchID) throws -> [NumberChange]
 
     // Making a batch
     /// Per batch, the first attempts of the month already made for active beneficiaries in scope.

@@ -16,6 +16,10 @@ public struct LedgerProblem: Sendable, Equatable, CustomStringConvertible {
         case clearingMismatch = "clearing_mismatch"
         case unapprovedItemPaid = "unapproved_item_paid"
         case itemReferenceMismatch = "item_reference_mismatch"
+        case makerIsChecker = "maker_is_checker"
+        case registerChainBroken = "register_chain_broken"
+        case registerRowChanged = "register_row_changed"
+        case registerUnsealed = "register_unsealed"
     }
 
     public let kind: Kind
@@ -29,6 +33,9 @@ public struct LedgerVerification: Sendable, Equatable {
     public var entries = 0
     public var postings = 0
     public var headHash = ChainEncoding.genesis
+    /// The register's chain (`RegisterChain`): its links and the last one's hash.
+    public var registerLinks = 0
+    public var registerHeadHash = RegisterChain.genesis
     /// The first problems found, in journal order (at most `problemsMax`).
     public var problems: [LedgerProblem] = []
 

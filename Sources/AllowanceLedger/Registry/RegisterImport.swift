@@ -375,6 +375,7 @@ extension Registry {
             if bulk { try tx.endBulkRegisterLoad() }
             try tx.recordRegisterImport(id: importID, result, at: now, by: options.by)
             result.flagsRaised = try Self.raiseFlags(tx, at: now)
+            try tx.sealRegister(at: now, by: options.by)
             try rejects?.commit()
             return result
         }

@@ -47,6 +47,7 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     case reasonRequired
     case changeWindowOutOfRange(Int)
     case clearerMadeTheChange(Int64, user: String)
+    case changedOutsideTheLedger(BeneficiaryID)
 
     public var description: String {
         switch self {
@@ -63,6 +64,8 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
         case .changeWindowOutOfRange: "--change-window-days must be between 0 and 365"
         case .clearerMadeTheChange(let id, let user):
             "flag \(id) is about an account change \(user) made; someone else must check it and clear the flag"
+        case .changedOutsideTheLedger(let id):
+            "beneficiary \(id)'s record was changed outside the ledger since its last recorded change; nothing was written. Run `allowance ledger verify` and restore the ledger from a copy"
         }
     }
 }

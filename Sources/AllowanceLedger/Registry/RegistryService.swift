@@ -51,6 +51,7 @@ public struct Registry: Sendable {
             }
             let id = try tx.insertBeneficiary(details, at: now, by: user)
             try Self.raiseFlags(tx, at: now)
+            try tx.sealRegister(at: now, by: user)
             return try tx.beneficiary(id: id)!
         }
     }
@@ -70,9 +71,11 @@ public struct Registry: Sendable {
             case (_, .active): throw RegistryError.statusChange(from: found.status, action: "reinstate")
             case (_, .deceased): throw RegistryError.statusChange(from: found.status, action: "record the death of")
             }
+            let now = clock.now()
             try tx.setStatus(of: found.id, to: status)
-            try tx.insertEvent(NewBeneficiaryEvent(beneficiary: found.id, at: clock.now(), by: user, kind: kind, field: "status",
+            try tx.insertEvent(NewBeneficiaryEvent(beneficiary: found.id, at: now, by: user, kind: kind, field: "status",
                                                    oldValue: found.status.rawValue, newValue: status.rawValue, reason: reason))
+            try tx.sealRegister(at: now, by: user)
             return try tx.beneficiary(id: found.id)!
         }
     }
@@ -107,6 +110,7 @@ public struct Registry: Sendable {
             }
             _ = try Self.applyChanges(tx, to: found, details, at: now, by: user, reason: reason, importID: nil)
             try Self.raiseFlags(tx, at: now)
+            try tx.sealRegister(at: now, by: user)
             return try tx.beneficiary(id: found.id)!
         }
     }
@@ -212,6 +216,7 @@ public struct Registry: Sendable {
             try tx.clearFlag(id: id, at: now, by: user, reason: reason)
             try tx.insertEvent(NewBeneficiaryEvent(beneficiary: flag.beneficiaryID, at: now, by: user, kind: .flagCleared,
                                                    field: flag.kind.rawValue, reason: reason))
+            try tx.sealRegister(at: now, by: user)
             return try tx.flag(id: id)!
         }
     }

@@ -28,6 +28,9 @@ package protocol RegistryTransaction {
     func insertEvent(_ event: NewBeneficiaryEvent) throws
     /// Who recorded a history event, by its id.
     func eventActor(id: Int64) throws -> String?
+    /// Appends a link to the register's chain (`RegisterChain`) sealing what this transaction changed; nothing when it
+    /// changed nothing. Every command that changes the register calls it last.
+    func sealRegister(at: Timestamp, by: UserName) throws
 
     // Register imports
     func registerImport(sha256: String) throws -> PreviousRegisterImport?

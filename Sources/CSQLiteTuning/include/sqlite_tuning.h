@@ -15,6 +15,9 @@ struct sqlite3;
 /// `allowance_item_reference(period, batch_id, seq)` gives an item's reference as
 /// Migrations.itemReferenceSQL does, byte for byte, for any values: SQLite's `printf` and `substr` took a microsecond a
 /// row, a second of `batch create` at a million items.
+///
+/// `allowance_row_digest(value, …)` gives the 32-byte SHA-256 of its arguments, each tagged by type: how the register's
+/// rows are sealed (RegisterChain in LedgerSQLite), in the statement that reads them.
 int allowance_sqlite_register_functions(struct sqlite3 *db);
 
 #endif

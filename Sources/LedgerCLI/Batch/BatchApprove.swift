@@ -13,13 +13,16 @@ extension Allowance.Batch {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let result = try store.open().payouts.approveBatch(batch, by: try user.user())
+            let ledger = try store.open()
+            let result = try ledger.payouts.approveBatch(batch, by: try user.user())
+            let changes = try ledger.payouts.numberChanges(batch)
             if output.json {
                 JSON.object([("batch", .int(result.batch.id.rawValue)), ("status", .string(result.batch.status.rawValue)),
                              ("approved_by", .optional(result.batch.approvedBy)), ("entry", .int(result.entry.rawValue)),
-                             ("total", .int(result.total.dong))]).print()
+                             ("total", .int(result.total.dong)), ("number_changes", Show.json(changes))]).print()
             } else {
                 print("Batch \(result.batch.id) approved by \(result.batch.approvedBy ?? ""); entitlements of \(result.total.shown) posted (entry \(result.entry)).")
+                if let text = Show.text(changes) { print(text) }
             }
         }
     }

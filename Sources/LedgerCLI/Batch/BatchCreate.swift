@@ -16,10 +16,13 @@ extension Allowance.Batch {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
+            let communes = try commune.map { text in try parsed { () throws(FieldError) in try Code(parsing: text, field: "commune", uppercase: false) } }
+            // Opened first: the ledger's actor mode decides who the default actor is.
+            let ledger = try store.open()
             var options = BatchCreateOptions(period: period, by: try user.user())
-            options.communes = try commune.map { text in try parsed { () throws(FieldError) in try Code(parsing: text, field: "commune", uppercase: false) } }
+            options.communes = communes
             options.skipExisting = skipExisting
-            let result = try store.open().payouts.createBatch(options)
+            let result = try ledger.payouts.createBatch(options)
             if output.json {
                 JSON.object([
                     ("batch", .int(result.batch.id.rawValue)), ("period", .string(result.batch.period.description)),

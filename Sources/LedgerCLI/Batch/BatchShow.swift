@@ -11,12 +11,36 @@ extension Allowance.Batch {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let summary = try store.open().payouts.batchSummary(batch)
+            let ledger = try store.open()
+            let summary = try ledger.payouts.batchSummary(batch)
+            let changes = try ledger.payouts.numberChanges(batch)
             if output.json {
-                Self.json(summary).print()
+                guard case .object(let pairs) = Self.json(summary) else { preconditionFailure("a batch renders as an object") }
+                JSON.object(pairs + [("number_changes", Self.json(changes))]).print()
             } else {
                 print(Self.text(summary))
+                if let text = Self.text(changes) { print("\n" + text) }
             }
+        }
+
+        /// The payees to be paid on another number than last time, masked: what a checker looks at before approving.
+        static func text(_ changes: [NumberChange], limit: Int = 50) -> String? {
+            guard !changes.isEmpty else { return nil }
+            var out = ["\(changes.count) payee(s) will be paid on another number than the one they were last paid on; check each before approving:"]
+            var table = Table(["seq", "beneficiary", "number now", "last paid on", "in"], rightAligned: [0, 1])
+            for change in changes.prefix(limit) {
+                table.add([String(change.seq), String(change.beneficiary.rawValue), maskTail(change.msisdn), maskTail(change.lastPaidMSISDN),
+                           change.lastPaidPeriod])
+            }
+            out.append(table.render())
+            if changes.count > limit { out.append("… and \(changes.count - limit) more (--json lists every one)") }
+            return out.joined(separator: "\n")
+        }
+
+        static func json(_ changes: [NumberChange]) -> JSON {
+            .array(changes.map { .object([("seq", .int($0.seq)), ("beneficiary", .int($0.beneficiary.rawValue)),
+                                          ("msisdn", .string(maskTail($0.msisdn))), ("last_paid_msisdn", .string(maskTail($0.lastPaidMSISDN))),
+                                          ("last_paid_period", .string($0.lastPaidPeriod))]) })
         }
 
         static func json(_ summary: BatchSummary) -> JSON {

@@ -16,7 +16,9 @@ extension Allowance.Beneficiary {
             @OptionGroup var output: OutputOptions
 
             func apply(_ action: Registry.AccountAction, verb: String) throws {
-                let changed = try store.open().registry.updateAccount(of: beneficiary, action, reason: reason, by: try user.user())
+                let ledger = try store.open()
+                let changed = try ledger.registry.updateAccount(of: beneficiary, action, reason: reason, by: try user.user())
+                try output.recordReveal(ledger, "beneficiary account: beneficiary \(changed.id)", by: try user.user())
                 if output.json {
                     BeneficiaryView.json(changed, reveal: output.reveal).print()
                 } else {

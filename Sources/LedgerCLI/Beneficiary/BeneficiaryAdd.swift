@@ -30,7 +30,9 @@ extension Allowance.Beneficiary {
             raw.paymentMethod = method
             raw.carrier = carrier ?? ""
             raw.msisdn = msisdn ?? ""
-            let added = try store.open().registry.addBeneficiary(raw, by: try user.user())
+            let ledger = try store.open()
+            let added = try ledger.registry.addBeneficiary(raw, by: try user.user())
+            try output.recordReveal(ledger, "beneficiary add: beneficiary \(added.id)", by: try user.user())
             if output.json {
                 BeneficiaryView.json(added, reveal: output.reveal).print()
             } else {

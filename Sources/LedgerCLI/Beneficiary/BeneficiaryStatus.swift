@@ -11,7 +11,9 @@ struct StatusChangeOptions: ParsableArguments {
     @OptionGroup var output: OutputOptions
 
     func apply(_ status: BeneficiaryStatus, verb: String) throws {
-        let changed = try store.open().registry.setStatus(of: beneficiary, to: status, reason: reason, by: try user.user())
+        let ledger = try store.open()
+        let changed = try ledger.registry.setStatus(of: beneficiary, to: status, reason: reason, by: try user.user())
+        try output.recordReveal(ledger, "beneficiary \(status.rawValue): beneficiary \(changed.id)", by: try user.user())
         if output.json {
             BeneficiaryView.json(changed, reveal: output.reveal).print()
         } else {

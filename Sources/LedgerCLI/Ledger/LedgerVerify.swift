@@ -5,7 +5,7 @@ import ArgumentParser
 extension Allowance.Ledger {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Re-check every entry's balance and the whole hash chain; name the first broken entry.",
+            abstract: "Re-check every entry's balance, the journal's and the register's hash chains; name what is broken.",
             discussion: """
                 Exit 0 when intact, 2 when anything is broken. With --anchor, a signed audit export taken earlier (verified \
                 with --key or --public-key) must still be the chain's history: its head entry, with its hash.
@@ -40,7 +40,8 @@ extension Allowance.Ledger {
                 }
                 JSON.object([
                     ("intact", .bool(result.isIntact)), ("entries", .int(result.entries)), ("postings", .int(result.postings)),
-                    ("head_hash", .string(result.headHash)), ("first_broken_entry", result.firstBrokenEntry.map { .int($0) } ?? .null),
+                    ("head_hash", .string(result.headHash)), ("register_links", .int(result.registerLinks)),
+                    ("register_head_hash", .string(result.registerHeadHash)), ("first_broken_entry", result.firstBrokenEntry.map { .int($0) } ?? .null),
                     ("problem_count", .int(result.problemCount)),
                     ("problems", .array(result.problems.map { .object([("kind", .string($0.kind.rawValue)),
                                                                        ("entry", $0.entryID.map { .int($0) } ?? .null),
@@ -49,6 +50,7 @@ extension Allowance.Ledger {
             } else if result.isIntact {
                 print("Ledger intact: \(result.entries) entries, \(result.postings) postings, every entry balanced, chain unbroken.")
                 print("Chain head: \(result.headHash)")
+                print("Register intact: \(result.registerLinks) link(s) seal every beneficiary and every change; head \(result.registerHeadHash)")
             } else {
                 print("Ledger BROKEN: \(result.problemCount) problem(s) in \(result.entries) entries.")
                 if let first = result.firstBrokenEntry { print("First broken entry: \(first)") }

@@ -33,10 +33,67 @@ func environmentClock() throws -> Clock {
 
 func openLedger(path: String) throws -> Ledger {
     let clock = try environmentClock()
+    let ledger: Ledger
     do {
-        return try Ledger.open(path, clock: clock, clockIsSet: getenv("ALLOWANCE_NOW") != nil)
+        ledger = try Ledger.open(path, clock: clock, clockIsSet: getenv("ALLOWANCE_NOW") != nil)
     } catch {
         throw CommandError("cannot open the ledger \(path): \(describe(error))")
+    }
+    try Operator.opened(ledger)
+    return ledger
+}
+
+/// Who runs this process, and who it says acts (`--by`): checked against the ledger's actor mode and recorded in its
+/// operator log once both the ledger and the actor are known, in whichever order the command asks for them.
+enum Operator {
+    nonisolated(unsafe) private static var ledger: Ledger?
+    nonisolated(unsafe) private static var strict = false
+    nonisolated(unsafe) private static var actor: UserName?
+    nonisolated(unsafe) private static var recorded = false
+
+    /// The account the kernel says runs this process; `USER` and `ALLOWANCE_USER` are whatever the shell set.
+    static let osAccount: String = {
+        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return "uid \(geteuid())"
+    }()
+
+    static let host: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
+
+    static var isStrict: Bool { strict }
+
+    /// Lets the ledger close: nothing else may hold it when the process exits.
+    static func forget() { ledger = nil }
+
+    static func opened(_ ledger: Ledger) throws {
+        self.ledger = ledger
+        strict = try ledger.audit.actorMode() == .os
+        try settle()
+    }
+
+    static func acts(_ user: UserName) throws {
+        actor = user
+        try settle()
+    }
+
+    private static func settle() throws {
+        guard let ledger, let actor else { return }
+        // Recorded first, so that a refused attempt to act as someone else is in the log too.
+        if !recorded {
+            recorded = true
+            let program = (CommandLine.arguments.first ?? "allowance").split(separator: "/").last.map(String.init) ?? "allowance"
+            let command = ([program] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+            try ledger.audit.recordOperator(actor: actor, osAccount: osAccount, host: host, command: command)
+        }
+        if strict, !actor.isSamePerson(as: try UserName(parsing: osAccount)) {
+            throw CommandError("""
+                this ledger takes the actor from the operating-system account (actor mode os): you are logged in as \(osAccount), \
+                so you cannot act as \(actor.value); log in as that person, or leave out --by
+                """)
+        }
     }
 }
 
@@ -63,12 +120,19 @@ struct UserOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Who does this (env ALLOWANCE_USER, else the login name).", valueName: "USER"))
     var by: String?
 
-    func user() throws -> UserName { try userName(given: by) }
+    /// Who acts: checked against the ledger's actor mode, and recorded with the OS account and host, once both are known.
+    func user() throws -> UserName {
+        let user = try userName(given: by)
+        try Operator.acts(user)
+        return user
+    }
 }
 
 /// `given`, else ALLOWANCE_USER, else USER, else the login name: who acts when a command has no `--by`.
 func userName(given: String?) throws -> UserName {
     var candidate = given
+    // On a strict ledger the environment names no one: the kernel's account does.
+    if candidate == nil, Operator.isStrict { candidate = Operator.osAccount }
     if candidate == nil, let env = getenv("ALLOWANCE_USER") { candidate = String(cString: env) }
     if candidate == nil, let env = getenv("USER") { candidate = String(cString: env) }
     if candidate == nil, let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { candidate = String(cString: name) }

@@ -379,10 +379,25 @@ extension SQLiteStorage: AuditStorage {
     }
 
     func setOfficeName(_ name: String, at: Timestamp, by user: UserName) throws {
+        try setSetting("office", to: name, at: at, by: user)
+    }
+
+    func setting(_ key: String) throws -> String? {
+        try store.read { db in try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key]) }
+    }
+
+    func setSetting(_ key: String, to value: String, at: Timestamp, by user: UserName) throws {
         try store.write { db in
-            try db.execute(sql: "INSERT INTO setting(key, value) VALUES ('office', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                           arguments: [name])
-            try SQLiteTransaction(db: db).recordSettingChange(key: "office", value: name, at: at, by: user)
+            try db.execute(sql: "INSERT INTO setting(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                           arguments: [key, value])
+            try SQLiteTransaction(db: db).recordSettingChange(key: key, value: value, at: at, by: user)
+        }
+    }
+
+    func recordOperator(actor: UserName, osAccount: String, host: String, command: String, at: Timestamp) throws {
+        try store.write { db in
+            try db.execute(sql: "INSERT INTO operator_log(at, actor, os_account, host, command) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [at.description, actor.value, osAccount, host, command])
         }
     }
 }

@@ -12,6 +12,22 @@ extension Store {
         "COALESCE((SELECT s.state FROM item_state s WHERE s.item_id = \(alias).id), 'open')"
     }
 
+    /// Per item, the beneficiary's newest earlier mobile-money item that was paid: a key range on the items' unique
+    /// (beneficiary, period, attempt) index, then a state lookup per candidate.
+    static func numberChanges(_ db: Database, batch: BatchID) throws -> [NumberChange] {
+        try Row.fetchAll(db, sql: """
+            SELECT i.seq, i.beneficiary_id, i.msisdn, p.msisdn, p.period FROM batch_item i
+            JOIN batch_item p ON p.id = (
+                SELECT q.id FROM batch_item q JOIN item_state s ON s.item_id = q.id AND s.state = 'paid'
+                WHERE q.beneficiary_id = i.beneficiary_id AND q.period < i.period AND q.method = 'mobile_money'
+                ORDER BY q.period DESC, q.attempt DESC LIMIT 1)
+            WHERE i.batch_id = ? AND i.method = 'mobile_money' AND p.msisdn IS NOT i.msisdn
+            ORDER BY i.seq
+            """, arguments: [batch.rawValue]).map {
+            NumberChange(seq: $0[0], beneficiary: BeneficiaryID($0[1]), msisdn: $0[2], lastPaidMSISDN: $0[3], lastPaidPeriod: $0[4])
+        }
+    }
+
     static func batchSummary(_ db: Database, _ batch: Batch) throws -> BatchSummary {
         let id = batch.id
         // One pass over the items tallies all four breakdowns: four GROUP BY scans took 6.2 s for a million items.

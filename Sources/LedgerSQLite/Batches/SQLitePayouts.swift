@@ -15,6 +15,10 @@ extension SQLiteTransaction: PayoutsTransaction {
         try Store.batchSummary(db, batch)
     }
 
+    func numberChanges(batch: BatchID) throws -> [NumberChange] {
+        try Store.numberChanges(db, batch: batch)
+    }
+
     // MARK: Making a batch
 
     /// `?1` batch, `?2` period, `?3` compact period; communes from `?4` on. Every statement names `?1` to `?3`, since

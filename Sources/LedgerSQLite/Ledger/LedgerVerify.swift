@@ -284,6 +284,14 @@ extension Store {
                                   "batch \(key.batch): carrier clearing \(key.carrier) holds \(net) đồng but the batch's open items for \(key.carrier) total \(open) đồng")
                 }
             }
+            // Maker and checker are two people even where a write skipped the CHECK (`ignore_check_constraints`).
+            for row in try Row.fetchAll(db, sql: """
+                SELECT id, created_by FROM batch WHERE approved_by IS NOT NULL AND lower(trim(approved_by)) = lower(trim(created_by))
+                ORDER BY id
+                """) {
+                result.report(.makerIsChecker, entry: nil, "batch \(row[0] as Int64) was created and approved by the same person, \(row[1] as String)")
+            }
+            try Self.verifyRegister(db, into: &result)
             return result
         }
     }

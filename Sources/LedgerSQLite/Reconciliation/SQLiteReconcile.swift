@@ -43,10 +43,11 @@ extension SQLiteTransaction: ReconcileTransaction {
 
     func insertResultFile(batch: BatchID, _ file: ResultFileInfo, at: Timestamp, by: UserName) throws -> Int64 {
         try db.execute(sql: """
-            INSERT INTO result_file(batch_id, sha256, file_name, byte_size, profile, profile_sha256, imported_at, imported_by, lines)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)
+            INSERT INTO result_file(batch_id, sha256, file_name, byte_size, profile, profile_sha256, imported_at, imported_by, lines,
+                                    profile_rules)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
             """, arguments: [batch.rawValue, file.sha256.hex, file.name, file.byteSize, file.profile, file.profileSHA256.hex,
-                             at.description, by.value])
+                             at.description, by.value, file.profileRules])
         return db.lastInsertedRowID
     }
 
@@ -87,7 +88,7 @@ final class SQLiteResultLineWriter: ResultLineWriter {
         writer = try JournalWriter(db, at: at, kind: .settlement, key: "reconcile:file:\(fileID)", batch: items.batch.id, by: user, memo: memo)
         let columns = """
             INSERT OR FAIL INTO result_line(file_id, line, outcome, effect, item_id, reference, status, msisdn, amount, carrier_txn_id, completed_at,
-                                    reason_code, reason_text, note, fingerprint, conflicting, leg) VALUES
+                                    reason_code, reason_text, note, fingerprint, conflicting, leg, carrier_status) VALUES
             """
         let row = "(" + Array(repeating: "?", count: Int(Self.columnsPerLine)).joined(separator: ", ") + ")"
         insertLine = try FastStatement(db, columns + row)
@@ -103,9 +104,9 @@ final class SQLiteResultLineWriter: ResultLineWriter {
             .map(BatchID.init)
     }
 
-    /// 32 lines of 17 columns: 544 parameters, within the 999 that SQLite before 3.32 allows.
+    /// 32 lines of 18 columns: 576 parameters, within the 999 that SQLite before 3.32 allows.
     static let linesPerInsert = 32
-    static let columnsPerLine: Int32 = 17
+    static let columnsPerLine: Int32 = 18
 
     /// Inserts recorded lines, 32 to a statement while there are that many: one statement per line cost SQLite a
     /// third of each insert in starting and finishing the statement. The transaction's thread only.
@@ -162,6 +163,7 @@ final class SQLiteResultLineWriter: ResultLineWriter {
             statement.bind(base + 15, line.fingerprint)
             statement.bind(base + 16, Int64(line.conflicting ? 1 : 0))
             statement.bind(base + 17, line.leg)
+            bind(base + 18, line.statusWord)
         }
         try statement.run()
     }

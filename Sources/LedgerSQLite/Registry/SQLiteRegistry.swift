@@ -5,6 +5,22 @@ import GRDB
 /// others' in their folders.
 struct SQLiteTransaction: RegistryTransaction {
     let db: Database
+    /// The beneficiaries whose rows this transaction found as the register last sealed them: checked once, before the
+    /// transaction's first change to each.
+    private let sealChecked = SealChecks()
+
+    init(db: Database) {
+        self.db = db
+    }
+
+    private final class SealChecks {
+        var ids: Set<Int64> = []
+    }
+
+    private func checkSealed(_ id: BeneficiaryID) throws {
+        guard sealChecked.ids.insert(id.rawValue).inserted else { return }
+        try Store.checkSealed(db, beneficiary: id)
+    }
 
     func beneficiary(id: BeneficiaryID) throws -> Beneficiary? {
         try Store.fetchBeneficiary(db, id: id)
@@ -50,6 +66,7 @@ struct SQLiteTransaction: RegistryTransaction {
     }
 
     func updateBeneficiary(_ id: BeneficiaryID, to details: BeneficiaryDetails) throws {
+        try checkSealed(id)
         let statement = try FastStatement(db, """
             UPDATE beneficiary SET full_name = ?, date_of_birth = ?, gender = ?, commune_code = ?, category = ?,
                 payment_method = ?, carrier = ?, msisdn = ? WHERE id = ?
@@ -67,16 +84,22 @@ struct SQLiteTransaction: RegistryTransaction {
     }
 
     func setStatus(of id: BeneficiaryID, to status: BeneficiaryStatus) throws {
+        try checkSealed(id)
         try db.execute(sql: "UPDATE beneficiary SET status = ? WHERE id = ?", arguments: [status.rawValue, id.rawValue])
     }
 
     func insertEvent(_ event: NewBeneficiaryEvent) throws {
+        try checkSealed(event.beneficiary)
         try Store.insertEvent(db, beneficiary: event.beneficiary, at: event.at, by: event.by, kind: event.kind, field: event.field,
                               old: event.oldValue, new: event.newValue, reason: event.reason, importID: event.importID)
     }
 
     func eventActor(id: Int64) throws -> String? {
         try String.fetchOne(db, sql: "SELECT by FROM beneficiary_event WHERE id = ?", arguments: [id])
+    }
+
+    func sealRegister(at: Timestamp, by: UserName) throws {
+        try Store.sealRegister(db, at: at.description, by: by.value)
     }
 
     func registerImport(sha256: String) throws -> PreviousRegisterImport? {

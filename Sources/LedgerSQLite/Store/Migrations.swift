@@ -69,6 +69,13 @@ enum Migrations {
         migrator.registerMigration("v10-disclosure") { db in
             try db.execute(sql: disclosureV10)
         }
+        migrator.registerMigration("v11-register-chain") { db in
+            try db.execute(sql: registerChainV11)
+            try sealExistingRegister(db)
+        }
+        migrator.registerMigration("v12-operators-and-carrier-words") { db in
+            try db.execute(sql: operatorsAndCarrierWordsV12)
+        }
         return migrator
     }
 
@@ -602,5 +609,29 @@ extension Migrations {
     BEGIN SELECT RAISE(ABORT, 'the access log is history; it is never edited'); END;
     CREATE TRIGGER disclosure_no_delete BEFORE DELETE ON disclosure
     BEGIN SELECT RAISE(ABORT, 'the access log is history; it is never removed'); END;
+    """
+}
+
+extension Migrations {
+    /// Who ran each command that writes (beside the actor it named), and what a result file's carrier actually wrote.
+    static let operatorsAndCarrierWordsV12 = """
+    -- What a result file was read with, and what each line's carrier wrote as its status (NULL: the status's own name).
+    ALTER TABLE result_file ADD COLUMN profile_rules TEXT;
+    ALTER TABLE result_line ADD COLUMN carrier_status TEXT;
+    CREATE TRIGGER result_file_rules_frozen BEFORE UPDATE OF profile, profile_sha256, profile_rules ON result_file
+    BEGIN SELECT RAISE(ABORT, 'an imported result file cannot change'); END;
+
+    -- Who ran each command that writes: the actor it acted as, and the operating-system account and host behind it.
+    CREATE TABLE operator_log(
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        os_account TEXT NOT NULL,
+        host TEXT NOT NULL,
+        command TEXT NOT NULL);
+    CREATE TRIGGER operator_log_no_update BEFORE UPDATE ON operator_log
+    BEGIN SELECT RAISE(ABORT, 'the operator log is history; it is never edited'); END;
+    CREATE TRIGGER operator_log_no_delete BEFORE DELETE ON operator_log
+    BEGIN SELECT RAISE(ABORT, 'the operator log is history; it is never removed'); END;
     """
 }

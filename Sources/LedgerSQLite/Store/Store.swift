@@ -228,6 +228,15 @@ struct FastStatement {
         return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
     }
     func stringOrNil(_ column: Int32) -> String? { isNull(column) ? nil : string(column) }
+    /// A blob column's bytes, valid only inside `body`; empty for NULL.
+    func withBlob<R>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return try body(UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, column), count: count))
+    }
+    /// A blob copied by SQLite (`SQLITE_TRANSIENT`), so `bytes` may go once this returns.
+    func bind(_ index: Int32, blob bytes: UnsafeRawBufferPointer) {
+        sqlite3_bind_blob(handle, index, bytes.baseAddress, Int32(bytes.count), sqliteTransient)
+    }
     /// A text column's bytes, valid only inside `body`; empty for NULL.
     func withText<R>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         guard let text = sqlite3_column_text(handle, column) else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
