@@ -104,28 +104,43 @@ static void put_be(unsigned char *out, sqlite3_uint64 value, int bytes) {
 /* SHA-256 over the arguments, each tagged by type so that no two rows encode alike: NULL is 'n'; an integer 'i' and
    8 bytes big-endian; text 't', 4 bytes of length and its UTF-8; anything else 'b', 4 bytes of length and its bytes.
    RowDigest in LedgerSQLite encodes the same way in Swift; the tests hold them equal. */
+/* Appends to the digest through a buffer: a row's dozen short fields in one update, not two dozen. */
+typedef struct { EVP_MD_CTX *md; unsigned char bytes[1024]; size_t used; } staged_digest;
+
+static void stage(staged_digest *staged, const void *bytes, size_t count) {
+    if (staged->used + count > sizeof(staged->bytes)) {
+        EVP_DigestUpdate(staged->md, staged->bytes, staged->used);
+        staged->used = 0;
+        if (count > sizeof(staged->bytes)) { EVP_DigestUpdate(staged->md, bytes, count); return; }
+    }
+    memcpy(staged->bytes + staged->used, bytes, count);
+    staged->used += count;
+}
+
 static void row_digest(sqlite3_context *context, int argc, sqlite3_value **argv) {
-    EVP_MD_CTX *md = (EVP_MD_CTX *)sqlite3_user_data(context);
-    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) { sqlite3_result_error(context, "SHA-256 unavailable", -1); return; }
+    staged_digest staged;
+    staged.md = (EVP_MD_CTX *)sqlite3_user_data(context);
+    staged.used = 0;
+    if (EVP_DigestInit_ex(staged.md, EVP_sha256(), NULL) != 1) { sqlite3_result_error(context, "SHA-256 unavailable", -1); return; }
     unsigned char head[9];
     for (int i = 0; i < argc; i++) {
         switch (sqlite3_value_type(argv[i])) {
         case SQLITE_NULL:
             head[0] = 'n';
-            EVP_DigestUpdate(md, head, 1);
+            stage(&staged, head, 1);
             break;
         case SQLITE_INTEGER:
             head[0] = 'i';
             put_be(head + 1, (sqlite3_uint64)sqlite3_value_int64(argv[i]), 8);
-            EVP_DigestUpdate(md, head, 9);
+            stage(&staged, head, 9);
             break;
         case SQLITE_TEXT: {
             const unsigned char *text = sqlite3_value_text(argv[i]);
             int length = sqlite3_value_bytes(argv[i]);
             head[0] = 't';
             put_be(head + 1, (sqlite3_uint64)length, 4);
-            EVP_DigestUpdate(md, head, 5);
-            if (length > 0) EVP_DigestUpdate(md, text, (size_t)length);
+            stage(&staged, head, 5);
+            if (length > 0) stage(&staged, text, (size_t)length);
             break;
         }
         default: {
@@ -133,11 +148,13 @@ static void row_digest(sqlite3_context *context, int argc, sqlite3_value **argv)
             int length = sqlite3_value_bytes(argv[i]);
             head[0] = 'b';
             put_be(head + 1, (sqlite3_uint64)length, 4);
-            EVP_DigestUpdate(md, head, 5);
-            if (length > 0) EVP_DigestUpdate(md, bytes, (size_t)length);
+            stage(&staged, head, 5);
+            if (length > 0) stage(&staged, bytes, (size_t)length);
         }
         }
     }
+    EVP_MD_CTX *md = staged.md;
+    if (staged.used > 0) EVP_DigestUpdate(md, staged.bytes, staged.used);
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
     if (EVP_DigestFinal_ex(md, digest, &size) != 1) { sqlite3_result_error(context, "SHA-256 failed", -1); return; }
@@ -146,6 +163,31 @@ static void row_digest(sqlite3_context *context, int argc, sqlite3_value **argv)
 
 static void free_digest_context(void *md) { EVP_MD_CTX_free((EVP_MD_CTX *)md); }
 
+/* The sum of 32-byte blobs read as big-endian numbers, modulo 2^256 (SealSum in AllowanceLedger): a link's seals
+   summed in the statement that reads them. A blob of another length makes the result NULL, which matches no link. */
+typedef struct { unsigned char sum[32]; int bad; } sum256_state;
+
+static void sum256_step(sqlite3_context *context, int argc, sqlite3_value **argv) {
+    (void)argc;
+    sum256_state *state = (sum256_state *)sqlite3_aggregate_context(context, sizeof(sum256_state));
+    if (state == NULL) { sqlite3_result_error_nomem(context); return; }
+    if (sqlite3_value_bytes(argv[0]) != 32 || sqlite3_value_type(argv[0]) != SQLITE_BLOB) { state->bad = 1; return; }
+    const unsigned char *digest = (const unsigned char *)sqlite3_value_blob(argv[0]);
+    unsigned int carry = 0;
+    for (int i = 31; i >= 0; i--) {
+        unsigned int total = (unsigned int)state->sum[i] + digest[i] + carry;
+        state->sum[i] = (unsigned char)(total & 0xff);
+        carry = total >> 8;
+    }
+}
+
+static void sum256_final(sqlite3_context *context) {
+    sum256_state *state = (sum256_state *)sqlite3_aggregate_context(context, 0);
+    if (state != NULL && state->bad) { sqlite3_result_null(context); return; }
+    unsigned char zero[32] = {0};
+    sqlite3_result_blob(context, state != NULL ? state->sum : zero, 32, SQLITE_TRANSIENT);
+}
+
 int allowance_sqlite_register_functions(struct sqlite3 *db) {
     int rc = sqlite3_create_function_v2(db, "allowance_item_reference", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
                                         NULL, item_reference, NULL, NULL, NULL);
@@ -153,6 +195,9 @@ int allowance_sqlite_register_functions(struct sqlite3 *db) {
     /* One digest context per connection: a connection runs one statement's function at a time. */
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     if (md == NULL) return SQLITE_NOMEM;
-    return sqlite3_create_function_v2(db, "allowance_row_digest", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
-                                      md, row_digest, NULL, NULL, free_digest_context);
+    rc = sqlite3_create_function_v2(db, "allowance_row_digest", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                    md, row_digest, NULL, NULL, free_digest_context);
+    if (rc != SQLITE_OK) return rc;
+    return sqlite3_create_function_v2(db, "allowance_sum256", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                      NULL, NULL, sum256_step, sum256_final, NULL);
 }

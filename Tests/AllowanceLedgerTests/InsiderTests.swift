@@ -507,6 +507,21 @@ struct RegisterChainTests {
         }
         #expect(Array(sql) == RegisterChain.rowDigest(values).bytes)
         #expect(values.contains { if case .null = $0 { true } else { false } })
+
+        // And the sum of seals: SQL's aggregate against the Swift reference, carries across every byte included.
+        let (digests, summed) = try fixture.store.read { db -> ([Data], Data) in
+            let digests = try Data.fetchAll(db, sql: "SELECT digest FROM beneficiary_seal")
+            let summed = try #require(try Data.fetchOne(db, sql: """
+                SELECT allowance_sum256(d) FROM (SELECT digest AS d FROM beneficiary_seal
+                    UNION ALL SELECT x'FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF')
+                """))
+            return (digests, summed)
+        }
+        var sum = SealSum()
+        for digest in digests { digest.withUnsafeBytes { sum.add($0) } }
+        sum.add(Digest32(bytes: [UInt8](repeating: 0xFF, count: 32)))
+        #expect(Hex.encode(Array(summed)) == sum.hex)
+        #expect(digests.count == Sample.all.count)
     }
 }
 
@@ -619,5 +634,45 @@ struct CarrierWordTests {
         sandbox.expectSuccess(try sandbox.run(["beneficiary", "suspend", "1", "--reason", "moved", "--reveal", "--json", "--by", "officer.lan"]))
         let log = try sandbox.sqlite("SELECT by, what FROM disclosure")
         #expect(log.stdout.contains("officer.lan|beneficiary suspended: beneficiary 1"))
+    }
+}
+
+/// Issue 19 (4): a receipt anchors the register's chain as well as the journal's, and can carry an Ed25519 signature
+/// that an auditor checks with the public key alone.
+@Suite(.timeLimit(.minutes(3)))
+struct RegisterReceiptTests {
+    @Test func aReceiptAnchorsTheRegisterAndVerifiesWithThePublicKeyAlone() throws {
+        let sandbox = CLISandbox()
+        let a = sandbox.directory.file("a"), b = sandbox.directory.file("b")
+        sandbox.expectSuccess(try sandbox.run(["demo", "--dir", a, "--count", "40", "--seed", "1"]))
+        sandbox.expectSuccess(try sandbox.run(["demo", "--dir", b, "--count", "40", "--seed", "2"]))
+        let signing = sandbox.directory.file("office.ed25519")
+        sandbox.expectSuccess(try sandbox.run(["audit", "keygen", "--ed25519", "--out", signing]))
+        let receipt = sandbox.directory.file("head.anchor")
+        let made = try sandbox.run(["ledger", "anchor", "--db", a + "/allowance.sqlite", "--key", a + "/audit.key", "--sign-ed25519", signing,
+                                    "--out", receipt, "--json"])
+        sandbox.expectSuccess(made)
+        let fields = try jsonObject(made.stdout)
+        #expect((fields["register_link"] as? Int ?? 0) >= 1)
+        #expect(fields["ed25519"] as? Bool == true)
+
+        // The public key alone checks it: the ledger holds both heads; another history holds neither.
+        let holds = try sandbox.run(["ledger", "verify", "--db", a + "/allowance.sqlite", "--anchor", receipt, "--public-key", signing + ".pub"])
+        sandbox.expectSuccess(holds)
+        #expect(holds.stdout.contains("Register anchor holds"))
+        let other = try sandbox.run(["ledger", "verify", "--db", b + "/allowance.sqlite", "--anchor", receipt, "--public-key", signing + ".pub", "--json"])
+        #expect(other.status == 2)
+        let anchor = try #require(try jsonObject(other.stdout)["anchor"] as? [String: Any])
+        #expect(anchor["holds"] as? Bool == false)
+        #expect((anchor["register"] as? [String: Any])?["holds"] as? Bool == false)
+
+        // A receipt edited to name another register head fails the Ed25519 check.
+        var text = try String(contentsOfFile: receipt, encoding: .utf8)
+        let hash = try #require(fields["register_hash"] as? String)
+        text = text.replacingOccurrences(of: hash, with: String(repeating: "1", count: 64))
+        try text.write(toFile: receipt, atomically: true, encoding: .utf8)
+        let edited = try sandbox.run(["ledger", "verify", "--db", a + "/allowance.sqlite", "--anchor", receipt, "--public-key", signing + ".pub"])
+        #expect(edited.status == 1)
+        #expect(edited.stderr.contains("signature does not match"))
     }
 }

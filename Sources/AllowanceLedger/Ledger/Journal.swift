@@ -38,10 +38,17 @@ public struct Journal: Sendable {
     }
 
     /// A signed receipt of the chain's head now (`AnchorReceipt`), for the office to hand to someone who keeps it.
-    public func receipt(key: AuditKey, office: String, by user: UserName) throws -> (receipt: AnchorReceipt, bytes: [UInt8]) {
-        let head = try storage.read { try $0.head() }
-        let receipt = AnchorReceipt(office: office, createdAt: clock.now().description, createdBy: user.value, journal: head, keyID: key.id)
-        return (receipt, try receipt.signed(with: key))
+    public func receipt(key: AuditKey, ed25519: Ed25519PrivateKey? = nil, office: String,
+                        by user: UserName) throws -> (receipt: AnchorReceipt, bytes: [UInt8]) {
+        let (head, register) = try storage.read { (try $0.head(), try $0.registerHead()) }
+        let receipt = AnchorReceipt(office: office, createdAt: clock.now().description, createdBy: user.value, journal: head,
+                                    register: register, keyID: key.id)
+        return (receipt, try receipt.signed(with: key, ed25519: ed25519))
+    }
+
+    /// Whether the register chain still holds the link a receipt recorded, with the same hash.
+    public func holds(register head: RegisterHead) throws -> AnchorCheck {
+        AnchorCheck(entry: head.link, expected: head.hash, found: try storage.read { try $0.registerLinkHash(id: head.link) })
     }
 
     /// Whether the journal still holds an anchor's head: the entry a signed export (or a receipt taken from it) ended

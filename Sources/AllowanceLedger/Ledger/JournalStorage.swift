@@ -13,6 +13,10 @@ package protocol JournalTransaction {
     func head() throws -> AuditManifest.Journal
     /// The hash the journal holds for an entry, or nil when there is no such entry.
     func entryHash(id: Int64) throws -> String?
+    /// The register chain's last link and its hash; nil before any link.
+    func registerHead() throws -> RegisterHead?
+    /// The hash the register chain holds for a link, or nil when there is no such link.
+    func registerLinkHash(id: Int64) throws -> String?
     /// The net of every posting to the account (debits positive).
     func balance(of account: LedgerAccount) throws -> Money
     /// Per account and sub-account, up to (not including) `before`, or for one beneficiary's items.

@@ -12,15 +12,15 @@ public enum RegisterChain {
     public static let genesis = ChainEncoding.genesis
 
     /// The text a link's hash is taken over: its place in the chain, who and when, how far it sealed the register, and
-    /// the digests of what it covered.
+    /// the digests of what it covered (`sealSum`: the hex of the `SealSum` of its row seals).
     package static func linkText(prevHash: String, id: Int64, at: String, by: String, beneficiariesThrough: Int64, eventsThrough: Int64,
-                                 sealed: Int64, sealSum: SealSum, eventsDigest: Digest32) -> String {
+                                 sealed: Int64, sealSum: String, eventsDigest: Digest32) -> String {
         "allowance-register/v1\n\(prevHash)\nL \(id) \(ChainEncoding.field(at)) \(ChainEncoding.field(by)) \(beneficiariesThrough) "
-            + "\(eventsThrough) \(sealed) \(sealSum.hex) \(eventsDigest.hex)\n"
+            + "\(eventsThrough) \(sealed) \(sealSum) \(eventsDigest.hex)\n"
     }
 
     package static func linkHash(prevHash: String, id: Int64, at: String, by: String, beneficiariesThrough: Int64, eventsThrough: Int64,
-                                 sealed: Int64, sealSum: SealSum, eventsDigest: Digest32) -> String {
+                                 sealed: Int64, sealSum: String, eventsDigest: Digest32) -> String {
         SHA256Hasher.hash(linkText(prevHash: prevHash, id: id, at: at, by: by, beneficiariesThrough: beneficiariesThrough,
                                    eventsThrough: eventsThrough, sealed: sealed, sealSum: sealSum, eventsDigest: eventsDigest)).hex
     }

@@ -17,7 +17,8 @@ struct sqlite3;
 /// row, a second of `batch create` at a million items.
 ///
 /// `allowance_row_digest(value, …)` gives the 32-byte SHA-256 of its arguments, each tagged by type: how the register's
-/// rows are sealed (RegisterChain in LedgerSQLite), in the statement that reads them.
+/// rows are sealed (RegisterChain in LedgerSQLite), in the statement that reads them; the aggregate
+/// `allowance_sum256(digest)` sums such digests modulo 2^256 (SealSum), NULL when one is not 32 bytes.
 int allowance_sqlite_register_functions(struct sqlite3 *db);
 
 #endif

@@ -31,12 +31,16 @@ extension Allowance.Ledger {
             let result = try ledger.journal.verify { count in Terminal.progress("verifying: \(count) entries") }
             Terminal.endProgress()
             let anchored = try anchorHead.map { try ledger.journal.holds(anchor: $0.head) }
+            let registerAnchored = try anchorHead?.register.map { try ledger.journal.holds(register: $0) }
             if output.json {
                 var fields: [(String, JSON)] = []
                 if let anchorHead, let anchored {
                     fields.append(("anchor", .object([("export_id", anchorHead.exportID.map { .int($0) } ?? .null), ("entry", .int(anchored.entry)),
                                                       ("hash", .string(anchored.expected)), ("found", .optional(anchored.found)),
-                                                      ("holds", .bool(anchored.holds))])))
+                                                      ("holds", .bool(anchored.holds && registerAnchored?.holds != false)),
+                                                      ("register", registerAnchored.map { check in
+                                                          .object([("link", .int(check.entry)), ("hash", .string(check.expected)),
+                                                                   ("found", .optional(check.found)), ("holds", .bool(check.holds))]) } ?? .null)])))
                 }
                 JSON.object([
                     ("intact", .bool(result.isIntact)), ("entries", .int(result.entries)), ("postings", .int(result.postings)),
@@ -66,7 +70,14 @@ extension Allowance.Ledger {
             if result.entries == 0 {
                 Terminal.warning("the ledger at \(store.path) holds no journal entries; is --db (or ALLOWANCE_DB) the right file?")
             }
-            if !result.isIntact || anchored?.holds == false { throw ExitCode(2) }
+            if let anchorHead, let registerAnchored, !output.json {
+                if registerAnchored.holds {
+                    print("Register anchor holds: link \(registerAnchored.entry) is still \(registerAnchored.expected).")
+                } else {
+                    print("Register anchor BROKEN: \(anchorHead.label) recorded register link \(registerAnchored.entry) as \(registerAnchored.expected); the ledger holds \(registerAnchored.found ?? "no such link"). The register's chain was rewritten since.")
+                }
+            }
+            if !result.isIntact || anchored?.holds == false || registerAnchored?.holds == false { throw ExitCode(2) }
         }
     }
 }

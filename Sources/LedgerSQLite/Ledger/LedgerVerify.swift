@@ -7,6 +7,25 @@ extension Store {
     /// Reads the journal in one pass, merging entries with their postings in order; memory grows only with the
     /// number of batch items (16 bytes each, bounded by `ItemNets.denseIDsMax`).
     package func verifyLedger(progress: ((Int) -> Void)? = nil) throws -> LedgerVerification {
+        // The register's chain on a second connection, beside the journal's pass: the two checks share no rows, and
+        // each is one consistent read of its own.
+        let register = Beside { [self] in
+            try read { db in
+                var result = LedgerVerification()
+                try Self.verifyRegister(db, into: &result)
+                return result
+            }
+        }
+        var result = try verifyJournal(progress: progress)
+        let registerResult = try register.join()
+        result.registerLinks = registerResult.registerLinks
+        result.registerHeadHash = registerResult.registerHeadHash
+        for problem in registerResult.problems { result.report(problem.kind, entry: problem.entryID, problem.message) }
+        result.problemCount += registerResult.problemCount - registerResult.problems.count
+        return result
+    }
+
+    private func verifyJournal(progress: ((Int) -> Void)?) throws -> LedgerVerification {
         try read { db in
             var result = LedgerVerification()
             let entries = try FastStatement(db, """
@@ -291,7 +310,6 @@ extension Store {
                 """) {
                 result.report(.makerIsChecker, entry: nil, "batch \(row[0] as Int64) was created and approved by the same person, \(row[1] as String)")
             }
-            try Self.verifyRegister(db, into: &result)
             return result
         }
     }

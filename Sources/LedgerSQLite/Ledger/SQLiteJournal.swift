@@ -23,6 +23,14 @@ extension SQLiteTransaction: JournalTransaction {
         try String.fetchOne(db, sql: "SELECT hash FROM journal_entry WHERE id = ?", arguments: [id])
     }
 
+    func registerHead() throws -> RegisterHead? {
+        try Row.fetchOne(db, sql: "SELECT id, hash FROM register_link ORDER BY id DESC LIMIT 1").map { RegisterHead(link: $0[0], hash: $0[1]) }
+    }
+
+    func registerLinkHash(id: Int64) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT hash FROM register_link WHERE id = ?", arguments: [id])
+    }
+
     func entryCount(batch: BatchID, kind: EntryKind) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal_entry WHERE batch_id = ? AND kind = ?",
                          arguments: [batch.rawValue, kind.rawValue])!

@@ -32,28 +32,26 @@ extension Store {
         let lastEvent = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM beneficiary_event") ?? 0
         guard lastBeneficiary > head.beneficiariesThrough || lastEvent > head.eventsThrough else { return }
         let link = head.id + 1
-        var sum = SealSum()
-        var sealed: Int64 = 0
-        let rows = try FastStatement(db, """
-            SELECT id, \(rowDigestSQL()) FROM beneficiary WHERE id > ?1
+        // Sealed and summed in SQL: a million new rows through Swift one by one cost two seconds of an import.
+        let changed = "SELECT beneficiary_id FROM beneficiary_event WHERE id > ?2 AND kind <> 'flag_cleared'"
+        try db.execute(sql: """
+            INSERT INTO beneficiary_seal(beneficiary_id, link_id, digest)
+            SELECT id, ?3, \(rowDigestSQL()) FROM beneficiary WHERE id > ?1
             UNION ALL
-            SELECT id, \(rowDigestSQL()) FROM beneficiary WHERE id <= ?1 AND id IN (
-                SELECT beneficiary_id FROM beneficiary_event WHERE id > ?2 AND kind <> 'flag_cleared')
+            SELECT id, ?3, \(rowDigestSQL()) FROM beneficiary WHERE id <= ?1 AND id IN (\(changed))
+            """, arguments: [head.beneficiariesThrough, head.eventsThrough, link])
+        let sums = try FastStatement(db, """
+            SELECT allowance_sum256(digest), COUNT(*) FROM (
+                SELECT digest FROM beneficiary_seal WHERE beneficiary_id > ?1 AND link_id = ?3
+                UNION ALL
+                SELECT digest FROM beneficiary_seal WHERE beneficiary_id <= ?1 AND link_id = ?3 AND beneficiary_id IN (\(changed)))
             """)
-        rows.bind(1, head.beneficiariesThrough)
-        rows.bind(2, head.eventsThrough)
-        defer { rows.reset() }
-        let insert = try FastStatement(db, "INSERT INTO beneficiary_seal(beneficiary_id, link_id, digest) VALUES (?, ?, ?)")
-        while try rows.step() {
-            insert.bind(1, rows.int64(0))
-            insert.bind(2, link)
-            try rows.withBlob(1) { digest in
-                sum.add(digest)
-                insert.bind(3, blob: digest)
-            }
-            try insert.run()
-            sealed += 1
-        }
+        sums.bind(1, head.beneficiariesThrough)
+        sums.bind(2, head.eventsThrough)
+        sums.bind(3, link)
+        defer { sums.reset() }
+        try sums.step()
+        let sum = sums.blobHex(0), sealed = sums.int64(1)
         let eventsDigest = try eventsDigest(db, after: head.eventsThrough, through: lastEvent)
         let hash = RegisterChain.linkHash(prevHash: head.hash, id: link, at: at, by: by, beneficiariesThrough: lastBeneficiary,
                                           eventsThrough: lastEvent, sealed: sealed, sealSum: sum, eventsDigest: eventsDigest)
@@ -101,19 +99,11 @@ extension Store {
     /// Re-checks the register's chain: every link's hash from the seals and events it covers, the chain's order and
     /// head, that every beneficiary and event is covered, and that every row is what its last seal says.
     static func verifyRegister(_ db: Database, into result: inout LedgerVerification) throws {
-        // Each link's seals, summed in one pass over the seals in their key order.
-        var sums: [Int64: (sum: SealSum, count: Int64)] = [:]
-        let seals = try FastStatement(db, "SELECT link_id, digest FROM beneficiary_seal")
-        defer { seals.reset() }
-        while try seals.step() {
-            let link = seals.int64(0)
-            var entry = sums[link] ?? (SealSum(), 0)
-            seals.withBlob(1) { digest in
-                if digest.count == 32 { entry.sum.add(digest) } else { entry.count = -1_000_000_000 }
-            }
-            entry.count += 1
-            sums[link] = entry
-        }
+        // Each link's seals, summed in one grouped pass over the seals.
+        var sums: [Int64: (sum: String, count: Int64)] = [:]
+        let grouped = try FastStatement(db, "SELECT link_id, allowance_sum256(digest), COUNT(*) FROM beneficiary_seal GROUP BY link_id")
+        defer { grouped.reset() }
+        while try grouped.step() { sums[grouped.int64(0)] = (grouped.blobHex(1), grouped.int64(2)) }
         let events = try FastStatement(db, """
             SELECT id, beneficiary_id, at, by, kind, field, old_value, new_value, reason, import_id FROM beneficiary_event ORDER BY id
             """)
@@ -138,7 +128,7 @@ extension Store {
                 if events.int64(0) > previous.eventsThrough { hasher.update(eventText(events)) }
                 haveEvent = try events.step()
             }
-            let found = sums.removeValue(forKey: id) ?? (SealSum(), 0)
+            let found = sums.removeValue(forKey: id) ?? (SealSum().hex, 0)
             let expected = RegisterChain.linkHash(prevHash: prevHash, id: id, at: at, by: by, beneficiariesThrough: beneficiaries,
                                                   eventsThrough: eventsThrough, sealed: sealed, sealSum: found.sum, eventsDigest: hasher.finalize())
             if found.count != sealed || expected != hash {
@@ -174,11 +164,11 @@ extension Store {
                 """)
         }
         // Every row against its last seal: a direct UPDATE of a name, number or status shows here.
+        // A scalar subquery on the seals' key per row: half the time of a join on each beneficiary's latest seal.
+        let latest = "FROM beneficiary_seal WHERE beneficiary_id = b.id ORDER BY link_id DESC LIMIT 1"
         let rows = try FastStatement(db, """
-            SELECT b.id, s.link_id FROM beneficiary b
-            LEFT JOIN beneficiary_seal s ON s.beneficiary_id = b.id
-                AND s.link_id = (SELECT MAX(link_id) FROM beneficiary_seal WHERE beneficiary_id = b.id)
-            WHERE b.id <= ? AND \(rowDigestSQL("b")) IS NOT s.digest
+            SELECT b.id, (SELECT link_id \(latest)) FROM beneficiary b
+            WHERE b.id <= ? AND \(rowDigestSQL("b")) IS NOT (SELECT digest \(latest))
             ORDER BY b.id
             """)
         rows.bind(1, previous.beneficiariesThrough)

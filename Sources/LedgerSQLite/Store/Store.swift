@@ -233,9 +233,9 @@ struct FastStatement {
         let count = Int(sqlite3_column_bytes(handle, column))
         return try body(UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, column), count: count))
     }
-    /// A blob copied by SQLite (`SQLITE_TRANSIENT`), so `bytes` may go once this returns.
-    func bind(_ index: Int32, blob bytes: UnsafeRawBufferPointer) {
-        sqlite3_bind_blob(handle, index, bytes.baseAddress, Int32(bytes.count), sqliteTransient)
+    /// A blob column in hexadecimal; `-` for NULL (which no digest is).
+    func blobHex(_ column: Int32) -> String {
+        isNull(column) ? "-" : withBlob(column) { Hex.encode(Array($0)) }
     }
     /// A text column's bytes, valid only inside `body`; empty for NULL.
     func withText<R>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
