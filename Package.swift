@@ -14,6 +14,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        // The web application (issue 20): the HTTP server and its test client; bcrypt from hummingbird-auth.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", exact: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
     ],
     targets: [
         // SHA-256 and HMAC from the system's OpenSSL libcrypto (libssl-dev).
@@ -31,7 +35,7 @@ let package = Package(
         // The domain: values, rules, files, crypto, wording. No database.
         .target(
             name: "AllowanceLedger",
-            dependencies: ["CLibCrypto"],
+            dependencies: ["CLibCrypto", .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
             // The words of each language, compiled into the binary: one file, no resource bundle to lose.
             resources: [.embedInCode("Wording/en.strings"), .embedInCode("Wording/vi.strings")]
         ),
@@ -57,11 +61,31 @@ let package = Package(
             name: "AllowanceOffice",
             dependencies: ["AllowanceLedger", "Reconcile", "LedgerSQLite"]
         ),
+        // What the CLI prints with --json and the server answers: one rendering for both.
+        .target(
+            name: "AllowanceViews",
+            dependencies: ["AllowanceLedger", "Reconcile"]
+        ),
+        // The office's web application (`allowance serve`): sessions, roles, the JSON API, the pages.
+        .target(
+            name: "AllowanceServer",
+            dependencies: [
+                "AllowanceLedger",
+                "AllowanceOffice",
+                "AllowanceViews",
+                "Reconcile",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "LedgerCLI",
             dependencies: [
                 "AllowanceLedger",
                 "AllowanceOffice",
+                "AllowanceViews",
+                "AllowanceServer",
                 "Reconcile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -90,6 +114,15 @@ let package = Package(
             // Scripts written as an outsider would (the insider's rewrite of the chain), run by the tests with python3.
             exclude: ["Scripts"],
             resources: [.copy("Golden")]
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "AllowanceServer",
+                "AllowanceLedger",
+                "AllowanceOffice",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(
             name: "ReconcileTests",

@@ -17,6 +17,7 @@ public struct Ledger: Sendable {
     public let reports: Reports
     public let audit: Audit
     public let reconciliation: Reconciliation
+    public let accounts: Accounts
     private let store: Store
 
     private init(store: Store) {
@@ -29,6 +30,7 @@ public struct Ledger: Sendable {
         reports = store.reports
         audit = store.audit
         reconciliation = store.reconciliation
+        accounts = store.accounts
     }
 
     /// Opens the ledger at `location`, creating it when missing, and brings its schema up to date.

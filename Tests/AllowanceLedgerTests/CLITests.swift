@@ -40,15 +40,15 @@ final class CLISandbox {
 
     /// Runs `allowance ARGUMENTS` in the folder.
     @discardableResult
-    func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> ProcessOutput {
+    func run(_ arguments: [String], environment extra: [String: String] = [:], input: String? = nil) throws -> ProcessOutput {
         let binary = try AllowanceBinary.path()
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the package first: \(binary) is missing")
-        return try execute(binary, arguments, environment: environment.merging(extra) { _, new in new })
+        return try execute(binary, arguments, environment: environment.merging(extra) { _, new in new }, input: input)
     }
 
     /// Runs any program in the folder; stdout and stderr go to files so neither pipe can fill up and block it.
     func execute(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                 timeoutSeconds: Double = 120) throws -> ProcessOutput {
+                 timeoutSeconds: Double = 120, input: String? = nil) throws -> ProcessOutput {
         runs += 1
         let outPath = directory.file(".runs/\(runs).out")
         let errPath = directory.file(".runs/\(runs).err")
@@ -59,7 +59,13 @@ final class CLISandbox {
         process.arguments = arguments
         process.environment = environment ?? self.environment
         process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
-        process.standardInput = FileHandle.nullDevice
+        if let input {
+            let inPath = directory.file(".runs/\(runs).in")
+            _ = FileManager.default.createFile(atPath: inPath, contents: Data(input.utf8))
+            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         try process.run()
@@ -613,5 +619,100 @@ struct CLITests {
         #expect(output.stderr.contains("QD-1"))
         #expect(output.stdout.isEmpty)
         #expect(try debits(of: "1000", in: try sandbox.run(["ledger", "balances", "--json"]).stdout) == 1_000_000)
+    }
+}
+
+/// Issue 20: accounts of the web application, made from the CLI with the password on standard input.
+@Suite(.timeLimit(.minutes(2)))
+struct UserCommandTests {
+    @Test func accountsAreMadeWithAPasswordFromStandardInputAndACodeForApprovers() throws {
+        let sandbox = CLISandbox()
+        let officer = try sandbox.run(["user", "add", "officer.lan", "--role", "officer", "--commune", "26734", "--password-stdin", "--json"],
+                                      input: "correct horse battery\n")
+        sandbox.expectSuccess(officer)
+        let made = try jsonObject(officer.stdout)
+        #expect(made["user"] as? String == "officer.lan")
+        #expect(made["role"] as? String == "officer")
+        #expect(made["communes"] as? [String] == ["26734"])
+        #expect(made["otp_uri"] is NSNull)
+        let approver = try sandbox.run(["user", "add", "head.minh", "--role", "approver", "--password-stdin", "--json"], input: "correct horse battery")
+        sandbox.expectSuccess(approver)
+        let uri = try #require(try jsonObject(approver.stdout)["otp_uri"] as? String)
+        #expect(uri.hasPrefix("otpauth://totp/AllowanceLedger:head.minh?secret="))
+        // The password is kept only as a bcrypt hash of cost 12, and never printed.
+        let stored = try sandbox.sqlite("SELECT password_hash FROM account WHERE name = 'head.minh'").stdout
+        #expect(stored.hasPrefix("$2b$12$") || stored.hasPrefix("$2a$12$") || stored.hasPrefix("$2y$12$"), "\(stored)")
+        let everything = try sandbox.sqlite("SELECT * FROM account").stdout
+        #expect(!approver.stdout.contains("correct horse") && !everything.contains("correct horse"))
+        // Refusals: a taken name, a short password, no password, an unknown role.
+        #expect(try sandbox.run(["user", "add", "HEAD.MINH", "--role", "auditor", "--password-stdin"], input: "another long one").status == 1)
+        #expect(try sandbox.run(["user", "add", "short.one", "--role", "auditor", "--password-stdin"], input: "short").status == 1)
+        #expect(try sandbox.run(["user", "add", "no.password", "--role", "auditor", "--password-stdin"]).status == 1)
+        #expect(try sandbox.run(["user", "add", "x", "--role", "boss", "--password-stdin"], input: "correct horse battery").status == 64)
+        sandbox.expectSuccess(try sandbox.run(["user", "disable", "officer.lan"]))
+        let listed = try jsonArray(try sandbox.run(["user", "list", "--json"]).stdout).compactMap { $0 as? [String: Any] }
+        #expect(listed.count == 2)
+        #expect(listed.first { $0["user"] as? String == "officer.lan" }?["disabled"] as? Bool == true)
+    }
+}
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Issue 20: `allowance serve` as a real process: it answers over HTTP on loopback and stops cleanly on SIGTERM.
+@Suite(.timeLimit(.minutes(2)))
+struct ServeProcessTests {
+    func request(_ url: String, method: String = "GET", body: String? = nil) -> (status: Int, body: String, headers: [AnyHashable: Any])? {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: (Int, String, [AnyHashable: Any])?
+        // No cookie jar: each request is as anonymous as the test says.
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpShouldSetCookies = false
+        URLSession(configuration: configuration).dataTask(with: request) { data, response, _ in
+            if let response = response as? HTTPURLResponse {
+                result = (response.statusCode, String(decoding: data ?? Data(), as: UTF8.self), response.allHeaderFields)
+            }
+            done.signal()
+        }.resume()
+        done.wait()
+        return result
+    }
+
+    @Test func theServerAnswersAndStopsOnSIGTERM() throws {
+        let sandbox = CLISandbox()
+        sandbox.expectSuccess(try sandbox.run(["user", "add", "officer.lan", "--role", "officer", "--password-stdin"], input: "correct horse battery"))
+        let port = Int.random(in: 20_000...60_000)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try AllowanceBinary.path())
+        process.arguments = ["serve", "--port", String(port)]
+        process.environment = sandbox.environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var answer: (status: Int, body: String, headers: [AnyHashable: Any])?
+        for _ in 0..<100 {
+            answer = request("http://127.0.0.1:\(port)/api/v1/session", method: "POST", body: #"{"user":"officer.lan","password":"correct horse battery"}"#)
+            if answer != nil { break }
+            usleep(100_000)
+        }
+        let login = try #require(answer)
+        #expect(login.status == 200, "\(login.body)")
+        #expect(login.body.contains("\"csrf_token\""))
+        #expect(!login.body.contains("correct horse"))
+        let anonymous = try #require(request("http://127.0.0.1:\(port)/api/v1/batches/1"))
+        #expect(anonymous.status == 401)
+        #expect(anonymous.body.contains("\"not_logged_in\""))
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
     }
 }

@@ -1,4 +1,5 @@
 import AllowanceLedger
+import AllowanceViews
 import AllowanceOffice
 import ArgumentParser
 
@@ -17,9 +18,7 @@ extension Allowance.Batch {
             let result = try ledger.payouts.approveBatch(batch, by: try user.user())
             let changes = try ledger.payouts.numberChanges(batch)
             if output.json {
-                JSON.object([("batch", .int(result.batch.id.rawValue)), ("status", .string(result.batch.status.rawValue)),
-                             ("approved_by", .optional(result.batch.approvedBy)), ("entry", .int(result.entry.rawValue)),
-                             ("total", .int(result.total.dong)), ("number_changes", Show.json(changes))]).print()
+                BatchView.approved(result.batch, entry: result.entry, total: result.total, numberChanges: changes).print()
             } else {
                 print("Batch \(result.batch.id) approved by \(result.batch.approvedBy ?? ""); entitlements of \(result.total.shown) posted (entry \(result.entry)).")
                 if let text = Show.text(changes) { print(text) }

@@ -1,4 +1,5 @@
 import AllowanceLedger
+import AllowanceViews
 import AllowanceOffice
 import ArgumentParser
 
@@ -24,14 +25,7 @@ extension Allowance.Batch {
             options.skipExisting = skipExisting
             let result = try ledger.payouts.createBatch(options)
             if output.json {
-                JSON.object([
-                    ("batch", .int(result.batch.id.rawValue)), ("period", .string(result.batch.period.description)),
-                    ("items", .int(result.items)), ("total", .int(result.total.dong)),
-                    ("mobile_money_items", .int(result.mobileMoneyItems)), ("cash_items", .int(result.cashItems)),
-                    ("held_out", .int(result.batch.heldOut)),
-                    ("held_out_by_reason", .object(result.heldOutByKind.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
-                    ("skipped_existing", .int(result.skippedExisting)), ("status", .string(result.batch.status.rawValue)),
-                ]).print()
+                BatchView.created(result).print()
                 return
             }
             print("Created batch \(result.batch.id) for \(result.batch.period): \(result.items) items, \(result.total.shown) "

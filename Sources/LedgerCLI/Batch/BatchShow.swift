@@ -1,4 +1,5 @@
 import AllowanceLedger
+import AllowanceViews
 import AllowanceOffice
 import ArgumentParser
 
@@ -15,8 +16,7 @@ extension Allowance.Batch {
             let summary = try ledger.payouts.batchSummary(batch)
             let changes = try ledger.payouts.numberChanges(batch)
             if output.json {
-                guard case .object(let pairs) = Self.json(summary) else { preconditionFailure("a batch renders as an object") }
-                JSON.object(pairs + [("number_changes", Self.json(changes))]).print()
+                BatchView.show(summary, numberChanges: changes).print()
             } else {
                 print(Self.text(summary))
                 if let text = Self.text(changes) { print("\n" + text) }
@@ -37,22 +37,6 @@ extension Allowance.Batch {
             return out.joined(separator: "\n")
         }
 
-        static func json(_ changes: [NumberChange]) -> JSON {
-            .array(changes.map { .object([("seq", .int($0.seq)), ("beneficiary", .int($0.beneficiary.rawValue)),
-                                          ("msisdn", .string(maskTail($0.msisdn))), ("last_paid_msisdn", .string(maskTail($0.lastPaidMSISDN))),
-                                          ("last_paid_period", .string($0.lastPaidPeriod))]) })
-        }
-
-        static func json(_ summary: BatchSummary) -> JSON {
-            guard case .object(var pairs) = BatchView.json(summary.batch) else { preconditionFailure("a batch renders as an object") }
-            pairs += [("items", .int(summary.items)), ("total", .int(summary.total.dong)),
-                      ("by_method", BatchView.lines(summary.byMethod)), ("by_carrier", BatchView.lines(summary.byCarrier)),
-                      ("by_commune", BatchView.lines(summary.byCommune)), ("by_state", BatchView.lines(summary.byState)),
-                      ("held_out_by_reason", .object(summary.heldOutByReason.map { ($0.key, .int($0.items)) })),
-                      ("entries", .array(summary.entries.map { .object([("id", .int($0.id)), ("kind", .string($0.kind)),
-                                                                         ("at", .string($0.at)), ("amount", .int($0.amount.dong))]) }))]
-            return JSON.object(pairs)
-        }
 
         static func text(_ summary: BatchSummary) -> String {
             let b = summary.batch

@@ -1,4 +1,5 @@
 import AllowanceLedger
+import AllowanceViews
 import AllowanceOffice
 import ArgumentParser
 

@@ -1,4 +1,5 @@
 import AllowanceLedger
+import AllowanceViews
 import AllowanceOffice
 import ArgumentParser
 
@@ -17,7 +18,7 @@ extension Allowance.Report {
             let summary = try ledger.payouts.batchSummary(batch)
             let status = try ledger.reconciliation.status(batch: batch)
             if output.json {
-                JSON.object([("batch", Allowance.Batch.Show.json(summary)), ("reconciliation", Allowance.ReconcileCommand.Status.json(status))]).print()
+                JSON.object([("batch", BatchView.show(summary, numberChanges: try ledger.payouts.numberChanges(summary.batch.id))), ("reconciliation", Allowance.ReconcileCommand.Status.json(status))]).print()
             } else {
                 print(Allowance.Batch.Show.text(summary))
                 print("")

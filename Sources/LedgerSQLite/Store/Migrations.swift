@@ -76,6 +76,9 @@ enum Migrations {
         migrator.registerMigration("v12-operators-and-carrier-words") { db in
             try db.execute(sql: operatorsAndCarrierWordsV12)
         }
+        migrator.registerMigration("v13-accounts") { db in
+            try db.execute(sql: accountsV13)
+        }
         return migrator
     }
 

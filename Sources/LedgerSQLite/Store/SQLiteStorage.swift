@@ -59,4 +59,6 @@ extension Store {
     public var reports: Reports { Reports(storage: SQLiteStorage(store: self)) }
     /// Audits on this ledger.
     public var audit: Audit { Audit(storage: SQLiteStorage(store: self), clock: clock) }
+    /// The web application's accounts, sessions and activity log on this ledger.
+    public var accounts: Accounts { Accounts(storage: SQLiteStorage(store: self), clock: clock) }
 }

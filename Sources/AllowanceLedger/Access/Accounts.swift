@@ -1,0 +1,288 @@
+import HummingbirdBcrypt
+
+/// What a person may do in the office's web application (and, once the CLI takes roles, there too).
+public enum Role: String, Sendable, CaseIterable {
+    case officer, approver, auditor, official, admin
+
+    /// Approvers and admins log in with a password and a one-time code.
+    public var needsOneTimeCode: Bool { self == .approver || self == .admin }
+
+    public func may(_ action: Action) -> Bool {
+        switch action {
+        case .importRegister, .manageBeneficiaries, .createBatch, .downloadInstructions: self == .officer
+        case .approveBatch, .cancelBatch, .clearFlag: self == .approver
+        case .reconcile, .retryBatch, .verifyLedger, .exportAudit: self == .auditor
+        case .viewBatches, .viewBeneficiaries: self == .officer || self == .approver || self == .auditor
+        case .viewReports: self != .admin
+        case .manageAccounts: self == .admin
+        case .viewActivity: self == .admin || self == .auditor
+        }
+    }
+}
+
+/// Everything the application lets someone do, each checked against the role before a service runs it.
+public enum Action: String, Sendable, CaseIterable {
+    case importRegister = "import_register", manageBeneficiaries = "manage_beneficiaries", createBatch = "create_batch"
+    case downloadInstructions = "download_instructions", approveBatch = "approve_batch", cancelBatch = "cancel_batch"
+    case clearFlag = "clear_flag", reconcile, retryBatch = "retry_batch", verifyLedger = "verify_ledger"
+    case exportAudit = "export_audit", viewBatches = "view_batches", viewBeneficiaries = "view_beneficiaries"
+    case viewReports = "view_reports", manageAccounts = "manage_accounts", viewActivity = "view_activity"
+}
+
+public struct Account: Sendable, Equatable {
+    public let name: UserName
+    public let role: Role
+    /// The communes the account sees and acts on; empty: the whole office.
+    public let communes: [Code]
+    public let disabled: Bool
+    public let createdAt: String
+    public let createdBy: String
+
+    package init(name: UserName, role: Role, communes: [Code], disabled: Bool, createdAt: String, createdBy: String) {
+        self.name = name
+        self.role = role
+        self.communes = communes
+        self.disabled = disabled
+        self.createdAt = createdAt
+        self.createdBy = createdBy
+    }
+
+    /// Whether the account may act on `commune`'s beneficiaries and batches.
+    public func covers(_ commune: Code) -> Bool { communes.isEmpty || communes.contains(commune) }
+}
+
+/// An account as stored: with its password's bcrypt hash, its one-time-code secret and its failed logins.
+package struct AccountRecord: Sendable {
+    package let account: Account
+    package let passwordHash: String
+    package let oneTimeSecret: String?
+    package let failedLogins: Int
+    package let lockedUntil: Timestamp?
+
+    package init(account: Account, passwordHash: String, oneTimeSecret: String?, failedLogins: Int, lockedUntil: Timestamp?) {
+        self.account = account
+        self.passwordHash = passwordHash
+        self.oneTimeSecret = oneTimeSecret
+        self.failedLogins = failedLogins
+        self.lockedUntil = lockedUntil
+    }
+}
+
+package struct SessionRecord: Sendable {
+    package let account: String
+    package let csrfToken: String
+    package let createdAt: Timestamp
+    package let lastSeenAt: Timestamp
+
+    package init(account: String, csrfToken: String, createdAt: Timestamp, lastSeenAt: Timestamp) {
+        self.account = account
+        self.csrfToken = csrfToken
+        self.createdAt = createdAt
+        self.lastSeenAt = lastSeenAt
+    }
+}
+
+/// A logged-in session: whose, and the token that must come back with every change (`X-CSRF-Token`).
+public struct Session: Sendable, Equatable {
+    public let account: Account
+    public let csrfToken: String
+    /// The cookie's value; only when the session was just made (the ledger keeps its SHA-256, never the token).
+    public let token: String?
+}
+
+/// One line of the activity log: logins, failed logins, downloads of instruction files and exports.
+public struct Activity: Sendable, Equatable {
+    public let at: String
+    public let account: String
+    public let what: String
+    public let detail: String
+
+    package init(at: String, account: String, what: String, detail: String) {
+        self.at = at
+        self.account = account
+        self.what = what
+        self.detail = detail
+    }
+}
+
+package protocol AccountStorage: Sendable {
+    func account(named name: String) throws -> AccountRecord?
+    func accounts() throws -> [Account]
+    /// Inserts the account and records who made it, in one transaction; false when the name is taken.
+    func insertAccount(_ record: AccountRecord) throws -> Bool
+    func setPassword(of name: String, hash: String, oneTimeSecret: String?) throws
+    func setDisabled(_ name: String, _ disabled: Bool) throws
+    func setLoginFailures(of name: String, count: Int, lockedUntil: Timestamp?) throws
+    func insertSession(tokenSHA256: String, account: String, csrfToken: String, at: Timestamp) throws
+    func session(tokenSHA256: String) throws -> SessionRecord?
+    func touchSession(tokenSHA256: String, at: Timestamp) throws
+    func deleteSession(tokenSHA256: String) throws
+    func deleteSessions(of account: String) throws
+    func recordActivity(_ activity: Activity) throws
+    func activity(limit: Int) throws -> [Activity]
+}
+
+public enum AccessError: Error, Sendable, Equatable, CustomStringConvertible {
+    case badCredentials
+    case locked(until: String)
+    case oneTimeCodeRequired
+    case notLoggedIn
+    case forbidden(Action)
+    case nameTaken(String)
+    case noSuchAccount(String)
+    case weakPassword
+    case invalid(String)
+
+    /// The API's error code.
+    public var code: String {
+        switch self {
+        case .badCredentials: "bad_credentials"
+        case .locked: "locked"
+        case .oneTimeCodeRequired: "otp_required"
+        case .notLoggedIn: "not_logged_in"
+        case .forbidden: "forbidden"
+        case .nameTaken: "name_taken"
+        case .noSuchAccount: "no_such_account"
+        case .weakPassword: "weak_password"
+        case .invalid: "invalid"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .badCredentials: "the user name, password or one-time code is wrong"
+        case .locked(let until): "too many failed logins: the account is locked until \(until)"
+        case .oneTimeCodeRequired: "this account logs in with a one-time code from its authenticator app as well"
+        case .notLoggedIn: "log in first"
+        case .forbidden(let action): "your role may not \(action.rawValue.replacingOccurrences(of: "_", with: " "))"
+        case .nameTaken(let name): "an account named \(name) exists already"
+        case .noSuchAccount(let name): "no account named \(name)"
+        case .weakPassword: "a password has at least \(Accounts.passwordLengthMin) characters"
+        case .invalid(let reason): reason
+        }
+    }
+}
+
+/// Accounts, logins and sessions: bcrypt passwords (cost 12), one-time codes for approvers and admins, five failed
+/// logins lock an account for 15 minutes, sessions end after 30 idle minutes or 8 hours.
+public struct Accounts: Sendable {
+    let storage: any AccountStorage
+    let clock: Clock
+
+    package init(storage: any AccountStorage, clock: Clock) {
+        self.storage = storage
+        self.clock = clock
+    }
+
+    public static let bcryptCost: UInt8 = 12
+    public static let passwordLengthMin = 10
+    public static let failuresBeforeLock = 5
+    public static let lockSeconds: Int64 = 15 * 60
+    public static let idleSeconds: Int64 = 30 * 60
+    public static let lifetimeSeconds: Int64 = 8 * 3600
+    public static let issuer = "AllowanceLedger"
+
+    /// Creates an account; returns it with the `otpauth://` URI to add to an authenticator app (approvers and admins).
+    public func add(_ name: UserName, role: Role, communes: [Code], password: String, by user: UserName) throws -> (Account, otpURI: String?) {
+        guard password.count >= Self.passwordLengthMin else { throw AccessError.weakPassword }
+        let oneTime = role.needsOneTimeCode ? try OneTimeCode.generate() : nil
+        let account = Account(name: name, role: role, communes: communes, disabled: false, createdAt: clock.now().description,
+                              createdBy: user.value)
+        let record = AccountRecord(account: account, passwordHash: Bcrypt.hash(password, cost: Self.bcryptCost),
+                                   oneTimeSecret: oneTime?.base32, failedLogins: 0, lockedUntil: nil)
+        guard try storage.insertAccount(record) else { throw AccessError.nameTaken(name.value) }
+        try storage.recordActivity(Activity(at: account.createdAt, account: user.value, what: "account_added",
+                                            detail: "\(name.value) (\(role.rawValue))"))
+        return (account, oneTime?.uri(account: name.value, issuer: Self.issuer))
+    }
+
+    public func list() throws -> [Account] { try storage.accounts() }
+
+    public func disable(_ name: UserName, by user: UserName) throws {
+        guard try storage.account(named: name.value) != nil else { throw AccessError.noSuchAccount(name.value) }
+        try storage.setDisabled(name.value, true)
+        try storage.deleteSessions(of: name.value)
+        try storage.recordActivity(Activity(at: clock.now().description, account: user.value, what: "account_disabled", detail: name.value))
+    }
+
+    /// Sets a new password (and, for approvers and admins, a new one-time secret, returned as its URI); ends the
+    /// account's sessions and lifts a lock.
+    public func resetPassword(_ name: UserName, to password: String, by user: UserName) throws -> String? {
+        guard let record = try storage.account(named: name.value) else { throw AccessError.noSuchAccount(name.value) }
+        guard password.count >= Self.passwordLengthMin else { throw AccessError.weakPassword }
+        let oneTime = record.account.role.needsOneTimeCode ? try OneTimeCode.generate() : nil
+        try storage.setPassword(of: name.value, hash: Bcrypt.hash(password, cost: Self.bcryptCost), oneTimeSecret: oneTime?.base32)
+        try storage.setLoginFailures(of: name.value, count: 0, lockedUntil: nil)
+        try storage.deleteSessions(of: name.value)
+        try storage.recordActivity(Activity(at: clock.now().description, account: user.value, what: "password_reset", detail: name.value))
+        return oneTime?.uri(account: name.value, issuer: Self.issuer)
+    }
+
+    /// Checks a login and opens a session. Every failure says the same (`badCredentials`) whatever was wrong, but for
+    /// a locked account; the fifth failure in a row locks it for 15 minutes.
+    public func logIn(name: String, password: String, oneTimeCode: String?) throws -> Session {
+        let now = clock.now()
+        guard let record = try storage.account(named: name), !record.account.disabled else {
+            // The same work as a real check, so that a missing name takes as long as a wrong password.
+            _ = Bcrypt.verify(password, hash: Self.decoyHash)
+            try storage.recordActivity(Activity(at: now.description, account: redactIdentifiers(name), what: "login_failed", detail: "unknown or disabled"))
+            throw AccessError.badCredentials
+        }
+        if let until = record.lockedUntil, now < until { throw AccessError.locked(until: until.description) }
+        var good = Bcrypt.verify(password, hash: record.passwordHash)
+        if good, record.account.role.needsOneTimeCode {
+            guard let typed = oneTimeCode, !typed.isEmpty else {
+                if good { throw AccessError.oneTimeCodeRequired }
+                throw AccessError.badCredentials
+            }
+            good = record.oneTimeSecret.flatMap(OneTimeCode.init(base32:))?.accepts(typed, at: now.secondsSinceEpoch) ?? false
+        }
+        guard good else {
+            let failures = (record.lockedUntil.map { now >= $0 } ?? false) ? 1 : record.failedLogins + 1
+            let lock = failures >= Self.failuresBeforeLock ? Timestamp(secondsSinceEpoch: now.secondsSinceEpoch + Self.lockSeconds) : nil
+            try storage.setLoginFailures(of: record.account.name.value, count: lock == nil ? failures : 0, lockedUntil: lock)
+            try storage.recordActivity(Activity(at: now.description, account: record.account.name.value, what: "login_failed",
+                                                detail: lock == nil ? "failure \(failures)" : "locked until \(lock!.description)"))
+            throw AccessError.badCredentials
+        }
+        try storage.setLoginFailures(of: record.account.name.value, count: 0, lockedUntil: nil)
+        let token = Hex.encode(try SecureRandom.bytes(32))
+        let csrf = Hex.encode(try SecureRandom.bytes(32))
+        try storage.insertSession(tokenSHA256: SHA256Hasher.hash(token).hex, account: record.account.name.value, csrfToken: csrf, at: now)
+        try storage.recordActivity(Activity(at: now.description, account: record.account.name.value, what: "login", detail: ""))
+        return Session(account: record.account, csrfToken: csrf, token: token)
+    }
+
+    /// The session a cookie names, when it is still open: at most 30 minutes since it was last used and 8 hours since
+    /// it began. Using it moves its idle clock.
+    public func session(token: String) throws -> Session? {
+        let key = SHA256Hasher.hash(token).hex
+        guard let record = try storage.session(tokenSHA256: key) else { return nil }
+        let now = clock.now().secondsSinceEpoch
+        guard now - record.lastSeenAt.secondsSinceEpoch <= Self.idleSeconds, now - record.createdAt.secondsSinceEpoch <= Self.lifetimeSeconds,
+              let account = try storage.account(named: record.account), !account.account.disabled else {
+            try storage.deleteSession(tokenSHA256: key)
+            return nil
+        }
+        try storage.touchSession(tokenSHA256: key, at: clock.now())
+        return Session(account: account.account, csrfToken: record.csrfToken, token: nil)
+    }
+
+    public func logOut(token: String) throws {
+        try storage.deleteSession(tokenSHA256: SHA256Hasher.hash(token).hex)
+    }
+
+    public func record(_ what: String, detail: String = "", by account: UserName) throws {
+        try storage.recordActivity(Activity(at: clock.now().description, account: account.value, what: what, detail: redactIdentifiers(detail)))
+    }
+
+    public func activity(limit: Int = 200) throws -> [Activity] { try storage.activity(limit: limit) }
+
+    /// Refuses `action` to an account whose role may not take it.
+    public static func check(_ account: Account, may action: Action) throws(AccessError) {
+        guard account.role.may(action) else { throw .forbidden(action) }
+    }
+
+    /// A bcrypt hash at the same cost, checked against when the name is unknown.
+    static let decoyHash = Bcrypt.hash("not a password anyone has", cost: bcryptCost)
+}

@@ -1,0 +1,281 @@
+import AllowanceLedger
+import AllowanceOffice
+import AllowanceViews
+import HTTPTypes
+import Hummingbird
+
+/// The JSON API's handlers. Each resolves the session from its cookie, checks the CSRF token on a change, checks the
+/// account's role and communes, and calls the same service the CLI calls, with the session's account as the actor.
+struct API: Sendable {
+    let ledger: Ledger
+    let options: ServerOptions
+
+    // MARK: Sessions
+
+    func logIn(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let body = try await jsonBody(request, context)
+        guard case .string(let user)? = body["user"], case .string(let password)? = body["password"] else {
+            throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("login_fields"))
+        }
+        var typed: String?
+        if case .string(let text)? = body["otp"] { typed = text }
+        let code = typed
+        let accounts = ledger.accounts
+        let session: Session
+        do {
+            session = try await blocking { try accounts.logIn(name: user, password: password, oneTimeCode: code) }
+        } catch let error as AccessError {
+            throw Self.apiError(error)
+        }
+        var response = JSONResponse.make(Self.sessionJSON(session))
+        response.setCookie(Cookie(name: OfficeServer.sessionCookie, value: session.token ?? "", path: "/", secure: options.secureCookies,
+                                  httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    func currentSession(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        JSONResponse.make(Self.sessionJSON(try await session(request, change: false)))
+    }
+
+    func logOut(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        _ = try await session(request, change: true)
+        let token = request.cookies[OfficeServer.sessionCookie]?.value ?? ""
+        let accounts = ledger.accounts
+        try await blocking { try accounts.logOut(token: token) }
+        var response = Response(status: .noContent)
+        response.setCookie(Cookie(name: OfficeServer.sessionCookie, value: "", maxAge: 0, path: "/", secure: options.secureCookies,
+                                  httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    // MARK: Batches
+
+    func createBatch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let session = try await session(request, change: true)
+        try Self.check(session.account, may: .createBatch)
+        let body = try await jsonBody(request, context)
+        guard case .string(let periodText)? = body["period"], let period = try? Period(parsing: periodText) else {
+            throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("period"))
+        }
+        var communes: [Code] = []
+        if case .array(let values)? = body["communes"] {
+            for value in values {
+                guard case .string(let text) = value, let code = try? Code(parsing: text, field: "commune", uppercase: false) else {
+                    throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("communes"))
+                }
+                communes.append(code)
+            }
+        }
+        // An account of some communes makes batches of those communes only.
+        if !session.account.communes.isEmpty {
+            if communes.isEmpty { communes = session.account.communes }
+            guard communes.allSatisfy(session.account.covers) else { throw APIError(status: .forbidden, code: "commune", message: Words.vi("commune")) }
+        }
+        var creating = BatchCreateOptions(period: period, by: session.account.name)
+        creating.communes = communes
+        let options = creating
+        let payouts = ledger.payouts
+        let result = try await serviceCall { try payouts.createBatch(options) }
+        return JSONResponse.make(BatchView.created(result), status: .created)
+    }
+
+    func showBatch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let session = try await session(request, change: false)
+        try Self.check(session.account, may: .viewBatches)
+        let id = try batchID(context)
+        let payouts = ledger.payouts
+        let (summary, changes) = try await serviceCall { (try payouts.batchSummary(id), try payouts.numberChanges(id)) }
+        try Self.checkScope(session.account, batch: summary.batch)
+        return JSONResponse.make(BatchView.show(summary, numberChanges: changes))
+    }
+
+    func approveBatch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let session = try await session(request, change: true)
+        try Self.check(session.account, may: .approveBatch)
+        let id = try batchID(context)
+        let payouts = ledger.payouts
+        try Self.checkScope(session.account, batch: try await serviceCall { try payouts.batchSummary(id).batch })
+        let actor = session.account.name
+        let (result, changes) = try await serviceCall { (try payouts.approveBatch(id, by: actor), try payouts.numberChanges(id)) }
+        return JSONResponse.make(BatchView.approved(result.batch, entry: result.entry, total: result.total, numberChanges: changes))
+    }
+
+    /// The carrier's instruction file, the bytes `batch export` writes; the transfer is posted once, and a repeat
+    /// answers the same bytes and posts nothing. A POST because the first one changes the ledger.
+    func instructions(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let session = try await session(request, change: true)
+        try Self.check(session.account, may: .downloadInstructions)
+        let id = try batchID(context)
+        let payouts = ledger.payouts, accounts = ledger.accounts, location = ledger.location
+        try Self.checkScope(session.account, batch: try await serviceCall { try payouts.batchSummary(id).batch })
+        let actor = session.account.name
+        let (bytes, period) = try await serviceCall { () throws -> ([UInt8], String) in
+            // Written where the ledger is, in a folder of its own that goes once the bytes are read.
+            let folder = try Files.createTemporaryFolder(beside: location, mode: 0o700)
+            defer { Files.removeCreatedFolder(folder) }
+            let result = try payouts.exportBatch(id, to: folder + "/instructions.csv", by: actor)
+            let bytes = try readFileBytes(folder + "/instructions.csv")
+            try accounts.record("instructions_downloaded", detail: "batch \(id), \(result.lines) lines", by: actor)
+            return (bytes, result.batch.period.description)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
+                                               .contentDisposition: "attachment; filename=\"instructions-\(period)-batch-\(id).csv\""],
+                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    // MARK: Reports
+
+    /// The object `report noncash --json` prints: `period` (default this month in Vietnam) or `from` and `to`, `by`,
+    /// `target` (a percentage). Counts and shares only, never personal data: every role but admin.
+    func nonCashReport(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let session = try await session(request, change: false)
+        try Self.check(session.account, may: .viewReports)
+        let query = request.uri.queryParameters
+        func period(_ name: String) throws -> Period? {
+            guard let text = query[name].map(String.init) else { return nil }
+            guard let period = try? Period(parsing: text) else { throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("period")) }
+            return period
+        }
+        let month = ledger.clock.now().vietnamPeriod
+        let first = try period("period") ?? period("from") ?? month
+        let last = try period("period") ?? period("to") ?? first
+        guard first <= last else { throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("period")) }
+        let grouping = try query["by"].map { text in
+            guard let grouping = NonCashGrouping(rawValue: String(text)) else {
+                throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("grouping"))
+            }
+            return grouping
+        } ?? .commune
+        let target = try query["target"].map { text in
+            guard let value = Int64(String(text)), (0...100).contains(value) else {
+                throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("target"))
+            }
+            return value
+        } ?? 80
+        let reports = ledger.reports
+        let report = try await serviceCall { try reports.nonCash(from: first, to: last, grouping: grouping, target: Share(basisPoints: target * 100)) }
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: report.json)))
+    }
+
+    // MARK: The ledger
+
+    func verifyLedger(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let session = try await session(request, change: false)
+        try Self.check(session.account, may: .verifyLedger)
+        let journal = ledger.journal
+        let result = try await serviceCall { try journal.verify(progress: nil) }
+        return JSONResponse.make(.object([
+            ("ok", .bool(result.isIntact)), ("entries", .int(result.entries)), ("postings", .int(result.postings)),
+            ("head_hash", .string(result.headHash)), ("register_links", .int(result.registerLinks)),
+            ("register_head_hash", .string(result.registerHeadHash)), ("problem_count", .int(result.problemCount)),
+            ("problems", .array(result.problems.map { .object([("kind", .string($0.kind.rawValue)), ("entry", $0.entryID.map { .int($0) } ?? .null),
+                                                               ("message", .string($0.message))]) })),
+        ]))
+    }
+
+    // MARK: Helpers
+
+    /// The request's session: 401 without one; for a change, 403 unless `X-CSRF-Token` is the session's.
+    func session(_ request: Request, change: Bool) async throws -> Session {
+        guard let token = request.cookies[OfficeServer.sessionCookie]?.value, !token.isEmpty else {
+            throw APIError(status: .unauthorized, code: "not_logged_in", message: Words.vi("not_logged_in"))
+        }
+        let accounts = ledger.accounts
+        guard let session = try await blocking({ try accounts.session(token: token) }) else {
+            throw APIError(status: .unauthorized, code: "not_logged_in", message: Words.vi("not_logged_in"))
+        }
+        if change {
+            let sent = request.headers[HTTPField.Name("X-CSRF-Token")!] ?? ""
+            guard HMACSHA256.constantTimeEquals(SHA256Hasher.hash(sent), SHA256Hasher.hash(session.csrfToken)) else {
+                throw APIError(status: .forbidden, code: "csrf", message: Words.vi("csrf"))
+            }
+        }
+        return session
+    }
+
+    func jsonBody(_ request: Request, _ context: BasicRequestContext) async throws -> [String: JSONValue] {
+        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+            throw APIError(status: .unsupportedMediaType, code: "unsupported_type", message: Words.vi("json_expected"))
+        }
+        let buffer = try await request.body.collect(upTo: 1 << 20)
+        guard case .object(let members)? = try? JSONValue.parse(Array(buffer.readableBytesView)) else {
+            throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("json_expected"))
+        }
+        return members
+    }
+
+    func batchID(_ context: BasicRequestContext) throws -> BatchID {
+        guard let text = context.parameters.get("id"), let value = Int64(text), value > 0 else {
+            throw APIError(status: .notFound, code: "not_found", message: Words.vi("not_found"))
+        }
+        return BatchID(value)
+    }
+
+    /// Runs a service, its refusals turned into answers: maker-checker is 403 `maker_checker`, a missing batch 404, any
+    /// other refusal 422 with the service's own words.
+    func serviceCall<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        do {
+            return try await blocking(body)
+        } catch let error as BatchError {
+            switch error {
+            case .makerIsChecker: throw APIError(status: .forbidden, code: "maker_checker", message: Words.vi("maker_checker"))
+            case .notFound: throw APIError(status: .notFound, code: "not_found", message: Words.vi("not_found"))
+            default: throw APIError(status: .unprocessableContent, code: "refused", message: redactIdentifiers(error.description))
+            }
+        } catch let error as any ProblemConvertible {
+            throw APIError(status: .unprocessableContent, code: error.problem.code, message: Wording.vietnamese.words(for: error.problem))
+        }
+    }
+
+    static func check(_ account: Account, may action: Action) throws {
+        guard account.role.may(action) else { throw APIError(status: .forbidden, code: "forbidden", message: Words.vi("forbidden")) }
+    }
+
+    /// An account of some communes sees only batches of those communes (a batch of the whole office is not theirs).
+    static func checkScope(_ account: Account, batch: Batch) throws {
+        guard !account.communes.isEmpty else { return }
+        guard !batch.communes.isEmpty, batch.communes.allSatisfy(account.covers) else {
+            throw APIError(status: .forbidden, code: "commune", message: Words.vi("commune"))
+        }
+    }
+
+    static func apiError(_ error: AccessError) -> APIError {
+        switch error {
+        case .locked: APIError(status: .tooManyRequests, code: error.code, message: Words.vi("locked"))
+        case .badCredentials, .oneTimeCodeRequired: APIError(status: .unauthorized, code: error.code, message: Words.vi(error.code))
+        case .forbidden: APIError(status: .forbidden, code: "forbidden", message: Words.vi("forbidden"))
+        default: APIError(status: .unprocessableContent, code: error.code, message: error.description)
+        }
+    }
+
+    static func sessionJSON(_ session: Session) -> JSON {
+        .object([("user", .string(session.account.name.value)), ("role", .string(session.account.role.rawValue)),
+                 ("communes", .array(session.account.communes.map { .string($0.value) })), ("csrf_token", .string(session.csrfToken))])
+    }
+}
+
+/// The API's own messages, in Vietnamese (the application's first language).
+enum Words {
+    static let vietnamese: [String: String] = [
+        "not_logged_in": "Vui lòng đăng nhập.",
+        "bad_credentials": "Tên đăng nhập, mật khẩu hoặc mã xác thực không đúng.",
+        "otp_required": "Tài khoản này cần thêm mã xác thực một lần từ ứng dụng xác thực.",
+        "locked": "Đăng nhập sai quá 5 lần: tài khoản tạm khoá 15 phút.",
+        "forbidden": "Vai trò của bạn không được thực hiện thao tác này.",
+        "commune": "Bạn chỉ được thao tác trên các xã được giao.",
+        "csrf": "Thiếu hoặc sai mã chống giả mạo (X-CSRF-Token); hãy tải lại trang.",
+        "maker_checker": "Người lập danh sách chi trả không được tự phê duyệt; cần một người khác phê duyệt.",
+        "not_found": "Không tìm thấy.",
+        "too_large": "Tệp quá lớn.",
+        "bad_request": "Yêu cầu không hợp lệ.",
+        "internal": "Lỗi hệ thống; thao tác không được ghi. Hãy thử lại hoặc báo quản trị viên.",
+        "json_expected": "Nội dung phải là JSON.",
+        "login_fields": "Cần có \"user\" và \"password\".",
+        "period": "\"period\" phải có dạng YYYY-MM, ví dụ 2026-11.",
+        "communes": "\"communes\" phải là danh sách mã xã.",
+        "grouping": "\"by\" là commune, category hoặc carrier.",
+        "target": "\"target\" là phần trăm, từ 0 đến 100.",
+    ]
+
+    static func vi(_ code: String) -> String { vietnamese[code] ?? code }
+}

@@ -1,0 +1,295 @@
+import AllowanceLedger
+import AllowanceOffice
+import AllowanceServer
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// A clock the tests move.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seconds: Int64
+
+    init(_ text: String = "2026-11-20T08:00:00Z") { seconds = try! Timestamp(parsing: text).secondsSinceEpoch }
+
+    var now: Timestamp { lock.withLock { Timestamp(secondsSinceEpoch: seconds) } }
+    func advance(minutes: Int64) { lock.withLock { seconds += minutes * 60 } }
+    var clock: Clock { Clock { self.now } }
+}
+
+/// A ledger in a temporary folder with the sample register and one account of each role (password `correct horse`).
+struct Office {
+    let folder: String
+    let ledger: Ledger
+    let time = TestClock()
+    /// The approver's and admin's one-time-code secrets, by name.
+    var secrets: [String: OneTimeCode] = [:]
+    static let password = "correct horse"
+
+    init() throws {
+        folder = NSTemporaryDirectory() + "allowance-server-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        ledger = try Ledger.open(folder + "/ledger.sqlite", clock: time.clock)
+        let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("samples/register.csv").path
+        _ = try ledger.registry.importRegister(path: samples, options: RegisterImportOptions(by: try UserName(parsing: "officer.lan")))
+        let admin = try UserName(parsing: "setup")
+        for (name, role, communes) in [("officer.lan", Role.officer, [String]()), ("head.minh", .approver, []), ("auditor.ha", .auditor, []),
+                                       ("official.tu", .official, []), ("admin.an", .admin, []), ("officer.xa", .officer, ["26734"])] {
+            let (_, uri) = try ledger.accounts.add(try UserName(parsing: name), role: role, communes: communes.map { Code(trusted: $0) },
+                                                   password: Self.password, by: admin)
+            if let uri, let secret = URLComponents(string: uri)?.queryItems?.first(where: { $0.name == "secret" })?.value {
+                secrets[name] = OneTimeCode(base32: secret)
+            }
+        }
+    }
+
+    func code(for name: String) -> String { secrets[name]!.code(at: time.now.secondsSinceEpoch) }
+
+    func app() -> some ApplicationProtocol { OfficeServer.application(ledger: ledger, options: ServerOptions()) }
+}
+
+/// What a logged-in client sends back: its cookie and CSRF token.
+struct Login {
+    let cookie: String
+    let csrf: String
+
+    var headers: HTTPFields {
+        var fields: HTTPFields = [.cookie: cookie, .contentType: "application/json"]
+        fields[HTTPField.Name("X-CSRF-Token")!] = csrf
+        return fields
+    }
+    var withoutToken: HTTPFields { [.cookie: cookie, .contentType: "application/json"] }
+}
+
+func json(_ response: TestResponse) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
+}
+
+func errorCode(_ response: TestResponse) throws -> String? {
+    (try json(response)["error"] as? [String: Any])?["code"] as? String
+}
+
+extension TestClientProtocol {
+    func logIn(_ user: String, password: String = Office.password, otp: String? = nil) async throws -> TestResponse {
+        var body = "{\"user\":\"\(user)\",\"password\":\"\(password)\""
+        if let otp { body += ",\"otp\":\"\(otp)\"" }
+        body += "}"
+        return try await execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+    }
+
+    func session(_ user: String, _ office: Office) async throws -> Login {
+        let response = try await logIn(user, otp: office.secrets[user] != nil ? office.code(for: user) : nil)
+        #expect(response.status == .ok, "\(String(buffer: response.body))")
+        let setCookie = try #require(response.headers[.setCookie])
+        #expect(setCookie.contains("HttpOnly"))
+        #expect(setCookie.contains("SameSite=Strict"))
+        let cookie = String(setCookie.split(separator: ";")[0])
+        return Login(cookie: cookie, csrf: try #require(try json(response)["csrf_token"] as? String))
+    }
+}
+
+@Suite(.timeLimit(.minutes(2)))
+struct SessionTests {
+    @Test func aLoginOpensASessionThatTheCookieCarries() async throws {
+        let office = try Office()
+        try await office.app().test(.router) { client in
+            let login = try await client.session("officer.lan", office)
+            let me = try await client.execute(uri: "/api/v1/session", method: .get, headers: login.withoutToken)
+            #expect(me.status == .ok)
+            let body = try json(me)
+            #expect(body["user"] as? String == "officer.lan")
+            #expect(body["role"] as? String == "officer")
+            // Logging out needs the token too, and ends the session.
+            #expect(try await client.execute(uri: "/api/v1/session", method: .delete, headers: login.withoutToken).status == .forbidden)
+            #expect(try await client.execute(uri: "/api/v1/session", method: .delete, headers: login.headers).status == .noContent)
+            #expect(try await client.execute(uri: "/api/v1/session", method: .get, headers: login.withoutToken).status == .unauthorized)
+        }
+    }
+
+    @Test func fiveFailuresLockTheAccountForFifteenMinutes() async throws {
+        let office = try Office()
+        try await office.app().test(.router) { client in
+            for _ in 1...5 {
+                let wrong = try await client.logIn("officer.lan", password: "wrong password")
+                #expect(wrong.status == .unauthorized)
+                #expect(try errorCode(wrong) == "bad_credentials")
+            }
+            let locked = try await client.logIn("officer.lan")
+            #expect(locked.status == .tooManyRequests)
+            #expect(try errorCode(locked) == "locked")
+            office.time.advance(minutes: 16)
+            #expect(try await client.logIn("officer.lan").status == .ok)
+            // An unknown name is answered as a wrong password.
+            let unknown = try await client.logIn("nobody")
+            #expect(unknown.status == .unauthorized)
+            #expect(try errorCode(unknown) == "bad_credentials")
+        }
+        let failures = try office.ledger.accounts.activity().filter { $0.what == "login_failed" }
+        #expect(failures.count == 6)
+    }
+
+    @Test func approversNeedAOneTimeCode() async throws {
+        let office = try Office()
+        try await office.app().test(.router) { client in
+            let without = try await client.logIn("head.minh")
+            #expect(without.status == .unauthorized)
+            #expect(try errorCode(without) == "otp_required")
+            let wrongCode = try await client.logIn("head.minh", otp: "000000" == office.code(for: "head.minh") ? "111111" : "000000")
+            #expect(wrongCode.status == .unauthorized)
+            #expect(try await client.logIn("head.minh", otp: office.code(for: "head.minh")).status == .ok)
+        }
+    }
+
+    @Test func aSessionEndsAfterThirtyIdleMinutesOrEightHours() async throws {
+        let office = try Office()
+        try await office.app().test(.router) { client in
+            let idle = try await client.session("auditor.ha", office)
+            office.time.advance(minutes: 31)
+            #expect(try await client.execute(uri: "/api/v1/session", method: .get, headers: idle.withoutToken).status == .unauthorized)
+            let busy = try await client.session("auditor.ha", office)
+            for _ in 0..<16 {
+                office.time.advance(minutes: 29)
+                #expect(try await client.execute(uri: "/api/v1/session", method: .get, headers: busy.withoutToken).status == .ok)
+            }
+            office.time.advance(minutes: 29)
+            #expect(try await client.execute(uri: "/api/v1/session", method: .get, headers: busy.withoutToken).status == .unauthorized)
+        }
+    }
+}
+
+@Suite(.timeLimit(.minutes(2)))
+struct BatchRouteTests {
+    static let create = ByteBuffer(string: #"{"period":"2026-11","by":"someone.else"}"#)
+
+    @Test func theOfficerCreatesTheApproverApprovesAndTheActorIsTheSession() async throws {
+        let office = try Office()
+        try await office.app().test(.router) { client in
+            let officer = try await client.session("officer.lan", office)
+            // Without the CSRF token nothing changes.
+            let forged = try await client.execute(uri: "/api/v1/batches", method: .post, headers: officer.withoutToken, body: Self.create)
+            #expect(forged.status == .forbidden)
+            #expect(try errorCode(forged) == "csrf")
+            let created = try await client.execute(uri: "/api/v1/batches", method: .post, headers: officer.headers, body: Self.create)
+            #expect(created.status == .created, "\(String(buffer: created.body))")
+            let batch = try json(created)
+            #expect(batch["batch"] as? Int == 1)
+            #expect(batch["period"] as? String == "2026-11")
+
+            // The officer may not approve; the approver may, and the batch names who acted.
+            let byOfficer = try await client.execute(uri: "/api/v1/batches/1/approve", method: .post, headers: officer.headers)
+            #expect(byOfficer.status == .forbidden)
+            #expect(try errorCode(byOfficer) == "forbidden")
+            let approver = try await client.session("head.minh", office)
+            let approved = try await client.execute(uri: "/api/v1/batches/1/approve", method: .post, headers: approver.headers)
+            #expect(approved.status == .ok, "\(String(buffer: approved.body))")
+            let shown = try json(try await client.execute(uri: "/api/v1/batches/1", method: .get, headers: approver.withoutToken))
+            #expect(shown["created_by"] as? String == "officer.lan")
+            #expect(shown["approved_by"] as? String == "head.minh")
+            #expect(shown["status"] as? String == "approved")
+            #expect(shown["number_changes"] is [Any])
+        }
+    }
+
+    @Test func theCreatorCannotApproveEvenAsAnApprover() async throws {
+        let office = try Office()
+        _ = try office.ledger.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: try UserName(parsing: "head.minh")))
+        try await office.app().test(.router) { client in
+            let approver = try await client.session("head.minh", office)
+            let own = try await client.execute(uri: "/api/v1/batches/1/approve", method: .post, headers: approver.headers)
+            #expect(own.status == .forbidden)
+            #expect(try errorCode(own) == "maker_checker")
+            #expect(try json(own)["error"].map { ($0 as? [String: Any])?["message"] as? String ?? "" }?.contains("phê duyệt") == true)
+        }
+    }
+
+    @Test func rolesAndCommunesLimitWhatIsSeen() async throws {
+        let office = try Office()
+        try await office.app().test(.router) { client in
+            let official = try await client.session("official.tu", office)
+            #expect(try await client.execute(uri: "/api/v1/batches", method: .post, headers: official.headers, body: Self.create).status == .forbidden)
+            let officer = try await client.session("officer.lan", office)
+            #expect(try await client.execute(uri: "/api/v1/batches", method: .post, headers: officer.headers, body: Self.create).status == .created)
+            #expect(try await client.execute(uri: "/api/v1/batches/1", method: .get, headers: official.withoutToken).status == .forbidden)
+            // An officer of one commune does not see the whole office's batch, and makes batches of that commune only.
+            let local = try await client.session("officer.xa", office)
+            let whole = try await client.execute(uri: "/api/v1/batches/1", method: .get, headers: local.withoutToken)
+            #expect(whole.status == .forbidden)
+            #expect(try errorCode(whole) == "commune")
+            let other = ByteBuffer(string: #"{"period":"2026-12","communes":["99999"]}"#)
+            #expect(try await client.execute(uri: "/api/v1/batches", method: .post, headers: local.headers, body: other).status == .forbidden)
+            // Only the auditor verifies the ledger.
+            #expect(try await client.execute(uri: "/api/v1/ledger/verify", method: .get, headers: officer.withoutToken).status == .forbidden)
+            let auditor = try await client.session("auditor.ha", office)
+            let verified = try await client.execute(uri: "/api/v1/ledger/verify", method: .get, headers: auditor.withoutToken)
+            #expect(verified.status == .ok)
+            #expect(try json(verified)["ok"] as? Bool == true)
+        }
+    }
+
+    @Test func everyAnswerCarriesTheSecurityHeadersAndErrorsAreJSON() async throws {
+        let office = try Office()
+        try await office.app().test(.router) { client in
+            for (uri, method, status) in [("/api/v1/batches/1", HTTPRequest.Method.get, HTTPResponse.Status.unauthorized),
+                                          ("/api/v1/nothing", .get, .notFound), ("/api/v1/session", .post, .unprocessableContent)] {
+                let response = try await client.execute(uri: uri, method: method, headers: [.contentType: "application/json"],
+                                                        body: ByteBuffer(string: "{}"))
+                #expect(response.status == status, "\(uri)")
+                #expect(response.headers[.contentSecurityPolicy] == "default-src 'self'")
+                #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
+                #expect(response.headers[.xContentTypeOptions] == "nosniff")
+                #expect(try errorCode(response) != nil, "\(uri): \(String(buffer: response.body))")
+            }
+            let text = try await client.execute(uri: "/api/v1/session", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "x"))
+            #expect(text.status == .unsupportedMediaType)
+        }
+    }
+}
+
+@Suite(.timeLimit(.minutes(2)))
+struct InstructionAndReportTests {
+    @Test func theInstructionFileIsTheCLIsBytesAndPostsOnce() async throws {
+        let office = try Office()
+        let payouts = office.ledger.payouts
+        _ = try payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: try UserName(parsing: "officer.lan")))
+        _ = try payouts.approveBatch(BatchID(1), by: try UserName(parsing: "head.minh"))
+        _ = try office.ledger.journal.fund(amount: Money(dong: 100_000_000), reference: "QD-11", by: try UserName(parsing: "head.minh"))
+        try await office.app().test(.router) { client in
+            let officer = try await client.session("officer.lan", office)
+            let first = try await client.execute(uri: "/api/v1/batches/1/instructions", method: .post, headers: officer.headers)
+            #expect(first.status == .ok, "\(String(buffer: first.body))")
+            #expect(first.headers[.contentType] == "text/csv; charset=utf-8")
+            #expect(first.headers[.contentDisposition]?.contains("instructions-2026-11-batch-1.csv") == true)
+            let second = try await client.execute(uri: "/api/v1/batches/1/instructions", method: .post, headers: officer.headers)
+            #expect(String(buffer: second.body) == String(buffer: first.body))
+            // The same bytes the CLI writes for the same batch.
+            let path = office.folder + "/cli.csv"
+            _ = try payouts.exportBatch(BatchID(1), to: path, by: try UserName(parsing: "officer.lan"))
+            #expect(try String(contentsOfFile: path, encoding: .utf8) == String(buffer: first.body))
+            // An auditor may not download it; without the token nobody may.
+            let auditor = try await client.session("auditor.ha", office)
+            #expect(try await client.execute(uri: "/api/v1/batches/1/instructions", method: .post, headers: auditor.headers).status == .forbidden)
+            #expect(try await client.execute(uri: "/api/v1/batches/1/instructions", method: .post, headers: officer.withoutToken).status == .forbidden)
+        }
+        let transfers = try payouts.batchSummary(BatchID(1)).entries.filter { $0.kind == "transfer" }
+        #expect(transfers.count == 1)
+        #expect(try office.ledger.accounts.activity().filter { $0.what == "instructions_downloaded" }.count == 2)
+    }
+
+    @Test func theOfficialReadsTheNonCashReportAndTheAdminDoesNot() async throws {
+        let office = try Office()
+        try await office.app().test(.router) { client in
+            let official = try await client.session("official.tu", office)
+            let report = try await client.execute(uri: "/api/v1/reports/noncash?period=2026-11&by=commune", method: .get, headers: official.withoutToken)
+            #expect(report.status == .ok, "\(String(buffer: report.body))")
+            let body = try json(report)
+            #expect(body["rows"] is [Any])
+            #expect(!String(buffer: report.body).contains("msisdn") && !String(buffer: report.body).contains("national_id"))
+            #expect(try await client.execute(uri: "/api/v1/reports/noncash?period=26-11", method: .get, headers: official.withoutToken).status == .unprocessableContent)
+            let admin = try await client.session("admin.an", office)
+            #expect(try await client.execute(uri: "/api/v1/reports/noncash", method: .get, headers: admin.withoutToken).status == .forbidden)
+        }
+    }
+}
