@@ -131,7 +131,7 @@ struct API: Sendable {
         let session = try await session(request, change: false)
         try Self.check(session.account, may: .viewReports)
         let query = request.uri.queryParameters
-        func period(_ name: String) throws -> Period? {
+        func period(_ name: Substring) throws -> Period? {
             guard let text = query[name].map(String.init) else { return nil }
             guard let period = try? Period(parsing: text) else { throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("period")) }
             return period
@@ -146,7 +146,7 @@ struct API: Sendable {
             }
             return grouping
         } ?? .commune
-        let target = try query["target"].map { text in
+        let target: Int64 = try query["target"].map { text -> Int64 in
             guard let value = Int64(String(text)), (0...100).contains(value) else {
                 throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("target"))
             }
