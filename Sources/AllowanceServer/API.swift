@@ -2,7 +2,9 @@ import AllowanceLedger
 import AllowanceOffice
 import AllowanceViews
 import HTTPTypes
+import Foundation
 import Hummingbird
+import Reconcile
 
 /// The JSON API's handlers. Each resolves the session from its cookie, checks the CSRF token on a change, checks the
 /// account's role and communes, and calls the same service the CLI calls, with the session's account as the actor.
@@ -121,6 +123,78 @@ struct API: Sendable {
         return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
                                                .contentDisposition: "attachment; filename=\"instructions-\(period)-batch-\(id).csv\""],
                         body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    // MARK: Uploads
+
+    /// A carrier's result file (multipart field `file`, optional `profile`: `generic` or the name of a profile in the
+    /// ledger's `profiles/` folder or `ALLOWANCE_PROFILES`) reconciled as `reconcile` does; the object `reconcile --json`
+    /// prints, exceptions in the body. One transaction: a failure leaves nothing.
+    func reconcile(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let session = try await session(request, change: true)
+        try Self.check(session.account, may: .reconcile)
+        let id = try batchID(context)
+        let payouts = ledger.payouts
+        try Self.checkScope(session.account, batch: try await serviceCall { try payouts.batchSummary(id).batch })
+        let upload = try await Upload.receive(request, limit: options.maxUploadBytes, beside: ledger.location)
+        defer { upload.remove() }
+        guard let file = upload.files["file"] else { throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("file_field")) }
+        let name = upload.fields["profile"]?.trimmingCharacters(in: .whitespaces) ?? "generic"
+        // A name, never a path: the server reads profiles from the office's own folders only.
+        guard name == "generic" || (!name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("profile"))
+        }
+        let profile: CarrierProfile
+        do {
+            profile = try CarrierProfile.load(name, searching: CarrierProfile.searchDirectories(
+                listed: ProcessInfo.processInfo.environment["ALLOWANCE_PROFILES"], ledger: ledger.location))
+        } catch {
+            throw APIError(status: .unprocessableContent, code: "profile", message: redactIdentifiers(error.description))
+        }
+        var reconcileOptions = ReconcileOptions(by: session.account.name)
+        reconcileOptions.profile = profile
+        reconcileOptions.displayName = file.name
+        let settled = reconcileOptions
+        let reconciliation = ledger.reconciliation
+        let result = try await serviceCall { try reconciliation.reconcileResultFile(file.path, batch: id, options: settled) }
+        return JSONResponse.make(ReconcileJSON.result(result))
+    }
+
+    /// A register (multipart field `file`, optional `skip_invalid=true`) imported as `beneficiary import` does. With any
+    /// bad line and no `skip_invalid`, nothing is imported and 422 lists every bad line: `{"line", "code", "message"}`.
+    func importRegister(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let session = try await session(request, change: true)
+        try Self.check(session.account, may: .importRegister)
+        let upload = try await Upload.receive(request, limit: options.maxUploadBytes, beside: ledger.location)
+        defer { upload.remove() }
+        guard let file = upload.files["file"] else { throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("file_field")) }
+        var importOptions = RegisterImportOptions(by: session.account.name)
+        importOptions.skipInvalid = upload.fields["skip_invalid"] == "true"
+        importOptions.rejectsPath = upload.folder + "/rejected.csv"
+        let settled = importOptions
+        let registry = ledger.registry
+        let collected = LineProblems()
+        do {
+            let result = try await blocking {
+                try registry.importRegister(path: file.path, displayName: file.name, options: settled, onProblem: { collected.add($0) })
+            }
+            return JSONResponse.make(.object([
+                ("file", .string(result.file)), ("lines", .int(result.lines)), ("new", .int(result.created)), ("updated", .int(result.updated)),
+                ("unchanged", .int(result.unchanged)), ("rejected", .int(result.rejected)), ("already_imported", .bool(result.alreadyImported)),
+                ("flags_raised", .int(result.flagsRaised)),
+                ("rejected_lines", .array(collected.all.map(Self.lineJSON))),
+            ]))
+        } catch let error as RegisterImportError {
+            var body: [(String, JSON)] = [("error", .object([("code", .string(error.problem.code)),
+                                                             ("message", .string(Wording.vietnamese.words(for: error.problem)))]))]
+            body.append(("lines", .array(collected.all.map(Self.lineJSON))))
+            return JSONResponse.make(.object(body), status: .unprocessableContent)
+        }
+    }
+
+    static func lineJSON(_ problem: LineProblem) -> JSON {
+        .object([("line", .int(problem.line)), ("code", .string(problem.problems.first?.code ?? "invalid")),
+                 ("message", .string(redactIdentifiers(problem.problems.map { Wording.vietnamese.words(for: $0) }.joined(separator: "; "))))])
     }
 
     // MARK: Reports
@@ -275,7 +349,21 @@ enum Words {
         "communes": "\"communes\" phải là danh sách mã xã.",
         "grouping": "\"by\" là commune, category hoặc carrier.",
         "target": "\"target\" là phần trăm, từ 0 đến 100.",
+        "multipart_expected": "Hãy gửi tệp dạng multipart/form-data.",
+        "multipart_broken": "Nội dung tải lên bị hỏng hoặc không đầy đủ; hãy gửi lại.",
+        "file_field": "Thiếu tệp (trường \"file\").",
+        "profile": "\"profile\" là generic hoặc tên một hồ sơ nhà mạng (chữ, số, - và _).",
     ]
 
     static func vi(_ code: String) -> String { vietnamese[code] ?? code }
+}
+
+/// The bad lines an import reports, kept for the answer (the first thousand: enough to fix a file by).
+final class LineProblems: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [LineProblem] = []
+    static let kept = 1000
+
+    func add(_ problem: LineProblem) { lock.withLock { if lines.count < Self.kept { lines.append(problem) } } }
+    var all: [LineProblem] { lock.withLock { lines } }
 }

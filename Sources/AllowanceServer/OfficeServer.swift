@@ -38,16 +38,41 @@ public enum OfficeServer {
         router.add(middleware: ErrorsAsJSON())
         let api = API(ledger: ledger, options: options)
         let v1 = router.group("api/v1")
-        v1.post("session") { request, context in try await api.logIn(request, context) }
-        v1.get("session") { request, context in try await api.currentSession(request, context) }
-        v1.delete("session") { request, context in try await api.logOut(request, context) }
-        v1.post("batches") { request, context in try await api.createBatch(request, context) }
-        v1.get("batches/:id") { request, context in try await api.showBatch(request, context) }
-        v1.post("batches/:id/approve") { request, context in try await api.approveBatch(request, context) }
-        v1.post("batches/:id/instructions") { request, context in try await api.instructions(request, context) }
-        v1.get("ledger/verify") { request, context in try await api.verifyLedger(request, context) }
-        v1.get("reports/noncash") { request, context in try await api.nonCashReport(request, context) }
+        for route in routes {
+            v1.on(RouterPath(stringLiteral: route.path), method: route.method) { request, context in try await route.handle(api, request, context) }
+        }
         return router
+    }
+}
+
+/// One route of the API: what `docs/openapi.yaml` must describe (`RouteContractTests` holds the two alike).
+struct Route: Sendable {
+    let method: HTTPRequest.Method
+    let path: String
+    let handle: @Sendable (API, Request, BasicRequestContext) async throws -> Response
+}
+
+extension OfficeServer {
+    static let routes: [Route] = [
+        Route(method: .post, path: "session") { try await $0.logIn($1, $2) },
+        Route(method: .get, path: "session") { try await $0.currentSession($1, $2) },
+        Route(method: .delete, path: "session") { try await $0.logOut($1, $2) },
+        Route(method: .post, path: "registers") { try await $0.importRegister($1, $2) },
+        Route(method: .post, path: "batches") { try await $0.createBatch($1, $2) },
+        Route(method: .get, path: "batches/:id") { try await $0.showBatch($1, $2) },
+        Route(method: .post, path: "batches/:id/approve") { try await $0.approveBatch($1, $2) },
+        Route(method: .post, path: "batches/:id/instructions") { try await $0.instructions($1, $2) },
+        Route(method: .post, path: "batches/:id/results") { try await $0.reconcile($1, $2) },
+        Route(method: .get, path: "reports/noncash") { try await $0.nonCashReport($1, $2) },
+        Route(method: .get, path: "ledger/verify") { try await $0.verifyLedger($1, $2) },
+    ]
+
+    /// Every route as OpenAPI spells it: `POST /api/v1/batches/{id}/approve`.
+    public static var routeList: [String] {
+        routes.map { route in
+            let path = route.path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+            return "\(route.method.rawValue) /api/v1/\(path)"
+        }
     }
 }
 

@@ -294,3 +294,123 @@ struct InstructionAndReportTests {
         }
     }
 }
+
+/// A multipart body with a file field and text fields.
+func multipart(file: String, name: String = "file", filename: String, fields: [String: String] = [:]) -> (ByteBuffer, String) {
+    multipart(bytes: Array(file.utf8), name: name, filename: filename, fields: fields)
+}
+
+func multipart(bytes: [UInt8], name: String = "file", filename: String, fields: [String: String] = [:]) -> (ByteBuffer, String) {
+    let boundary = "----allowance-test-\(UUID().uuidString)"
+    var body = ""
+    for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+        body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(key)\"\r\n\r\n\(value)\r\n"
+    }
+    body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: text/csv\r\n\r\n"
+    var buffer = ByteBuffer(string: body)
+    buffer.writeBytes(bytes)
+    buffer.writeString("\r\n--\(boundary)--\r\n")
+    return (buffer, "multipart/form-data; boundary=\(boundary)")
+}
+
+@Suite(.timeLimit(.minutes(2)))
+struct UploadTests {
+    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("samples").path
+
+    func headers(_ login: Login, type: String) -> HTTPFields {
+        var fields = login.headers
+        fields[.contentType] = type
+        return fields
+    }
+
+    @Test func aRegisterWithBadLinesIsRefusedWholeWithEveryLineInVietnamese() async throws {
+        let office = try Office()
+        let text = Array(try Data(contentsOf: URL(fileURLWithPath: Self.samples + "/register-with-errors.csv")))
+        try await office.app().test(.router) { client in
+            let officer = try await client.session("officer.lan", office)
+            let (body, type) = multipart(bytes: text, filename: "../../danh-sach.csv")
+            let refused = try await client.execute(uri: "/api/v1/registers", method: .post, headers: headers(officer, type: type), body: body)
+            #expect(refused.status == .unprocessableContent, "\(String(buffer: refused.body))")
+            let lines = try #require(try json(refused)["lines"] as? [[String: Any]])
+            #expect(!lines.isEmpty)
+            #expect(lines.allSatisfy { ($0["line"] as? Int ?? 0) > 1 && !($0["message"] as? String ?? "").isEmpty })
+            #expect(!String(buffer: refused.body).contains("../"), "the browser's path is not echoed")
+            // With skip_invalid the good lines go in and the bad are listed.
+            let (again, againType) = multipart(bytes: text, filename: "danh-sach.csv", fields: ["skip_invalid": "true"])
+            let imported = try await client.execute(uri: "/api/v1/registers", method: .post, headers: headers(officer, type: againType), body: again)
+            #expect(imported.status == .ok, "\(String(buffer: imported.body))")
+            let result = try json(imported)
+            #expect(result["rejected"] as? Int == lines.count)
+            #expect((result["new"] as? Int ?? 0) + (result["updated"] as? Int ?? 0) + (result["unchanged"] as? Int ?? 0) > 0)
+            // An auditor may not import; a body that is not multipart is refused.
+            let auditor = try await client.session("auditor.ha", office)
+            #expect(try await client.execute(uri: "/api/v1/registers", method: .post, headers: headers(auditor, type: againType), body: again).status == .forbidden)
+            #expect(try await client.execute(uri: "/api/v1/registers", method: .post, headers: officer.headers, body: ByteBuffer(string: "{}")).status == .unsupportedMediaType)
+        }
+    }
+
+    @Test func anUploadOverTheLimitIs413AndLeavesNothing() async throws {
+        let office = try Office()
+        var options = ServerOptions()
+        options.maxUploadBytes = 10_000
+        let app = OfficeServer.application(ledger: office.ledger, options: options)
+        try await app.test(.router) { client in
+            let officer = try await client.session("officer.lan", office)
+            let (body, type) = multipart(file: String(repeating: "x,", count: 20_000), filename: "big.csv")
+            let refused = try await client.execute(uri: "/api/v1/registers", method: .post, headers: headers(officer, type: type), body: body)
+            #expect(refused.status == .contentTooLarge)
+        }
+        let left = try FileManager.default.contentsOfDirectory(atPath: office.folder).filter { $0.contains(".tmp-") }
+        #expect(left.isEmpty, "\(left)")
+    }
+
+    @Test func theAuditorReconcilesAResultFileThroughTheAPI() async throws {
+        let office = try Office()
+        let payouts = office.ledger.payouts
+        _ = try payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: try UserName(parsing: "officer.lan")))
+        _ = try payouts.approveBatch(BatchID(1), by: try UserName(parsing: "head.minh"))
+        _ = try office.ledger.journal.fund(amount: Money(dong: 100_000_000), reference: "QD-11", by: try UserName(parsing: "head.minh"))
+        _ = try payouts.exportBatch(BatchID(1), to: office.folder + "/instructions.csv", by: try UserName(parsing: "officer.lan"))
+        let text = try String(contentsOfFile: Self.samples + "/results-generic.csv", encoding: .utf8)
+        try await office.app().test(.router) { client in
+            let auditor = try await client.session("auditor.ha", office)
+            let (body, type) = multipart(file: text, filename: "ket-qua.csv", fields: ["profile": "generic"])
+            let done = try await client.execute(uri: "/api/v1/batches/1/results", method: .post, headers: headers(auditor, type: type), body: body)
+            #expect(done.status == .ok, "\(String(buffer: done.body))")
+            let result = try json(done)
+            #expect(result["batch"] as? Int == 1)
+            #expect(result["file"] as? String == "ket-qua.csv")
+            #expect(result["imported_by"] as? String == "auditor.ha")
+            #expect((result["lines"] as? Int ?? 0) > 0)
+            #expect(result["outcomes"] is [String: Any])
+            // A path as the profile is refused; an officer may not reconcile.
+            let (pathBody, pathType) = multipart(file: text, filename: "x.csv", fields: ["profile": "../../etc/passwd"])
+            #expect(try await client.execute(uri: "/api/v1/batches/1/results", method: .post, headers: headers(auditor, type: pathType), body: pathBody).status == .unprocessableContent)
+            let officer = try await client.session("officer.lan", office)
+            #expect(try await client.execute(uri: "/api/v1/batches/1/results", method: .post, headers: headers(officer, type: type), body: body).status == .forbidden)
+        }
+    }
+}
+
+/// `docs/openapi.yaml` describes exactly the routes the server answers, method for method.
+@Suite struct RouteContractTests {
+    @Test func theOpenAPIFileListsEveryRouteAndNoOther() throws {
+        let spec = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/openapi.yaml").path
+        var described: [String] = []
+        var path: String?
+        var inPaths = false
+        for line in try String(contentsOfFile: spec, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "paths:" { inPaths = true; continue }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), line.hasSuffix(":"), !line.hasPrefix("   ") { path = String(line.dropFirst(2).dropLast()); continue }
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("    "), !line.hasPrefix("     "), ["get:", "post:", "put:", "delete:", "patch:"].contains(trimmed), let path {
+                described.append("\(trimmed.dropLast().uppercased()) \(path)")
+            }
+        }
+        #expect(Set(described) == Set(OfficeServer.routeList), "described only: \(Set(described).subtracting(OfficeServer.routeList)); served only: \(Set(OfficeServer.routeList).subtracting(described))")
+        #expect(described.count == OfficeServer.routeList.count)
+    }
+}

@@ -22,18 +22,9 @@ extension Allowance {
 }
 
 enum ReconcileView {
-    /// `{"paid": n, …}` with every outcome key, in the contract's order.
-    static func outcomes(_ totals: OutcomeTotals) -> JSON {
-        .object(ReconcileOutcome.allCases.map { ($0.rawValue, .int(totals.count($0))) })
-    }
-
-    static func amounts(_ totals: OutcomeTotals) -> JSON {
-        .object(ReconcileOutcome.allCases.map { ($0.rawValue, .int(totals.amount($0).dong)) })
-    }
-
-    static func clearing(_ open: [String: Money]) -> JSON {
-        .object(open.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value.dong)) })
-    }
+    static func outcomes(_ totals: OutcomeTotals) -> JSON { ReconcileJSON.outcomes(totals) }
+    static func amounts(_ totals: OutcomeTotals) -> JSON { ReconcileJSON.amounts(totals) }
+    static func clearing(_ open: [String: Money]) -> JSON { ReconcileJSON.clearing(open) }
 
     static func table(_ totals: OutcomeTotals, label: String) -> String {
         var table = Table([label, "count", "amount"], rightAligned: [1, 2])

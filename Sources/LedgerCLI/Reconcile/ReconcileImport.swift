@@ -56,16 +56,7 @@ extension Allowance.ReconcileCommand {
                 }
             }
             if output.json {
-                var fields: [(String, JSON)] = [
-                    ("batch", .int(result.batch.rawValue)), ("file", .string(result.file)), ("file_sha256", .string(result.sha256)),
-                    ("lines", .int(result.lines)), ("already_imported", .bool(result.alreadyImported)),
-                    ("outcomes", ReconcileView.outcomes(result.totals)), ("amounts", ReconcileView.amounts(result.totals)),
-                    ("exceptions", .int(result.exceptions)), ("conflicting_duplicates", .int(result.conflictingDuplicates)),
-                    ("settled", .int(result.settled.dong)), ("clearing_open", ReconcileView.clearing(result.clearingOpen)),
-                    ("imported_at", .string(result.importedAt)), ("imported_by", .string(result.importedBy)),
-                ]
-                if let report { fields.append(("report", .string(report))) }
-                JSON.object(fields).print()
+                ReconcileJSON.result(result, report: report).print()
             } else {
                 if result.alreadyImported {
                     print("\(result.file) was already reconciled against batch \(batch) on \(result.importedAt) by \(result.importedBy); nothing changed.")
