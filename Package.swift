@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", exact: "2.5.0"),
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
     ],
     targets: [
         // SHA-256 and HMAC from the system's OpenSSL libcrypto (libssl-dev).
@@ -77,6 +78,13 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            // The pages' templates, words and stylesheet, compiled into the binary: nothing to install beside it.
+            resources: [
+                .embedInCode("Pages/vi.strings"), .embedInCode("Pages/en.strings"), .embedInCode("Pages/app.css"),
+                .embedInCode("Pages/layout.mustache"), .embedInCode("Pages/login.mustache"),
+                .embedInCode("Pages/dashboard.mustache"), .embedInCode("Pages/batch.mustache"), .embedInCode("Pages/problem.mustache"),
             ]
         ),
         .executableTarget(

@@ -37,6 +37,7 @@ public enum OfficeServer {
         router.add(middleware: SecurityHeaders())
         router.add(middleware: ErrorsAsJSON())
         let api = API(ledger: ledger, options: options)
+        PageRoutes(api: api).register(on: router)
         let v1 = router.group("api/v1")
         for route in routes {
             v1.on(RouterPath(stringLiteral: route.path), method: route.method) { request, context in try await route.handle(api, request, context) }

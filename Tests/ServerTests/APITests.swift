@@ -1,6 +1,6 @@
 import AllowanceLedger
 import AllowanceOffice
-import AllowanceServer
+@testable import AllowanceServer
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -412,5 +412,98 @@ struct UploadTests {
         }
         #expect(Set(described) == Set(OfficeServer.routeList), "described only: \(Set(described).subtracting(OfficeServer.routeList)); served only: \(Set(OfficeServer.routeList).subtracting(described))")
         #expect(described.count == OfficeServer.routeList.count)
+    }
+}
+
+/// The pages, over HTTP: Vietnamese first, English on a switch, forms with the CSRF token, maker-checker shown.
+@Suite(.timeLimit(.minutes(2)))
+struct PageTests {
+    func form(_ fields: [String: String]) -> ByteBuffer {
+        ByteBuffer(string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&"))
+    }
+
+    func logIn(_ client: any TestClientProtocol, _ user: String, _ office: Office) async throws -> String {
+        var fields = ["user": user, "password": Office.password]
+        if office.secrets[user] != nil { fields["otp"] = office.code(for: user) }
+        let response = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: form(fields))
+        #expect(response.status == .seeOther, "\(String(buffer: response.body))")
+        return String(try #require(response.headers[.setCookie]).split(separator: ";")[0])
+    }
+
+    @Test func theLoginAndTheDashboardAreInVietnameseAndSwitchToEnglish() async throws {
+        let office = try Office()
+        try await office.app().test(.router) { client in
+            let anonymous = try await client.execute(uri: "/", method: .get)
+            #expect(anonymous.status == .seeOther)
+            #expect(anonymous.headers[.location] == "/login")
+            let login = try await client.execute(uri: "/login", method: .get)
+            #expect(login.status == .ok)
+            #expect(String(buffer: login.body).contains("Đăng nhập"))
+            #expect(login.headers[.contentSecurityPolicy] == "default-src 'self'")
+            #expect(!String(buffer: login.body).contains("<script"), "no script, no inline style: the CSP allows neither")
+            let wrong = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                 body: form(["user": "officer.lan", "password": "nope"]))
+            #expect(wrong.status == .unauthorized)
+            #expect(String(buffer: wrong.body).contains("không đúng"))
+
+            let cookie = try await logIn(client, "official.tu", office)
+            let dashboard = try await client.execute(uri: "/", method: .get, headers: [.cookie: cookie])
+            #expect(dashboard.status == .ok)
+            let page = String(buffer: dashboard.body)
+            #expect(page.contains("Tỷ lệ người nhận được chi trả không dùng tiền mặt"))
+            #expect(!page.contains("id=\"batches\""), "an official sees the report, not the batches")
+            let english = try await client.execute(uri: "/lang/en", method: .get, headers: [.cookie: cookie])
+            let lang = String(try #require(english.headers[.setCookie]).split(separator: ";")[0])
+            let switched = try await client.execute(uri: "/", method: .get, headers: [.cookie: cookie + "; " + lang])
+            #expect(String(buffer: switched.body).contains("Share of recipients paid non-cash"))
+        }
+    }
+
+    @Test func theApproverSeesMakerCheckerAndApprovesWithTheFormsToken() async throws {
+        let office = try Office()
+        let payouts = office.ledger.payouts
+        _ = try payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: try UserName(parsing: "officer.lan")))
+        _ = try payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-12"), by: try UserName(parsing: "head.minh")))
+        try await office.app().test(.router) { client in
+            let cookie = try await logIn(client, "head.minh", office)
+            let own = String(buffer: try await client.execute(uri: "/batches/2", method: .get, headers: [.cookie: cookie]).body)
+            #expect(own.contains("id=\"maker-checker\""))
+            #expect(own.contains("disabled"))
+            let other = String(buffer: try await client.execute(uri: "/batches/1", method: .get, headers: [.cookie: cookie]).body)
+            #expect(!other.contains("id=\"maker-checker\""))
+            let token = try #require(other.range(of: "name=\"csrf\" value=\"").map { other[$0.upperBound...].prefix(64) }).description
+            // Without the token the form changes nothing.
+            let forged = try await client.execute(uri: "/batches/1/approve", method: .post,
+                                                  headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"], body: form([:]))
+            #expect(forged.status == .forbidden)
+            let approved = try await client.execute(uri: "/batches/1/approve", method: .post,
+                                                    headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"], body: form(["csrf": token]))
+            #expect(approved.status == .seeOther)
+            let after = String(buffer: try await client.execute(uri: "/batches/1?approved=1", method: .get, headers: [.cookie: cookie]).body)
+            #expect(after.contains("Đã phê duyệt"))
+            #expect(after.contains("head.minh"))
+            // Their own batch, forced through the form, is refused as maker-checker.
+            let forcedOwn = try await client.execute(uri: "/batches/2/approve", method: .post,
+                                                     headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"], body: form(["csrf": token]))
+            #expect(forcedOwn.status == .forbidden)
+            #expect(String(buffer: forcedOwn.body).contains("không được tự phê duyệt"))
+        }
+        #expect(try payouts.batchSummary(BatchID(1)).batch.approvedBy == "head.minh")
+        #expect(try payouts.batchSummary(BatchID(2)).batch.approvedBy == nil)
+    }
+
+    @Test func pageValuesAreEscapedPerScalar() throws {
+        _ = Pages.library
+        let hostile = "\"\u{301} onmouseover=alert(1) <script>alert(2)</script>"
+        let html = try #require(Pages.library.render(["t": [:] as [String: String], "message": hostile], withTemplate: "problem"))
+        #expect(!html.contains("<script>"))
+        let rawQuote = "\"\u{301}"
+        #expect(!html.contains(rawQuote))
+        // Compared by scalars: the combining mark joins the `;` before it into one Character.
+        #expect(html.unicodeScalars.map(String.init).joined().contains("&quot;") || String(html.unicodeScalars.filter { $0 != "\u{301}" }).contains("&quot;"))
+    }
+
+    @Test func theTwoLanguagesHaveTheSameWords() {
+        #expect(Set(Pages.words["vi"]!.keys) == Set(Pages.words["en"]!.keys))
     }
 }

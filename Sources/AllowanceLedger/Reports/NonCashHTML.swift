@@ -215,7 +215,7 @@ private struct HTMLPage {
 }
 
 /// Text made safe inside HTML and SVG, in content and in quoted attributes.
-func htmlEscaped(_ text: String) -> String {
+package func htmlEscaped(_ text: String) -> String {
     // Per Unicode scalar, not per Character: `"` followed by a combining mark is one Character that is not `"`, and
     // would pass through whole, closing an attribute.
     var out = String.UnicodeScalarView()

@@ -66,13 +66,13 @@ public struct Wording: Sendable {
 }
 
 /// Reads Apple's `.strings` format: `"key" = "value";` pairs, `/* … */` and `//` comments, `\"`, `\\` and `\n` escapes.
-enum StringsTable {
+package enum StringsTable {
     struct Malformed: Error, CustomStringConvertible {
         let offset: Int
         var description: String { "malformed .strings table at byte \(offset)" }
     }
 
-    static func parse(_ bytes: [UInt8]) throws -> [String: String] {
+    package static func parse(_ bytes: [UInt8]) throws -> [String: String] {
         var table: [String: String] = [:]
         var index = 0
         func skipSpaceAndComments() {

@@ -1,0 +1,238 @@
+import AllowanceLedger
+import AllowanceOffice
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+
+/// The pages: rendered on the server from the templates in `Pages/`, in Vietnamese unless the user switched to English
+/// (cookie `lang`), plain HTML and one stylesheet, no script. They call the same services as the API, through the same
+/// checks; a form's change carries the session's CSRF token in a hidden field.
+enum Pages {
+    static let languages = ["vi", "en"]
+    static let words: [String: [String: String]] = [
+        "vi": try! StringsTable.parse(PackageResources.vi_strings),
+        "en": try! StringsTable.parse(PackageResources.en_strings),
+    ]
+
+    /// Every value a template prints is escaped per Unicode scalar (`htmlEscaped`), not per Character as Mustache's
+    /// own HTML escaping is: `"` followed by a combining mark must not close an attribute. Each template opens with
+    /// `{{% CONTENT_TYPE: HTML }}`, which takes the escaper registered here under that name (the pragma is read when
+    /// the template is parsed, after the registration).
+    static let library: MustacheLibrary = {
+        MustacheContentTypes.register(ScalarHTML(), named: "HTML")
+        var library = MustacheLibrary()
+        for (name, bytes) in [("layout", PackageResources.layout_mustache), ("login", PackageResources.login_mustache),
+                              ("dashboard", PackageResources.dashboard_mustache), ("batch", PackageResources.batch_mustache),
+                              ("problem", PackageResources.problem_mustache)] {
+            library.register(try! MustacheTemplate(string: String(decoding: bytes, as: UTF8.self)), named: name)
+        }
+        return library
+    }()
+
+    struct ScalarHTML: MustacheContentType {
+        func escapeText(_ text: String) -> String { htmlEscaped(text) }
+    }
+
+    static func language(_ request: Request) -> String {
+        let chosen = request.cookies["lang"]?.value ?? "vi"
+        return languages.contains(chosen) ? chosen : "vi"
+    }
+
+    static func page(_ template: String, title: String, _ data: [String: Any], request: Request, session: Session?,
+                     status: HTTPResponse.Status = .ok) -> Response {
+        let lang = language(request)
+        let t = words[lang]!
+        var values = data
+        values["t"] = t
+        let body = library.render(values, withTemplate: template) ?? ""
+        var layout: [String: Any] = ["t": t, "lang": lang, "title": t[title] ?? title, "body": body]
+        if let session {
+            layout["user"] = ["name": session.account.name.value, "role": session.account.role.rawValue, "csrf": session.csrfToken]
+        }
+        let html = library.render(layout, withTemplate: "layout") ?? ""
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+
+    /// `1.234.567 ₫`.
+    static func money(_ dong: Int64) -> String { "\(Money(dong: dong).grouped) ₫" }
+    static func count(_ value: Int64) -> String { Money(dong: value).grouped }
+
+    /// `30/11/2026 15:04` in Vietnam's time, from the ledger's UTC timestamps.
+    static func date(_ text: String?) -> String {
+        guard let text, let time = try? Timestamp(parsing: text) else { return text ?? "" }
+        let local = time.secondsSinceEpoch + Timestamp.vietnamOffsetSeconds
+        let day = CalendarDate(daysSinceEpoch: Int(local.floorDiv(86_400)))
+        let seconds = Int(local - local.floorDiv(86_400) * 86_400)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(two(day.day))/\(two(day.month))/\(day.year) \(two(seconds / 3600)):\(two(seconds % 3600 / 60))"
+    }
+
+    /// The fields of an `application/x-www-form-urlencoded` body.
+    static func form(_ request: Request) async throws -> [String: String] {
+        let buffer = try await request.body.collect(upTo: 64 << 10)
+        var fields: [String: String] = [:]
+        for pair in String(buffer: buffer).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            if let key = parts.first { fields[key] = parts.count > 1 ? parts[1] : "" }
+        }
+        return fields
+    }
+}
+
+extension Int64 {
+    fileprivate func floorDiv(_ divisor: Int64) -> Int64 { (self >= 0 ? self : self - divisor + 1) / divisor }
+}
+
+/// The pages' handlers, beside the API's.
+struct PageRoutes: Sendable {
+    let api: API
+    var ledger: Ledger { api.ledger }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("static/app.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.app_css)))
+        }
+        router.get("login") { request, _ in Pages.page("login", title: "login_title", [:], request: request, session: nil) }
+        router.post("login") { request, _ in try await logIn(request) }
+        router.post("logout") { request, _ in try await logOut(request) }
+        router.get("lang/:code") { request, context in
+            let code = context.parameters.get("code") ?? "vi"
+            var response = Pages.redirect("/")
+            response.setCookie(Cookie(name: "lang", value: Pages.languages.contains(code) ? code : "vi", path: "/", httpOnly: true, sameSite: .strict))
+            return response
+        }
+        router.get("/") { request, _ in try await dashboard(request) }
+        router.get("batches/:id") { request, context in try await batch(request, context) }
+        router.post("batches/:id/approve") { request, context in try await approve(request, context) }
+    }
+
+    /// The session, or nil (the page then sends the user to log in).
+    func session(_ request: Request) async -> Session? {
+        guard let token = request.cookies[OfficeServer.sessionCookie]?.value, !token.isEmpty else { return nil }
+        let accounts = ledger.accounts
+        return try? await blocking { try accounts.session(token: token) }
+    }
+
+    func problem(_ request: Request, _ session: Session?, _ key: String, status: HTTPResponse.Status) -> Response {
+        let words = Pages.words[Pages.language(request)]!
+        return Pages.page("problem", title: "error_title", ["message": words[key] ?? key], request: request, session: session, status: status)
+    }
+
+    func logIn(_ request: Request) async throws -> Response {
+        let form = try await Pages.form(request)
+        let user = form["user"] ?? "", password = form["password"] ?? "", code = form["otp"].flatMap { $0.isEmpty ? nil : $0 }
+        let accounts = ledger.accounts
+        do {
+            let session = try await blocking { try accounts.logIn(name: user, password: password, oneTimeCode: code) }
+            var response = Pages.redirect("/")
+            response.setCookie(Cookie(name: OfficeServer.sessionCookie, value: session.token ?? "", path: "/", secure: api.options.secureCookies,
+                                      httpOnly: true, sameSite: .strict))
+            return response
+        } catch let error as AccessError {
+            let words = Pages.words[Pages.language(request)]!
+            let key = switch error { case .locked: "locked"; case .oneTimeCodeRequired: "otp_needed"; default: "bad_login" }
+            return Pages.page("login", title: "login_title", ["message": words[key]!, "user": user], request: request, session: nil,
+                              status: error == .oneTimeCodeRequired || key == "bad_login" ? .unauthorized : .tooManyRequests)
+        }
+    }
+
+    func logOut(_ request: Request) async throws -> Response {
+        let form = try await Pages.form(request)
+        guard let session = await session(request), form["csrf"] == session.csrfToken,
+              let token = request.cookies[OfficeServer.sessionCookie]?.value else { return Pages.redirect("/login") }
+        let accounts = ledger.accounts
+        try await blocking { try accounts.logOut(token: token) }
+        var response = Pages.redirect("/login")
+        response.setCookie(Cookie(name: OfficeServer.sessionCookie, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    func dashboard(_ request: Request) async throws -> Response {
+        guard let session = await session(request) else { return Pages.redirect("/login") }
+        guard session.account.role.may(.viewReports) else { return problem(request, session, "forbidden", status: .forbidden) }
+        let month = ledger.clock.now().vietnamPeriod
+        let reports = ledger.reports, payouts = ledger.payouts
+        let target = Share(basisPoints: 8_000)
+        let report = try await blocking { try reports.nonCash(from: month, to: month, grouping: .commune, target: target) }
+        var data: [String: Any] = [
+            "month": month.vietnamese, "target": target.vietnamese,
+            "share": report.total.noncashShare?.vietnamese ?? "—", "lagging": report.isBelowTarget(report.total),
+            "recipients": Pages.count(report.total.recipients), "noncash": Pages.count(report.total.noncashRecipients),
+            "amount": Pages.money(report.total.amountTotal),
+            "below": report.rows.filter { report.isBelowTarget($0.figures) }.map { row -> [String: Any] in
+                ["name": row.key, "recipients": Pages.count(row.figures.recipients), "noncash": Pages.count(row.figures.noncashRecipients),
+                 "share": row.figures.noncashShare?.vietnamese ?? "—"]
+            },
+        ]
+        if session.account.role.may(.viewBatches) {
+            let words = Pages.words[Pages.language(request)]!
+            let batches = try await blocking { try payouts.batches() }
+            data["showBatches"] = true
+            data["batches"] = batches.filter { batch in
+                session.account.communes.isEmpty || (!batch.communes.isEmpty && batch.communes.allSatisfy(session.account.covers))
+            }.reversed().map { batch -> [String: Any] in
+                ["id": batch.id.rawValue, "period": batch.period.vietnamese, "status": words["st_" + batch.status.rawValue] ?? batch.status.rawValue,
+                 "createdBy": batch.createdBy, "approvedBy": batch.approvedBy ?? ""]
+            }
+        }
+        return Pages.page("dashboard", title: "dashboard", data, request: request, session: session)
+    }
+
+    func batch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        guard let session = await session(request) else { return Pages.redirect("/login") }
+        guard session.account.role.may(.viewBatches) else { return problem(request, session, "forbidden", status: .forbidden) }
+        guard let text = context.parameters.get("id"), let value = Int64(text), value > 0 else { return problem(request, session, "not_found", status: .notFound) }
+        let id = BatchID(value)
+        let payouts = ledger.payouts
+        let found = try? await blocking { (try payouts.batchSummary(id), try payouts.numberChanges(id)) }
+        guard let (summary, changes) = found else { return problem(request, session, "not_found", status: .notFound) }
+        do { try API.checkScope(session.account, batch: summary.batch) } catch { return problem(request, session, "forbidden", status: .forbidden) }
+        let words = Pages.words[Pages.language(request)]!
+        let batch = summary.batch
+        func lines(_ title: String, _ lines: [BatchSummary.Line]) -> [String: Any] {
+            ["title": words[title] ?? title, "lines": lines.map { ["key": $0.key, "items": Pages.count(Int64($0.items)), "amount": Pages.money($0.amount.dong)] }]
+        }
+        let data: [String: Any] = [
+            "id": batch.id.rawValue, "period": batch.period.vietnamese, "status": words["st_" + batch.status.rawValue] ?? batch.status.rawValue,
+            "items": Pages.count(Int64(summary.items)), "total": Pages.money(summary.total.dong),
+            "createdBy": batch.createdBy, "createdAt": Pages.date(batch.createdAt),
+            "approvedBy": batch.approvedBy.map { "\($0) · \(Pages.date(batch.approvedAt))" } ?? "",
+            "notice": request.uri.queryParameters["approved"] != nil ? words["approved_done"]! : "",
+            "changes": changes.map { ["beneficiary": $0.beneficiary.rawValue, "now": maskTail($0.msisdn), "last": maskTail($0.lastPaidMSISDN),
+                                      "period": $0.lastPaidPeriod] },
+            "canApprove": session.account.role.may(.approveBatch) && batch.status == .created,
+            "ownBatch": (try? UserName(parsing: batch.createdBy)).map { $0.isSamePerson(as: session.account.name) } ?? false,
+            "csrf": session.csrfToken,
+            "groups": [lines("by_commune", summary.byCommune), lines("by_carrier", summary.byCarrier), lines("by_state", summary.byState)],
+        ]
+        return Pages.page("batch", title: "batch", data, request: request, session: session)
+    }
+
+    func approve(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        guard let session = await session(request) else { return Pages.redirect("/login") }
+        let form = try await Pages.form(request)
+        guard let sent = form["csrf"], HMACSHA256.constantTimeEquals(SHA256Hasher.hash(sent), SHA256Hasher.hash(session.csrfToken)) else {
+            return problem(request, session, "forbidden", status: .forbidden)
+        }
+        guard session.account.role.may(.approveBatch) else { return problem(request, session, "forbidden", status: .forbidden) }
+        guard let text = context.parameters.get("id"), let value = Int64(text), value > 0 else { return problem(request, session, "not_found", status: .notFound) }
+        let id = BatchID(value), payouts = ledger.payouts, actor = session.account.name
+        do {
+            try API.checkScope(session.account, batch: try await blocking { try payouts.batchSummary(id).batch })
+            _ = try await blocking { try payouts.approveBatch(id, by: actor) }
+        } catch let error as BatchError {
+            if case .makerIsChecker = error { return problem(request, session, "maker_checker", status: .forbidden) }
+            return Pages.page("problem", title: "error_title", ["message": redactIdentifiers(error.description)], request: request, session: session,
+                              status: .unprocessableContent)
+        } catch let error as APIError {
+            return Pages.page("problem", title: "error_title", ["message": error.message], request: request, session: session, status: error.status)
+        }
+        return Pages.redirect("/batches/\(id)?approved=1")
+    }
+}
