@@ -93,12 +93,7 @@ struct API: Sendable {
 
     func approveBatch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let session = try await session(request, change: true)
-        try Self.check(session.account, may: .approveBatch)
-        let id = try batchID(context)
-        let payouts = ledger.payouts
-        try Self.checkScope(session.account, batch: try await serviceCall { try payouts.batchSummary(id).batch })
-        let actor = session.account.name
-        let (result, changes) = try await serviceCall { (try payouts.approveBatch(id, by: actor), try payouts.numberChanges(id)) }
+        let (result, changes) = try await approve(try batchID(context), as: session)
         return JSONResponse.make(BatchView.approved(result.batch, entry: result.entry, total: result.total, numberChanges: changes))
     }
 
@@ -238,33 +233,37 @@ struct API: Sendable {
         try Self.check(session.account, may: .verifyLedger)
         let journal = ledger.journal
         let result = try await serviceCall { try journal.verify(progress: nil) }
-        return JSONResponse.make(.object([
-            ("ok", .bool(result.isIntact)), ("entries", .int(result.entries)), ("postings", .int(result.postings)),
-            ("head_hash", .string(result.headHash)), ("register_links", .int(result.registerLinks)),
-            ("register_head_hash", .string(result.registerHeadHash)), ("problem_count", .int(result.problemCount)),
-            ("problems", .array(result.problems.map { .object([("kind", .string($0.kind.rawValue)), ("entry", $0.entryID.map { .int($0) } ?? .null),
-                                                               ("message", .string($0.message))]) })),
-        ]))
+        return JSONResponse.make(.object(LedgerView.verification(result, verdict: "ok")))
     }
 
     // MARK: Helpers
 
     /// The request's session: 401 without one; for a change, 403 unless `X-CSRF-Token` is the session's.
     func session(_ request: Request, change: Bool) async throws -> Session {
-        guard let token = request.cookies[OfficeServer.sessionCookie]?.value, !token.isEmpty else {
+        guard let session = try await openSession(request) else {
             throw APIError(status: .unauthorized, code: "not_logged_in", message: Words.vi("not_logged_in"))
         }
-        let accounts = ledger.accounts
-        guard let session = try await blocking({ try accounts.session(token: token) }) else {
-            throw APIError(status: .unauthorized, code: "not_logged_in", message: Words.vi("not_logged_in"))
-        }
-        if change {
-            let sent = request.headers[HTTPField.Name("X-CSRF-Token")!] ?? ""
-            guard HMACSHA256.constantTimeEquals(SHA256Hasher.hash(sent), SHA256Hasher.hash(session.csrfToken)) else {
-                throw APIError(status: .forbidden, code: "csrf", message: Words.vi("csrf"))
-            }
+        if change, !session.accepts(csrfToken: request.headers[HTTPField.Name("X-CSRF-Token")!]) {
+            throw APIError(status: .forbidden, code: "csrf", message: Words.vi("csrf"))
         }
         return session
+    }
+
+    /// The open session the request's cookie names, if any: the pages' and the API's one way to who is logged in.
+    func openSession(_ request: Request) async throws -> Session? {
+        guard let token = request.cookies[OfficeServer.sessionCookie]?.value, !token.isEmpty else { return nil }
+        let accounts = ledger.accounts
+        return try await blocking { try accounts.session(token: token) }
+    }
+
+    /// Approves a batch as the session's account, after the role and the communes: what the API's route and the
+    /// batch page's form both do.
+    func approve(_ id: BatchID, as session: Session) async throws -> (result: (batch: Batch, entry: JournalEntryID, total: Money), changes: [NumberChange]) {
+        try Self.check(session.account, may: .approveBatch)
+        let payouts = ledger.payouts, actor = session.account.name
+        try Self.checkScope(session.account, batch: try await serviceCall { try payouts.batchSummary(id).batch })
+        let (result, changes) = try await serviceCall { (try payouts.approveBatch(id, by: actor), try payouts.numberChanges(id)) }
+        return (result, changes)
     }
 
     func jsonBody(_ request: Request, _ context: BasicRequestContext) async throws -> [String: JSONValue] {

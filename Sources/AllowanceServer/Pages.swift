@@ -114,9 +114,7 @@ struct PageRoutes: Sendable {
 
     /// The session, or nil (the page then sends the user to log in).
     func session(_ request: Request) async -> Session? {
-        guard let token = request.cookies[OfficeServer.sessionCookie]?.value, !token.isEmpty else { return nil }
-        let accounts = ledger.accounts
-        return try? await blocking { try accounts.session(token: token) }
+        try? await api.openSession(request)
     }
 
     func problem(_ request: Request, _ session: Session?, _ key: String, status: HTTPResponse.Status) -> Response {
@@ -144,7 +142,7 @@ struct PageRoutes: Sendable {
 
     func logOut(_ request: Request) async throws -> Response {
         let form = try await Pages.form(request)
-        guard let session = await session(request), form["csrf"] == session.csrfToken,
+        guard let session = await session(request), session.accepts(csrfToken: form["csrf"]),
               let token = request.cookies[OfficeServer.sessionCookie]?.value else { return Pages.redirect("/login") }
         let accounts = ledger.accounts
         try await blocking { try accounts.logOut(token: token) }
@@ -217,20 +215,14 @@ struct PageRoutes: Sendable {
     func approve(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         guard let session = await session(request) else { return Pages.redirect("/login") }
         let form = try await Pages.form(request)
-        guard let sent = form["csrf"], HMACSHA256.constantTimeEquals(SHA256Hasher.hash(sent), SHA256Hasher.hash(session.csrfToken)) else {
-            return problem(request, session, "forbidden", status: .forbidden)
-        }
-        guard session.account.role.may(.approveBatch) else { return problem(request, session, "forbidden", status: .forbidden) }
+        guard session.accepts(csrfToken: form["csrf"]) else { return problem(request, session, "forbidden", status: .forbidden) }
         guard let text = context.parameters.get("id"), let value = Int64(text), value > 0 else { return problem(request, session, "not_found", status: .notFound) }
-        let id = BatchID(value), payouts = ledger.payouts, actor = session.account.name
+        let id = BatchID(value)
         do {
-            try API.checkScope(session.account, batch: try await blocking { try payouts.batchSummary(id).batch })
-            _ = try await blocking { try payouts.approveBatch(id, by: actor) }
-        } catch let error as BatchError {
-            if case .makerIsChecker = error { return problem(request, session, "maker_checker", status: .forbidden) }
-            return Pages.page("problem", title: "error_title", ["message": redactIdentifiers(error.description)], request: request, session: session,
-                              status: .unprocessableContent)
+            _ = try await api.approve(id, as: session)
         } catch let error as APIError {
+            let key = error.code == "maker_checker" || error.code == "forbidden" || error.code == "not_found" ? error.code : nil
+            if let key { return problem(request, session, key, status: error.status) }
             return Pages.page("problem", title: "error_title", ["message": error.message], request: request, session: session, status: error.status)
         }
         return Pages.redirect("/batches/\(id)?approved=1")

@@ -1,4 +1,5 @@
 import AllowanceLedger
+import Foundation
 import Hummingbird
 #if canImport(Glibc)
 import Glibc
@@ -143,7 +144,7 @@ struct Upload {
     /// `name="value"` (or unquoted) from a header value such as `form-data; name="file"; filename="a.csv"`.
     static func parameter(_ key: String, of header: String) -> String? {
         for piece in header.split(separator: ";").dropFirst() {
-            let pair = piece.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t") }
+            let pair = piece.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard pair.count == 2, pair[0].lowercased() == key else { continue }
             var value = pair[1]
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
@@ -158,17 +159,4 @@ struct Upload {
         let clean = String(last.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F && $0 != "\"" }.prefix(100).map(Character.init))
         return clean.isEmpty ? "upload" : clean
     }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        var text = Substring(self)
-        while let first = text.first, set.contains(first) { text.removeFirst() }
-        while let last = text.last, set.contains(last) { text.removeLast() }
-        return String(text)
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in set: String) -> String { String(self).trimmingCharacters(in: set) }
 }

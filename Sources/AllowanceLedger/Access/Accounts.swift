@@ -88,6 +88,13 @@ public struct Session: Sendable, Equatable {
     public let csrfToken: String
     /// The cookie's value; only when the session was just made (the ledger keeps its SHA-256, never the token).
     public let token: String?
+
+    /// Whether a change sent `sent` as its CSRF token: compared in constant time (through their digests, which have
+    /// one length whatever was sent).
+    public func accepts(csrfToken sent: String?) -> Bool {
+        guard let sent else { return false }
+        return HMACSHA256.constantTimeEquals(SHA256Hasher.hash(sent), SHA256Hasher.hash(csrfToken))
+    }
 }
 
 /// One line of the activity log: logins, failed logins, downloads of instruction files and exports.
@@ -106,9 +113,16 @@ public struct Activity: Sendable, Equatable {
 }
 
 package protocol AccountStorage: Sendable {
+    func read<T>(_ body: (any AccountTransaction) throws -> T) throws -> T
+    /// One transaction: an account's change and its activity line land together, or neither.
+    func write<T>(_ body: (any AccountTransaction) throws -> T) throws -> T
+}
+
+/// Accounts, sessions and the activity log inside one transaction.
+package protocol AccountTransaction {
     func account(named name: String) throws -> AccountRecord?
     func accounts() throws -> [Account]
-    /// Inserts the account and records who made it, in one transaction; false when the name is taken.
+    /// False when the name is taken (names compare without case).
     func insertAccount(_ record: AccountRecord) throws -> Bool
     func setPassword(of name: String, hash: String, oneTimeSecret: String?) throws
     func setDisabled(_ name: String, _ disabled: Bool) throws
@@ -190,66 +204,78 @@ public struct Accounts: Sendable {
                               createdBy: user.value)
         let record = AccountRecord(account: account, passwordHash: Bcrypt.hash(password, cost: Self.bcryptCost),
                                    oneTimeSecret: oneTime?.base32, failedLogins: 0, lockedUntil: nil)
-        guard try storage.insertAccount(record) else { throw AccessError.nameTaken(name.value) }
-        try storage.recordActivity(Activity(at: account.createdAt, account: user.value, what: "account_added",
-                                            detail: "\(name.value) (\(role.rawValue))"))
+        try storage.write { tx in
+            guard try tx.insertAccount(record) else { throw AccessError.nameTaken(name.value) }
+            try tx.recordActivity(Activity(at: account.createdAt, account: user.value, what: "account_added", detail: "\(name.value) (\(role.rawValue))"))
+        }
         return (account, oneTime?.uri(account: name.value, issuer: Self.issuer))
     }
 
-    public func list() throws -> [Account] { try storage.accounts() }
+    public func list() throws -> [Account] { try storage.read { try $0.accounts() } }
 
     public func disable(_ name: UserName, by user: UserName) throws {
-        guard try storage.account(named: name.value) != nil else { throw AccessError.noSuchAccount(name.value) }
-        try storage.setDisabled(name.value, true)
-        try storage.deleteSessions(of: name.value)
-        try storage.recordActivity(Activity(at: clock.now().description, account: user.value, what: "account_disabled", detail: name.value))
+        let now = clock.now()
+        try storage.write { tx in
+            guard try tx.account(named: name.value) != nil else { throw AccessError.noSuchAccount(name.value) }
+            try tx.setDisabled(name.value, true)
+            try tx.deleteSessions(of: name.value)
+            try tx.recordActivity(Activity(at: now.description, account: user.value, what: "account_disabled", detail: name.value))
+        }
     }
 
     /// Sets a new password (and, for approvers and admins, a new one-time secret, returned as its URI); ends the
     /// account's sessions and lifts a lock.
     public func resetPassword(_ name: UserName, to password: String, by user: UserName) throws -> String? {
-        guard let record = try storage.account(named: name.value) else { throw AccessError.noSuchAccount(name.value) }
         guard password.count >= Self.passwordLengthMin else { throw AccessError.weakPassword }
+        guard let record = try storage.read({ try $0.account(named: name.value) }) else { throw AccessError.noSuchAccount(name.value) }
         let oneTime = record.account.role.needsOneTimeCode ? try OneTimeCode.generate() : nil
-        try storage.setPassword(of: name.value, hash: Bcrypt.hash(password, cost: Self.bcryptCost), oneTimeSecret: oneTime?.base32)
-        try storage.setLoginFailures(of: name.value, count: 0, lockedUntil: nil)
-        try storage.deleteSessions(of: name.value)
-        try storage.recordActivity(Activity(at: clock.now().description, account: user.value, what: "password_reset", detail: name.value))
+        // Hashed before the transaction: bcrypt takes a quarter of a second, which no write should wait for.
+        let hash = Bcrypt.hash(password, cost: Self.bcryptCost)
+        let now = clock.now()
+        try storage.write { tx in
+            try tx.setPassword(of: name.value, hash: hash, oneTimeSecret: oneTime?.base32)
+            try tx.setLoginFailures(of: name.value, count: 0, lockedUntil: nil)
+            try tx.deleteSessions(of: name.value)
+            try tx.recordActivity(Activity(at: now.description, account: user.value, what: "password_reset", detail: name.value))
+        }
         return oneTime?.uri(account: name.value, issuer: Self.issuer)
     }
 
     /// Checks a login and opens a session. Every failure says the same (`badCredentials`) whatever was wrong, but for
-    /// a locked account; the fifth failure in a row locks it for 15 minutes.
+    /// a locked account and a missing one-time code after a right password; the fifth failure in a row locks it for
+    /// 15 minutes. The password is checked outside any transaction (bcrypt is slow); its outcome is written in one.
     public func logIn(name: String, password: String, oneTimeCode: String?) throws -> Session {
         let now = clock.now()
-        guard let record = try storage.account(named: name), !record.account.disabled else {
+        guard let record = try storage.read({ try $0.account(named: name) }), !record.account.disabled else {
             // The same work as a real check, so that a missing name takes as long as a wrong password.
             _ = Bcrypt.verify(password, hash: Self.decoyHash)
-            try storage.recordActivity(Activity(at: now.description, account: redactIdentifiers(name), what: "login_failed", detail: "unknown or disabled"))
+            try record("login_failed", detail: "unknown or disabled", at: now, by: redactIdentifiers(name))
             throw AccessError.badCredentials
         }
         if let until = record.lockedUntil, now < until { throw AccessError.locked(until: until.description) }
         var good = Bcrypt.verify(password, hash: record.passwordHash)
         if good, record.account.role.needsOneTimeCode {
-            guard let typed = oneTimeCode, !typed.isEmpty else {
-                if good { throw AccessError.oneTimeCodeRequired }
-                throw AccessError.badCredentials
-            }
+            guard let typed = oneTimeCode, !typed.isEmpty else { throw AccessError.oneTimeCodeRequired }
             good = record.oneTimeSecret.flatMap(OneTimeCode.init(base32:))?.accepts(typed, at: now.secondsSinceEpoch) ?? false
         }
+        let name = record.account.name.value
         guard good else {
             let failures = (record.lockedUntil.map { now >= $0 } ?? false) ? 1 : record.failedLogins + 1
             let lock = failures >= Self.failuresBeforeLock ? Timestamp(secondsSinceEpoch: now.secondsSinceEpoch + Self.lockSeconds) : nil
-            try storage.setLoginFailures(of: record.account.name.value, count: lock == nil ? failures : 0, lockedUntil: lock)
-            try storage.recordActivity(Activity(at: now.description, account: record.account.name.value, what: "login_failed",
-                                                detail: lock == nil ? "failure \(failures)" : "locked until \(lock!.description)"))
+            try storage.write { tx in
+                try tx.setLoginFailures(of: name, count: lock == nil ? failures : 0, lockedUntil: lock)
+                try tx.recordActivity(Activity(at: now.description, account: name, what: "login_failed",
+                                               detail: lock.map { "locked until \($0.description)" } ?? "failure \(failures)"))
+            }
             throw AccessError.badCredentials
         }
-        try storage.setLoginFailures(of: record.account.name.value, count: 0, lockedUntil: nil)
         let token = Hex.encode(try SecureRandom.bytes(32))
         let csrf = Hex.encode(try SecureRandom.bytes(32))
-        try storage.insertSession(tokenSHA256: SHA256Hasher.hash(token).hex, account: record.account.name.value, csrfToken: csrf, at: now)
-        try storage.recordActivity(Activity(at: now.description, account: record.account.name.value, what: "login", detail: ""))
+        try storage.write { tx in
+            try tx.setLoginFailures(of: name, count: 0, lockedUntil: nil)
+            try tx.insertSession(tokenSHA256: SHA256Hasher.hash(token).hex, account: name, csrfToken: csrf, at: now)
+            try tx.recordActivity(Activity(at: now.description, account: name, what: "login", detail: ""))
+        }
         return Session(account: record.account, csrfToken: csrf, token: token)
     }
 
@@ -257,26 +283,33 @@ public struct Accounts: Sendable {
     /// it began. Using it moves its idle clock.
     public func session(token: String) throws -> Session? {
         let key = SHA256Hasher.hash(token).hex
-        guard let record = try storage.session(tokenSHA256: key) else { return nil }
-        let now = clock.now().secondsSinceEpoch
-        guard now - record.lastSeenAt.secondsSinceEpoch <= Self.idleSeconds, now - record.createdAt.secondsSinceEpoch <= Self.lifetimeSeconds,
-              let account = try storage.account(named: record.account), !account.account.disabled else {
-            try storage.deleteSession(tokenSHA256: key)
-            return nil
+        let now = clock.now()
+        return try storage.write { tx in
+            guard let record = try tx.session(tokenSHA256: key) else { return nil }
+            guard now.secondsSinceEpoch - record.lastSeenAt.secondsSinceEpoch <= Self.idleSeconds,
+                  now.secondsSinceEpoch - record.createdAt.secondsSinceEpoch <= Self.lifetimeSeconds,
+                  let account = try tx.account(named: record.account), !account.account.disabled else {
+                try tx.deleteSession(tokenSHA256: key)
+                return nil
+            }
+            try tx.touchSession(tokenSHA256: key, at: now)
+            return Session(account: account.account, csrfToken: record.csrfToken, token: nil)
         }
-        try storage.touchSession(tokenSHA256: key, at: clock.now())
-        return Session(account: account.account, csrfToken: record.csrfToken, token: nil)
     }
 
     public func logOut(token: String) throws {
-        try storage.deleteSession(tokenSHA256: SHA256Hasher.hash(token).hex)
+        try storage.write { try $0.deleteSession(tokenSHA256: SHA256Hasher.hash(token).hex) }
     }
 
     public func record(_ what: String, detail: String = "", by account: UserName) throws {
-        try storage.recordActivity(Activity(at: clock.now().description, account: account.value, what: what, detail: redactIdentifiers(detail)))
+        try record(what, detail: redactIdentifiers(detail), at: clock.now(), by: account.value)
     }
 
-    public func activity(limit: Int = 200) throws -> [Activity] { try storage.activity(limit: limit) }
+    private func record(_ what: String, detail: String, at: Timestamp, by account: String) throws {
+        try storage.write { try $0.recordActivity(Activity(at: at.description, account: account, what: what, detail: detail)) }
+    }
+
+    public func activity(limit: Int = 200) throws -> [Activity] { try storage.read { try $0.activity(limit: limit) } }
 
     /// Refuses `action` to an account whose role may not take it.
     public static func check(_ account: Account, may action: Action) throws(AccessError) {

@@ -43,15 +43,7 @@ extension Allowance.Ledger {
                                                           .object([("link", .int(check.entry)), ("hash", .string(check.expected)),
                                                                    ("found", .optional(check.found)), ("holds", .bool(check.holds))]) } ?? .null)])))
                 }
-                JSON.object([
-                    ("intact", .bool(result.isIntact)), ("entries", .int(result.entries)), ("postings", .int(result.postings)),
-                    ("head_hash", .string(result.headHash)), ("register_links", .int(result.registerLinks)),
-                    ("register_head_hash", .string(result.registerHeadHash)), ("first_broken_entry", result.firstBrokenEntry.map { .int($0) } ?? .null),
-                    ("problem_count", .int(result.problemCount)),
-                    ("problems", .array(result.problems.map { .object([("kind", .string($0.kind.rawValue)),
-                                                                       ("entry", $0.entryID.map { .int($0) } ?? .null),
-                                                                       ("message", .string($0.message))]) })),
-                ] + fields).print()
+                JSON.object(LedgerView.verification(result, verdict: "intact") + fields).print()
             } else if result.isIntact {
                 print("Ledger intact: \(result.entries) entries, \(result.postings) postings, every entry balanced, chain unbroken.")
                 print("Chain head: \(result.headHash)")

@@ -2,22 +2,19 @@ import AllowanceLedger
 import GRDB
 
 extension SQLiteStorage: AccountStorage {
+    func read<T>(_ body: (any AccountTransaction) throws -> T) throws -> T { try store.read { try body(SQLiteTransaction(db: $0)) } }
+    func write<T>(_ body: (any AccountTransaction) throws -> T) throws -> T { try store.write { try body(SQLiteTransaction(db: $0)) } }
+}
+
+extension SQLiteTransaction: AccountTransaction {
+    private static let accountColumns = "name, role, communes, disabled, created_at, created_by, password_hash, otp_secret, failed_logins, locked_until"
+
     func account(named name: String) throws -> AccountRecord? {
-        try store.read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT name, role, communes, disabled, created_at, created_by, password_hash, otp_secret, failed_logins, locked_until
-                FROM account WHERE name = ?
-                """, arguments: [name]).map(Self.record(from:))
-        }
+        try Row.fetchOne(db, sql: "SELECT \(Self.accountColumns) FROM account WHERE name = ?", arguments: [name]).map(Self.record(from:))
     }
 
     func accounts() throws -> [Account] {
-        try store.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT name, role, communes, disabled, created_at, created_by, password_hash, otp_secret, failed_logins, locked_until
-                FROM account ORDER BY name
-                """).map { try Self.record(from: $0).account }
-        }
+        try Row.fetchAll(db, sql: "SELECT \(Self.accountColumns) FROM account ORDER BY name").map { try Self.record(from: $0).account }
     }
 
     private static func record(from row: Row) throws -> AccountRecord {
@@ -29,80 +26,62 @@ extension SQLiteStorage: AccountStorage {
     }
 
     func insertAccount(_ record: AccountRecord) throws -> Bool {
-        try store.write { db in
-            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM account WHERE name = ?", arguments: [record.account.name.value]) == 0 else {
-                return false
-            }
-            let account = record.account
-            try db.execute(sql: """
-                INSERT INTO account(name, role, communes, disabled, created_at, created_by, password_hash, otp_secret)
-                VALUES (?, ?, ?, 0, ?, ?, ?, ?)
-                """, arguments: [account.name.value, account.role.rawValue, account.communes.map(\.value).joined(separator: ","),
-                                 account.createdAt, account.createdBy, record.passwordHash, record.oneTimeSecret])
-            return true
+        guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM account WHERE name = ?", arguments: [record.account.name.value]) == 0 else {
+            return false
         }
+        let account = record.account
+        try db.execute(sql: """
+            INSERT INTO account(name, role, communes, disabled, created_at, created_by, password_hash, otp_secret)
+            VALUES (?, ?, ?, 0, ?, ?, ?, ?)
+            """, arguments: [account.name.value, account.role.rawValue, account.communes.map(\.value).joined(separator: ","),
+                             account.createdAt, account.createdBy, record.passwordHash, record.oneTimeSecret])
+        return true
     }
 
     func setPassword(of name: String, hash: String, oneTimeSecret: String?) throws {
-        try store.write { db in
-            try db.execute(sql: "UPDATE account SET password_hash = ?, otp_secret = ? WHERE name = ?", arguments: [hash, oneTimeSecret, name])
-        }
+        try db.execute(sql: "UPDATE account SET password_hash = ?, otp_secret = ? WHERE name = ?", arguments: [hash, oneTimeSecret, name])
     }
 
     func setDisabled(_ name: String, _ disabled: Bool) throws {
-        try store.write { db in try db.execute(sql: "UPDATE account SET disabled = ? WHERE name = ?", arguments: [disabled, name]) }
+        try db.execute(sql: "UPDATE account SET disabled = ? WHERE name = ?", arguments: [disabled, name])
     }
 
     func setLoginFailures(of name: String, count: Int, lockedUntil: Timestamp?) throws {
-        try store.write { db in
-            try db.execute(sql: "UPDATE account SET failed_logins = ?, locked_until = ? WHERE name = ?",
-                           arguments: [count, lockedUntil?.description, name])
-        }
+        try db.execute(sql: "UPDATE account SET failed_logins = ?, locked_until = ? WHERE name = ?", arguments: [count, lockedUntil?.description, name])
     }
 
     func insertSession(tokenSHA256: String, account: String, csrfToken: String, at: Timestamp) throws {
-        try store.write { db in
-            try db.execute(sql: """
-                INSERT INTO session(token_sha256, account, csrf_token, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
-                """, arguments: [tokenSHA256, account, csrfToken, at.description, at.description])
-        }
+        try db.execute(sql: "INSERT INTO session(token_sha256, account, csrf_token, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [tokenSHA256, account, csrfToken, at.description, at.description])
     }
 
     func session(tokenSHA256: String) throws -> SessionRecord? {
-        try store.read { db in
-            try Row.fetchOne(db, sql: "SELECT account, csrf_token, created_at, last_seen_at FROM session WHERE token_sha256 = ?",
-                             arguments: [tokenSHA256]).map {
-                SessionRecord(account: $0[0], csrfToken: $0[1], createdAt: try Timestamp(parsing: $0[2]), lastSeenAt: try Timestamp(parsing: $0[3]))
-            }
+        try Row.fetchOne(db, sql: "SELECT account, csrf_token, created_at, last_seen_at FROM session WHERE token_sha256 = ?",
+                         arguments: [tokenSHA256]).map {
+            SessionRecord(account: $0[0], csrfToken: $0[1], createdAt: try Timestamp(parsing: $0[2]), lastSeenAt: try Timestamp(parsing: $0[3]))
         }
     }
 
     func touchSession(tokenSHA256: String, at: Timestamp) throws {
-        try store.write { db in
-            try db.execute(sql: "UPDATE session SET last_seen_at = ? WHERE token_sha256 = ?", arguments: [at.description, tokenSHA256])
-        }
+        try db.execute(sql: "UPDATE session SET last_seen_at = ? WHERE token_sha256 = ?", arguments: [at.description, tokenSHA256])
     }
 
     func deleteSession(tokenSHA256: String) throws {
-        try store.write { db in try db.execute(sql: "DELETE FROM session WHERE token_sha256 = ?", arguments: [tokenSHA256]) }
+        try db.execute(sql: "DELETE FROM session WHERE token_sha256 = ?", arguments: [tokenSHA256])
     }
 
     func deleteSessions(of account: String) throws {
-        try store.write { db in try db.execute(sql: "DELETE FROM session WHERE account = ?", arguments: [account]) }
+        try db.execute(sql: "DELETE FROM session WHERE account = ?", arguments: [account])
     }
 
     func recordActivity(_ activity: Activity) throws {
-        try store.write { db in
-            try db.execute(sql: "INSERT INTO activity(at, account, what, detail) VALUES (?, ?, ?, ?)",
-                           arguments: [activity.at, activity.account, activity.what, activity.detail])
-        }
+        try db.execute(sql: "INSERT INTO activity(at, account, what, detail) VALUES (?, ?, ?, ?)",
+                       arguments: [activity.at, activity.account, activity.what, activity.detail])
     }
 
     func activity(limit: Int) throws -> [Activity] {
-        try store.read { db in
-            try Row.fetchAll(db, sql: "SELECT at, account, what, detail FROM activity ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
-                Activity(at: $0[0], account: $0[1], what: $0[2], detail: $0[3])
-            }
+        try Row.fetchAll(db, sql: "SELECT at, account, what, detail FROM activity ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
+            Activity(at: $0[0], account: $0[1], what: $0[2], detail: $0[3])
         }
     }
 }
