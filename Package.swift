@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", exact: "2.5.0"),
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
+        // Zip archives: the audit export the server hands out (and, with issue 21, xlsx workbooks).
+        .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
     ],
     targets: [
         // SHA-256 and HMAC from the system's OpenSSL libcrypto (libssl-dev).
@@ -79,12 +81,16 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             // The pages' templates, words and stylesheet, compiled into the binary: nothing to install beside it.
             resources: [
                 .embedInCode("Pages/vi.strings"), .embedInCode("Pages/en.strings"), .embedInCode("Pages/app.css"),
                 .embedInCode("Pages/layout.mustache"), .embedInCode("Pages/login.mustache"),
                 .embedInCode("Pages/dashboard.mustache"), .embedInCode("Pages/batch.mustache"), .embedInCode("Pages/problem.mustache"),
+                .embedInCode("Pages/batches.mustache"), .embedInCode("Pages/registers.mustache"), .embedInCode("Pages/reconcile.mustache"),
+                .embedInCode("Pages/audit.mustache"), .embedInCode("Pages/activity.mustache"), .embedInCode("Pages/accounts.mustache"),
+                .embedInCode("Pages/beneficiaries.mustache"), .embedInCode("Pages/beneficiary.mustache"),
             ]
         ),
         .executableTarget(
@@ -130,6 +136,7 @@ let package = Package(
                 "AllowanceLedger",
                 "AllowanceOffice",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
         .testTarget(

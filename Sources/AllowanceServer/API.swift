@@ -5,6 +5,7 @@ import HTTPTypes
 import Foundation
 import Hummingbird
 import Reconcile
+import ZIPFoundation
 
 /// The JSON API's handlers. Each resolves the session from its cookie, checks the CSRF token on a change, checks the
 /// account's role and communes, and calls the same service the CLI calls, with the session's account as the actor.
@@ -68,7 +69,14 @@ struct API: Sendable {
                 communes.append(code)
             }
         }
-        // An account of some communes makes batches of those communes only.
+        return JSONResponse.make(BatchView.created(try await createBatch(period: period, communes: communes, as: session)), status: .created)
+    }
+
+    /// Creates the month's batch as the session's account: an account of some communes makes batches of those
+    /// communes only. What the API's route and the batches page's form both do.
+    func createBatch(period: Period, communes: [Code], as session: Session) async throws -> BatchCreateResult {
+        try Self.check(session.account, may: .createBatch)
+        var communes = communes
         if !session.account.communes.isEmpty {
             if communes.isEmpty { communes = session.account.communes }
             guard communes.allSatisfy(session.account.covers) else { throw APIError(status: .forbidden, code: "commune", message: Words.vi("commune")) }
@@ -77,8 +85,7 @@ struct API: Sendable {
         creating.communes = communes
         let options = creating
         let payouts = ledger.payouts
-        let result = try await serviceCall { try payouts.createBatch(options) }
-        return JSONResponse.make(BatchView.created(result), status: .created)
+        return try await serviceCall { try payouts.createBatch(options) }
     }
 
     func showBatch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -101,10 +108,13 @@ struct API: Sendable {
     /// answers the same bytes and posts nothing. A POST because the first one changes the ledger.
     func instructions(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let session = try await session(request, change: true)
-        try Self.check(session.account, may: .downloadInstructions)
-        let id = try batchID(context)
+        return try await instructionFile(try batchID(context), as: session)
+    }
+
+    /// The instruction file as a download, for the API's route and the batch page's button alike.
+    func instructionFile(_ id: BatchID, as session: Session) async throws -> Response {
+        try await checkBatch(id, session, may: .downloadInstructions)
         let payouts = ledger.payouts, accounts = ledger.accounts, location = ledger.location
-        try Self.checkScope(session.account, batch: try await serviceCall { try payouts.batchSummary(id).batch })
         let actor = session.account.name
         let (bytes, period) = try await serviceCall { () throws -> ([UInt8], String) in
             // Written where the ledger is, in a folder of its own that goes once the bytes are read.
@@ -127,12 +137,16 @@ struct API: Sendable {
     /// prints, exceptions in the body. One transaction: a failure leaves nothing.
     func reconcile(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let session = try await session(request, change: true)
-        try Self.check(session.account, may: .reconcile)
         let id = try batchID(context)
-        let payouts = ledger.payouts
-        try Self.checkScope(session.account, batch: try await serviceCall { try payouts.batchSummary(id).batch })
+        try await checkBatch(id, session, may: .reconcile)
         let upload = try await Upload.receive(request, limit: options.maxUploadBytes, beside: ledger.location)
         defer { upload.remove() }
+        return JSONResponse.make(ReconcileJSON.result(try await reconcile(upload, batch: id, as: session)))
+    }
+
+    /// Reconciles an uploaded result file (fields `file` and `profile`) for a batch the session may reconcile: what the
+    /// API's route and the reconciliation page's form both do.
+    func reconcile(_ upload: Upload, batch id: BatchID, as session: Session) async throws -> ReconciliationResult {
         guard let file = upload.files["file"] else { throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("file_field")) }
         let name = upload.fields["profile"]?.trimmingCharacters(in: .whitespaces) ?? "generic"
         // A name, never a path: the server reads profiles from the office's own folders only.
@@ -141,7 +155,7 @@ struct API: Sendable {
         }
         let profile: CarrierProfile
         do {
-            profile = try CarrierProfile.load(name, searching: CarrierProfile.searchDirectories(
+            profile = try CarrierProfile.load(name.isEmpty ? "generic" : name, searching: CarrierProfile.searchDirectories(
                 listed: ProcessInfo.processInfo.environment["ALLOWANCE_PROFILES"], ledger: ledger.location))
         } catch {
             throw APIError(status: .unprocessableContent, code: "profile", message: redactIdentifiers(error.description))
@@ -151,8 +165,7 @@ struct API: Sendable {
         reconcileOptions.displayName = file.name
         let settled = reconcileOptions
         let reconciliation = ledger.reconciliation
-        let result = try await serviceCall { try reconciliation.reconcileResultFile(file.path, batch: id, options: settled) }
-        return JSONResponse.make(ReconcileJSON.result(result))
+        return try await serviceCall { try reconciliation.reconcileResultFile(file.path, batch: id, options: settled) }
     }
 
     /// A register (multipart field `file`, optional `skip_invalid=true`) imported as `beneficiary import` does. With any
@@ -162,6 +175,28 @@ struct API: Sendable {
         try Self.check(session.account, may: .importRegister)
         let upload = try await Upload.receive(request, limit: options.maxUploadBytes, beside: ledger.location)
         defer { upload.remove() }
+        let outcome = try await importRegister(upload, as: session)
+        switch outcome.result {
+        case .success(let result):
+            return JSONResponse.make(.object([
+                ("file", .string(result.file)), ("lines", .int(result.lines)), ("new", .int(result.created)), ("updated", .int(result.updated)),
+                ("unchanged", .int(result.unchanged)), ("rejected", .int(result.rejected)), ("already_imported", .bool(result.alreadyImported)),
+                ("flags_raised", .int(result.flagsRaised)),
+                ("rejected_lines", .array(outcome.lines.map(Self.lineJSON))),
+            ]))
+        case .failure(let error):
+            var body: [(String, JSON)] = [("error", .object([("code", .string(error.problem.code)),
+                                                             ("message", .string(Wording.vietnamese.words(for: error.problem)))]))]
+            body.append(("lines", .array(outcome.lines.map(Self.lineJSON))))
+            return JSONResponse.make(.object(body), status: .unprocessableContent)
+        }
+    }
+
+    /// Imports an uploaded register (fields `file` and `skip_invalid`) as the session's account: the import's result or
+    /// its refusal, with the bad lines either way. What the API's route and the upload page both do.
+    func importRegister(_ upload: Upload, as session: Session) async throws
+        -> (result: Result<RegisterImportResult, RegisterImportError>, lines: [LineProblem]) {
+        try Self.check(session.account, may: .importRegister)
         guard let file = upload.files["file"] else { throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("file_field")) }
         var importOptions = RegisterImportOptions(by: session.account.name)
         importOptions.skipInvalid = upload.fields["skip_invalid"] == "true"
@@ -173,17 +208,9 @@ struct API: Sendable {
             let result = try await blocking {
                 try registry.importRegister(path: file.path, displayName: file.name, options: settled, onProblem: { collected.add($0) })
             }
-            return JSONResponse.make(.object([
-                ("file", .string(result.file)), ("lines", .int(result.lines)), ("new", .int(result.created)), ("updated", .int(result.updated)),
-                ("unchanged", .int(result.unchanged)), ("rejected", .int(result.rejected)), ("already_imported", .bool(result.alreadyImported)),
-                ("flags_raised", .int(result.flagsRaised)),
-                ("rejected_lines", .array(collected.all.map(Self.lineJSON))),
-            ]))
+            return (.success(result), collected.all)
         } catch let error as RegisterImportError {
-            var body: [(String, JSON)] = [("error", .object([("code", .string(error.problem.code)),
-                                                             ("message", .string(Wording.vietnamese.words(for: error.problem)))]))]
-            body.append(("lines", .array(collected.all.map(Self.lineJSON))))
-            return JSONResponse.make(.object(body), status: .unprocessableContent)
+            return (.failure(error), collected.all)
         }
     }
 
@@ -236,6 +263,51 @@ struct API: Sendable {
         return JSONResponse.make(.object(LedgerView.verification(result, verdict: "ok")))
     }
 
+    // MARK: Audit
+
+    /// `{"period": "2026-11"}` (or `{}` for the whole ledger) → the signed audit export as a zip, personal data masked,
+    /// recorded as `audit export` records it. Unzipped, `allowance audit verify FOLDER --key KEY` accepts it.
+    func auditExport(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let session = try await session(request, change: true)
+        try Self.check(session.account, may: .exportAudit)
+        let body = try await jsonBody(request, context)
+        var scope = AuditScope.all
+        if let value = body["period"] {
+            guard case .string(let text) = value, let period = try? Period(parsing: text) else {
+                throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("period"))
+            }
+            scope = .period(period)
+        }
+        let (bytes, name) = try await auditZip(scope, as: session)
+        return Response(status: .ok, headers: [.contentType: "application/zip", .contentDisposition: "attachment; filename=\"\(name).zip\""],
+                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// Writes the export in a private folder beside the ledger, zips it under one top folder (`audit-export-N/`), and
+    /// answers the zip's bytes; the folder goes either way. The download is in the activity log.
+    func auditZip(_ scope: AuditScope, as session: Session) async throws -> (bytes: [UInt8], name: String) {
+        guard let key = options.auditKey else { throw APIError(status: .conflict, code: "no_audit_key", message: Words.vi("no_audit_key")) }
+        let audit = ledger.audit, accounts = ledger.accounts, location = ledger.location, actor = session.account.name
+        return try await serviceCall { () throws -> ([UInt8], String) in
+            let folder = try Files.createTemporaryFolder(beside: location, mode: 0o700)
+            defer { Files.removeCreatedFolder(folder) }
+            let staging = folder + "/export"
+            let result: AuditExportResult
+            do {
+                result = try audit.export(to: staging, scope: scope, personalData: .masked, key: key, by: actor)
+            } catch let error as AuditExportError {
+                throw APIError(status: .unprocessableContent, code: "refused", message: redactIdentifiers(error.description))
+            }
+            let name = "audit-export-\(result.exportID)"
+            try FileManager.default.moveItem(atPath: staging, toPath: folder + "/" + name)
+            try FileManager.default.zipItem(at: URL(fileURLWithPath: folder + "/" + name), to: URL(fileURLWithPath: folder + "/export.zip"),
+                                            shouldKeepParent: true)
+            let bytes = try readFileBytes(folder + "/export.zip")
+            try accounts.record("audit_exported", detail: "export \(result.exportID), \(scope), manifest \(result.manifestSHA256.prefix(16))", by: actor)
+            return (bytes, name)
+        }
+    }
+
     // MARK: Helpers
 
     /// The request's session: 401 without one; for a change, 403 unless `X-CSRF-Token` is the session's.
@@ -259,9 +331,8 @@ struct API: Sendable {
     /// Approves a batch as the session's account, after the role and the communes: what the API's route and the
     /// batch page's form both do.
     func approve(_ id: BatchID, as session: Session) async throws -> (result: (batch: Batch, entry: JournalEntryID, total: Money), changes: [NumberChange]) {
-        try Self.check(session.account, may: .approveBatch)
+        try await checkBatch(id, session, may: .approveBatch)
         let payouts = ledger.payouts, actor = session.account.name
-        try Self.checkScope(session.account, batch: try await serviceCall { try payouts.batchSummary(id).batch })
         let (result, changes) = try await serviceCall { (try payouts.approveBatch(id, by: actor), try payouts.numberChanges(id)) }
         return (result, changes)
     }
@@ -293,11 +364,20 @@ struct API: Sendable {
             switch error {
             case .makerIsChecker: throw APIError(status: .forbidden, code: "maker_checker", message: Words.vi("maker_checker"))
             case .notFound: throw APIError(status: .notFound, code: "not_found", message: Words.vi("not_found"))
-            default: throw APIError(status: .unprocessableContent, code: "refused", message: redactIdentifiers(error.description))
+            default: throw APIError(status: .unprocessableContent, code: "refused", message: redactIdentifiers(Words.vietnamese(error)),
+                                    english: redactIdentifiers(error.description))
             }
         } catch let error as any ProblemConvertible {
-            throw APIError(status: .unprocessableContent, code: error.problem.code, message: Wording.vietnamese.words(for: error.problem))
+            throw APIError(status: .unprocessableContent, code: error.problem.code, message: Wording.vietnamese.words(for: error.problem),
+                           problem: error.problem)
         }
+    }
+
+    /// The role may take `action`, and the batch exists and is of the account's communes.
+    func checkBatch(_ id: BatchID, _ session: Session, may action: Action) async throws {
+        try Self.check(session.account, may: action)
+        let payouts = ledger.payouts
+        try Self.checkScope(session.account, batch: try await serviceCall { try payouts.batch(id) })
     }
 
     static func check(_ account: Account, may action: Action) throws {
@@ -351,10 +431,36 @@ enum Words {
         "multipart_expected": "Hãy gửi tệp dạng multipart/form-data.",
         "multipart_broken": "Nội dung tải lên bị hỏng hoặc không đầy đủ; hãy gửi lại.",
         "file_field": "Thiếu tệp (trường \"file\").",
+        "no_audit_key": "Máy chủ chưa có khoá kiểm toán: khởi động lại với --audit-key TỆP (tạo bằng allowance audit keygen).",
         "profile": "\"profile\" là generic hoặc tên một hồ sơ nhà mạng (chữ, số, - và _).",
     ]
 
     static func vi(_ code: String) -> String { vietnamese[code] ?? code }
+
+    /// A batch's refusal in Vietnamese; `BatchError.description` is the English.
+    static func vietnamese(_ error: BatchError) -> String {
+        switch error {
+        case .notFound(let key): "Không có danh sách chi trả \(key)."
+        case .alreadyInBatch(let period, let batches, _):
+            batches.map { "\($0.1) người trong phạm vi đã có trong danh sách \($0.0) kỳ \(period.vietnamese)" }.joined(separator: "; ")
+                + ". Hãy thu hẹp phạm vi theo xã."
+        case .noEligible(let period, let heldOut):
+            "Không còn người hưởng nào đang hoạt động, không bị gắn cờ và chưa có trong danh sách kỳ \(period.vietnamese)"
+                + (heldOut > 0 ? " (\(heldOut) người bị giữ lại do cờ cảnh báo)." : ".")
+        case .makerIsChecker: vi("maker_checker")
+        case .wrongStatus(let batch, let status, _):
+            "Danh sách \(batch) đang ở trạng thái \(statusWords[status] ?? status.rawValue); không thực hiện được thao tác này."
+        case .noMobileMoneyItems(let batch, _): "Danh sách \(batch) không có khoản chi qua tài khoản di động nào để gửi nhà mạng."
+        case .noCashItems(let batch): "Danh sách \(batch) không có khoản chi tiền mặt nào."
+        case .staleItems(let batch, let count, _):
+            "Danh sách \(batch): \(count) khoản không còn khớp với sổ đăng ký; hãy huỷ danh sách và lập lại."
+        case .nothingToRetry(let batch, _): "Danh sách \(batch) không có khoản nào cần chi lại."
+        case .rate(let error): error.description
+        }
+    }
+
+    static let statusWords: [BatchStatus: String] = [.created: "chờ phê duyệt", .approved: "đã phê duyệt", .exported: "đã gửi nhà mạng",
+                                                    .closed: "đã đóng", .cancelled: "đã huỷ"]
 }
 
 /// The bad lines an import reports, kept for the answer (the first thousand: enough to fix a file by).

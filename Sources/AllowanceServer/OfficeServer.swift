@@ -16,6 +16,8 @@ public struct ServerOptions: Sendable {
     public var maxUploadBytes = 200 << 20
     /// Cookies marked `Secure`: set when the server sits behind TLS.
     public var secureCookies = false
+    /// The key `audit export` signs with (`--audit-key`); without it the server offers no export.
+    public var auditKey: AuditKey?
 
     public init() {}
 }
@@ -66,6 +68,7 @@ extension OfficeServer {
         Route(method: .post, path: "batches/:id/results") { try await $0.reconcile($1, $2) },
         Route(method: .get, path: "reports/noncash") { try await $0.nonCashReport($1, $2) },
         Route(method: .get, path: "ledger/verify") { try await $0.verifyLedger($1, $2) },
+        Route(method: .post, path: "audit/exports") { try await $0.auditExport($1, $2) },
     ]
 
     /// Every route as OpenAPI spells it: `POST /api/v1/batches/{id}/approve`.
@@ -82,6 +85,10 @@ struct APIError: Error {
     let status: HTTPResponse.Status
     let code: String
     let message: String
+    /// The service's refusal, when it was one: a page words it in the user's language.
+    var problem: Problem? = nil
+    /// The same message in English, when the refusal has its own words there.
+    var english: String? = nil
 }
 
 /// Runs the ledger's blocking work off the server's event loops.

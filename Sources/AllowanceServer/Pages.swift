@@ -24,7 +24,11 @@ enum Pages {
         var library = MustacheLibrary()
         for (name, bytes) in [("layout", PackageResources.layout_mustache), ("login", PackageResources.login_mustache),
                               ("dashboard", PackageResources.dashboard_mustache), ("batch", PackageResources.batch_mustache),
-                              ("problem", PackageResources.problem_mustache)] {
+                              ("problem", PackageResources.problem_mustache), ("batches", PackageResources.batches_mustache),
+                              ("registers", PackageResources.registers_mustache), ("reconcile", PackageResources.reconcile_mustache),
+                              ("audit", PackageResources.audit_mustache), ("activity", PackageResources.activity_mustache),
+                              ("accounts", PackageResources.accounts_mustache), ("beneficiaries", PackageResources.beneficiaries_mustache),
+                              ("beneficiary", PackageResources.beneficiary_mustache)] {
             library.register(try! MustacheTemplate(string: String(decoding: bytes, as: UTF8.self)), named: name)
         }
         return library
@@ -43,15 +47,36 @@ enum Pages {
                      status: HTTPResponse.Status = .ok) -> Response {
         let lang = language(request)
         let t = words[lang]!
-        var values = data
+        var values = flagged(data)
         values["t"] = t
         let body = library.render(values, withTemplate: template) ?? ""
         var layout: [String: Any] = ["t": t, "lang": lang, "title": t[title] ?? title, "body": body]
         if let session {
-            layout["user"] = ["name": session.account.name.value, "role": session.account.role.rawValue, "csrf": session.csrfToken]
+            let role = session.account.role
+            layout["user"] = ["name": session.account.name.value, "role": t["r_" + role.rawValue] ?? role.rawValue, "csrf": session.csrfToken]
+            // The menu holds what the role may open, nothing else.
+            layout["menu"] = [("/", "dashboard", Action.viewReports), ("/beneficiaries", "beneficiaries", .viewBeneficiaries),
+                              ("/registers", "register_upload", .importRegister), ("/batches", "batches", .viewBatches),
+                              ("/audit", "audit", .verifyLedger), ("/activity", "activity", .viewActivity),
+                              ("/accounts", "accounts", .manageAccounts)]
+                .filter { role.may($0.2) }.map { ["href": $0.0, "label": t[$0.1] ?? $0.1] }
         }
         let html = library.render(layout, withTemplate: "layout") ?? ""
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// Beside every list, `has_NAME`: whether it holds anything (Mustache's sections cannot ask an empty list that).
+    static func flagged(_ data: [String: Any]) -> [String: Any] {
+        var out = data
+        for (key, value) in data {
+            if let list = value as? [Any] {
+                out["has_" + key] = !list.isEmpty
+                out[key] = list.map { ($0 as? [String: Any]).map(flagged) ?? $0 }
+            } else if let nested = value as? [String: Any] {
+                out[key] = flagged(nested)
+            }
+        }
+        return out
     }
 
     static func redirect(_ location: String) -> Response {
@@ -110,6 +135,7 @@ struct PageRoutes: Sendable {
         router.get("/") { request, _ in try await dashboard(request) }
         router.get("batches/:id") { request, context in try await batch(request, context) }
         router.post("batches/:id/approve") { request, context in try await approve(request, context) }
+        registerWorkPages(on: router)
     }
 
     /// The session, or nil (the page then sends the user to log in).
@@ -153,6 +179,7 @@ struct PageRoutes: Sendable {
 
     func dashboard(_ request: Request) async throws -> Response {
         guard let session = await session(request) else { return Pages.redirect("/login") }
+        if session.account.role == .admin { return Pages.redirect("/accounts") }
         guard session.account.role.may(.viewReports) else { return problem(request, session, "forbidden", status: .forbidden) }
         let month = ledger.clock.now().vietnamPeriod
         let reports = ledger.reports, payouts = ledger.payouts
@@ -201,7 +228,11 @@ struct PageRoutes: Sendable {
             "items": Pages.count(Int64(summary.items)), "total": Pages.money(summary.total.dong),
             "createdBy": batch.createdBy, "createdAt": Pages.date(batch.createdAt),
             "approvedBy": batch.approvedBy.map { "\($0) · \(Pages.date(batch.approvedAt))" } ?? "",
-            "notice": request.uri.queryParameters["approved"] != nil ? words["approved_done"]! : "",
+            "notice": ["approved", "created", "cancelled"].first { request.uri.queryParameters[Substring($0)] != nil }.map { words[$0 + "_done"]! } ?? "",
+            "communes": batch.communes.isEmpty ? words["all_communes"]! : batch.communes.map(\.value).joined(separator: ", "),
+            "retryOf": batch.retryOf.map { "\($0)" } ?? "",
+            "canCancel": session.account.role.may(.cancelBatch) && batch.status == .created,
+            "canDownload": session.account.role.may(.downloadInstructions) && (batch.status == .approved || batch.status == .exported),
             "changes": changes.map { ["beneficiary": $0.beneficiary.rawValue, "now": maskTail($0.msisdn), "last": maskTail($0.lastPaidMSISDN),
                                       "period": $0.lastPaidPeriod] },
             "canApprove": session.account.role.may(.approveBatch) && batch.status == .created,

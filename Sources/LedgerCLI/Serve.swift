@@ -14,6 +14,8 @@ extension Allowance {
         @Option(help: "Address to listen on.") var host = "127.0.0.1"
         @Option(help: "Port to listen on.") var port = 8080
         @Option(name: .customLong("max-upload-mb"), help: "The largest upload accepted, in MB.") var maxUploadMB = 200
+        @Option(name: .customLong("audit-key"), help: ArgumentHelp("The audit key the exports are signed with (`audit keygen`).", valueName: "FILE"))
+        var auditKey: String?
         @Flag(name: .customLong("secure-cookies"), help: "Mark the session cookie Secure (the server is behind TLS).") var secureCookies = false
 
         func run() throws {
@@ -23,6 +25,7 @@ extension Allowance {
             options.port = port
             options.maxUploadBytes = maxUploadMB << 20
             options.secureCookies = secureCookies
+            options.auditKey = try auditKey.map(AuditKeys.secret)
             print("Serving \(ledger.location) on http://\(host):\(port)/ (Ctrl-C or SIGTERM stops it).")
             // The CLI's main is synchronous; the server runs on Swift's task pool until SIGTERM or SIGINT ends it
             // gracefully (requests in flight finish), and this thread waits for it.

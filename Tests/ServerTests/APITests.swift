@@ -48,7 +48,14 @@ struct Office {
 
     func code(for name: String) -> String { secrets[name]!.code(at: time.now.secondsSinceEpoch) }
 
-    func app() -> some ApplicationProtocol { OfficeServer.application(ledger: ledger, options: ServerOptions()) }
+    /// The key the server signs audit exports with.
+    let auditKey = AuditKey(bytes: (0..<AuditKey.byteCount).map { _ in UInt8.random(in: 0...255) })
+
+    func app() -> some ApplicationProtocol {
+        var options = ServerOptions()
+        options.auditKey = auditKey
+        return OfficeServer.application(ledger: ledger, options: options)
+    }
 }
 
 /// What a logged-in client sends back: its cookie and CSRF token.

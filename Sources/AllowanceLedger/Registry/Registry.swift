@@ -1,3 +1,4 @@
+import Foundation
 /// One change in a beneficiary's history.
 public struct BeneficiaryEvent: Sendable, Equatable {
     public enum Kind: String, Sendable {
@@ -76,10 +77,23 @@ public struct BeneficiaryFilter: Sendable {
     public var status: BeneficiaryStatus?
     public var method: PaymentMethod?
     public var limit: Int?
+    /// Any of these communes (an account's); empty: no such limit.
+    public var communes: [Code] = []
+    /// Part of the name, matched without case or diacritics (`nguyen van` finds `Nguyễn Văn An`).
+    public var name: String?
     public init(commune: Code? = nil, status: BeneficiaryStatus? = nil, method: PaymentMethod? = nil, limit: Int? = nil) {
         self.commune = commune
         self.status = status
         self.method = method
         self.limit = limit
+    }
+}
+
+/// Text as a search compares it: lower case, without diacritics, `đ` as `d`, runs of spaces as one.
+public enum SearchText {
+    public static func folded(_ text: String) -> String {
+        let plain = text.folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: nil)
+            .replacingOccurrences(of: "đ", with: "d").replacingOccurrences(of: "Đ", with: "d")
+        return plain.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
     }
 }

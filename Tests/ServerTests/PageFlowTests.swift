@@ -1,0 +1,293 @@
+import AllowanceLedger
+import AllowanceOffice
+@testable import AllowanceServer
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import ZIPFoundation
+
+/// A browser's side of the pages over HTTP: a cookie, the page's CSRF token, urlencoded and multipart forms.
+struct PageClient {
+    let client: any TestClientProtocol
+    let cookie: String
+
+    static func logIn(_ client: any TestClientProtocol, _ user: String, _ office: Office) async throws -> PageClient {
+        var fields = ["user": user, "password": Office.password]
+        if office.secrets[user] != nil { fields["otp"] = office.code(for: user) }
+        let response = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                 body: encode(fields))
+        #expect(response.status == .seeOther, "\(String(buffer: response.body))")
+        return PageClient(client: client, cookie: String(try #require(response.headers[.setCookie]).split(separator: ";")[0]))
+    }
+
+    static func encode(_ fields: [String: String]) -> ByteBuffer {
+        var allowed = CharacterSet.alphanumerics
+        allowed.remove(charactersIn: "+&=")
+        return ByteBuffer(string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&"))
+    }
+
+    func get(_ uri: String) async throws -> TestResponse {
+        try await client.execute(uri: uri, method: .get, headers: [.cookie: cookie])
+    }
+
+    func page(_ uri: String, status: HTTPResponse.Status = .ok, sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+        let response = try await get(uri)
+        #expect(response.status == status, "\(uri): \(String(buffer: response.body).prefix(600))", sourceLocation: sourceLocation)
+        return String(buffer: response.body)
+    }
+
+    /// The CSRF token every page of the session carries (in the logout form).
+    func token() async throws -> String {
+        let html = try await page("/batches", status: .ok)
+        return try #require(html.range(of: "name=\"csrf\" value=\"").map { String(html[$0.upperBound...].prefix(64)) })
+    }
+
+    func post(_ uri: String, _ fields: [String: String]) async throws -> TestResponse {
+        try await client.execute(uri: uri, method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                 body: Self.encode(fields))
+    }
+
+    func upload(_ uri: String, bytes: [UInt8], filename: String, fields: [String: String]) async throws -> TestResponse {
+        let (body, type) = multipart(bytes: bytes, filename: filename, fields: fields)
+        return try await client.execute(uri: uri, method: .post, headers: [.cookie: cookie, .contentType: type], body: body)
+    }
+}
+
+/// Issue 20's pages, the month through them: register upload, batch creation, approval, the instruction file, the
+/// carrier's result file, the exception queue, the retry, the audit, the activity log and the accounts.
+@Suite(.timeLimit(.minutes(3)))
+struct PageFlowTests {
+    static let samples = UploadTests.samples
+
+    @Test func theMonthRunsThroughThePages() async throws {
+        let office = try Office()
+        _ = try office.ledger.journal.fund(amount: Money(dong: 100_000_000), reference: "QD-11", by: try UserName(parsing: "head.minh"))
+        try await office.app().test(.router) { client in
+            let officer = try await PageClient.logIn(client, "officer.lan", office)
+            let officerToken = try await officer.token()
+            // The batches page offers the officer the form; creating redirects to the new batch.
+            #expect(try await officer.page("/batches").contains("id=\"create\""))
+            let created = try await officer.post("/batches", ["csrf": officerToken, "period": "2026-11", "communes": ""])
+            #expect(created.status == .seeOther, "\(String(buffer: created.body))")
+            #expect(created.headers[.location] == "/batches/1?created=1")
+            let batch = try await officer.page("/batches/1?created=1")
+            #expect(batch.contains("Đã lập danh sách chi trả."))
+            #expect(!batch.contains("id=\"approve\""), "an officer is offered no approval")
+            // The same month again is refused in Vietnamese, nothing created.
+            let again = try await officer.post("/batches", ["csrf": officerToken, "period": "2026-11"])
+            #expect(again.status == .unprocessableContent)
+            #expect(String(buffer: again.body).contains("đã có trong danh sách 1"))
+            // Forced through the approve form, the officer is refused by role.
+            #expect(try await officer.post("/batches/1/approve", ["csrf": officerToken]).status == .forbidden)
+
+            let approver = try await PageClient.logIn(client, "head.minh", office)
+            let approverToken = try await approver.token()
+            #expect(try await approver.post("/batches/1/approve", ["csrf": approverToken]).status == .seeOther)
+
+            // The officer downloads the instruction file by the batch page's form: the CLI's bytes, posted once.
+            #expect(try await officer.page("/batches/1").contains("id=\"download\""))
+            let file = try await officer.post("/batches/1/instructions", ["csrf": officerToken])
+            #expect(file.status == .ok)
+            #expect(file.headers[.contentType] == "text/csv; charset=utf-8")
+            let instructions = String(buffer: file.body)
+            #expect(instructions.hasPrefix("reference,"), "\(instructions.prefix(200))")
+            #expect(try await officer.post("/batches/1/instructions", ["csrf": officerToken]).body == file.body)
+
+            // The auditor uploads the carrier's file; the reconciliation page shows outcomes and the exception queue.
+            let auditor = try await PageClient.logIn(client, "auditor.ha", office)
+            let auditorToken = try await auditor.token()
+            var generator = ResultGenerator(seed: 7)
+            generator.mix = try ResultMix(parsing: "paid=70,failed=20,amount_mismatch=10")
+            let results = try office.ledger.writeResults(generator, batch: BatchID(1), to: office.folder + "/ket-qua.csv")
+            #expect(results.lines > 0)
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: office.folder + "/ket-qua.csv")))
+            #expect(try await auditor.upload("/batches/1/results", bytes: bytes, filename: "ket-qua.csv", fields: [:]).status == .forbidden,
+                    "no CSRF token, no reconciliation")
+            let uploaded = try await auditor.upload("/batches/1/results", bytes: bytes, filename: "ket-qua.csv", fields: ["csrf": auditorToken])
+            #expect(uploaded.status == .seeOther, "\(String(buffer: uploaded.body))")
+            let location = try #require(uploaded.headers[.location])
+            #expect(location.hasPrefix("/batches/1/reconcile?done="))
+            let reconciled = try await auditor.page(location)
+            #expect(reconciled.contains("id=\"reconciled\""))
+            #expect(reconciled.contains("ket-qua.csv"))
+            #expect(reconciled.contains("Đã chi"))
+            #expect(reconciled.contains("id=\"retry\""))
+            let failedOnly = try await auditor.page("/batches/1/reconcile?outcome=failed")
+            let status = try office.ledger.reconciliation.status(batch: BatchID(1))
+            #expect(status.items.count(.failed) > 0, "the seed gives failures")
+            #expect(failedOnly.contains("id=\"exceptions\""))
+            #expect(failedOnly.components(separatedBy: "<td class=\"outcome\">Không thành công</td>").count - 1 == min(status.lines.count(.failed), PageRoutes.queueRows))
+            for phone in try office.ledger.registry.beneficiaries(BeneficiaryFilter()).compactMap({ $0.details.account.map { String($0.msisdn.canonical.suffix(9)) } }) {
+                #expect(!reconciled.contains(phone) && !failedOnly.contains(phone), "phone numbers are masked")
+            }
+            // The auditor retries what failed; the retry is a new batch awaiting approval.
+            let retried = try await auditor.post("/batches/1/retry", ["csrf": auditorToken])
+            #expect(retried.status == .seeOther, "\(String(buffer: retried.body))")
+            #expect(retried.headers[.location] == "/batches/2?created=1")
+            #expect(try office.ledger.payouts.batch(BatchID(2)).retryOf == BatchID(1))
+            // An officer sees the reconciliation but gets no upload form and may not post one.
+            #expect(!(try await officer.page("/batches/1/reconcile")).contains("id=\"upload\""))
+            #expect(try await officer.upload("/batches/1/results", bytes: bytes, filename: "x.csv", fields: ["csrf": officerToken]).status == .forbidden)
+
+            // The dashboard, for the official: the same month's share.
+            let official = try await PageClient.logIn(client, "official.tu", office)
+            #expect(try await official.page("/").contains("id=\"share\""))
+        }
+        let activity = try office.ledger.accounts.activity().map(\.what)
+        #expect(activity.filter { $0 == "instructions_downloaded" }.count == 2)
+        #expect(try office.ledger.payouts.batch(BatchID(1)).createdBy == "officer.lan")
+        #expect(try office.ledger.payouts.batch(BatchID(1)).approvedBy == "head.minh")
+    }
+
+    @Test func aRegisterUploadListsEveryBadLineInVietnameseAndNamesAreEscapedOnEveryPage() async throws {
+        let office = try Office()
+        let hostile = "national_id,full_name,date_of_birth,gender,commune_code,category,payment_method,carrier,msisdn\n"
+            + "001040000001,<script>alert(1)</script> Nguyễn,1940-01-02,M,26734,ELDERLY_80,mobile_money,VIETTEL,0987000001\n"
+            + "001040000002,Bad Date,1940-13-45,M,26734,ELDERLY_80,mobile_money,VIETTEL,0987000002\n"
+        try await office.app().test(.router) { client in
+            let officer = try await PageClient.logIn(client, "officer.lan", office)
+            let token = try await officer.token()
+            let form = try await officer.page("/registers")
+            #expect(form.contains("enctype=\"multipart/form-data\""))
+            let refused = try await officer.upload("/registers", bytes: Array(hostile.utf8), filename: "danh-sach.csv", fields: ["csrf": token])
+            #expect(refused.status == .unprocessableContent)
+            let page = String(buffer: refused.body)
+            #expect(page.contains("id=\"bad-lines\""))
+            #expect(page.contains("<td class=\"n\">3</td>"), "the bad line by its number")
+            #expect(page.contains("Chưa nhập dòng nào."))
+            let kept = try await officer.upload("/registers", bytes: Array(hostile.utf8), filename: "danh-sach.csv",
+                                                fields: ["csrf": token, "skip_invalid": "true"])
+            #expect(kept.status == .ok, "\(String(buffer: kept.body).prefix(500))")
+            #expect(String(buffer: kept.body).contains("id=\"imported\""))
+            // Searched without diacritics, and escaped on the list, the detail, and the batch.
+            let found = try await officer.page("/beneficiaries?q=NGUYEN")
+            #expect(found.contains("&lt;script&gt;alert(1)&lt;/script&gt; Nguyễn"))
+            #expect(found.contains("Nguyễn Văn Bình"), "the sample's Nguyễn Văn Bình, found as NGUYEN")
+            #expect(!found.contains("Trần Thị Hạnh"))
+            let id = try #require(try office.ledger.registry.beneficiaries(BeneficiaryFilter()).first { $0.details.fullName.hasPrefix("<script>") }?.id)
+            let detail = try await officer.page("/beneficiaries/\(id)")
+            #expect(detail.contains("id=\"history\""))
+            #expect(!detail.contains("0987000001") && !detail.contains("001040000001"), "numbers masked")
+            for html in [found, detail, try await officer.page("/")] {
+                #expect(!html.contains("<script>"))
+            }
+        }
+    }
+
+    @Test func everyPageAnswersItsRolesAndRefusesTheOthers() async throws {
+        let office = try Office()
+        _ = try office.ledger.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: try UserName(parsing: "officer.lan")))
+        let pages: [(String, Set<String>)] = [
+            ("/batches", ["officer.lan", "head.minh", "auditor.ha"]), ("/batches/1", ["officer.lan", "head.minh", "auditor.ha"]),
+            ("/batches/1/reconcile", ["officer.lan", "head.minh", "auditor.ha"]), ("/registers", ["officer.lan"]),
+            ("/beneficiaries", ["officer.lan", "head.minh", "auditor.ha"]), ("/beneficiaries/1", ["officer.lan", "head.minh", "auditor.ha"]),
+            ("/audit", ["auditor.ha"]), ("/activity", ["auditor.ha", "admin.an"]), ("/accounts", ["admin.an"]),
+            ("/", ["officer.lan", "head.minh", "auditor.ha", "official.tu"]),
+        ]
+        try await office.app().test(.router) { client in
+            for user in ["officer.lan", "head.minh", "auditor.ha", "official.tu", "admin.an"] {
+                let browser = try await PageClient.logIn(client, user, office)
+                for (uri, allowed) in pages {
+                    let response = try await browser.get(uri)
+                    if allowed.contains(user) {
+                        #expect(response.status == .ok, "\(user) \(uri): \(response.status)")
+                    } else if uri == "/" {
+                        #expect(response.status == .seeOther, "the admin's home is the accounts page")
+                    } else {
+                        #expect(response.status == .forbidden, "\(user) \(uri): \(response.status)")
+                        #expect(String(buffer: response.body).contains("Vai trò của bạn không được"))
+                    }
+                }
+            }
+            // Without a session every page sends the browser to log in.
+            for (uri, _) in pages {
+                let response = try await client.execute(uri: uri, method: .get)
+                #expect(response.status == .seeOther && response.headers[.location] == "/login", "\(uri)")
+            }
+            // An officer of one commune sees only that commune's people and is refused another's.
+            let local = try await PageClient.logIn(client, "officer.xa", office)
+            let list = try await local.page("/beneficiaries")
+            let others = try office.ledger.registry.beneficiaries(BeneficiaryFilter()).filter { $0.details.commune.value != "26734" }
+            let other = try #require(others.first)
+            #expect(!list.contains("href=\"/beneficiaries/\(other.id)\""))
+            #expect(try await local.get("/beneficiaries/\(other.id)").status == .forbidden)
+            #expect(try await local.get("/batches/1").status == .forbidden, "a batch of the whole office is not theirs")
+        }
+    }
+
+    @Test func theAuditorVerifiesAndTakesTheSignedExportAsAZip() async throws {
+        let office = try Office()
+        let payouts = office.ledger.payouts
+        _ = try payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: try UserName(parsing: "officer.lan")))
+        _ = try payouts.approveBatch(BatchID(1), by: try UserName(parsing: "head.minh"))
+        try await office.app().test(.router) { client in
+            let auditor = try await PageClient.logIn(client, "auditor.ha", office)
+            let verified = try await auditor.page("/audit?verify=1")
+            #expect(verified.contains("id=\"verdict\" class=\"notice ok\""))
+            // The API: a zip of one folder that the verifier accepts.
+            let login = try await client.session("auditor.ha", office)
+            let response = try await client.execute(uri: "/api/v1/audit/exports", method: .post, headers: login.headers,
+                                                    body: ByteBuffer(string: #"{"period":"2026-11"}"#))
+            #expect(response.status == .ok, "\(String(buffer: response.body))")
+            #expect(response.headers[.contentType] == "application/zip")
+            let zip = office.folder + "/export.zip"
+            try Data(response.body.readableBytesView).write(to: URL(fileURLWithPath: zip))
+            let unzipped = office.folder + "/unzipped"
+            try FileManager.default.unzipItem(at: URL(fileURLWithPath: zip), to: URL(fileURLWithPath: unzipped))
+            let folders = try FileManager.default.contentsOfDirectory(atPath: unzipped)
+            #expect(folders == ["audit-export-1"])
+            let verification = try AuditVerifier.verify(directory: unzipped + "/audit-export-1", key: office.auditKey, publicKey: nil)
+            #expect(verification.passed, "\(verification.findings)")
+            // The page's form gives the next export, which names the first.
+            let token = try await auditor.token()
+            let second = try await auditor.post("/audit/exports", ["csrf": token, "period": "2026-11"])
+            #expect(second.status == .ok)
+            #expect(second.headers[.contentDisposition]?.contains("audit-export-2.zip") == true)
+            // A bad period is 422; an officer is 403; without the token 403.
+            #expect(try await client.execute(uri: "/api/v1/audit/exports", method: .post, headers: login.headers,
+                                             body: ByteBuffer(string: #"{"period":"11-2026"}"#)).status == .unprocessableContent)
+            #expect(try await client.execute(uri: "/api/v1/audit/exports", method: .post, headers: login.withoutToken,
+                                             body: ByteBuffer(string: "{}")).status == .forbidden)
+            let officer = try await client.session("officer.lan", office)
+            #expect(try await client.execute(uri: "/api/v1/audit/exports", method: .post, headers: officer.headers,
+                                             body: ByteBuffer(string: "{}")).status == .forbidden)
+            let activity = try await auditor.page("/activity")
+            #expect(activity.contains("Tải hồ sơ kiểm toán"))
+        }
+        #expect(try office.ledger.accounts.activity().filter { $0.what == "audit_exported" }.count == 2)
+    }
+
+    @Test func theAdminAddsAnApproverAndSeesTheOneTimeCodeOnce() async throws {
+        let office = try Office()
+        try await office.app().test(.router) { client in
+            let admin = try await PageClient.logIn(client, "admin.an", office)
+            let token = try await admin.pageToken("/accounts")
+            let added = try await admin.post("/accounts", ["csrf": token, "name": "pho.truong", "role": "approver", "communes": "26734",
+                                                          "password": "a long enough password"])
+            #expect(added.status == .ok)
+            let page = String(buffer: added.body)
+            #expect(page.contains("otpauth://totp/"))
+            #expect(!(try await admin.page("/accounts")).contains("otpauth://"), "shown once")
+            let weak = try await admin.post("/accounts", ["csrf": token, "name": "short.pw", "role": "officer", "password": "short"])
+            #expect(weak.status == .unprocessableContent)
+            #expect(String(buffer: weak.body).contains("ít nhất 10 ký tự"))
+            #expect(try await admin.post("/accounts/pho.truong/disable", ["csrf": token]).status == .seeOther)
+            #expect(try await admin.post("/accounts/pho.truong/disable", [:]).status == .forbidden)
+        }
+        let account = try #require(try office.ledger.accounts.list().first { $0.name.value == "pho.truong" })
+        #expect(account.role == .approver)
+        #expect(account.communes.map(\.value) == ["26734"])
+        #expect(account.disabled)
+        #expect(account.createdBy == "admin.an")
+    }
+}
+
+extension PageClient {
+    /// The CSRF token on a given page (for roles without the batches page).
+    func pageToken(_ uri: String) async throws -> String {
+        let html = try await page(uri)
+        return try #require(html.range(of: "name=\"csrf\" value=\"").map { String(html[$0.upperBound...].prefix(64)) })
+    }
+}
