@@ -85,7 +85,7 @@ let package = Package(
             ],
             // The pages' templates, words and stylesheet, compiled into the binary: nothing to install beside it.
             resources: [
-                .embedInCode("Pages/vi.strings"), .embedInCode("Pages/en.strings"), .embedInCode("Pages/app.css"),
+                .embedInCode("Pages/vi.strings"), .embedInCode("Pages/en.strings"), .embedInCode("Pages/app.css"), .embedInCode("Pages/favicon.svg"),
                 .embedInCode("Pages/layout.mustache"), .embedInCode("Pages/login.mustache"),
                 .embedInCode("Pages/dashboard.mustache"), .embedInCode("Pages/batch.mustache"), .embedInCode("Pages/problem.mustache"),
                 .embedInCode("Pages/batches.mustache"), .embedInCode("Pages/registers.mustache"), .embedInCode("Pages/reconcile.mustache"),

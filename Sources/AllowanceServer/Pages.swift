@@ -65,11 +65,14 @@ enum Pages {
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    /// Beside every list, `has_NAME`: whether it holds anything (Mustache's sections cannot ask an empty list that).
+    /// Beside every list, `has_NAME`: whether it holds anything (Mustache's sections cannot ask an empty list that);
+    /// and no empty text, which a Mustache section takes for true (`{{#notice}}` must not show an empty notice).
     static func flagged(_ data: [String: Any]) -> [String: Any] {
         var out = data
         for (key, value) in data {
-            if let list = value as? [Any] {
+            if let text = value as? String, text.isEmpty {
+                out[key] = nil
+            } else if let list = value as? [Any] {
                 out["has_" + key] = !list.isEmpty
                 out[key] = list.map { ($0 as? [String: Any]).map(flagged) ?? $0 }
             } else if let nested = value as? [String: Any] {
@@ -123,6 +126,11 @@ struct PageRoutes: Sendable {
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.app_css)))
         }
+        router.get("static/favicon.svg") { _, _ in
+            Response(status: .ok, headers: [.contentType: "image/svg+xml"], body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.favicon_svg)))
+        }
+        // Browsers ask for it whatever the page links.
+        router.get("favicon.ico") { _, _ in Pages.redirect("/static/favicon.svg") }
         router.get("login") { request, _ in Pages.page("login", title: "login_title", [:], request: request, session: nil) }
         router.post("login") { request, _ in try await logIn(request) }
         router.post("logout") { request, _ in try await logOut(request) }
@@ -184,12 +192,23 @@ struct PageRoutes: Sendable {
         let month = ledger.clock.now().vietnamPeriod
         let reports = ledger.reports, payouts = ledger.payouts
         let target = Share(basisPoints: 8_000)
-        let report = try await blocking { try reports.nonCash(from: month, to: month, grouping: .commune, target: target) }
+        // The month's figures and the last twelve months' trend: both kept by the reports service until the ledger changes.
+        let first = Period(year: month.month == 12 ? month.year : month.year - 1, month: month.month == 12 ? 1 : month.month + 1)!
+        let (report, trend) = try await blocking {
+            (try reports.nonCash(from: month, to: month, grouping: .commune, target: target),
+             try reports.nonCash(from: first, to: month, grouping: .commune, target: target))
+        }
         var data: [String: Any] = [
             "month": month.vietnamese, "target": target.vietnamese,
             "share": report.total.noncashShare?.vietnamese ?? "—", "lagging": report.isBelowTarget(report.total),
             "recipients": Pages.count(report.total.recipients), "noncash": Pages.count(report.total.noncashRecipients),
             "amount": Pages.money(report.total.amountTotal),
+            "trend": trend.months.map { row -> [String: Any] in
+                ["month": row.period.vietnamese, "share": row.figures.noncashShare?.vietnamese ?? "—",
+                 "recipients": Pages.count(row.figures.recipients), "noncash": Pages.count(row.figures.noncashRecipients),
+                 // A bar per month, the month's share as a <meter>: no script, no inline style.
+                 "basisPoints": row.figures.noncashShare?.basisPoints ?? 0, "seen": row.figures.recipients > 0]
+            },
             "below": report.rows.filter { report.isBelowTarget($0.figures) }.map { row -> [String: Any] in
                 ["name": row.key, "recipients": Pages.count(row.figures.recipients), "noncash": Pages.count(row.figures.noncashRecipients),
                  "share": row.figures.noncashShare?.vietnamese ?? "—"]

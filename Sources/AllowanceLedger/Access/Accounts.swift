@@ -280,22 +280,28 @@ public struct Accounts: Sendable {
     }
 
     /// The session a cookie names, when it is still open: at most 30 minutes since it was last used and 8 hours since
-    /// it began. Using it moves its idle clock.
+    /// it began. Using it moves its idle clock, written at most once a minute so that reading pages writes nothing.
     public func session(token: String) throws -> Session? {
         let key = SHA256Hasher.hash(token).hex
         let now = clock.now()
-        return try storage.write { tx in
+        guard let (record, account) = try storage.read({ tx -> (SessionRecord, AccountRecord?)? in
             guard let record = try tx.session(tokenSHA256: key) else { return nil }
-            guard now.secondsSinceEpoch - record.lastSeenAt.secondsSinceEpoch <= Self.idleSeconds,
-                  now.secondsSinceEpoch - record.createdAt.secondsSinceEpoch <= Self.lifetimeSeconds,
-                  let account = try tx.account(named: record.account), !account.account.disabled else {
-                try tx.deleteSession(tokenSHA256: key)
-                return nil
-            }
-            try tx.touchSession(tokenSHA256: key, at: now)
-            return Session(account: account.account, csrfToken: record.csrfToken, token: nil)
+            return (record, try tx.account(named: record.account))
+        }) else { return nil }
+        guard now.secondsSinceEpoch - record.lastSeenAt.secondsSinceEpoch <= Self.idleSeconds,
+              now.secondsSinceEpoch - record.createdAt.secondsSinceEpoch <= Self.lifetimeSeconds,
+              let account, !account.account.disabled else {
+            try storage.write { try $0.deleteSession(tokenSHA256: key) }
+            return nil
         }
+        if now.secondsSinceEpoch - record.lastSeenAt.secondsSinceEpoch >= Self.touchSeconds {
+            try storage.write { try $0.touchSession(tokenSHA256: key, at: now) }
+        }
+        return Session(account: account.account, csrfToken: record.csrfToken, token: nil)
     }
+
+    /// How stale a session's last use may be before a request writes it again.
+    static let touchSeconds: Int64 = 60
 
     public func logOut(token: String) throws {
         try storage.write { try $0.deleteSession(tokenSHA256: SHA256Hasher.hash(token).hex) }

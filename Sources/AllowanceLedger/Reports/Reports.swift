@@ -1,7 +1,11 @@
+import Foundation
 /// Reports for officials: the share of recipients paid non-cash, by commune, category or carrier and month. Never
 /// personal data.
 public struct Reports: Sendable {
     let storage: any ReportsStorage
+    /// Reports already computed, by their question and the ledger's write stamp: a dashboard asked by many is computed
+    /// once per change to the ledger, not once per request.
+    private let memo = ReportMemo()
 
     package init(storage: any ReportsStorage) { self.storage = storage }
 
@@ -17,12 +21,44 @@ public struct Reports: Sendable {
     /// Only approved batches (exported and closed ones too) count.
     public func nonCash(from: Period, to: Period, grouping: NonCashGrouping, target: Share) throws -> NonCashReport {
         try NonCashReport.checkRange(from: from, to: to)
-        return try storage.nonCashReport(from: from, to: to, grouping: grouping, target: target, failureReasonsMax: Self.failureReasonsMax)
+        // The stamp is read before the report: a write in between leaves a newer report under an older stamp, which the
+        // next question recomputes; never an older report under a newer stamp.
+        let key = ReportMemo.Key(from: from, to: to, grouping: grouping, target: [target.part, target.whole], stamp: try storage.writeStamp())
+        if let known = memo[key] { return known }
+        let report = try storage.nonCashReport(from: from, to: to, grouping: grouping, target: target, failureReasonsMax: Self.failureReasonsMax)
+        memo[key] = report
+        return report
+    }
+}
+
+/// The last reports asked, kept while the ledger's write stamp stays the same.
+final class ReportMemo: @unchecked Sendable {
+    struct Key: Hashable {
+        let from: Period, to: Period, grouping: NonCashGrouping, target: [Int64], stamp: [Int64]
+    }
+
+    private let lock = NSLock()
+    private var reports: [Key: NonCashReport] = [:]
+    static let kept = 64
+
+    subscript(key: Key) -> NonCashReport? {
+        get { lock.withLock { reports[key] } }
+        set {
+            lock.withLock {
+                // A new stamp makes every older report useless.
+                reports = reports.filter { $0.key.stamp == key.stamp }
+                if reports.count >= Self.kept { reports.removeAll() }
+                reports[key] = newValue
+            }
+        }
     }
 }
 
 /// What reports need of a ledger's storage. The report counts a national month's items in one pass, so a backend
 /// computes it where the items are, by the rule `Reports.nonCash` states; `NonCashReportTests` hold each backend to it.
 package protocol ReportsStorage: Sendable {
+    /// Changes whenever a write could change a report: the journal's head, the register chain's head (every register
+    /// change is sealed by a link), the last result file.
+    func writeStamp() throws -> [Int64]
     func nonCashReport(from: Period, to: Period, grouping: NonCashGrouping, target: Share, failureReasonsMax: Int) throws -> NonCashReport
 }

@@ -2,6 +2,16 @@ import AllowanceLedger
 import GRDB
 
 extension SQLiteStorage: ReportsStorage {
+    func writeStamp() throws -> [Int64] {
+        try store.read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT (SELECT IFNULL(MAX(id), 0) FROM journal_entry), (SELECT IFNULL(MAX(id), 0) FROM register_link),
+                       (SELECT IFNULL(MAX(id), 0) FROM result_file)
+                """)!
+            return [row[0], row[1], row[2]]
+        }
+    }
+
     /// One pass over the months' items in table order, numbering keys and months as they come; the few retries and
     /// failed lines are read first through their partial indexes.
     func nonCashReport(from: Period, to: Period, grouping: NonCashGrouping, target: Share, failureReasonsMax: Int) throws -> NonCashReport {
