@@ -1,5 +1,6 @@
 import AllowanceLedger
 import AllowanceOffice
+import AllowanceServer
 import ArgumentParser
 import Reconcile
 #if canImport(Glibc)
@@ -15,6 +16,8 @@ extension Allowance {
         @Option(help: "Folder for the demo's ledger and files.") var dir: String = "allowance-demo"
         @Option(help: "Beneficiaries to generate.") var count: Int = 4_000
         @Option(help: "Seed for the generated register.") var seed: UInt64 = 2026
+        @Flag(help: "Then serve the office's web application on the demo's ledger, with an account for each role.") var serve = false
+        @Option(help: "With --serve: the port to listen on.") var port = 8080
 
         func run() throws {
             guard count >= 20, count <= 1_000_000 else { throw CommandError("--count must be between 20 and 1,000,000") }
@@ -188,7 +191,35 @@ extension Allowance {
             print("  audit export  \(exportDir) (key \(keyPath); check it with: allowance audit verify \(exportDir) --key \(keyPath))")
             print("\nThe non-cash report for officials: \(html)")
             print("Try: allowance reconcile status \(created.batch.id) --db \(db)   |   allowance batch show \(created.batch.id) --db \(db)   |   allowance ledger verify --db \(db)")
+            if serve { try serveDemo(ledger, key: key) }
         }
+
+        /// One account per role with a password made for this run, written to `demo-accounts.txt` (0600) and shown once;
+        /// the approver and the admin also get their one-time-code URI for an authenticator app. Then the server.
+        private func serveDemo(_ ledger: AllowanceOffice.Ledger, key: AuditKey) throws {
+            step10()
+            let password = "demo-" + Hex.encode(try SecureRandom.bytes(6))
+            let setup = try UserName(parsing: "demo.setup")
+            var lines = ["# allowance demo --serve: the demo's accounts (invented office; every account has the same password).",
+                         "password: \(password)"]
+            for (name, role) in [("officer.lan", Role.officer), ("head.minh", .approver), ("auditor.hoa", .auditor), ("official.tu", .official),
+                                 ("admin.an", .admin)] {
+                let (_, uri) = try ledger.accounts.add(try UserName(parsing: name), role: role, communes: [], password: password, by: setup)
+                lines.append("\(name) (\(role.rawValue))" + (uri.map { ": one-time code from an authenticator app with \($0)" } ?? ""))
+            }
+            let file = "\(dir)/demo-accounts.txt"
+            try parsed { () throws(FileError) in try writeTextFile(lines.joined(separator: "\n") + "\n", to: file) }
+            chmod(file, 0o600)
+            for line in lines.dropFirst(2) { print("  " + line) }
+            print("  The accounts' password is in \(file) (readable by you alone).")
+            var options = ServerOptions()
+            options.port = port
+            options.auditKey = key
+            print("Open http://127.0.0.1:\(port)/ and log in as official.tu for the dashboard, or as auditor.hoa for the reconciliation.")
+            try Serve.serve(ledger, options)
+        }
+
+        private func step10() { print("\n== 10. The office's web application (Vietnamese; English by the link at the top)") }
 
         private func pad6(_ value: Int) -> String { String(String(value).suffix(6)) }
 
@@ -209,7 +240,7 @@ extension Allowance {
                                                                        to: "\(dir)/\(Self.marker)") }
             }
             for name in ["allowance.sqlite", "allowance.sqlite-wal", "allowance.sqlite-shm", "register.csv", "register-update.csv",
-                         "register-update.csv.rejected.csv", "audit.key"] {
+                         "register-update.csv.rejected.csv", "audit.key", "demo-accounts.txt"] {
                 unlink("\(dir)/\(name)")
             }
             // The earlier audit export: only the files an export holds, then the folder if that emptied it.

@@ -3,6 +3,9 @@ import AllowanceOffice
 import AllowanceServer
 import ArgumentParser
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 
 extension Allowance {
@@ -18,17 +21,12 @@ extension Allowance {
         var auditKey: String?
         @Flag(name: .customLong("secure-cookies"), help: "Mark the session cookie Secure (the server is behind TLS).") var secureCookies = false
 
-        func run() throws {
-            let ledger = try store.open()
-            var options = ServerOptions()
-            options.host = host
-            options.port = port
-            options.maxUploadBytes = maxUploadMB << 20
-            options.secureCookies = secureCookies
-            options.auditKey = try auditKey.map(AuditKeys.secret)
-            print("Serving \(ledger.location) on http://\(host):\(port)/ (Ctrl-C or SIGTERM stops it).")
-            // The CLI's main is synchronous; the server runs on Swift's task pool until SIGTERM or SIGINT ends it
-            // gracefully (requests in flight finish), and this thread waits for it.
+        /// Serves until SIGTERM or SIGINT. The CLI's main is synchronous; the server runs on Swift's task pool and stops
+        /// gracefully (requests in flight finish) while this thread waits for it.
+        static func serve(_ ledger: AllowanceOffice.Ledger, _ options: ServerOptions) throws {
+            print("Serving \(ledger.location) on http://\(options.host):\(options.port)/ (Ctrl-C or SIGTERM stops it).")
+            // What was printed before reaches a pipe now, not when the server stops.
+            fflush(nil)
             let done = DispatchSemaphore(value: 0)
             let outcome = Outcome()
             let application = OfficeServer.application(ledger: ledger, options: options)
@@ -38,6 +36,17 @@ extension Allowance {
             }
             done.wait()
             if let error = outcome.error { throw CommandError("the server stopped: \(error)") }
+        }
+
+        func run() throws {
+            let ledger = try store.open()
+            var options = ServerOptions()
+            options.host = host
+            options.port = port
+            options.maxUploadBytes = maxUploadMB << 20
+            options.secureCookies = secureCookies
+            options.auditKey = try auditKey.map(AuditKeys.secret)
+            try Self.serve(ledger, options)
         }
     }
 
