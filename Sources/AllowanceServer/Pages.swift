@@ -82,6 +82,10 @@ enum Pages {
         return out
     }
 
+    static func languageCookie(_ code: String) -> Cookie {
+        Cookie(name: "lang", value: code, path: "/", httpOnly: true, sameSite: .strict)
+    }
+
     static func redirect(_ location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location])
     }
@@ -134,10 +138,16 @@ struct PageRoutes: Sendable {
         router.get("login") { request, _ in Pages.page("login", title: "login_title", [:], request: request, session: nil) }
         router.post("login") { request, _ in try await logIn(request) }
         router.post("logout") { request, _ in try await logOut(request) }
+        // The switch is kept in a cookie and, for a logged-in person, on their account, which sets the cookie at each login.
         router.get("lang/:code") { request, context in
-            let code = context.parameters.get("code") ?? "vi"
+            let text = context.parameters.get("code") ?? "vi"
+            let code = Pages.languages.contains(text) ? text : "vi"
+            if let session = await session(request) {
+                let accounts = ledger.accounts
+                try await blocking { try accounts.setLanguage(of: session.account.name, to: code) }
+            }
             var response = Pages.redirect("/")
-            response.setCookie(Cookie(name: "lang", value: Pages.languages.contains(code) ? code : "vi", path: "/", httpOnly: true, sameSite: .strict))
+            response.setCookie(Pages.languageCookie(code))
             return response
         }
         router.get("/") { request, _ in try await dashboard(request) }
@@ -165,6 +175,7 @@ struct PageRoutes: Sendable {
             var response = Pages.redirect("/")
             response.setCookie(Cookie(name: OfficeServer.sessionCookie, value: session.token ?? "", path: "/", secure: api.options.secureCookies,
                                       httpOnly: true, sameSite: .strict))
+            response.setCookie(Pages.languageCookie(session.account.language))
             return response
         } catch let error as AccessError {
             let words = Pages.words[Pages.language(request)]!

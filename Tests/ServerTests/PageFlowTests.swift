@@ -284,6 +284,28 @@ struct PageFlowTests {
     }
 }
 
+@Suite(.timeLimit(.minutes(2)))
+struct LanguageTests {
+    @Test func theLanguageFollowsThePersonToTheirNextLogin() async throws {
+        let office = try Office()
+        try await office.app().test(.router) { client in
+            let first = try await PageClient.logIn(client, "official.tu", office)
+            let switched = try await first.get("/lang/en")
+            #expect(switched.headers[.setCookie]?.contains("lang=en") == true)
+            // Another browser, no cookie of the first: the login answers with the account's language.
+            let response = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                    body: PageClient.encode(["user": "official.tu", "password": Office.password]))
+            let cookies = response.headers[values: .setCookie]
+            #expect(cookies.contains { $0.hasPrefix("lang=en") }, "\(cookies)")
+            let session = try #require(cookies.first { $0.hasPrefix(OfficeServer.sessionCookie) }).split(separator: ";")[0]
+            let page = try await client.execute(uri: "/", method: .get, headers: [.cookie: "\(session); lang=en"])
+            #expect(String(buffer: page.body).contains("Share of recipients paid non-cash"))
+        }
+        #expect(try office.ledger.accounts.list().first { $0.name.value == "official.tu" }?.language == "en")
+        #expect(try office.ledger.accounts.list().first { $0.name.value == "officer.lan" }?.language == "vi")
+    }
+}
+
 extension PageClient {
     /// The CSRF token on a given page (for roles without the batches page).
     func pageToken(_ uri: String) async throws -> String {

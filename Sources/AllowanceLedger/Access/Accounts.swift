@@ -37,8 +37,11 @@ public struct Account: Sendable, Equatable {
     public let disabled: Bool
     public let createdAt: String
     public let createdBy: String
+    /// The language of the pages for this person: `vi` or `en`.
+    public let language: String
 
-    package init(name: UserName, role: Role, communes: [Code], disabled: Bool, createdAt: String, createdBy: String) {
+    package init(name: UserName, role: Role, communes: [Code], disabled: Bool, createdAt: String, createdBy: String, language: String = "vi") {
+        self.language = language
         self.name = name
         self.role = role
         self.communes = communes
@@ -126,6 +129,7 @@ package protocol AccountTransaction {
     func insertAccount(_ record: AccountRecord) throws -> Bool
     func setPassword(of name: String, hash: String, oneTimeSecret: String?) throws
     func setDisabled(_ name: String, _ disabled: Bool) throws
+    func setLanguage(of name: String, to language: String) throws
     func setLoginFailures(of name: String, count: Int, lockedUntil: Timestamp?) throws
     func insertSession(tokenSHA256: String, account: String, csrfToken: String, at: Timestamp) throws
     func session(tokenSHA256: String) throws -> SessionRecord?
@@ -212,6 +216,12 @@ public struct Accounts: Sendable {
     }
 
     public func list() throws -> [Account] { try storage.read { try $0.accounts() } }
+
+    /// The pages' language for an account: `vi` or `en`.
+    public func setLanguage(of name: UserName, to language: String) throws {
+        guard language == "vi" || language == "en" else { throw AccessError.invalid("a language is vi or en") }
+        try storage.write { try $0.setLanguage(of: name.value, to: language) }
+    }
 
     public func disable(_ name: UserName, by user: UserName) throws {
         let now = clock.now()

@@ -7,7 +7,7 @@ extension SQLiteStorage: AccountStorage {
 }
 
 extension SQLiteTransaction: AccountTransaction {
-    private static let accountColumns = "name, role, communes, disabled, created_at, created_by, password_hash, otp_secret, failed_logins, locked_until"
+    private static let accountColumns = "name, role, communes, disabled, created_at, created_by, password_hash, otp_secret, failed_logins, locked_until, language"
 
     func account(named name: String) throws -> AccountRecord? {
         try Row.fetchOne(db, sql: "SELECT \(Self.accountColumns) FROM account WHERE name = ?", arguments: [name]).map(Self.record(from:))
@@ -20,7 +20,7 @@ extension SQLiteTransaction: AccountTransaction {
     private static func record(from row: Row) throws -> AccountRecord {
         let communes = (row[2] as String).split(separator: ",").map { Code(trusted: String($0)) }
         let account = Account(name: try UserName(parsing: row[0]), role: Role(rawValue: row[1]) ?? .official, communes: communes,
-                              disabled: row[3], createdAt: row[4], createdBy: row[5])
+                              disabled: row[3], createdAt: row[4], createdBy: row[5], language: row[10])
         return AccountRecord(account: account, passwordHash: row[6], oneTimeSecret: row[7], failedLogins: row[8],
                              lockedUntil: try (row[9] as String?).map { try Timestamp(parsing: $0) })
     }
@@ -40,6 +40,10 @@ extension SQLiteTransaction: AccountTransaction {
 
     func setPassword(of name: String, hash: String, oneTimeSecret: String?) throws {
         try db.execute(sql: "UPDATE account SET password_hash = ?, otp_secret = ? WHERE name = ?", arguments: [hash, oneTimeSecret, name])
+    }
+
+    func setLanguage(of name: String, to language: String) throws {
+        try db.execute(sql: "UPDATE account SET language = ? WHERE name = ?", arguments: [language, name])
     }
 
     func setDisabled(_ name: String, _ disabled: Bool) throws {

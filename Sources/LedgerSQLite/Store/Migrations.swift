@@ -79,6 +79,10 @@ enum Migrations {
         migrator.registerMigration("v13-accounts") { db in
             try db.execute(sql: accountsV13)
         }
+        // Each account's language for the pages, so that it follows the person from one browser to the next.
+        migrator.registerMigration("v14-account-language") { db in
+            try db.execute(sql: "ALTER TABLE account ADD COLUMN language TEXT NOT NULL DEFAULT 'vi' CHECK(language = 'vi' OR language = 'en')")
+        }
         return migrator
     }
 
