@@ -124,17 +124,20 @@ struct Upload {
         guard state == .done else { throw bad() }
     }
 
-    /// Where `needle` first starts in `haystack`: a scan for its first byte, then a compare.
+    /// Where `needle` first starts in `haystack`: memchr to each candidate first byte, then a compare (a result file
+    /// has a `\r` on every line, so the jump between candidates is what keeps a large upload cheap).
     private func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard let first = needle.first, haystack.count >= needle.count else { return nil }
         let last = haystack.count - needle.count
         return haystack.withUnsafeBufferPointer { hay in
             needle.withUnsafeBufferPointer { pin in
+                guard let base = hay.baseAddress, let pattern = pin.baseAddress else { return nil }
                 var index = 0
                 while index <= last {
-                    guard hay[index] == first else { index += 1; continue }
-                    if memcmp(hay.baseAddress! + index, pin.baseAddress!, pin.count) == 0 { return index }
-                    index += 1
+                    guard let hit = memchr(base + index, Int32(first), last - index + 1) else { return nil }
+                    let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    if memcmp(base + at, pattern, pin.count) == 0 { return at }
+                    index = at + 1
                 }
                 return nil
             }

@@ -4,6 +4,10 @@
 public struct Payouts: Sendable {
     let storage: any PayoutsStorage
     public let clock: Clock
+    /// A batch's summary and number changes scan its items (a million for a national month): kept until the ledger
+    /// changes, for the batch page many people open.
+    private let summaries = StampedMemo<BatchID, BatchSummary>()
+    private let changes = StampedMemo<BatchID, [NumberChange]>()
 
     package init(storage: any PayoutsStorage, clock: Clock) {
         self.storage = storage
@@ -19,7 +23,15 @@ public struct Payouts: Sendable {
     }
 
     public func batchSummary(_ id: BatchID) throws -> BatchSummary {
-        try storage.read { try $0.summary(of: $0.batch(id)) }
+        try storage.read { tx in
+            let batch = try tx.batch(id)
+            return try summaries.value(for: id, stamp: try Self.stamp(tx, batch)) { try tx.summary(of: batch) }
+        }
+    }
+
+    /// What changes whenever a batch's summary or number changes could: the ledger's write stamp and the batch's status.
+    private static func stamp(_ tx: any PayoutsTransaction, _ batch: Batch) throws -> [Int64] {
+        try tx.writeStamp() + [Int64(BatchStatus.allCases.firstIndex(of: batch.status) ?? -1)]
     }
 
     /// Every payee of the batch to be paid on another number than the one they were last paid on: what the checker
@@ -27,8 +39,8 @@ public struct Payouts: Sendable {
     /// the number was changed through the ledger or behind it.
     public func numberChanges(_ id: BatchID) throws -> [NumberChange] {
         try storage.read { tx in
-            _ = try tx.batch(id)
-            return try tx.numberChanges(batch: id)
+            let batch = try tx.batch(id)
+            return try changes.value(for: id, stamp: try Self.stamp(tx, batch)) { try tx.numberChanges(batch: id) }
         }
     }
 

@@ -9,6 +9,8 @@ package protocol PayoutsStorage: Sendable {
 }
 
 package protocol PayoutsTransaction: RegistryTransaction, JournalTransaction {
+    /// `ReportsStorage.writeStamp()`, inside this transaction.
+    func writeStamp() throws -> [Int64]
     /// The batch, or `BatchError.notFound`.
     func batch(_ id: BatchID) throws -> Batch
     func batches(period: Period?) throws -> [Batch]

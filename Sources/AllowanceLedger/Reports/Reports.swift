@@ -1,11 +1,9 @@
-import Foundation
 /// Reports for officials: the share of recipients paid non-cash, by commune, category or carrier and month. Never
 /// personal data.
 public struct Reports: Sendable {
     let storage: any ReportsStorage
-    /// Reports already computed, by their question and the ledger's write stamp: a dashboard asked by many is computed
-    /// once per change to the ledger, not once per request.
-    private let memo = ReportMemo()
+    /// Reports already computed, kept until the ledger changes.
+    private let memo = StampedMemo<NonCashQuestion, NonCashReport>()
 
     package init(storage: any ReportsStorage) { self.storage = storage }
 
@@ -23,35 +21,15 @@ public struct Reports: Sendable {
         try NonCashReport.checkRange(from: from, to: to)
         // The stamp is read before the report: a write in between leaves a newer report under an older stamp, which the
         // next question recomputes; never an older report under a newer stamp.
-        let key = ReportMemo.Key(from: from, to: to, grouping: grouping, target: [target.part, target.whole], stamp: try storage.writeStamp())
-        if let known = memo[key] { return known }
-        let report = try storage.nonCashReport(from: from, to: to, grouping: grouping, target: target, failureReasonsMax: Self.failureReasonsMax)
-        memo[key] = report
-        return report
+        let question = NonCashQuestion(from: from, to: to, grouping: grouping, target: [target.part, target.whole])
+        return try memo.value(for: question, stamp: try storage.writeStamp()) {
+            try storage.nonCashReport(from: from, to: to, grouping: grouping, target: target, failureReasonsMax: Self.failureReasonsMax)
+        }
     }
 }
 
-/// The last reports asked, kept while the ledger's write stamp stays the same.
-final class ReportMemo: @unchecked Sendable {
-    struct Key: Hashable {
-        let from: Period, to: Period, grouping: NonCashGrouping, target: [Int64], stamp: [Int64]
-    }
-
-    private let lock = NSLock()
-    private var reports: [Key: NonCashReport] = [:]
-    static let kept = 64
-
-    subscript(key: Key) -> NonCashReport? {
-        get { lock.withLock { reports[key] } }
-        set {
-            lock.withLock {
-                // A new stamp makes every older report useless.
-                reports = reports.filter { $0.key.stamp == key.stamp }
-                if reports.count >= Self.kept { reports.removeAll() }
-                reports[key] = newValue
-            }
-        }
-    }
+struct NonCashQuestion: Hashable {
+    let from: Period, to: Period, grouping: NonCashGrouping, target: [Int64]
 }
 
 /// What reports need of a ledger's storage. The report counts a national month's items in one pass, so a backend

@@ -3,13 +3,7 @@ import GRDB
 
 extension SQLiteStorage: ReportsStorage {
     func writeStamp() throws -> [Int64] {
-        try store.read { db in
-            let row = try Row.fetchOne(db, sql: """
-                SELECT (SELECT IFNULL(MAX(id), 0) FROM journal_entry), (SELECT IFNULL(MAX(id), 0) FROM register_link),
-                       (SELECT IFNULL(MAX(id), 0) FROM result_file)
-                """)!
-            return [row[0], row[1], row[2]]
-        }
+        try store.read { try SQLiteTransaction(db: $0).writeStamp() }
     }
 
     /// One pass over the months' items in table order, numbering keys and months as they come; the few retries and
@@ -208,5 +202,15 @@ struct PaidItems {
             return try String.fetchOne(db, sql: "SELECT state FROM item_state WHERE item_id = ?", arguments: [id]) == ItemState.paid.rawValue
         }
         return bits.contains(id)
+    }
+}
+
+extension SQLiteTransaction {
+    func writeStamp() throws -> [Int64] {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT (SELECT IFNULL(MAX(id), 0) FROM journal_entry), (SELECT IFNULL(MAX(id), 0) FROM register_link),
+                   (SELECT IFNULL(MAX(id), 0) FROM result_file)
+            """)!
+        return [row[0], row[1], row[2]]
     }
 }
