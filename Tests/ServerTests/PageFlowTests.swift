@@ -313,3 +313,81 @@ extension PageClient {
         return try #require(html.range(of: "name=\"csrf\" value=\"").map { String(html[$0.upperBound...].prefix(64)) })
     }
 }
+
+/// Every API route × every role: 401 without a session, 403 `csrf` for a change without the token, 403 `forbidden`
+/// for a role that may not, and for a role that may, anything but those (the route's own answer to the ledger's state).
+@Suite(.timeLimit(.minutes(3)))
+struct RouteRoleMatrixTests {
+    struct Call {
+        let method: HTTPRequest.Method
+        let uri: String
+        let allowed: Set<String>
+        let upload: Bool
+
+        init(method: HTTPRequest.Method, uri: String, allowed: Set<String>, body: Kind) {
+            self.method = method
+            self.uri = uri
+            self.allowed = allowed
+            upload = body == .upload
+        }
+
+        func body() -> (ByteBuffer, String) {
+            upload ? multipart(file: "x\n", filename: "x.csv") : (ByteBuffer(string: #"{"period":"2026-11"}"#), "application/json")
+        }
+    }
+
+    enum Kind { case json, upload }
+
+    static let calls: [Call] = [
+        Call(method: .get, uri: "/api/v1/session", allowed: ["officer", "approver", "auditor", "official", "admin"], body: .json),
+        Call(method: .post, uri: "/api/v1/registers", allowed: ["officer"], body: .upload),
+        Call(method: .post, uri: "/api/v1/batches", allowed: ["officer"], body: .json),
+        Call(method: .get, uri: "/api/v1/batches/1", allowed: ["officer", "approver", "auditor"], body: .json),
+        Call(method: .post, uri: "/api/v1/batches/1/approve", allowed: ["approver"], body: .json),
+        Call(method: .post, uri: "/api/v1/batches/1/instructions", allowed: ["officer"], body: .json),
+        Call(method: .post, uri: "/api/v1/batches/1/results", allowed: ["auditor"], body: .upload),
+        Call(method: .get, uri: "/api/v1/reports/noncash?period=2026-11", allowed: ["officer", "approver", "auditor", "official"], body: .json),
+        Call(method: .get, uri: "/api/v1/ledger/verify", allowed: ["auditor"], body: .json),
+        Call(method: .post, uri: "/api/v1/audit/exports", allowed: ["auditor"], body: .json),
+    ]
+
+    @Test func everyRouteAnswersEveryRoleAsTheMatrixSays() async throws {
+        let office = try Office()
+        _ = try office.ledger.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-12"), by: try UserName(parsing: "officer.lan")))
+        #expect(Set(Self.calls.map { "\($0.method.rawValue) \($0.uri.split(separator: "?")[0].replacingOccurrences(of: "/1", with: "/{id}"))" })
+                == Set(OfficeServer.routeList).subtracting(["POST /api/v1/session", "DELETE /api/v1/session"]), "the matrix covers every route")
+        let users = ["officer": "officer.lan", "approver": "head.minh", "auditor": "auditor.ha", "official": "official.tu", "admin": "admin.an"]
+        try await office.app().test(.router) { client in
+            for call in Self.calls {
+                let (body, type) = call.body()
+                let anonymous = try await client.execute(uri: call.uri, method: call.method, headers: [.contentType: type], body: body)
+                #expect(anonymous.status == .unauthorized, "\(call.uri) without a session")
+            }
+            for (role, user) in users.sorted(by: { $0.key < $1.key }) {
+                let login = try await client.session(user, office)
+                for call in Self.calls {
+                    let (body, type) = call.body()
+                    var headers = login.headers
+                    headers[.contentType] = type
+                    if call.method != .get {
+                        var forged = login.withoutToken
+                        forged[.contentType] = type
+                        let refused = try await client.execute(uri: call.uri, method: call.method, headers: forged, body: body)
+                        let code = try errorCode(refused)
+                        #expect(refused.status == .forbidden && code == "csrf", "\(role) \(call.uri) without the token")
+                    }
+                    let answer = try await client.execute(uri: call.uri, method: call.method, headers: headers, body: body)
+                    if call.allowed.contains(role) {
+                        #expect(answer.status != .forbidden && answer.status != .unauthorized,
+                                "\(role) may \(call.method) \(call.uri): \(answer.status) \(String(buffer: answer.body).prefix(200))")
+                    } else {
+                        #expect(answer.status == .forbidden, "\(role) may not \(call.method) \(call.uri): \(answer.status)")
+                        #expect(try errorCode(answer) == "forbidden")
+                    }
+                }
+            }
+        }
+        // What the allowed roles did, they did as themselves.
+        #expect(try office.ledger.payouts.batch(BatchID(1)).approvedBy == "head.minh")
+    }
+}
