@@ -55,7 +55,7 @@ struct API: Sendable {
 
     func createBatch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let session = try await session(request, change: true)
-        try Self.check(session.account, may: .createBatch)
+        try allow(session, .createBatch)
         let body = try await jsonBody(request, context)
         guard case .string(let periodText)? = body["period"], let period = try? Period(parsing: periodText) else {
             throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("period"))
@@ -75,26 +75,14 @@ struct API: Sendable {
     /// Creates the month's batch as the session's account: an account of some communes makes batches of those
     /// communes only. What the API's route and the batches page's form both do.
     func createBatch(period: Period, communes: [Code], as session: Session) async throws -> BatchCreateResult {
-        try Self.check(session.account, may: .createBatch)
-        var communes = communes
-        if !session.account.communes.isEmpty {
-            if communes.isEmpty { communes = session.account.communes }
-            guard communes.allSatisfy(session.account.covers) else { throw APIError(status: .forbidden, code: "commune", message: Words.vi("commune")) }
-        }
-        var creating = BatchCreateOptions(period: period, by: session.account.name)
-        creating.communes = communes
-        let options = creating
-        let payouts = ledger.payouts
-        return try await serviceCall { try payouts.createBatch(options) }
+        let desk = desk(session)
+        return try await serviceCall { try desk.createBatch(period: period, communes: communes) }
     }
 
     func showBatch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let session = try await session(request, change: false)
-        try Self.check(session.account, may: .viewBatches)
+        let desk = desk(try await session(request, change: false))
         let id = try batchID(context)
-        let payouts = ledger.payouts
-        let (summary, changes) = try await serviceCall { (try payouts.batchSummary(id), try payouts.numberChanges(id)) }
-        try Self.checkScope(session.account, batch: summary.batch)
+        let (summary, changes) = try await serviceCall { try desk.batchSummary(id) }
         return JSONResponse.make(BatchView.show(summary, numberChanges: changes))
     }
 
@@ -113,17 +101,13 @@ struct API: Sendable {
 
     /// The instruction file as a download, for the API's route and the batch page's button alike.
     func instructionFile(_ id: BatchID, as session: Session) async throws -> Response {
-        try await checkBatch(id, session, may: .downloadInstructions)
-        let payouts = ledger.payouts, accounts = ledger.accounts, location = ledger.location
-        let actor = session.account.name
+        let desk = desk(session), location = ledger.location
         let (bytes, period) = try await serviceCall { () throws -> ([UInt8], String) in
             // Written where the ledger is, in a folder of its own that goes once the bytes are read.
             let folder = try Files.createTemporaryFolder(beside: location, mode: 0o700)
             defer { Files.removeCreatedFolder(folder) }
-            let result = try payouts.exportBatch(id, to: folder + "/instructions.csv", by: actor)
-            let bytes = try readFileBytes(folder + "/instructions.csv")
-            try accounts.record("instructions_downloaded", detail: "batch \(id), \(result.lines) lines", by: actor)
-            return (bytes, result.batch.period.description)
+            let result = try desk.exportBatch(id, to: folder + "/instructions.csv")
+            return (try readFileBytes(folder + "/instructions.csv"), result.batch.period.description)
         }
         return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
                                                .contentDisposition: "attachment; filename=\"instructions-\(period)-batch-\(id).csv\""],
@@ -160,19 +144,15 @@ struct API: Sendable {
         } catch {
             throw APIError(status: .unprocessableContent, code: "profile", message: redactIdentifiers(error.description))
         }
-        var reconcileOptions = ReconcileOptions(by: session.account.name)
-        reconcileOptions.profile = profile
-        reconcileOptions.displayName = file.name
-        let settled = reconcileOptions
-        let reconciliation = ledger.reconciliation
-        return try await serviceCall { try reconciliation.reconcileResultFile(file.path, batch: id, options: settled) }
+        let desk = desk(session)
+        return try await serviceCall { try desk.reconcile(file.path, batch: id, profile: profile, displayName: file.name) }
     }
 
     /// A register (multipart field `file`, optional `skip_invalid=true`) imported as `beneficiary import` does. With any
     /// bad line and no `skip_invalid`, nothing is imported and 422 lists every bad line: `{"line", "code", "message"}`.
     func importRegister(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let session = try await session(request, change: true)
-        try Self.check(session.account, may: .importRegister)
+        try allow(session, .importRegister)
         let upload = try await Upload.receive(request, limit: options.maxUploadBytes, beside: ledger.location)
         defer { upload.remove() }
         let outcome = try await importRegister(upload, as: session)
@@ -196,21 +176,19 @@ struct API: Sendable {
     /// its refusal, with the bad lines either way. What the API's route and the upload page both do.
     func importRegister(_ upload: Upload, as session: Session) async throws
         -> (result: Result<RegisterImportResult, RegisterImportError>, lines: [LineProblem]) {
-        try Self.check(session.account, may: .importRegister)
         guard let file = upload.files["file"] else { throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("file_field")) }
-        var importOptions = RegisterImportOptions(by: session.account.name)
-        importOptions.skipInvalid = upload.fields["skip_invalid"] == "true"
-        importOptions.rejectsPath = upload.folder + "/rejected.csv"
-        let settled = importOptions
-        let registry = ledger.registry
+        let desk = desk(session), skipInvalid = upload.fields["skip_invalid"] == "true", rejects = upload.folder + "/rejected.csv"
         let collected = LineProblems()
         do {
+            // Not through serviceCall: the import's own refusal is an answer with every bad line, below.
             let result = try await blocking {
-                try registry.importRegister(path: file.path, displayName: file.name, options: settled, onProblem: { collected.add($0) })
+                try desk.importRegister(file.path, displayName: file.name, skipInvalid: skipInvalid, rejectsPath: rejects, onProblem: { collected.add($0) })
             }
             return (.success(result), collected.all)
         } catch let error as RegisterImportError {
             return (.failure(error), collected.all)
+        } catch let error as AccessError {
+            throw Self.apiError(error)
         }
     }
 
@@ -224,8 +202,8 @@ struct API: Sendable {
     /// The object `report noncash --json` prints: `period` (default this month in Vietnam) or `from` and `to`, `by`,
     /// `target` (a percentage). Counts and shares only, never personal data: every role but admin.
     func nonCashReport(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let session = try await session(request, change: false)
-        try Self.check(session.account, may: .viewReports)
+        let desk = desk(try await session(request, change: false))
+        try allow(desk, .viewReports)
         let query = request.uri.queryParameters
         func period(_ name: Substring) throws -> Period? {
             guard let text = query[name].map(String.init) else { return nil }
@@ -248,18 +226,15 @@ struct API: Sendable {
             }
             return value
         } ?? 80
-        let reports = ledger.reports
-        let report = try await serviceCall { try reports.nonCash(from: first, to: last, grouping: grouping, target: Share(basisPoints: target * 100)) }
+        let report = try await serviceCall { try desk.nonCash(from: first, to: last, grouping: grouping, target: Share(basisPoints: target * 100)) }
         return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: report.json)))
     }
 
     // MARK: The ledger
 
     func verifyLedger(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let session = try await session(request, change: false)
-        try Self.check(session.account, may: .verifyLedger)
-        let journal = ledger.journal
-        let result = try await serviceCall { try journal.verify(progress: nil) }
+        let desk = desk(try await session(request, change: false))
+        let result = try await serviceCall { try desk.verifyLedger() }
         return JSONResponse.make(.object(LedgerView.verification(result, verdict: "ok")))
     }
 
@@ -269,7 +244,8 @@ struct API: Sendable {
     /// recorded as `audit export` records it. Unzipped, `allowance audit verify FOLDER --key KEY` accepts it.
     func auditExport(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let session = try await session(request, change: true)
-        try Self.check(session.account, may: .exportAudit)
+        let desk = desk(session)
+        try allow(desk, .exportAudit)
         let body = try await jsonBody(request, context)
         var scope = AuditScope.all
         if let value = body["period"] {
@@ -287,14 +263,14 @@ struct API: Sendable {
     /// answers the zip's bytes; the folder goes either way. The download is in the activity log.
     func auditZip(_ scope: AuditScope, as session: Session) async throws -> (bytes: [UInt8], name: String) {
         guard let key = options.auditKey else { throw APIError(status: .conflict, code: "no_audit_key", message: Words.vi("no_audit_key")) }
-        let audit = ledger.audit, accounts = ledger.accounts, location = ledger.location, actor = session.account.name
+        let desk = desk(session), location = ledger.location
         return try await serviceCall { () throws -> ([UInt8], String) in
             let folder = try Files.createTemporaryFolder(beside: location, mode: 0o700)
             defer { Files.removeCreatedFolder(folder) }
             let staging = folder + "/export"
             let result: AuditExportResult
             do {
-                result = try audit.export(to: staging, scope: scope, personalData: .masked, key: key, by: actor)
+                result = try desk.auditExport(to: staging, scope: scope, key: key)
             } catch let error as AuditExportError {
                 throw APIError(status: .unprocessableContent, code: "refused", message: redactIdentifiers(error.description))
             }
@@ -302,9 +278,7 @@ struct API: Sendable {
             try FileManager.default.moveItem(atPath: staging, toPath: folder + "/" + name)
             try FileManager.default.zipItem(at: URL(fileURLWithPath: folder + "/" + name), to: URL(fileURLWithPath: folder + "/export.zip"),
                                             shouldKeepParent: true)
-            let bytes = try readFileBytes(folder + "/export.zip")
-            try accounts.record("audit_exported", detail: "export \(result.exportID), \(scope), manifest \(result.manifestSHA256.prefix(16))", by: actor)
-            return (bytes, name)
+            return (try readFileBytes(folder + "/export.zip"), name)
         }
     }
 
@@ -331,10 +305,8 @@ struct API: Sendable {
     /// Approves a batch as the session's account, after the role and the communes: what the API's route and the
     /// batch page's form both do.
     func approve(_ id: BatchID, as session: Session) async throws -> (result: (batch: Batch, entry: JournalEntryID, total: Money), changes: [NumberChange]) {
-        try await checkBatch(id, session, may: .approveBatch)
-        let payouts = ledger.payouts, actor = session.account.name
-        let (result, changes) = try await serviceCall { (try payouts.approveBatch(id, by: actor), try payouts.numberChanges(id)) }
-        return (result, changes)
+        let desk = desk(session)
+        return try await serviceCall { try desk.approveBatch(id) }
     }
 
     func jsonBody(_ request: Request, _ context: BasicRequestContext) async throws -> [String: JSONValue] {
@@ -367,29 +339,29 @@ struct API: Sendable {
             default: throw APIError(status: .unprocessableContent, code: "refused", message: redactIdentifiers(Words.vietnamese(error)),
                                     english: redactIdentifiers(error.description))
             }
+        } catch let error as AccessError {
+            throw Self.apiError(error)
         } catch let error as any ProblemConvertible {
             throw APIError(status: .unprocessableContent, code: error.problem.code, message: Wording.vietnamese.words(for: error.problem),
                            problem: error.problem)
         }
     }
 
-    /// The role may take `action`, and the batch exists and is of the account's communes.
+    /// The session's desk: every action below goes through it, which checks the role and the communes.
+    func desk(_ session: Session) -> Desk { ledger.desk(for: session.account) }
+
+    /// The desk's role check, before a body is read or an upload stored.
+    func allow(_ session: Session, _ action: Action) throws { try allow(desk(session), action) }
+
+    func allow(_ desk: Desk, _ action: Action) throws {
+        do { try desk.check(action) } catch { throw Self.apiError(error) }
+    }
+
+    /// The role may take `action`, and the batch exists and is of the account's communes (checked before an upload is
+    /// stored; the desk checks again when it acts).
     func checkBatch(_ id: BatchID, _ session: Session, may action: Action) async throws {
-        try Self.check(session.account, may: action)
-        let payouts = ledger.payouts
-        try Self.checkScope(session.account, batch: try await serviceCall { try payouts.batch(id) })
-    }
-
-    static func check(_ account: Account, may action: Action) throws {
-        guard account.role.may(action) else { throw APIError(status: .forbidden, code: "forbidden", message: Words.vi("forbidden")) }
-    }
-
-    /// An account of some communes sees only batches of those communes (a batch of the whole office is not theirs).
-    static func checkScope(_ account: Account, batch: Batch) throws {
-        guard !account.communes.isEmpty else { return }
-        guard !batch.communes.isEmpty, batch.communes.allSatisfy(account.covers) else {
-            throw APIError(status: .forbidden, code: "commune", message: Words.vi("commune"))
-        }
+        let desk = desk(session)
+        _ = try await serviceCall { try desk.batch(id, for: action) }
     }
 
     static func apiError(_ error: AccessError) -> APIError {
@@ -397,6 +369,7 @@ struct API: Sendable {
         case .locked: APIError(status: .tooManyRequests, code: error.code, message: Words.vi("locked"))
         case .badCredentials, .oneTimeCodeRequired: APIError(status: .unauthorized, code: error.code, message: Words.vi(error.code))
         case .forbidden: APIError(status: .forbidden, code: "forbidden", message: Words.vi("forbidden"))
+        case .outsideCommunes: APIError(status: .forbidden, code: "commune", message: Words.vi("commune"))
         default: APIError(status: .unprocessableContent, code: error.code, message: error.description)
         }
     }

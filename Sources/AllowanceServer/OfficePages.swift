@@ -76,12 +76,10 @@ extension PageRoutes {
     // MARK: Batches
 
     func batches(_ request: Request, _ session: Session) async throws -> Response {
-        let payouts = ledger.payouts
-        let all = try await api.serviceCall { try payouts.batches() }
+        let desk = api.desk(session)
+        let all = try await api.serviceCall { try desk.batches() }
         let t = words(request)
-        let rows = all.filter { batch in
-            session.account.communes.isEmpty || (!batch.communes.isEmpty && batch.communes.allSatisfy(session.account.covers))
-        }.reversed().map { batch -> [String: Any] in
+        let rows = all.reversed().map { batch -> [String: Any] in
             ["id": batch.id.rawValue, "period": batch.period.vietnamese, "status": t["st_" + batch.status.rawValue] ?? batch.status.rawValue,
              "communes": batch.communes.isEmpty ? t["all_communes"]! : batch.communes.map(\.value).joined(separator: ", "),
              "createdBy": batch.createdBy, "approvedBy": batch.approvedBy ?? "", "retryOf": batch.retryOf.map { "\($0)" } ?? ""]
@@ -115,9 +113,8 @@ extension PageRoutes {
         let id = try pageBatchID(context)
         let reason = form["reason"]?.trimmingSpaces ?? ""
         guard !reason.isEmpty else { throw APIError(status: .unprocessableContent, code: "reason_needed", message: "reason") }
-        try await api.checkBatch(id, session, may: .cancelBatch)
-        let payouts = ledger.payouts, actor = session.account.name
-        _ = try await api.serviceCall { try payouts.cancelBatch(id, reason: reason, by: actor) }
+        let desk = api.desk(session)
+        _ = try await api.serviceCall { try desk.cancelBatch(id, reason: reason) }
         return Pages.redirect("/batches/\(id)?cancelled=1")
     }
 
@@ -131,9 +128,8 @@ extension PageRoutes {
         let form = try await Pages.form(request)
         try checkForm(session, form["csrf"])
         let id = try pageBatchID(context)
-        try await api.checkBatch(id, session, may: .retryBatch)
-        let payouts = ledger.payouts, actor = session.account.name
-        let result = try await api.serviceCall { try payouts.retryBatch(id, by: actor) }
+        let desk = api.desk(session)
+        let result = try await api.serviceCall { try desk.retryBatch(id) }
         return Pages.redirect("/batches/\(result.batch.id)?created=1")
     }
 
@@ -143,15 +139,14 @@ extension PageRoutes {
     /// queue (`?outcome=` filters it; `missing` lists the items no file has named).
     func reconciliation(_ request: Request, _ context: BasicRequestContext, _ session: Session) async throws -> Response {
         let id = try pageBatchID(context)
-        try await api.checkBatch(id, session, may: .viewBatches)
         let t = words(request)
         let chosen = request.uri.queryParameters["outcome"].flatMap { ReconcileOutcome(rawValue: String($0)) }
-        let reconciliation = ledger.reconciliation
+        let desk = api.desk(session)
         let shown = Self.queueRows
         let (status, rows) = try await api.serviceCall { () throws -> (ReconcileStatus, [ReconcileReportRow]) in
-            let status = try reconciliation.status(batch: id)
+            let status = try desk.reconcileStatus(id)
             var rows: [ReconcileReportRow] = []
-            try reconciliation.reportRows(batch: id, includeMissing: chosen == nil || chosen == .missing, exceptionsOnly: chosen == nil) { row in
+            try desk.reconcileRows(id, includeMissing: chosen == nil || chosen == .missing, exceptionsOnly: chosen == nil) { row in
                 guard rows.count < shown, chosen == nil || row.outcome == chosen else { return }
                 if chosen == nil && !(row.outcome.isException || row.conflicting || row.outcome == .missing) { return }
                 rows.append(row)
@@ -231,18 +226,15 @@ extension PageRoutes {
         let text = query["q"].map(String.init)?.trimmingSpaces ?? ""
         let communeText = query["commune"].map(String.init)?.trimmingSpaces ?? ""
         var filter = BeneficiaryFilter(limit: Self.searchRows)
-        filter.communes = session.account.communes
         if !communeText.isEmpty {
             guard let code = try? Code(parsing: communeText, field: "commune", uppercase: false) else {
                 throw APIError(status: .unprocessableContent, code: "bad_communes", message: Words.vi("communes"))
             }
-            guard session.account.covers(code) else { throw APIError(status: .forbidden, code: "commune", message: Words.vi("commune")) }
             filter.commune = code
         }
         filter.name = text.isEmpty ? nil : text
-        let searched = filter
-        let registry = ledger.registry
-        let found = try await api.serviceCall { try registry.beneficiaries(searched) }
+        let searched = filter, desk = api.desk(session)
+        let found = try await api.serviceCall { try desk.beneficiaries(searched) }
         let t = words(request)
         let data: [String: Any] = [
             "q": text, "commune": communeText, "searched": !text.isEmpty || !communeText.isEmpty,
@@ -268,13 +260,16 @@ extension PageRoutes {
         guard let key = context.parameters.get("id"), let number = Int64(key), number > 0 else {
             throw APIError(status: .notFound, code: "not_found", message: Words.vi("not_found"))
         }
-        let registry = ledger.registry
-        let found = try? await blocking { () throws -> (Beneficiary, [BeneficiaryEvent], [FraudFlag]) in
-            let (person, events) = try registry.history(of: "\(number)")
-            return (person, events, try registry.flags(includeCleared: true).filter { $0.beneficiaryID == person.id })
+        let desk = api.desk(session)
+        let found: (person: Beneficiary, events: [BeneficiaryEvent], flags: [FraudFlag])
+        do {
+            found = try await blocking { try desk.beneficiary(BeneficiaryID(number)) }
+        } catch let error as AccessError {
+            throw API.apiError(error)
+        } catch {
+            throw APIError(status: .notFound, code: "not_found", message: Words.vi("not_found"))
         }
-        guard let (person, events, flags) = found else { throw APIError(status: .notFound, code: "not_found", message: Words.vi("not_found")) }
-        guard session.account.covers(person.details.commune) else { throw APIError(status: .forbidden, code: "commune", message: Words.vi("commune")) }
+        let (person, events, flags) = found
         let t = words(request)
         var data = Self.row(t)(person)
         data["events"] = events.reversed().map { event -> [String: Any] in
@@ -299,17 +294,12 @@ extension PageRoutes {
         }
         let reason = form["reason"]?.trimmingSpaces ?? ""
         guard !reason.isEmpty else { throw APIError(status: .unprocessableContent, code: "reason_needed", message: "reason") }
-        let registry = ledger.registry, actor = session.account.name
-        let flag = try await api.serviceCall { () throws -> FraudFlag in
-            guard let flag = try registry.flags(includeCleared: true).first(where: { $0.id == id }) else { throw BatchError.notFound("flag \(id)") }
-            return flag
-        }
-        let person = try await api.serviceCall { try registry.beneficiary("\(flag.beneficiaryID)") }
-        guard session.account.covers(person.details.commune) else { throw APIError(status: .forbidden, code: "commune", message: Words.vi("commune")) }
+        let desk = api.desk(session)
+        let flag: FraudFlag
         do {
-            _ = try await blocking { try registry.clearFlag(id, reason: reason, by: actor) }
-        } catch let error as any ProblemConvertible {
-            throw APIError(status: .unprocessableContent, code: error.problem.code, message: Wording.vietnamese.words(for: error.problem), problem: error.problem)
+            flag = try await api.serviceCall { try desk.clearFlag(id, reason: reason) }
+        } catch let error as APIError {
+            throw error
         } catch {
             throw APIError(status: .unprocessableContent, code: "refused", message: redactIdentifiers(String(describing: error)))
         }
@@ -325,8 +315,8 @@ extension PageRoutes {
                                    "canExport": session.account.role.may(.exportAudit) && api.options.auditKey != nil,
                                    "noKey": api.options.auditKey == nil]
         if request.uri.queryParameters["verify"] != nil {
-            let journal = ledger.journal
-            let result = try await api.serviceCall { try journal.verify(progress: nil) }
+            let desk = api.desk(session)
+            let result = try await api.serviceCall { try desk.verifyLedger() }
             data["verified"] = ["ok": result.isIntact, "entries": Pages.count(Int64(result.entries)), "links": Pages.count(Int64(result.registerLinks)),
                                 "head": result.headHash,
                                 "verdict": result.isIntact ? t["verify_ok"]! : t["verify_broken"]!,
@@ -350,8 +340,8 @@ extension PageRoutes {
     }
 
     func activity(_ request: Request, _ session: Session) async throws -> Response {
-        let accounts = ledger.accounts
-        let entries = try await api.serviceCall { try accounts.activity(limit: 500) }
+        let desk = api.desk(session)
+        let entries = try await api.serviceCall { try desk.activity(limit: 500) }
         let t = words(request)
         let data: [String: Any] = ["rows": entries.map { ["at": Pages.date($0.at), "account": $0.account, "what": t["a_" + $0.what] ?? $0.what,
                                                           "detail": redactIdentifiers($0.detail)] }]
@@ -359,8 +349,8 @@ extension PageRoutes {
     }
 
     func accounts(_ request: Request, _ session: Session, shown: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
-        let accounts = ledger.accounts
-        let list = try await api.serviceCall { try accounts.list() }
+        let desk = api.desk(session)
+        let list = try await api.serviceCall { try desk.accounts() }
         let t = words(request)
         var data = shown
         data["csrf"] = session.csrfToken
@@ -389,9 +379,9 @@ extension PageRoutes {
             }
             communes.append(code)
         }
-        let password = form["password"] ?? "", actor = session.account.name, accountList = ledger.accounts, chosen = communes
+        let password = form["password"] ?? "", desk = api.desk(session), chosen = communes
         do {
-            let (account, uri) = try await blocking { try accountList.add(name, role: role, communes: chosen, password: password, by: actor) }
+            let (account, uri) = try await blocking { try desk.addAccount(name, role: role, communes: chosen, password: password) }
             return try await accounts(request, session, shown: ["added": account.name.value, "otpURI": uri ?? ""])
         } catch let error as AccessError {
             return try await accounts(request, session, shown: ["message": t["ae_" + error.code] ?? redactIdentifiers(error.description)], status: .unprocessableContent)
@@ -404,9 +394,9 @@ extension PageRoutes {
         guard let name = try? UserName(parsing: context.parameters.get("name") ?? "") else {
             throw APIError(status: .notFound, code: "not_found", message: Words.vi("not_found"))
         }
-        let accountList = ledger.accounts, actor = session.account.name, t = words(request)
+        let desk = api.desk(session), t = words(request)
         do {
-            try await blocking { try accountList.disable(name, by: actor) }
+            try await blocking { try desk.disableAccount(name) }
         } catch let error as AccessError {
             return try await accounts(request, session, shown: ["message": t["ae_" + error.code] ?? redactIdentifiers(error.description)], status: .unprocessableContent)
         }

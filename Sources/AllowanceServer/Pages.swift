@@ -201,13 +201,13 @@ struct PageRoutes: Sendable {
         if session.account.role == .admin { return Pages.redirect("/accounts") }
         guard session.account.role.may(.viewReports) else { return problem(request, session, "forbidden", status: .forbidden) }
         let month = ledger.clock.now().vietnamPeriod
-        let reports = ledger.reports, payouts = ledger.payouts
+        let desk = api.desk(session)
         let target = Share(basisPoints: 8_000)
         // The month's figures and the last twelve months' trend: both kept by the reports service until the ledger changes.
         let first = Period(year: month.month == 12 ? month.year : month.year - 1, month: month.month == 12 ? 1 : month.month + 1)!
-        let (report, trend) = try await blocking {
-            (try reports.nonCash(from: month, to: month, grouping: .commune, target: target),
-             try reports.nonCash(from: first, to: month, grouping: .commune, target: target))
+        let (report, trend) = try await api.serviceCall {
+            (try desk.nonCash(from: month, to: month, grouping: .commune, target: target),
+             try desk.nonCash(from: first, to: month, grouping: .commune, target: target))
         }
         var data: [String: Any] = [
             "month": month.vietnamese, "target": target.vietnamese,
@@ -227,11 +227,9 @@ struct PageRoutes: Sendable {
         ]
         if session.account.role.may(.viewBatches) {
             let words = Pages.words[Pages.language(request)]!
-            let batches = try await blocking { try payouts.batches() }
+            let batches = try await api.serviceCall { try desk.batches() }
             data["showBatches"] = true
-            data["batches"] = batches.filter { batch in
-                session.account.communes.isEmpty || (!batch.communes.isEmpty && batch.communes.allSatisfy(session.account.covers))
-            }.reversed().map { batch -> [String: Any] in
+            data["batches"] = batches.reversed().map { batch -> [String: Any] in
                 ["id": batch.id.rawValue, "period": batch.period.vietnamese, "status": words["st_" + batch.status.rawValue] ?? batch.status.rawValue,
                  "createdBy": batch.createdBy, "approvedBy": batch.approvedBy ?? ""]
             }
@@ -244,10 +242,13 @@ struct PageRoutes: Sendable {
         guard session.account.role.may(.viewBatches) else { return problem(request, session, "forbidden", status: .forbidden) }
         guard let text = context.parameters.get("id"), let value = Int64(text), value > 0 else { return problem(request, session, "not_found", status: .notFound) }
         let id = BatchID(value)
-        let payouts = ledger.payouts
-        let found = try? await blocking { (try payouts.batchSummary(id), try payouts.numberChanges(id)) }
-        guard let (summary, changes) = found else { return problem(request, session, "not_found", status: .notFound) }
-        do { try API.checkScope(session.account, batch: summary.batch) } catch { return problem(request, session, "forbidden", status: .forbidden) }
+        let desk = api.desk(session)
+        let summary: BatchSummary, changes: [NumberChange]
+        do {
+            (summary, changes) = try await api.serviceCall { try desk.batchSummary(id) }
+        } catch let error as APIError {
+            return problem(request, session, error.code == "not_found" ? "not_found" : "forbidden", status: error.status)
+        }
         let words = Pages.words[Pages.language(request)]!
         let batch = summary.batch
         func lines(_ title: String, _ lines: [BatchSummary.Line]) -> [String: Any] {

@@ -37,7 +37,7 @@ struct Office {
         _ = try ledger.registry.importRegister(path: samples, options: RegisterImportOptions(by: try UserName(parsing: "officer.lan")))
         let admin = try UserName(parsing: "setup")
         for (name, role, communes) in [("officer.lan", Role.officer, [String]()), ("head.minh", .approver, []), ("auditor.ha", .auditor, []),
-                                       ("official.tu", .official, []), ("admin.an", .admin, []), ("officer.xa", .officer, ["26734"])] {
+                                       ("official.tu", .official, []), ("admin.an", .admin, []), ("officer.xa", .officer, ["26737"])] {
             let (_, uri) = try ledger.accounts.add(try UserName(parsing: name), role: role, communes: communes.map { Code(trusted: $0) },
                                                    password: Self.password, by: admin)
             if let uri, let secret = URLComponents(string: uri)?.queryItems?.first(where: { $0.name == "secret" })?.value {

@@ -209,7 +209,7 @@ struct PageFlowTests {
             // An officer of one commune sees only that commune's people and is refused another's.
             let local = try await PageClient.logIn(client, "officer.xa", office)
             let list = try await local.page("/beneficiaries")
-            let others = try office.ledger.registry.beneficiaries(BeneficiaryFilter()).filter { $0.details.commune.value != "26734" }
+            let others = try office.ledger.registry.beneficiaries(BeneficiaryFilter()).filter { $0.details.commune.value != "26737" }
             let other = try #require(others.first)
             #expect(!list.contains("href=\"/beneficiaries/\(other.id)\""))
             #expect(try await local.get("/beneficiaries/\(other.id)").status == .forbidden)

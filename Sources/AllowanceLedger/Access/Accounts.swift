@@ -146,6 +146,8 @@ public enum AccessError: Error, Sendable, Equatable, CustomStringConvertible {
     case oneTimeCodeRequired
     case notLoggedIn
     case forbidden(Action)
+    /// The account does not cover the commune (or the batch is not of its communes).
+    case outsideCommunes
     case nameTaken(String)
     case noSuchAccount(String)
     case weakPassword
@@ -159,6 +161,7 @@ public enum AccessError: Error, Sendable, Equatable, CustomStringConvertible {
         case .oneTimeCodeRequired: "otp_required"
         case .notLoggedIn: "not_logged_in"
         case .forbidden: "forbidden"
+        case .outsideCommunes: "commune"
         case .nameTaken: "name_taken"
         case .noSuchAccount: "no_such_account"
         case .weakPassword: "weak_password"
@@ -173,6 +176,7 @@ public enum AccessError: Error, Sendable, Equatable, CustomStringConvertible {
         case .oneTimeCodeRequired: "this account logs in with a one-time code from its authenticator app as well"
         case .notLoggedIn: "log in first"
         case .forbidden(let action): "your role may not \(action.rawValue.replacingOccurrences(of: "_", with: " "))"
+        case .outsideCommunes: "you may act on your own communes only"
         case .nameTaken(let name): "an account named \(name) exists already"
         case .noSuchAccount(let name): "no account named \(name)"
         case .weakPassword: "a password has at least \(Accounts.passwordLengthMin) characters"
