@@ -32,7 +32,17 @@ extension PageRoutes {
             try await guarded(request, .importRegister) { Pages.page("registers", title: "register_upload", ["csrf": $0.csrfToken], request: request, session: $0) }
         }
         router.post("registers") { request, _ in try await guarded(request, .importRegister) { try await uploadRegister(request, $0) } }
-        router.get("beneficiaries") { request, _ in try await guarded(request, .viewBeneficiaries) { try await beneficiaries(request, $0) } }
+        router.get("beneficiaries") { request, _ in
+            try await guarded(request, .viewBeneficiaries) { try await beneficiaries(request, $0, name: "", commune: "") }
+        }
+        // A search by name is a POST: a name is personal data, and a URL ends up in histories and access logs.
+        router.post("beneficiaries") { request, _ in
+            try await guarded(request, .viewBeneficiaries) { session in
+                let form = try await Pages.form(request)
+                try checkForm(session, form["csrf"])
+                return try await beneficiaries(request, session, name: form["q"]?.trimmingSpaces ?? "", commune: form["commune"]?.trimmingSpaces ?? "")
+            }
+        }
         router.get("beneficiaries/:id") { request, context in
             try await guarded(request, .viewBeneficiaries) { try await beneficiary(request, context, $0) }
         }
@@ -221,10 +231,7 @@ extension PageRoutes {
         return Pages.page("registers", title: "register_upload", data, request: request, session: session, status: status)
     }
 
-    func beneficiaries(_ request: Request, _ session: Session) async throws -> Response {
-        let query = request.uri.queryParameters
-        let text = query["q"].map(String.init)?.trimmingSpaces ?? ""
-        let communeText = query["commune"].map(String.init)?.trimmingSpaces ?? ""
+    func beneficiaries(_ request: Request, _ session: Session, name text: String, commune communeText: String) async throws -> Response {
         var filter = BeneficiaryFilter(limit: Self.searchRows)
         if !communeText.isEmpty {
             guard let code = try? Code(parsing: communeText, field: "commune", uppercase: false) else {
@@ -238,7 +245,7 @@ extension PageRoutes {
         let t = words(request)
         let data: [String: Any] = [
             "q": text, "commune": communeText, "searched": !text.isEmpty || !communeText.isEmpty,
-            "rows": found.map(Self.row(t)), "truncated": found.count >= Self.searchRows, "shown": Self.searchRows,
+            "rows": found.map(Self.row(t)), "truncated": found.count >= Self.searchRows, "shown": Self.searchRows, "csrf": session.csrfToken,
         ]
         return Pages.page("beneficiaries", title: "beneficiaries", data, request: request, session: session)
     }
