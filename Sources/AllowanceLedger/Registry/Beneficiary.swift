@@ -104,13 +104,25 @@ public struct RawRegisterFields: Sendable {
 public struct RegisterValidator: Sendable {
     public let categories: Set<String>
     public let carriers: Set<String>
+    /// Carrier names as people write them (`CarrierAlias.key` of the alias → the carrier's code).
+    public let aliases: [String: String]
     public let today: CalendarDate
     public static let nameLengthMax = 200
 
-    public init(categories: Set<String>, carriers: Set<String>, today: CalendarDate) {
+    public init(categories: Set<String>, carriers: Set<String>, aliases: [String: String] = [:], today: CalendarDate) {
         self.categories = categories
         self.carriers = carriers
+        self.aliases = aliases
         self.today = today
+    }
+
+    /// The carriers' codes, then their aliases: what an unknown carrier's message lists.
+    var knownCarriers: String {
+        let byCarrier = Dictionary(grouping: aliases, by: \.value)
+        return carriers.sorted().map { code in
+            let names = (byCarrier[code] ?? []).map(\.key).sorted()
+            return names.isEmpty ? code : "\(code) (\(names.joined(separator: ", ")))"
+        }.joined(separator: ", ")
     }
 
     /// C0 controls, DEL and C1 controls (U+0080–U+009F, UTF-8 `C2 80`–`C2 9F`), found on bytes.
@@ -172,12 +184,14 @@ public struct RegisterValidator: Sendable {
             var carrier: Code?
             if carrierText.isEmpty {
                 reasons.append(Problem(method == .mobileMoney ? "register.carrier_required" : "register.carrier_required_with_msisdn"))
-            } else if let code = attempt({ () throws(FieldError) in try Code(parsing: carrierText, field: "carrier", uppercase: true) }) {
-                if carriers.contains(code.value) {
-                    carrier = code
-                } else {
-                    reasons.append(Problem("register.carrier_unknown", ["value": redactIdentifiers(carrierText), "known": listed(carriers.sorted())]))
-                }
+            } else if let aliased = aliases[CarrierAlias.key(carrierText)], carriers.contains(aliased) {
+                // `Viettel Money`, `ViettelPay`: the names people write, before the code's own spelling rules.
+                carrier = Code(trusted: aliased)
+            } else if let code = try? Code(parsing: carrierText, field: "carrier", uppercase: true), carriers.contains(code.value) {
+                carrier = code
+            } else {
+                // Neither a carrier's code nor one of its names: the message lists both.
+                reasons.append(Problem("register.carrier_unknown", ["value": redactIdentifiers(carrierText), "known": knownCarriers]))
             }
             var msisdn: MSISDN?
             if msisdnText.isEmpty {

@@ -97,3 +97,13 @@ public enum SearchText {
         return plain.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
     }
 }
+
+/// A carrier as people write it in a register (`Viettel Money`, `ViettelPay`, `VIETTEL MONEY`): compared by its key,
+/// upper case with runs of spaces as one, so that each spelling is one alias.
+public enum CarrierAlias {
+    public static func key(_ text: String) -> String {
+        text.uppercased().split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+    }
+
+    public static let lengthMax = 60
+}

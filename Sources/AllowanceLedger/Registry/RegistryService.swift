@@ -127,7 +127,8 @@ public struct Registry: Sendable {
     }
 
     static func validator(_ tx: any RegistryTransaction, today: CalendarDate) throws -> RegisterValidator {
-        RegisterValidator(categories: try tx.categoryCodes(), carriers: Set(try tx.carriers().map(\.code.value)), today: today)
+        RegisterValidator(categories: try tx.categoryCodes(), carriers: Set(try tx.carriers().map(\.code.value)), aliases: try tx.carrierAliases(),
+                          today: today)
     }
 
     /// Writes what changed and one history event per changed field, the account's last; false when nothing changed.
@@ -259,6 +260,30 @@ public struct Registry: Sendable {
 
     public func carriers() throws -> [(code: Code, name: String)] {
         try storage.read { try $0.carriers() }
+    }
+
+    /// Carrier names as people write them, by their key (`CarrierAlias.key`), with the carrier each names.
+    public func carrierAliases() throws -> [(alias: String, carrier: String)] {
+        try storage.read { try $0.carrierAliases() }.map { (alias: $0.key, carrier: $0.value) }.sorted { $0.alias < $1.alias }
+    }
+
+    /// Lets a register name `carrier` as `alias` (`carrier alias add "Viettel Money" VIETTEL`).
+    public func addCarrierAlias(_ alias: String, carrier: Code, by user: UserName) throws {
+        let key = CarrierAlias.key(alias)
+        guard !key.isEmpty, key.count <= CarrierAlias.lengthMax, !RegisterValidator.hasControlCharacter(key) else {
+            throw FieldError("an alias is 1 to \(CarrierAlias.lengthMax) printable characters")
+        }
+        try storage.write { tx in
+            let carriers = try tx.carriers().map(\.code.value)
+            guard carriers.contains(carrier.value) else {
+                throw FieldError("carrier \(carrier) is not known; known: \(listed(carriers.sorted())) (`allowance carrier add` adds one)")
+            }
+            guard !carriers.contains(key) else { throw FieldError("\(key) is a carrier's code already") }
+            if let taken = try tx.carrierAliases()[key] { throw FieldError("\(key) names \(taken) already") }
+            let now = clock.now()
+            try tx.insertCarrierAlias(key, carrier: carrier, at: now, by: user)
+            try tx.recordSettingChange(key: "carrier_alias.\(key)", value: carrier.value, at: now, by: user)
+        }
     }
 
     public func addCarrier(_ code: Code, name: String, by user: UserName) throws {

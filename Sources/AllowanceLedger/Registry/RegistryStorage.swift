@@ -67,6 +67,9 @@ package protocol RegistryTransaction {
     func categoryCodes() throws -> Set<String>
     func carriers() throws -> [(code: Code, name: String)]
     func insertCarrier(_ code: Code, name: String) throws
+    /// Alias keys (`CarrierAlias.key`) → carrier codes.
+    func carrierAliases() throws -> [String: String]
+    func insertCarrierAlias(_ key: String, carrier: Code, at: Timestamp, by: UserName) throws
 }
 
 package protocol BeneficiaryInserter {

@@ -220,7 +220,36 @@ struct SQLiteTransaction: RegistryTransaction {
         try Row.fetchAll(db, sql: "SELECT code, name FROM carrier ORDER BY code").map { (Code(trusted: $0[0]), $0[1]) }
     }
 
+    func carrierAliases() throws -> [String: String] {
+        var aliases: [String: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT alias, carrier FROM carrier_alias") { aliases[row[0]] = row[1] }
+        return aliases
+    }
+
+    func insertCarrierAlias(_ key: String, carrier: Code, at: Timestamp, by: UserName) throws {
+        try db.execute(sql: "INSERT INTO carrier_alias(alias, carrier, created_at, created_by) VALUES (?, ?, ?, ?)",
+                       arguments: [key, carrier.value, at.description, by.value])
+    }
+
     func insertCarrier(_ code: Code, name: String) throws {
         try db.execute(sql: "INSERT INTO carrier(code, name) VALUES (?, ?)", arguments: [code.value, name])
     }
+}
+
+extension Migrations {
+    /// Aliases are stored by their key (`CarrierAlias.key`: upper case, single spaces).
+    static let carrierAliasesV15 = """
+    CREATE TABLE carrier_alias(
+        alias TEXT PRIMARY KEY CHECK(length(alias) BETWEEN 1 AND 60 AND alias = upper(alias)),
+        carrier TEXT NOT NULL REFERENCES carrier(code),
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL);
+    INSERT INTO carrier_alias(alias, carrier, created_at, created_by)
+        SELECT alias, carrier, '2026-12-07T00:00:00Z', 'migration v15' FROM (
+            SELECT 'VIETTEL MONEY' AS alias, 'VIETTEL' AS carrier UNION ALL SELECT 'VIETTELPAY', 'VIETTEL'
+            UNION ALL SELECT 'VIETTEL PAY', 'VIETTEL' UNION ALL SELECT 'VNPT MONEY', 'VNPT' UNION ALL SELECT 'VNPT PAY', 'VNPT'
+            UNION ALL SELECT 'VNPTPAY', 'VNPT' UNION ALL SELECT 'MOBIFONE MONEY', 'MOBIFONE' UNION ALL SELECT 'MOBIMONEY', 'MOBIFONE'
+            UNION ALL SELECT 'MOBI MONEY', 'MOBIFONE')
+        WHERE carrier IN (SELECT code FROM carrier);
+    """
 }

@@ -83,6 +83,10 @@ enum Migrations {
         migrator.registerMigration("v14-account-language") { db in
             try db.execute(sql: "ALTER TABLE account ADD COLUMN language TEXT NOT NULL DEFAULT 'vi' CHECK(language = 'vi' OR language = 'en')")
         }
+        // Carrier names as people write them in a register (issue 21), the seeded carriers' usual names among them.
+        migrator.registerMigration("v15-carrier-aliases") { db in
+            try db.execute(sql: carrierAliasesV15)
+        }
         return migrator
     }
 
