@@ -395,3 +395,36 @@ struct RouteRoleMatrixTests {
         #expect(try office.ledger.payouts.batch(BatchID(1)).approvedBy == "head.minh")
     }
 }
+
+/// Bad files through the API get the CLI's clear error in Vietnamese, never a crash or a silent success.
+@Suite(.timeLimit(.minutes(2)))
+struct BadUploadTests {
+    @Test func aBinaryAnEmptyOrAWrongFormatFileIsRefusedInVietnamese() async throws {
+        let office = try Office()
+        let payouts = office.ledger.payouts
+        _ = try payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: try UserName(parsing: "officer.lan")))
+        _ = try payouts.approveBatch(BatchID(1), by: try UserName(parsing: "head.minh"))
+        _ = try office.ledger.journal.fund(amount: Money(dong: 100_000_000), reference: "QD-11", by: try UserName(parsing: "head.minh"))
+        _ = try payouts.exportBatch(BatchID(1), to: office.folder + "/instructions.csv", by: try UserName(parsing: "officer.lan"))
+        let binary: [UInt8] = [0x50, 0x4B, 0x03, 0x04, 0x00, 0xFF, 0xFE, 0x00, 0x01, 0x02] + Array(repeating: 0, count: 200)
+        let files: [(String, [UInt8])] = [("binary.bin", binary), ("empty.csv", []), ("wrong.csv", Array("a,b,c\n1,2,3\n".utf8))]
+        try await office.app().test(.router) { client in
+            for (route, user) in [("/api/v1/registers", "officer.lan"), ("/api/v1/batches/1/results", "auditor.ha")] {
+                let login = try await client.session(user, office)
+                for (name, bytes) in files {
+                    let (body, type) = multipart(bytes: bytes, filename: name)
+                    var headers = login.headers
+                    headers[.contentType] = type
+                    let answer = try await client.execute(uri: route, method: .post, headers: headers, body: body)
+                    #expect(answer.status == .unprocessableContent, "\(route) \(name): \(answer.status) \(String(buffer: answer.body).prefix(300))")
+                    let error = try #require(try json(answer)["error"] as? [String: Any], "\(route) \(name)")
+                    let message = try #require(error["message"] as? String)
+                    #expect(message.contains(name), "\(route) \(name): the message names the file: \(message)")
+                    #expect(message.unicodeScalars.contains { $0.value > 0x7F }, "\(route) \(name): in Vietnamese: \(message)")
+                }
+            }
+        }
+        #expect(try office.ledger.registry.beneficiaries(BeneficiaryFilter()).count == 30, "nothing imported beyond the sample")
+        #expect(try office.ledger.reconciliation.resultFiles(batch: BatchID(1)).isEmpty, "nothing reconciled")
+    }
+}
