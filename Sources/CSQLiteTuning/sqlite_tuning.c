@@ -188,6 +188,106 @@ static void sum256_final(sqlite3_context *context) {
     sqlite3_result_blob(context, state != NULL ? state->sum : zero, 32, SQLITE_TRANSIENT);
 }
 
+
+/* allowance_fold(text): a name as a search compares it: ASCII letters in lower case, Vietnamese (and other Latin) letters
+ * without their diacritics (`Nguyễn` → `nguyen`, `Đ`/`đ` → `d`), combining marks dropped, runs of white space as one
+ * space, no space at either end; other characters kept as they are. A name search is
+ * `instr(allowance_fold(full_name), allowance_fold(?)) > 0`: the register streams past it inside SQLite. */
+/* U+00C0..U+024F: the ASCII letter a precomposed letter folds to, 0 to keep it as it is. */
+static const char fold_latin[0x0250 - 0x00C0] = {
+    'a', 'a', 'a', 'a', 'a', 'a', 0, 'c', 'e', 'e', 'e', 'e', 'i', 'i', 'i', 'i',
+    0, 'n', 'o', 'o', 'o', 'o', 'o', 0, 0, 'u', 'u', 'u', 'u', 'y', 0, 0,
+    'a', 'a', 'a', 'a', 'a', 'a', 0, 'c', 'e', 'e', 'e', 'e', 'i', 'i', 'i', 'i',
+    0, 'n', 'o', 'o', 'o', 'o', 'o', 0, 0, 'u', 'u', 'u', 'u', 'y', 0, 'y',
+    'a', 'a', 'a', 'a', 'a', 'a', 'c', 'c', 'c', 'c', 'c', 'c', 'c', 'c', 'd', 'd',
+    'd', 'd', 'e', 'e', 'e', 'e', 'e', 'e', 'e', 'e', 'e', 'e', 'g', 'g', 'g', 'g',
+    'g', 'g', 'g', 'g', 'h', 'h', 0, 0, 'i', 'i', 'i', 'i', 'i', 'i', 'i', 'i',
+    'i', 0, 0, 0, 'j', 'j', 'k', 'k', 0, 'l', 'l', 'l', 'l', 'l', 'l', 0,
+    0, 0, 0, 'n', 'n', 'n', 'n', 'n', 'n', 0, 0, 0, 'o', 'o', 'o', 'o',
+    'o', 'o', 0, 0, 'r', 'r', 'r', 'r', 'r', 'r', 's', 's', 's', 's', 's', 's',
+    's', 's', 't', 't', 't', 't', 0, 0, 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+    'u', 'u', 'u', 'u', 'w', 'w', 'y', 'y', 'y', 'z', 'z', 'z', 'z', 'z', 'z', 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    'o', 'o', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 'u',
+    'u', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 'a', 'a', 'i',
+    'i', 'o', 'o', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 0, 'a', 'a',
+    'a', 'a', 0, 0, 0, 0, 'g', 'g', 'k', 'k', 'o', 'o', 'o', 'o', 0, 0,
+    'j', 0, 0, 0, 'g', 'g', 0, 0, 'n', 'n', 'a', 'a', 0, 0, 0, 0,
+    'a', 'a', 'a', 'a', 'e', 'e', 'e', 'e', 'i', 'i', 'i', 'i', 'o', 'o', 'o', 'o',
+    'r', 'r', 'r', 'r', 'u', 'u', 'u', 'u', 's', 's', 't', 't', 0, 0, 'h', 'h',
+    0, 0, 0, 0, 0, 0, 'a', 'a', 'e', 'e', 'o', 'o', 'o', 'o', 'o', 'o',
+    'o', 'o', 'y', 'y', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+/* U+1E00..U+1EFF: the ASCII letter a precomposed letter folds to, 0 to keep it as it is. */
+static const char fold_extended[0x1F00 - 0x1E00] = {
+    'a', 'a', 'b', 'b', 'b', 'b', 'b', 'b', 'c', 'c', 'd', 'd', 'd', 'd', 'd', 'd',
+    'd', 'd', 'd', 'd', 'e', 'e', 'e', 'e', 'e', 'e', 'e', 'e', 'e', 'e', 'f', 'f',
+    'g', 'g', 'h', 'h', 'h', 'h', 'h', 'h', 'h', 'h', 'h', 'h', 'i', 'i', 'i', 'i',
+    'k', 'k', 'k', 'k', 'k', 'k', 'l', 'l', 'l', 'l', 'l', 'l', 'l', 'l', 'm', 'm',
+    'm', 'm', 'm', 'm', 'n', 'n', 'n', 'n', 'n', 'n', 'n', 'n', 'o', 'o', 'o', 'o',
+    'o', 'o', 'o', 'o', 'p', 'p', 'p', 'p', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r',
+    's', 's', 's', 's', 's', 's', 's', 's', 's', 's', 't', 't', 't', 't', 't', 't',
+    't', 't', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'v', 'v', 'v', 'v',
+    'w', 'w', 'w', 'w', 'w', 'w', 'w', 'w', 'w', 'w', 'x', 'x', 'x', 'x', 'y', 'y',
+    'z', 'z', 'z', 'z', 'z', 'z', 'h', 't', 'w', 'y', 0, 0, 0, 0, 0, 0,
+    'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
+    'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'e', 'e', 'e', 'e', 'e', 'e', 'e', 'e',
+    'e', 'e', 'e', 'e', 'e', 'e', 'e', 'e', 'i', 'i', 'i', 'i', 'o', 'o', 'o', 'o',
+    'o', 'o', 'o', 'o', 'o', 'o', 'o', 'o', 'o', 'o', 'o', 'o', 'o', 'o', 'o', 'o',
+    'o', 'o', 'o', 'o', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+    'u', 'u', 'y', 'y', 'y', 'y', 'y', 'y', 'y', 'y', 0, 0, 0, 0, 0, 0,
+};
+
+static void fold_text(sqlite3_context *context, int argc, sqlite3_value **argv) {
+    (void)argc;
+    const unsigned char *text = sqlite3_value_text(argv[0]);
+    if (text == NULL) { sqlite3_result_null(context); return; }
+    int length = sqlite3_value_bytes(argv[0]);
+    char *out = sqlite3_malloc(length + 1);
+    if (out == NULL) { sqlite3_result_error_nomem(context); return; }
+    int written = 0, space = 1;
+    for (int i = 0; i < length;) {
+        unsigned char byte = text[i];
+        if (byte < 0x80) {
+            i += 1;
+            if (byte == ' ' || byte == '\t' || byte == '\n' || byte == '\r' || byte == '\f' || byte == '\v') {
+                if (!space) { out[written++] = ' '; space = 1; }
+                continue;
+            }
+            out[written++] = (byte >= 'A' && byte <= 'Z') ? (char)(byte + 32) : (char)byte;
+            space = 0;
+            continue;
+        }
+        int size = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1;
+        if (i + size > length) size = length - i;
+        unsigned int point = 0;
+        if (size == 2) point = ((byte & 0x1Fu) << 6) | (text[i + 1] & 0x3Fu);
+        else if (size == 3) point = ((byte & 0x0Fu) << 12) | ((text[i + 1] & 0x3Fu) << 6) | (text[i + 2] & 0x3Fu);
+        char letter = 0;
+        if (point >= 0x0300 && point <= 0x036F) { i += size; continue; }
+        if (point == 0x00A0) {
+            i += size;
+            if (!space) { out[written++] = ' '; space = 1; }
+            continue;
+        }
+        if (point >= 0x00C0 && point < 0x0250) letter = fold_latin[point - 0x00C0];
+        else if (point >= 0x1E00 && point < 0x1F00) letter = fold_extended[point - 0x1E00];
+        if (letter != 0) {
+            out[written++] = letter;
+        } else {
+            memcpy(out + written, text + i, (size_t)size);
+            written += size;
+        }
+        i += size;
+        space = 0;
+    }
+    if (written > 0 && out[written - 1] == ' ') written -= 1;
+    sqlite3_result_text(context, out, written, sqlite3_free);
+}
+
 int allowance_sqlite_register_functions(struct sqlite3 *db) {
     int rc = sqlite3_create_function_v2(db, "allowance_item_reference", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
                                         NULL, item_reference, NULL, NULL, NULL);
@@ -197,6 +297,9 @@ int allowance_sqlite_register_functions(struct sqlite3 *db) {
     if (md == NULL) return SQLITE_NOMEM;
     rc = sqlite3_create_function_v2(db, "allowance_row_digest", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
                                     md, row_digest, NULL, NULL, free_digest_context);
+    if (rc != SQLITE_OK) return rc;
+    rc = sqlite3_create_function_v2(db, "allowance_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                    NULL, fold_text, NULL, NULL, NULL);
     if (rc != SQLITE_OK) return rc;
     return sqlite3_create_function_v2(db, "allowance_sum256", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
                                       NULL, NULL, sum256_step, sum256_final, NULL);

@@ -53,3 +53,42 @@ import Testing
         #expect(CarrierAlias.key("  Viettel \t Money ") == "VIETTEL MONEY")
     }
 }
+
+/// `allowance_fold` (C, Sources/CSQLiteTuning): how a name search compares names, inside SQLite.
+@Suite struct NameFoldSQLTests {
+    static let cases: [(String, String)] = [
+        ("Nguyễn Văn Bình", "nguyen van binh"), ("ĐẶNG THỊ HỒNG", "dang thi hong"), ("Trần  Đức\tĐạt ", "tran duc dat"),
+        ("Lê Thị Ưng Ơn", "le thi ung on"), ("  Hoàng   Xuân Huệ", "hoang xuan hue"), ("Nguye\u{0302}\u{0303}n", "nguyen"),
+        ("Phạm\u{00A0}Ngọc Ánh", "pham ngoc anh"), ("O'Brien-Smith", "o'brien-smith"), ("张伟", "张伟"), ("", ""),
+        ("Ỳ Ỷ Ỹ Ỵ Ý", "y y y y y"),
+    ]
+
+    @Test func foldsNamesAsASearchComparesThem() throws {
+        let fixture = try Fixture()
+        try fixture.store.read { db in
+            for (name, folded) in Self.cases {
+                let ours = try String.fetchOne(db, sql: "SELECT allowance_fold(?)", arguments: [name])
+                #expect(ours == folded, "\(name)")
+            }
+            let none = try String.fetchOne(db, sql: "SELECT allowance_fold(NULL)")
+            #expect(none == nil)
+            // Bytes that are not UTF-8 are kept, never read past the end.
+            let kept = try Int.fetchOne(db, sql: "SELECT length(CAST(allowance_fold(CAST(x'41C3' AS TEXT)) AS BLOB))")
+            #expect(kept == 2)
+        }
+    }
+
+    @Test func aNameSearchFindsWithoutDiacriticsAndStopsAtTheLimit() throws {
+        let fixture = try Fixture()
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("samples/register.csv").path
+        _ = try fixture.store.registry.importRegister(path: sample, options: RegisterImportOptions(by: user("officer")))
+        var filter = BeneficiaryFilter(limit: 2)
+        filter.name = "NGUYEN"
+        let found = try fixture.store.registry.beneficiaries(filter)
+        #expect(found.count == 2)
+        #expect(found.allSatisfy { $0.details.fullName.hasPrefix("Nguyễn") })
+        filter.name = "   "
+        #expect(try fixture.store.registry.beneficiaries(filter).count == 2, "blank is no name filter")
+    }
+}

@@ -1,4 +1,3 @@
-import Foundation
 /// One change in a beneficiary's history.
 public struct BeneficiaryEvent: Sendable, Equatable {
     public enum Kind: String, Sendable {
@@ -86,15 +85,6 @@ public struct BeneficiaryFilter: Sendable {
         self.status = status
         self.method = method
         self.limit = limit
-    }
-}
-
-/// Text as a search compares it: lower case, without diacritics, `đ` as `d`, runs of spaces as one.
-public enum SearchText {
-    public static func folded(_ text: String) -> String {
-        let plain = text.folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: nil)
-            .replacingOccurrences(of: "đ", with: "d").replacingOccurrences(of: "Đ", with: "d")
-        return plain.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
     }
 }
 

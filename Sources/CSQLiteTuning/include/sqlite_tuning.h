@@ -18,6 +18,7 @@ struct sqlite3;
 ///
 /// `allowance_row_digest(value, …)` gives the 32-byte SHA-256 of its arguments, each tagged by type: how the register's
 /// rows are sealed (RegisterChain in LedgerSQLite), in the statement that reads them; the aggregate
+/// `allowance_fold(text)` gives a name as a search compares it: lower case, without diacritics, `đ` as `d`, single spaces.
 /// `allowance_sum256(digest)` sums such digests modulo 2^256 (SealSum), NULL when one is not 32 bytes.
 int allowance_sqlite_register_functions(struct sqlite3 *db);
 

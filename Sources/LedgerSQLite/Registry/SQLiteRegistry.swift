@@ -40,21 +40,14 @@ struct SQLiteTransaction: RegistryTransaction {
             conditions.append("commune_code IN (" + filter.communes.map { _ in "?" }.joined(separator: ",") + ")")
             for commune in filter.communes { arguments += [commune.value] }
         }
+        // A name is matched without diacritics (`allowance_fold`, CSQLiteTuning): the register streams past it in SQLite.
+        if let name = filter.name, !name.trimmingSpaces.isEmpty {
+            conditions.append("instr(allowance_fold(full_name), allowance_fold(?)) > 0")
+            arguments += [name]
+        }
         var sql = "SELECT \(Store.beneficiaryColumns) FROM beneficiary"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         sql += " ORDER BY id"
-        // A name is matched without diacritics, which SQLite's LIKE cannot do: the rows stream past a fold, up to the limit.
-        if let name = filter.name.map(SearchText.folded), !name.isEmpty {
-            var found: [Beneficiary] = []
-            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-            while let row = try rows.next() {
-                let beneficiary = try Store.beneficiary(from: row)
-                guard SearchText.folded(beneficiary.details.fullName).contains(name) else { continue }
-                found.append(beneficiary)
-                if let limit = filter.limit, found.count >= limit { break }
-            }
-            return found
-        }
         if let limit = filter.limit { sql += " LIMIT \(max(0, limit))" }
         return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Store.beneficiary(from:))
     }
