@@ -404,6 +404,7 @@ enum Words {
         "multipart_expected": "Hãy gửi tệp dạng multipart/form-data.",
         "multipart_broken": "Nội dung tải lên bị hỏng hoặc không đầy đủ; hãy gửi lại.",
         "file_field": "Thiếu tệp (trường \"file\").",
+        "reason_needed": "Cần ghi lý do.",
         "no_audit_key": "Máy chủ chưa có khoá kiểm toán: khởi động lại với --audit-key TỆP (tạo bằng allowance audit keygen).",
         "profile": "\"profile\" là generic hoặc tên một hồ sơ nhà mạng (chữ, số, - và _).",
     ]

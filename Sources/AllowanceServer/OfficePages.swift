@@ -122,7 +122,7 @@ extension PageRoutes {
         try checkForm(session, form["csrf"])
         let id = try pageBatchID(context)
         let reason = form["reason"]?.trimmingSpaces ?? ""
-        guard !reason.isEmpty else { throw APIError(status: .unprocessableContent, code: "reason_needed", message: "reason") }
+        guard !reason.isEmpty else { throw APIError(status: .unprocessableContent, code: "reason_needed", message: Words.vi("reason_needed")) }
         let desk = api.desk(session)
         _ = try await api.serviceCall { try desk.cancelBatch(id, reason: reason) }
         return Pages.redirect("/batches/\(id)?cancelled=1")
@@ -300,7 +300,7 @@ extension PageRoutes {
             throw APIError(status: .notFound, code: "not_found", message: Words.vi("not_found"))
         }
         let reason = form["reason"]?.trimmingSpaces ?? ""
-        guard !reason.isEmpty else { throw APIError(status: .unprocessableContent, code: "reason_needed", message: "reason") }
+        guard !reason.isEmpty else { throw APIError(status: .unprocessableContent, code: "reason_needed", message: Words.vi("reason_needed")) }
         let desk = api.desk(session)
         let flag: FraudFlag
         do {

@@ -289,6 +289,29 @@ struct PageFlowTests {
 }
 
 @Suite(.timeLimit(.minutes(2)))
+struct CancelPageTests {
+    @Test func theApproverCancelsWithAReasonAndNotWithout() async throws {
+        let office = try Office()
+        _ = try office.ledger.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: try UserName(parsing: "officer.lan")))
+        try await office.app().test(.router) { client in
+            let approver = try await PageClient.logIn(client, "head.minh", office)
+            let page = try await approver.page("/batches/1")
+            #expect(page.contains("id=\"cancel\""))
+            let token = try await approver.token()
+            let without = try await approver.post("/batches/1/cancel", ["csrf": token, "reason": "  "])
+            #expect(without.status == .unprocessableContent)
+            #expect(String(buffer: without.body).contains("Cần ghi lý do."))
+            let officer = try await PageClient.logIn(client, "officer.lan", office)
+            #expect(try await officer.post("/batches/1/cancel", ["csrf": try await officer.token(), "reason": "sai kỳ"]).status == .forbidden)
+            let cancelled = try await approver.post("/batches/1/cancel", ["csrf": token, "reason": "lập nhầm kỳ"])
+            #expect(cancelled.status == .seeOther)
+            #expect(try await approver.page("/batches/1?cancelled=1").contains("Đã huỷ danh sách chi trả."))
+        }
+        #expect(try office.ledger.payouts.batch(BatchID(1)).status == .cancelled)
+    }
+}
+
+@Suite(.timeLimit(.minutes(2)))
 struct LanguageTests {
     @Test func theLanguageFollowsThePersonToTheirNextLogin() async throws {
         let office = try Office()
