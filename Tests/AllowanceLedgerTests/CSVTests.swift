@@ -14,6 +14,23 @@ func readAll(_ path: String, recordBytesMax: Int = 1 << 16) throws -> [(Int, [St
 }
 
 @Suite struct CSVReaderTests {
+    /// A workbook given where CSV is expected is said to be one, on its first record, whatever its bytes look like after.
+    @Test func aWorkbookIsRefusedAsOneOnItsFirstRecord() throws {
+        let dir = TemporaryDirectory()
+        for (name, bytes, error) in [("r.xlsx", [0x50, 0x4B, 0x03, 0x04] + Array("national_id,full_name\nx,y\n".utf8), CSVRecordError.workbook),
+                                     ("r.xls", [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0x0A, 0x41, 0x0A], .oldWorkbook)] as [(String, [UInt8], CSVRecordError)] {
+            let path = dir.file(name)
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let records = try readAll(path)
+            #expect(records.first?.2 == error, "\(name)")
+            #expect(records.dropFirst().allSatisfy { $0.2 != error }, "said once: \(name)")
+            #expect(Wording.vietnamese.words(for: error.problem).contains("Excel"))
+            #expect(Wording.english.words(for: error.problem).contains("libreoffice --headless --convert-to csv"))
+        }
+        // "PK" alone, as a name might begin, is text.
+        #expect(try readAll(dir.write("pk.csv", "PK,1\n")).first?.2 == nil)
+    }
+
     @Test func readsTheQuirksOfRealFiles() throws {
         let dir = TemporaryDirectory()
         let text = "\u{FEFF}reference,name,amount\r\n"

@@ -10,6 +10,10 @@ public enum CSVRecordError: ProblemConvertible, Sendable, Equatable {
     case textAfterClosingQuote
     case notUTF8
     case nulByte
+    /// The file starts as a ZIP: an Excel workbook (xlsx) or another office document, not CSV.
+    case workbook
+    /// The file starts as an OLE compound file: an Excel 97–2003 workbook (xls), or an encrypted xlsx.
+    case oldWorkbook
 
     public var problem: Problem {
         switch self {
@@ -19,6 +23,8 @@ public enum CSVRecordError: ProblemConvertible, Sendable, Equatable {
         case .textAfterClosingQuote: Problem("csv.text_after_closing_quote")
         case .notUTF8: Problem("csv.not_utf8")
         case .nulByte: Problem("csv.nul_byte")
+        case .workbook: Problem("csv.workbook")
+        case .oldWorkbook: Problem("csv.old_workbook")
         }
     }
 }
@@ -53,6 +59,8 @@ public final class CSVReader {
     private var filled = 0
     private var atEOF = false
     private var startOfFile = true
+    /// What the file's first bytes say it is when that is a workbook: its first record is refused as such.
+    private var workbook: CSVRecordError?
     private var line = 1
     private var skipLF = false
 
@@ -178,6 +186,11 @@ public final class CSVReader {
                 if filled == 0 { break }
                 if startOfFile {
                     startOfFile = false
+                    if filled >= 4, buffer[0] == 0x50, buffer[1] == 0x4B, buffer[2] == 0x03, buffer[3] == 0x04 {
+                        workbook = .workbook
+                    } else if filled >= 4, buffer[0] == 0xD0, buffer[1] == 0xCF, buffer[2] == 0x11, buffer[3] == 0xE0 {
+                        workbook = .oldWorkbook
+                    }
                     if filled >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF {
                         position = 3
                         continue
@@ -333,6 +346,12 @@ public final class CSVReader {
     }
 
     private func finish(_ bytes: inout [UInt8], _ recordError: inout CSVRecordError?) -> Bool {
+        if let kind = workbook {
+            // Said once, on the first record, over whatever else its bytes look like.
+            recordError = kind
+            workbook = nil
+            return true
+        }
         if recordError == nil, !bytes.withUnsafeBufferPointer({ isValidUTF8($0) }) {
             recordError = .notUTF8
         }
