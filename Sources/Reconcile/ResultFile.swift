@@ -5,7 +5,7 @@ public enum ResultFileError: ProblemConvertible, Sendable, Equatable {
     case emptyFile(String)
     case missingColumns(String, [ResultField], profile: String)
     case duplicateColumn(String, ResultField, [String])
-    case unreadableHeader(String, String)
+    case unreadableHeader(String, Problem)
     case fileChanged(String)
     case tooManyLines(String, Int)
     case unreadable(String, String)
@@ -17,7 +17,7 @@ public enum ResultFileError: ProblemConvertible, Sendable, Equatable {
             Problem("result_file.missing_columns", ["file": file, "fields": fields.map(\.rawValue).joined(separator: ", "), "profile": profile])
         case .duplicateColumn(let file, let field, let columns):
             Problem("result_file.duplicate_column", ["file": file, "columns": Problem.and(columns.map { "\"\($0)\"" }), "field": field.rawValue])
-        case .unreadableHeader(let file, let reason): Problem("result_file.unreadable_header", ["file": file, "reason": reason])
+        case .unreadableHeader(let file, let reason): Problem("result_file.unreadable_header", ["file": file], parts: ["reason": reason])
         case .fileChanged(let file): Problem("result_file.file_changed", ["file": file])
         case .tooManyLines(let file, let max): Problem("result_file.too_many_lines", ["file": file, "max": String(max)])
         case .unreadable(let file, let reason): Problem("result_file.unreadable", ["file": file, "reason": reason])
@@ -108,7 +108,7 @@ public struct ResultFileReader {
     public mutating func readHeader() throws -> ResultColumns {
         while try reader.next() {
             if reader.isBlank { continue }
-            if let problem = reader.recordError { throw ResultFileError.unreadableHeader(name, problem.description) }
+            if let problem = reader.recordError { throw ResultFileError.unreadableHeader(name, problem.problem) }
             let header = (0..<reader.fieldCount).map { (reader.string($0) ?? "").trimmingSpaces }
             let found = try ResultColumns(header: header, profile: profile, file: name)
             columns = found

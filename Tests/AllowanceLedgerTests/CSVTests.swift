@@ -1,6 +1,7 @@
 import Testing
 @testable import AllowanceLedger
 @testable import LedgerSQLite
+import Reconcile
 
 /// Reads a whole file into (line, fields or error) for comparison.
 func readAll(_ path: String, recordBytesMax: Int = 1 << 16) throws -> [(Int, [String], CSVRecordError?)] {
@@ -27,6 +28,10 @@ func readAll(_ path: String, recordBytesMax: Int = 1 << 16) throws -> [(Int, [St
             #expect(Wording.vietnamese.words(for: error.problem).contains("Excel"))
             #expect(Wording.english.words(for: error.problem).contains("libreoffice --headless --convert-to csv"))
         }
+        // A result file's header error words the record's problem in the same language (it was English inside Vietnamese).
+        let header = ResultFileError.unreadableHeader("kq.xls", CSVRecordError.oldWorkbook.problem).problem
+        #expect(Wording.vietnamese.words(for: header).hasPrefix("kq.xls:1: dòng tiêu đề: đây là tệp Excel 97–2003"))
+        #expect(Wording.english.words(for: header).hasPrefix("kq.xls:1: header: this is an Excel 97–2003 workbook"))
         // "PK" alone, as a name might begin, is text.
         #expect(try readAll(dir.write("pk.csv", "PK,1\n")).first?.2 == nil)
     }
