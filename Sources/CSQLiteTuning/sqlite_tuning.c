@@ -251,28 +251,24 @@ static void fold_text(sqlite3_context *context, int argc, sqlite3_value **argv) 
     int written = 0, space = 1;
     for (int i = 0; i < length;) {
         unsigned char byte = text[i];
-        if (byte < 0x80) {
-            i += 1;
-            if (byte == ' ' || byte == '\t' || byte == '\n' || byte == '\r' || byte == '\f' || byte == '\v') {
-                if (!space) { out[written++] = ' '; space = 1; }
-                continue;
-            }
-            out[written++] = (byte >= 'A' && byte <= 'Z') ? (char)(byte + 32) : (char)byte;
-            space = 0;
-            continue;
-        }
-        int size = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1;
+        int size = byte < 0x80 ? 1 : byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1;
         if (i + size > length) size = length - i;
-        unsigned int point = 0;
-        if (size == 2) point = ((byte & 0x1Fu) << 6) | (text[i + 1] & 0x3Fu);
+        unsigned int point = byte;
+        if (byte >= 0x80 && size == 2) point = ((byte & 0x1Fu) << 6) | (text[i + 1] & 0x3Fu);
         else if (size == 3) point = ((byte & 0x0Fu) << 12) | ((text[i + 1] & 0x3Fu) << 6) | (text[i + 2] & 0x3Fu);
-        char letter = 0;
-        if (point >= 0x0300 && point <= 0x036F) { i += size; continue; }
-        if (point == 0x00A0) {
+        if (point == ' ' || (point >= '\t' && point <= '\r') || point == 0x00A0) {
             i += size;
             if (!space) { out[written++] = ' '; space = 1; }
             continue;
         }
+        if (byte < 0x80) {
+            i += 1;
+            out[written++] = (byte >= 'A' && byte <= 'Z') ? (char)(byte + 32) : (char)byte;
+            space = 0;
+            continue;
+        }
+        char letter = 0;
+        if (point >= 0x0300 && point <= 0x036F) { i += size; continue; }
         if (point >= 0x00C0 && point < 0x0250) letter = fold_latin[point - 0x00C0];
         else if (point >= 0x1E00 && point < 0x1F00) letter = fold_extended[point - 0x1E00];
         if (letter != 0) {

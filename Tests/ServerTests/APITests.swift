@@ -48,6 +48,16 @@ struct Office {
 
     func code(for name: String) -> String { secrets[name]!.code(at: time.now.secondsSinceEpoch) }
 
+    /// November's batch made by the officer, approved by the head and funded; exported too when asked (the file goes
+    /// to the office's folder).
+    func approvedMonth(exported: Bool = false) throws {
+        let payouts = ledger.payouts
+        _ = try payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: try UserName(parsing: "officer.lan")))
+        _ = try payouts.approveBatch(BatchID(1), by: try UserName(parsing: "head.minh"))
+        _ = try ledger.journal.fund(amount: Money(dong: 100_000_000), reference: "QD-11", by: try UserName(parsing: "head.minh"))
+        if exported { _ = try payouts.exportBatch(BatchID(1), to: folder + "/instructions.csv", by: try UserName(parsing: "officer.lan")) }
+    }
+
     /// The key the server signs audit exports with.
     let auditKey = AuditKey(bytes: (0..<AuditKey.byteCount).map { _ in UInt8.random(in: 0...255) })
 
@@ -259,10 +269,8 @@ struct BatchRouteTests {
 struct InstructionAndReportTests {
     @Test func theInstructionFileIsTheCLIsBytesAndPostsOnce() async throws {
         let office = try Office()
+        try office.approvedMonth()
         let payouts = office.ledger.payouts
-        _ = try payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: try UserName(parsing: "officer.lan")))
-        _ = try payouts.approveBatch(BatchID(1), by: try UserName(parsing: "head.minh"))
-        _ = try office.ledger.journal.fund(amount: Money(dong: 100_000_000), reference: "QD-11", by: try UserName(parsing: "head.minh"))
         try await office.app().test(.router) { client in
             let officer = try await client.session("officer.lan", office)
             let first = try await client.execute(uri: "/api/v1/batches/1/instructions", method: .post, headers: officer.headers)
@@ -374,11 +382,7 @@ struct UploadTests {
 
     @Test func theAuditorReconcilesAResultFileThroughTheAPI() async throws {
         let office = try Office()
-        let payouts = office.ledger.payouts
-        _ = try payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: try UserName(parsing: "officer.lan")))
-        _ = try payouts.approveBatch(BatchID(1), by: try UserName(parsing: "head.minh"))
-        _ = try office.ledger.journal.fund(amount: Money(dong: 100_000_000), reference: "QD-11", by: try UserName(parsing: "head.minh"))
-        _ = try payouts.exportBatch(BatchID(1), to: office.folder + "/instructions.csv", by: try UserName(parsing: "officer.lan"))
+        try office.approvedMonth(exported: true)
         let text = try String(contentsOfFile: Self.samples + "/results-generic.csv", encoding: .utf8)
         try await office.app().test(.router) { client in
             let auditor = try await client.session("auditor.ha", office)

@@ -424,11 +424,7 @@ struct RouteRoleMatrixTests {
 struct BadUploadTests {
     @Test func aBinaryAnEmptyOrAWrongFormatFileIsRefusedInVietnamese() async throws {
         let office = try Office()
-        let payouts = office.ledger.payouts
-        _ = try payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: try UserName(parsing: "officer.lan")))
-        _ = try payouts.approveBatch(BatchID(1), by: try UserName(parsing: "head.minh"))
-        _ = try office.ledger.journal.fund(amount: Money(dong: 100_000_000), reference: "QD-11", by: try UserName(parsing: "head.minh"))
-        _ = try payouts.exportBatch(BatchID(1), to: office.folder + "/instructions.csv", by: try UserName(parsing: "officer.lan"))
+        try office.approvedMonth(exported: true)
         let binary: [UInt8] = [0x50, 0x4B, 0x03, 0x04, 0x00, 0xFF, 0xFE, 0x00, 0x01, 0x02] + Array(repeating: 0, count: 200)
         let files: [(String, [UInt8])] = [("binary.bin", binary), ("empty.csv", []), ("wrong.csv", Array("a,b,c\n1,2,3\n".utf8))]
         try await office.app().test(.router) { client in
