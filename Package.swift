@@ -19,7 +19,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", exact: "2.5.0"),
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
-        // Zip archives: the audit export the server hands out (and, with issue 21, xlsx workbooks).
+        // Zip archives: the audit export the server hands out, and the xlsx workbooks read and written.
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
     ],
     targets: [
@@ -35,10 +35,14 @@ let package = Package(
             dependencies: ["CLibCrypto"],
             linkerSettings: [.linkedLibrary("sqlite3")]
         ),
-        // The domain: values, rules, files, crypto, wording. No database.
+        // The domain: values, rules, files (CSV and xlsx), crypto, wording. No database.
         .target(
             name: "AllowanceLedger",
-            dependencies: ["CLibCrypto", .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
+            dependencies: [
+                "CLibCrypto",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
             // The words of each language, compiled into the binary: one file, no resource bundle to lose.
             resources: [.embedInCode("Wording/en.strings"), .embedInCode("Wording/vi.strings")]
         ),

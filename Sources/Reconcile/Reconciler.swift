@@ -5,6 +5,8 @@ public struct ReconcileOptions: Sendable {
     public var profile: CarrierProfile = .generic
     /// How the file is named in messages and the record; the path when nil.
     public var displayName: String?
+    /// The sheet of a workbook to read; the first sheet with the profile's columns when nil.
+    public var sheet: String?
     public var by: UserName
     /// A test's override of the item count from which the storage reads a batch's items on two connections; nil
     /// leaves it to the storage.
@@ -54,7 +56,7 @@ public struct Reconciliation: Sendable {
             let channel = Channel<ResultMessage>(capacity: 4)
             let half = MatchingHalf(session: session)
             let matcher = Beside {
-                Self.readAndMatch(path: path, name: name, profile: profile, expectedDigest: digest, session: half.session, into: channel)
+                Self.readAndMatch(path: path, name: name, profile: profile, sheet: options.sheet, expectedDigest: digest, session: half.session, into: channel)
             }
             // However this ends, the matching thread is stopped and waited for before the transaction finishes.
             defer {
@@ -158,11 +160,10 @@ public struct Reconciliation: Sendable {
     /// Reads, parses, checks and matches the file in chunks, recording each line in the session; ends with `.end`
     /// only if the bytes parsed are the bytes hashed (a file rewritten meanwhile would be recorded under another
     /// file's hash).
-    static func readAndMatch(path: String, name: String, profile: CarrierProfile, expectedDigest: Digest32, session: ReconciliationSession,
+    static func readAndMatch(path: String, name: String, profile: CarrierProfile, sheet: String?, expectedDigest: Digest32, session: ReconciliationSession,
                              into channel: Channel<ResultMessage>) {
         do {
-            var reader = try ResultFileReader(path: path, name: name, profile: profile)
-            reader.hasher = SHA256Hasher()
+            var reader = try ResultFileReader(path: path, name: name, profile: profile, sheet: sheet, hashing: true)
             _ = try reader.readHeader()
             let matcher = ResultLineMatcher()
             var lines = 0
@@ -186,6 +187,8 @@ public struct Reconciliation: Sendable {
             _ = channel.put(.failed(error))
         } catch let error as ReconcileError {
             _ = channel.put(.failed(error))
+        } catch let error as WorkbookError {
+            _ = channel.put(.failed(error))
         } catch {
             _ = channel.put(.failed(ResultFileError.unreadable(name, "\(error)")))
         }
@@ -197,10 +200,14 @@ public enum ReconcileReport {
     public static let header = ["file", "line", "reference", "outcome", "reason", "status", "expected_amount", "reported_amount", "msisdn",
                                 "carrier_txn_id", "completed_at", "reason_code", "reason_text"]
 
-    /// Writes the report for one file's lines (or every file's, when `fileID` is nil) and the batch's missing items.
+    /// The columns' kinds in a workbook: amounts `#,##0`, times as dates, references and numbers as text.
+    static let columnKinds: [ColumnKind] = [.text, .number, .text, .text, .text, .text, .amount, .amount, .text, .text, .date, .text, .text]
+
+    /// Writes the report for one file's lines (or every file's, when `fileID` is nil) and the batch's missing items:
+    /// an xlsx workbook when `path` ends `.xlsx`, else CSV.
     @discardableResult
     public static func write(to path: String, reconciliation: Reconciliation, batch: BatchID, fileID: Int64?, reveal: Bool) throws -> Int {
-        let writer = try CSVWriter(path: path)
+        let writer = try tableWriter(path: path, format: TableFormat(path: path), sheet: "reconcile", columns: columnKinds)
         try writer.row(header)
         var rows = 0
         // Whatever the carrier wrote may hold a number or an ID in the wrong column: masked unless revealed. Codes

@@ -86,35 +86,38 @@ public struct ResultFileReader {
     public let name: String
     public let profile: CarrierProfile
     let reader: CSVReader
+    /// The header found when the file was opened (the first row the profile's columns name, below any title rows).
+    private let header: [String]?
     public private(set) var columns: ResultColumns?
     /// Status words seen so far: a file uses a handful of spellings a million times.
     private let statusCache = StatusCache()
 
-    public init(path: String, name: String? = nil, profile: CarrierProfile) throws(FileError) {
+    /// Opens a CSV file, or a workbook's `sheet` (the first with the profile's columns when nil); with `hashing`,
+    /// `hasher` sees every byte of the file.
+    public init(path: String, name: String? = nil, profile: CarrierProfile, sheet: String? = nil, hashing: Bool = false) throws {
         self.path = path
-        self.name = name ?? path
+        let name = name ?? path
+        self.name = name
         self.profile = profile
-        self.reader = try CSVReader(path: path, recordBytesMax: Self.lineBytesMax, delimiter: profile.delimiter)
+        let table = try TableFile.open(path: path, displayName: name, sheet: sheet, delimiter: profile.delimiter,
+                                       recordBytesMax: Self.lineBytesMax, hashing: hashing) { fields in
+            (try? ResultColumns(header: fields.map(\.trimmingSpaces), profile: profile, file: name)) != nil
+        }
+        self.reader = table.reader
+        self.header = table.header
     }
 
-    public var hasher: SHA256Hasher? {
-        get { reader.hasher }
-        nonmutating set { reader.hasher = newValue }
-    }
+    public var hasher: SHA256Hasher? { reader.hasher }
 
     public var bytesConsumed: Int64 { reader.bytesConsumed }
 
-    /// Reads the header (the first non-blank line) and finds the columns.
+    /// Finds the columns in the header.
     public mutating func readHeader() throws -> ResultColumns {
-        while try reader.next() {
-            if reader.isBlank { continue }
-            if let problem = reader.recordError { throw ResultFileError.unreadableHeader(name, problem.problem) }
-            let header = (0..<reader.fieldCount).map { (reader.string($0) ?? "").trimmingSpaces }
-            let found = try ResultColumns(header: header, profile: profile, file: name)
-            columns = found
-            return found
-        }
-        throw ResultFileError.emptyFile(name)
+        guard let header else { throw ResultFileError.emptyFile(name) }
+        if let problem = reader.recordError { throw ResultFileError.unreadableHeader(name, problem.problem) }
+        let found = try ResultColumns(header: header.map(\.trimmingSpaces), profile: profile, file: name)
+        columns = found
+        return found
     }
 
     /// The next non-blank data line, or nil at the end of the file.
@@ -202,7 +205,10 @@ public struct ResultFileReader {
         parsed.carrierTxnID = text(4)
         field(5) { bytes in
             guard !bytes.isEmpty else { return }
-            if let normalized = profile.dateFormat.normalize(bytes) {
+            if positions[5] >= 0, reader.kind(positions[5]) == .date, let normalized = DateFormat.iso8601.normalize(bytes) {
+                // A workbook's date cell holds the time itself, whatever the profile says about how it is written.
+                parsed.completedAt = normalized
+            } else if let normalized = profile.dateFormat.normalize(bytes) {
                 parsed.completedAt = normalized
             } else {
                 parsed.completedAt = String(decoding: bytes, as: UTF8.self)

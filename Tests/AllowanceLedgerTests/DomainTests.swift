@@ -144,7 +144,10 @@ import Testing
 
     @Test func datesParseStrictly() throws {
         #expect(try CalendarDate(parsing: "2024-02-29").description == "2024-02-29")
-        for bad in ["2023-02-29", "2026-04-31", "2026-4-1", "01/02/2026", "2026-11-30T00:00:00Z", ""] {
+        // Day first, as Vietnamese offices type dates (issue 21).
+        #expect(try CalendarDate(parsing: "01/02/2026").description == "2026-02-01")
+        #expect(try CalendarDate(parsing: "1/2/2026").description == "2026-02-01")
+        for bad in ["2023-02-29", "2026-04-31", "2026-4-1", "31/02/2026", "01/02/26", "001/02/2026", "01-02-2026", "2026-11-30T00:00:00Z", ""] {
             #expect(throws: FieldError.self) { try CalendarDate(parsing: bad) }
         }
     }

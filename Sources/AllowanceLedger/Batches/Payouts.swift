@@ -170,14 +170,16 @@ public struct Payouts: Sendable {
 
     /// Writes the payment instruction file for the batch's mobile-money items and records the funds sent to each
     /// carrier (Dr carrier clearing / Cr treasury). Exporting again writes the same bytes and posts nothing twice.
-    public func exportBatch(_ id: BatchID, to path: String, carrier: Code? = nil, by user: UserName) throws -> BatchExportResult {
+    /// The file is an xlsx workbook when `format` says so, or when it is nil and `path` ends `.xlsx`; else CSV.
+    public func exportBatch(_ id: BatchID, to path: String, carrier: Code? = nil, format: TableFormat? = nil, by user: UserName) throws -> BatchExportResult {
         try storage.write { tx in
             let batch = try tx.batch(id)
             guard batch.status == .approved || batch.status == .exported else {
                 throw BatchError.wrongStatus(batch: id, status: batch.status,
                                              action: batch.status == .created ? "export it before it is approved" : "export it")
             }
-            let writer = try CSVWriter(path: path)
+            let writer = try tableWriter(path: path, format: format ?? TableFormat(path: path), sheet: "instructions",
+                                         columns: InstructionRows.columnKinds)
             var rows = try InstructionRows(writer: writer, period: batch.period)
             let perCarrier = try tx.writeInstructions(batch: id, carrier: carrier, into: &rows)
             try rows.flush()

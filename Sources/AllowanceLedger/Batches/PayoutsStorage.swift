@@ -154,15 +154,20 @@ package struct RetryCandidate: Sendable {
 /// the writer 64 KiB at a time: an access to the writer per cell cost more than the encoding.
 package struct InstructionRows {
     package static let header = ["reference", "msisdn", "account_name", "amount", "narrative"]
-    private let writer: CSVWriter
+    package static let columnKinds: [ColumnKind] = [.text, .text, .text, .amount, .text]
+    private let writer: CSVWriter?
+    /// The workbook written instead of CSV: cell by cell, the same values.
+    private let workbook: XLSXWriter?
     private let narrative: [UInt8]
     private var rows: [UInt8] = []
     private var rowsInBuffer = 0
     package private(set) var lines = 0
     package private(set) var total = Money.zero
 
-    package init(writer: CSVWriter, period: Period) throws {
-        self.writer = writer
+    package init(writer: any TableWriter, period: Period) throws {
+        self.writer = writer as? CSVWriter
+        self.workbook = writer as? XLSXWriter
+        precondition(self.writer != nil || workbook != nil, "instructions are written as CSV or xlsx")
         self.narrative = Array("Trợ cấp xã hội tháng \(period.vietnamese)".utf8)
         rows.reserveCapacity(1 << 16 + 4096)
         try writer.row(Self.header)
@@ -170,6 +175,17 @@ package struct InstructionRows {
 
     package mutating func add(reference: UnsafeBufferPointer<UInt8>, msisdn: UnsafeBufferPointer<UInt8>,
                               name: UnsafeBufferPointer<UInt8>, amount: Money) throws {
+        if let workbook {
+            workbook.text(bytes: reference)
+            workbook.text(bytes: msisdn)
+            workbook.text(bytes: name)
+            workbook.int(amount.dong)
+            narrative.withUnsafeBufferPointer { workbook.text(bytes: $0) }
+            try workbook.endRow()
+            lines += 1
+            total = try total.adding(amount)
+            return
+        }
         let comma = UInt8(ascii: ","), lineFeed = UInt8(ascii: "\n")
         CSVWriter.appendText(reference, to: &rows)
         rows.append(comma)
@@ -188,6 +204,7 @@ package struct InstructionRows {
     }
 
     package mutating func flush() throws {
+        guard let writer else { return }
         try writer.append(encodedRows: rows, count: rowsInBuffer)
         rows.removeAll(keepingCapacity: true)
         rowsInBuffer = 0

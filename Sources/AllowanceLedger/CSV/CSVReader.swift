@@ -14,6 +14,10 @@ public enum CSVRecordError: ProblemConvertible, Sendable, Equatable {
     case workbook
     /// The file starts as an OLE compound file: an Excel 97–2003 workbook (xls), or an encrypted xlsx.
     case oldWorkbook
+    /// A workbook's cell holds an error value (`#N/A`, `#REF!`): what Excel showed, not data.
+    case errorCell(cell: String, value: String)
+    /// A workbook's cell holds a formula whose value was never calculated and saved.
+    case formulaWithoutValue(cell: String)
 
     public var problem: Problem {
         switch self {
@@ -25,6 +29,8 @@ public enum CSVRecordError: ProblemConvertible, Sendable, Equatable {
         case .nulByte: Problem("csv.nul_byte")
         case .workbook: Problem("csv.workbook")
         case .oldWorkbook: Problem("csv.old_workbook")
+        case .errorCell(let cell, let value): Problem("xlsx.error_cell", ["cell": cell, "value": value])
+        case .formulaWithoutValue(let cell): Problem("xlsx.formula_without_value", ["cell": cell])
         }
     }
 }
@@ -39,10 +45,10 @@ public struct FileError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Streams an RFC 4180 CSV file record by record over a fixed-size buffer; memory stays flat however long
-/// the file is.
+/// the file is. Opened by `TableFile.open`, it reads a workbook's sheet as the same records, row by row.
 ///
 /// Accepts a UTF-8 BOM, CRLF, LF or CR line ends, quoted fields with commas, doubled quotes and line breaks.
-/// `recordLine` is the physical line a record starts on, the number people see in an editor.
+/// `recordLine` is the physical line a record starts on, the number people see in an editor (a sheet's row number).
 public final class CSVReader {
     public static let bufferBytes = 1 << 16
     public let path: String
@@ -81,6 +87,16 @@ public final class CSVReader {
     /// When set, every byte read is hashed: the caller can check the file it parsed is the file it hashed.
     public var hasher: SHA256Hasher?
 
+    /// The sheet read instead of CSV, and its current row (whose arrays trade places with the record's).
+    private let sheetRows: SheetRows?
+    private var sheetRow = SheetRow()
+    @exclusivity(unchecked) private var kinds: [CellKind] = []
+    /// The sheet's name when the file is a workbook: messages say `FILE:SHEET:ROW`.
+    public var sheetName: String? { sheetRows?.sheet.name }
+    /// A sheet leaves out the empty cells at the end of a row; its records are padded to this many fields (the
+    /// header's width, once read).
+    public var fieldCountMin = 0
+
     public init(path: String, recordBytesMax: Int = 1 << 16, delimiter: UInt8 = UInt8(ascii: ",")) throws(FileError) {
         precondition(delimiter != 0x22 && delimiter != 0x0A && delimiter != 0x0D, "a quote or line end cannot separate fields")
         self.fd = try Files.openRegular(path, directoryReason: "is a directory, not a CSV file").fd
@@ -88,15 +104,29 @@ public final class CSVReader {
         self.recordBytesMax = recordBytesMax
         self.delimiter = delimiter
         self.buffer = .allocate(capacity: Self.bufferBytes)
+        self.sheetRows = nil
         bytes.reserveCapacity(1024)
         starts.reserveCapacity(32)
         ends.reserveCapacity(32)
     }
 
+    /// Reads `sheet`'s rows as records.
+    package init(path: String, sheet: SheetRows) {
+        self.fd = -1
+        self.path = path
+        self.recordBytesMax = Int.max
+        self.delimiter = UInt8(ascii: ",")
+        self.buffer = .allocate(capacity: 1)
+        self.sheetRows = sheet
+    }
+
     deinit {
         buffer.deallocate()
-        close(fd)
+        if fd >= 0 { close(fd) }
     }
+
+    /// What kind of cell field `index` came from; always `.text` in a CSV file.
+    public func kind(_ index: Int) -> CellKind { index < kinds.count ? kinds[index] : .text }
 
     public var fieldCount: Int { ends.count }
 
@@ -142,6 +172,7 @@ public final class CSVReader {
 
     /// Moves to the next record; false at the end of the file.
     public func next() throws(FileError) -> Bool {
+        if let sheetRows { return try nextRow(of: sheetRows) }
         // All hot state lives in locals and goes back to the object at the end: touching the object's stored
         // properties byte by byte would pay an exclusivity check on every byte.
         var bytes = self.bytes
@@ -338,6 +369,57 @@ public final class CSVReader {
         return finish(&bytes, &recordError)
     }
 
+    private func nextRow(of sheet: SheetRows) throws(FileError) -> Bool {
+        do {
+            guard try sheet.next(into: &sheetRow) else {
+                bytesConsumed = sheet.bytesRead
+                if let hasher {
+                    // The sheet came out of the file's bytes; these are the bytes whose digest the caller checks.
+                    self.hasher = nil
+                    let (fd, _) = try Files.openRegular(path)
+                    defer { close(fd) }
+                    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+                    while true {
+                        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 1 << 16) }
+                        if count < 0, errno == EINTR { continue }
+                        guard count >= 0 else { throw FileError(path: path, errno: errno) }
+                        if count == 0 { break }
+                        chunk.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                    }
+                    self.hasher = hasher
+                }
+                return false
+            }
+        } catch let error as WorkbookError {
+            if case .badXML(_, let part, let reason) = error {
+                throw FileError(path: path, reason: "\(part): the workbook's XML cannot be read: \(reason); open it in Excel or LibreOffice, save it again, and give the saved file")
+            }
+            throw FileError(path: path, reason: error.description)
+        } catch let error as FileError {
+            throw error
+        } catch {
+            throw FileError(path: path, reason: "\(error)")
+        }
+        swap(&bytes, &sheetRow.bytes)
+        swap(&starts, &sheetRow.starts)
+        swap(&ends, &sheetRow.ends)
+        swap(&kinds, &sheetRow.kinds)
+        while ends.count < fieldCountMin {
+            starts.append(bytes.count)
+            ends.append(bytes.count)
+            kinds.append(.text)
+        }
+        recordLine = sheetRow.number
+        bytesConsumed = sheet.bytesRead
+        recordError = nil
+        if let bad = sheetRow.badCell {
+            recordError = bad.kind == .error ? .errorCell(cell: bad.reference, value: bad.value) : .formulaWithoutValue(cell: bad.reference)
+        } else if !bytes.withUnsafeBufferPointer({ isValidUTF8($0) }) {
+            recordError = .notUTF8
+        }
+        return true
+    }
+
     private static func overflow(_ overflowed: inout Bool, _ recordError: inout CSVRecordError?, _ bytesMax: Int) {
         if !overflowed {
             overflowed = true
@@ -410,11 +492,11 @@ public struct CSVHeader: Sendable {
     public let names: [String]
 
     public init(reader: CSVReader) {
-        var names: [String] = []
-        for index in 0..<reader.fieldCount {
-            names.append((reader.string(index) ?? "").trimmingSpaces.lowercased())
-        }
-        self.names = names
+        self.init(fields: (0..<reader.fieldCount).map { reader.string($0) ?? "" })
+    }
+
+    public init(fields: [String]) {
+        self.names = fields.map { $0.trimmingSpaces.lowercased() }
     }
 
     public func index(of name: String) -> Int? { names.firstIndex(of: name.lowercased()) }

@@ -152,12 +152,29 @@ public struct NationalID: Sendable, Hashable, CustomStringConvertible {
     public init(parsing raw: String) throws(NationalIDError) {
         let text = raw.trimmingSpaces
         guard !text.isEmpty else { throw .empty }
+        if Self.isScientific(text) { throw .storedAsNumber }
         guard text.isASCIIDigits else { throw .notDigits }
         guard text.utf8.count == 12 else { throw .wrongLength(text.utf8.count) }
         var digits = text
         let province = digits.withUTF8 { asciiNumber($0, 0..<3)! }
         guard (1...96).contains(province) else { throw .unknownProvince(String(text.prefix(3))) }
         self.digits = text
+    }
+
+    /// `5.11612E+10`, `5,11612E+10`, `5E+11`: how a spreadsheet shows a long number it holds as a number.
+    static func isScientific(_ text: String) -> Bool {
+        var sawExponent = false
+        var sawDigit = false
+        for (index, byte) in text.utf8.enumerated() {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): sawDigit = true
+            case UInt8(ascii: "."), UInt8(ascii: ","): if sawExponent || index == 0 { return false }
+            case UInt8(ascii: "E"), UInt8(ascii: "e"): if sawExponent || !sawDigit { return false }; sawExponent = true
+            case UInt8(ascii: "+"): if !sawExponent { return false }
+            default: return false
+            }
+        }
+        return sawExponent && sawDigit
     }
 
     /// The century/gender digit and birth-year digits must agree with a known birth date and gender.
@@ -193,9 +210,12 @@ public enum NationalIDError: ProblemConvertible, Sendable, Equatable {
     case unknownProvince(String)
     case centuryGenderMismatch(found: Int, expected: Int, year: Int, gender: Gender)
     case birthYearMismatch(found: Int, year: Int)
+    /// Kept by a spreadsheet as a number: `5.11612E+10`, or a cell that dropped the leading 0.
+    case storedAsNumber
 
     public var problem: Problem {
         switch self {
+        case .storedAsNumber: Problem("national_id.stored_as_number")
         case .empty: Problem("national_id.empty")
         case .notDigits: Problem("national_id.not_digits")
         case .wrongLength(let count): Problem("national_id.wrong_length", ["count": String(count)])

@@ -16,11 +16,19 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
         self.day = day
     }
 
+    /// `YYYY-MM-DD`, or `DD/MM/YYYY` (also `D/M/YYYY`), the day first as Vietnamese offices write it.
     public init(parsing raw: String, field: String = "date") throws(FieldError) {
         var text = raw.trimmingSpaces
         let parsed: (Int, Int, Int)? = text.withUTF8 { bytes in
-            guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-                  let year = asciiNumber(bytes, 0..<4), let month = asciiNumber(bytes, 5..<7), let day = asciiNumber(bytes, 8..<10)
+            if bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+               let year = asciiNumber(bytes, 0..<4), let month = asciiNumber(bytes, 5..<7), let day = asciiNumber(bytes, 8..<10) {
+                return (year, month, day)
+            }
+            guard (8...10).contains(bytes.count), let first = bytes.firstIndex(of: UInt8(ascii: "/")),
+                  let second = bytes[(first + 1)...].firstIndex(of: UInt8(ascii: "/")),
+                  (1...2).contains(first), (1...2).contains(second - first - 1), bytes.count - second - 1 == 4,
+                  let day = asciiNumber(bytes, 0..<first), let month = asciiNumber(bytes, (first + 1)..<second),
+                  let year = asciiNumber(bytes, (second + 1)..<bytes.count)
             else { return nil }
             return (year, month, day)
         }

@@ -25,10 +25,13 @@ public struct LineProblem: Sendable, Equatable, CustomStringConvertible {
 public struct RegisterImportOptions: Sendable {
     /// Import the good lines and write the rejected ones, with their reasons, to `rejectsPath`.
     public var skipInvalid = false
-    /// Where rejected lines go; `FILE.rejected.csv` when nil.
+    /// Where rejected lines go; `FILE.rejected.csv` when nil (`FILE.rejected.xlsx` for a workbook). A path ending
+    /// `.xlsx` is written as a workbook.
     public var rejectsPath: String?
     /// Write whole national IDs and numbers into the rejects file.
     public var reveal = false
+    /// The sheet of a workbook to read; the first sheet with the register's header when nil.
+    public var sheet: String?
     public var by: UserName
 
     public init(by: UserName) { self.by = by }
@@ -90,7 +93,8 @@ package enum RegisterLine: Sendable {
 
 /// What the reading thread sends.
 package enum RegisterMessage: Sendable {
-    case header([String])
+    /// The header's names, and the sheet they were found on when the file is a workbook.
+    case header([String], sheet: String?)
     case lines([RegisterLine], bytesRead: Int64)
     case failed(RegisterReadFailure)
     case end
@@ -99,6 +103,7 @@ package enum RegisterMessage: Sendable {
 package enum RegisterReadFailure: Error, Sendable {
     case file(FileError)
     case format(RegisterImportError)
+    case workbook(WorkbookError)
 }
 
 /// The line each national ID was first seen on, for a million IDs: open addressing over one flat array, several times
@@ -154,26 +159,31 @@ extension Registry {
     static let registerLinesPerChunk = 2048
 
     /// Reads and checks a register on its own thread, so parsing overlaps the inserts on two cores.
-    static func readRegister(path: String, expectedDigest: Digest32, validator: RegisterValidator, into channel: Channel<RegisterMessage>) {
-        let reader: CSVReader
+    static func readRegister(path: String, sheet: String?, expectedDigest: Digest32, validator: RegisterValidator,
+                             into channel: Channel<RegisterMessage>) {
+        let table: OpenedTable
         do {
-            reader = try CSVReader(path: path)
-            reader.hasher = SHA256Hasher()
-        } catch {
+            table = try TableFile.open(path: path, sheet: sheet, hashing: true) { fields in
+                let names = Set(CSVHeader(fields: fields).names)
+                return RawRegisterFields.requiredColumns.allSatisfy(names.contains)
+            }
+        } catch let error as WorkbookError {
+            _ = channel.put(.failed(.workbook(error)))
+            return
+        } catch let error as FileError {
             _ = channel.put(.failed(.file(error)))
             return
+        } catch {
+            _ = channel.put(.failed(.file(FileError(path: path, reason: "\(error)"))))
+            return
         }
+        let reader = table.reader
         do {
-            var header: CSVHeader?
-            while try reader.next() {
-                if reader.isBlank { continue }
-                header = CSVHeader(reader: reader)
-                break
-            }
-            guard let header else {
+            guard let headerFields = table.header else {
                 _ = channel.put(.failed(.format(.emptyFile(path))))
                 return
             }
+            let header = CSVHeader(fields: headerFields)
             if let problem = reader.recordError {
                 _ = channel.put(.failed(.format(.unreadableHeader(path, problem.problem))))
                 return
@@ -191,7 +201,8 @@ extension Registry {
                 _ = channel.put(.failed(.format(.missingColumns(path, missing))))
                 return
             }
-            guard channel.put(.header(header.names)) else { return }
+            guard channel.put(.header(header.names, sheet: reader.sheetName)) else { return }
+            let nationalIDColumn = columnIndex["national_id"]!
             let columns = columnIndex.sorted { $0.value < $1.value }.map { (RawRegisterFields.keyPath(of: $0.key)!, $0.value) }
             let width = header.names.count
             // About 85 bytes a line: size the table once instead of rehashing as it grows.
@@ -213,9 +224,17 @@ extension Registry {
                 } else {
                     var raw = RawRegisterFields()
                     for (keyPath, index) in columns { raw[keyPath: keyPath] = reader.string(index) ?? "" }
+                    // A CCCD number starts with its province's 0: a cell that holds it as a number lost that 0 at least.
+                    let idLostDigits = reader.kind(nationalIDColumn) == .number
                     switch validator.validate(raw) {
-                    case .failure(.invalid(let reasons)):
+                    case .failure(.invalid(var reasons)):
+                        if idLostDigits {
+                            reasons.removeAll { $0.code.hasPrefix("national_id.") }
+                            reasons.insert(NationalIDError.storedAsNumber.problem, at: 0)
+                        }
                         chunk.append(.bad(line: line, reasons: reasons, fields: fields()))
+                    case .success where idLostDigits:
+                        chunk.append(.bad(line: line, reasons: [NationalIDError.storedAsNumber.problem], fields: fields()))
                     case .failure(let error):
                         chunk.append(.bad(line: line, reasons: [Problem(text: error.description)], fields: fields()))
                     case .success(let details):
@@ -275,7 +294,7 @@ extension Registry {
             let validator = try Self.validator(tx, today: now.date)
             let channel = Channel<RegisterMessage>(capacity: 4)
             let reader = Beside {
-                Self.readRegister(path: path, expectedDigest: digest, validator: validator, into: channel)
+                Self.readRegister(path: path, sheet: options.sheet, expectedDigest: digest, validator: validator, into: channel)
             }
             // However this ends, the reading thread is stopped and waited for before the transaction finishes.
             defer {
@@ -284,10 +303,19 @@ extension Registry {
             }
 
             var header: [String] = []
+            // Lines are named `FILE:LINE`, or `FILE:SHEET:ROW` in a workbook.
+            var label = file
+            var fromWorkbook = false
             switch channel.take() {
-            case .header(let names): header = names
+            case .header(let names, let sheet):
+                header = names
+                if let sheet {
+                    label = "\(file):\(sheet)"
+                    fromWorkbook = true
+                }
             case .failed(.file(let error)): throw error
             case .failed(.format(let error)): throw Self.renamed(error, to: file)
+            case .failed(.workbook(let error)): throw error.naming(file)
             case .lines, .end: preconditionFailure("the reader sends the header first")
             }
 
@@ -296,12 +324,12 @@ extension Registry {
             let registerWasEmpty = try tx.isRegisterEmpty()
             let bulk = registerWasEmpty && (fileSize(path: path) ?? 0) / 85 >= Self.bulkImportLinesMin
             if bulk { try tx.beginBulkRegisterLoad() }
-            var rejects: CSVWriter?
+            var rejects: (any TableWriter)?
             var validateOnly = false
 
             func reject(line: Int, reasons: [Problem], fields: [String]) throws {
                 result.rejected += 1
-                let problem = LineProblem(file: file, line: line, problems: reasons)
+                let problem = LineProblem(file: label, line: line, problems: reasons)
                 let reason = problem.reason
                 onProblem(problem)
                 guard options.skipInvalid else {
@@ -309,8 +337,9 @@ extension Registry {
                     return
                 }
                 if rejects == nil {
-                    let rejectsPath = options.rejectsPath ?? (path + ".rejected.csv")
-                    let writer = try CSVWriter(path: rejectsPath)
+                    let rejectsPath = options.rejectsPath ?? (path + (fromWorkbook ? ".rejected.xlsx" : ".rejected.csv"))
+                    let writer = try tableWriter(path: rejectsPath, format: TableFormat(path: rejectsPath), sheet: "rejected",
+                                                 columns: [.number] + [ColumnKind](repeating: .text, count: header.count + 1))
                     try writer.row(["line", "reason"] + header)
                     rejects = writer
                     result.rejectsPath = rejectsPath
@@ -341,6 +370,7 @@ extension Registry {
                 case .header: preconditionFailure("one header per file")
                 case .failed(.file(let error)): throw error
                 case .failed(.format(let error)): throw Self.renamed(error, to: file)
+                case .failed(.workbook(let error)): throw error.naming(file)
                 case .end: break reading
                 case .lines(let lines, let bytesRead):
                     if let progress, bytesRead - lastProgress >= 1 << 20 {

@@ -3,9 +3,15 @@ extension NonCashReport {
     public static let csvHeader = ["recipients", "noncash_recipients", "noncash_share", "amount_total", "noncash_amount", "amount_share",
                                    "failed_mobile_money", "active_beneficiaries", "with_mobile_money", "coverage"]
 
+    /// The columns' kinds in a workbook: counts as numbers, amounts `#,##0`, shares as per cents.
+    static let columnKinds: [ColumnKind] = [.text, .number, .number, .percent, .amount, .amount, .percent, .number, .number, .number, .percent]
+
     /// One row per group (ranked as in `rows`) and a last row `TOTAL`; the first column is named for the grouping.
-    public func writeCSV(to path: String) throws {
-        let writer = try CSVWriter(path: path)
+    public func writeCSV(to path: String) throws { try write(to: path, format: .csv) }
+
+    /// The same rows as CSV or as an xlsx workbook.
+    public func write(to path: String, format: TableFormat) throws {
+        let writer = try tableWriter(path: path, format: format, sheet: "noncash", columns: Self.columnKinds)
         try writer.row([grouping.rawValue] + Self.csvHeader)
         func row(_ key: String, _ figures: NonCashFigures, _ coverage: Coverage?) throws {
             writer.text(key)

@@ -7,19 +7,23 @@ extension Allowance.Batch {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write the payment instruction file for the carrier and record the funds sent (Dr 1100 / Cr 1000).",
-            discussion: "Header: reference,msisdn,account_name,amount,narrative. Exporting again rewrites the same bytes and posts nothing twice.")
+            discussion: """
+            Header: reference,msisdn,account_name,amount,narrative. Exporting again rewrites the same bytes and posts nothing twice.             As xlsx (--format xlsx, or --out ending .xlsx): references and numbers as text cells, amounts as numbers.
+            """)
 
         @OptionGroup var store: StoreOptions
         @Argument(help: "Batch number.") var batch: BatchID
         @Option(help: "The instruction file to write.") var out: String
         @Option(help: "Only this carrier's items (one file per carrier).") var carrier: String?
+        @Option(help: ArgumentHelp("csv or xlsx (default: xlsx when --out ends .xlsx, else csv).", valueName: "FORMAT"))
+        var format: TableFormat?
         @OptionGroup var user: UserOptions
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             let code = try carrier.map { text in try parsed { () throws(FieldError) in try Code(parsing: text, field: "carrier", uppercase: true) } }
             try refuseLedgerPath(out, ledger: store.path, what: "the instructions")
-            let result = try store.open().payouts.exportBatch(batch, to: out, carrier: code, by: try user.user())
+            let result = try store.open().payouts.exportBatch(batch, to: out, carrier: code, format: format, by: try user.user())
             if output.json {
                 JSON.object([
                     ("batch", .int(result.batch.id.rawValue)), ("file", .string(result.path)), ("lines", .int(result.lines)),
@@ -43,3 +47,5 @@ extension Allowance.Batch {
         }
     }
 }
+
+extension TableFormat: ExpressibleByArgument {}

@@ -6,15 +6,17 @@ import ArgumentParser
 extension Allowance.Beneficiary {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import a register CSV.",
+            abstract: "Import a register: CSV, or an Excel workbook (xlsx).",
             discussion: """
-            Header: national_id,full_name,date_of_birth,gender,commune_code,category,payment_method,carrier,msisdn (any order).
+            Header: national_id,full_name,date_of_birth,gender,commune_code,category,payment_method,carrier,msisdn (any order);             title rows above it are skipped. A workbook is read from the first sheet with that header, or --sheet; bad lines are             reported as FILE:SHEET:ROW.
             Every bad line is reported as FILE:LINE: reason. Nothing is imported if any line is bad, unless --skip-invalid.
             Importing the same file again changes nothing.
             """)
 
         @OptionGroup var store: StoreOptions
-        @Argument(help: "The register CSV (UTF-8, with or without BOM).") var file: String
+        @Argument(help: "The register: CSV (UTF-8, with or without BOM) or xlsx, taken by its content.") var file: String
+        @Option(help: ArgumentHelp("The workbook's sheet to read (default: the first with the register's header).", valueName: "NAME"))
+        var sheet: String?
         @Flag(help: "Import the good lines and write the rejected ones, with their reasons, to --rejects.") var skipInvalid = false
         @Option(help: "Where --skip-invalid writes rejected lines (default FILE.rejected.csv).") var rejects: String?
         @OptionGroup var user: UserOptions
@@ -28,6 +30,7 @@ extension Allowance.Beneficiary {
             options.skipInvalid = skipInvalid
             options.rejectsPath = rejects
             options.reveal = output.reveal
+            options.sheet = sheet
             let total = fileSize(path: file) ?? 0
             let result: RegisterImportResult
             do {

@@ -17,7 +17,9 @@ extension Allowance.ReconcileCommand {
 
         @OptionGroup var store: StoreOptions
         @Argument(help: "Batch number.") var batch: BatchID
-        @Argument(help: "The carrier's result file (CSV).") var file: String
+        @Argument(help: "The carrier's result file: CSV, or an Excel workbook (xlsx), taken by its content.") var file: String
+        @Option(help: ArgumentHelp("The workbook's sheet to read (default: the first with the profile's columns).", valueName: "NAME"))
+        var sheet: String?
         @Option(help: ArgumentHelp("Carrier profile: generic, a NAME.profile in ALLOWANCE_PROFILES or profiles/ beside the ledger, or a path.", valueName: "NAME"))
         var profile = "generic"
         @Option(help: ArgumentHelp("Write one row per outcome (this file's lines, then the batch's missing items).", valueName: "FILE.csv"))
@@ -36,6 +38,7 @@ extension Allowance.ReconcileCommand {
             }
             var options = ReconcileOptions(by: try user.user())
             options.profile = carrierProfile
+            options.sheet = sheet
             let size = fileSize(path: file) ?? 0
             let result = try ledger.reconciliation.reconcileResultFile(file, batch: batch, options: options) { bytes in
                 if size > 0 { Terminal.progress("Reconciling \(file): \(bytes * 100 / size) %") }

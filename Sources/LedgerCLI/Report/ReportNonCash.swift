@@ -32,7 +32,7 @@ extension Allowance.Report {
         @Option(help: ArgumentHelp("Rows by commune, category or carrier.", valueName: "GROUP"))
         var by: NonCashGrouping = .commune
 
-        @Option(help: ArgumentHelp("table, csv, json or html.", valueName: "FORMAT"))
+        @Option(help: ArgumentHelp("table, csv, xlsx, json or html.", valueName: "FORMAT"))
         var format: Format = .table
 
         @Option(help: ArgumentHelp("Write to this file instead of the terminal.", valueName: "FILE"))
@@ -43,7 +43,7 @@ extension Allowance.Report {
 
         @Flag(name: .long, help: "Print one JSON object (as --format json).") var json = false
 
-        enum Format: String, ExpressibleByArgument, CaseIterable { case table, csv, json, html }
+        enum Format: String, ExpressibleByArgument, CaseIterable { case table, csv, xlsx, json, html }
 
         func validate() throws {
             if period != nil && (from != nil || to != nil) { throw ValidationError("give --period or --from/--to, not both") }
@@ -54,7 +54,7 @@ extension Allowance.Report {
             }
             if json && format != .json && format != .table { throw ValidationError("--json prints JSON; it cannot go with --format \(format.rawValue)") }
             if !(0...100).contains(target) { throw ValidationError("--target is a percentage from 0 to 100") }
-            if format == .csv && out == nil { throw ValidationError("--format csv writes a file: give --out FILE.csv") }
+            if (format == .csv || format == .xlsx) && out == nil { throw ValidationError("--format \(format.rawValue) writes a file: give --out FILE.\(format.rawValue)") }
         }
 
         func run() throws {
@@ -74,9 +74,9 @@ extension Allowance.Report {
                 Terminal.warning("the ledger at \(store.path) holds no batch; is --db (or ALLOWANCE_DB) the right file?")
             }
             switch json ? .json : format {
-            case .csv:
-                guard let out else { throw ValidationError("--format csv writes a file: give --out FILE.csv") }
-                try report.writeCSV(to: out)
+            case .csv, .xlsx:
+                guard let out else { throw ValidationError("--format \(format.rawValue) writes a file: give --out FILE.\(format.rawValue)") }
+                try report.write(to: out, format: format == .xlsx ? .xlsx : .csv)
                 print("Wrote \(report.rows.count) rows and the total to \(out).")
             case .json:
                 try emit(report.json + "\n")
