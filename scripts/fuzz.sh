@@ -4,7 +4,7 @@
 # A crash leaves its input in fuzz-findings/TARGET/ and the script exits 1; copy the input into
 # Tests/FuzzRegressions/TARGET/ and the test command replays it from then on.
 #
-#   scripts/fuzz.sh [--seconds S] [TARGET ...]      TARGET: result-file, register, audit-verify (default: all three)
+#   scripts/fuzz.sh [--seconds S] [TARGET ...]      TARGET: result-file, register, audit-verify, xlsx (default: all four)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=600
@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
         *) TARGETS+=("$1"); shift ;;
     esac
 done
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(result-file register audit-verify)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(result-file register audit-verify xlsx)
 swift build -c release --scratch-path .build-fuzz --product allowance-fuzz \
     -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING -Xswiftc -use-ld=lld >/dev/null
 BIN=.build-fuzz/release/allowance-fuzz

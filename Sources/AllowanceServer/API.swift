@@ -189,6 +189,10 @@ struct API: Sendable {
             return (.failure(error), collected.all)
         } catch let error as AccessError {
             throw Self.apiError(error)
+        } catch let error as WorkbookError {
+            // An .xls, a password, a hostile archive: refused whole, with the fix, as any refusal.
+            throw APIError(status: .unprocessableContent, code: error.problem.code, message: Wording.vietnamese.words(for: error.problem),
+                           problem: error.problem)
         }
     }
 

@@ -15,6 +15,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// `audit verify` of a real export in which one file is replaced: the first byte picks the file, the rest is
     /// its new content.
     case auditVerify = "audit-verify"
+    /// The xlsx reader (issue 21): an even first byte makes the rest a whole file, an odd one the sheet's XML inside
+    /// an otherwise sound workbook, so that mutations reach the XML reader past the archive's checksums.
+    case workbook = "xlsx"
 }
 
 /// Everything a target needs, made once per process in a scratch folder (under /dev/shm when there is one).
@@ -48,6 +51,8 @@ public final class FuzzHarness {
             pristineLedger = try contents(of: folder + "/pristine.sqlite")
         case .auditVerify:
             try makeExport()
+        case .workbook:
+            break
         }
     }
 
@@ -84,7 +89,33 @@ public final class FuzzHarness {
             return try ["register.csv", "register-with-errors.csv"].map { try contents(of: samples + "/" + $0) }
         case .auditVerify:
             return exportFiles.enumerated().map { [UInt8($0.offset)] + original[$0.element]! }
+        case .workbook:
+            var seeds: [[UInt8]] = []
+            for name in ["register.xlsx", "results-generic.xlsx"] {
+                let path = samples + "/" + name
+                seeds.append([0] + (try contents(of: path)))
+                let workbook = try Workbook(path: path)
+                for sheet in workbook.sheets {
+                    let stream = try PartStream(path: path, part: sheet.part)
+                    var xml: [UInt8] = []
+                    while let chunk = try stream.nextChunk() { xml += chunk }
+                    seeds.append([1] + xml)
+                }
+            }
+            return seeds
         }
+    }
+
+    /// A workbook of one sheet holding `xml`, as sound as `XLSXWriter`'s.
+    private static func workbook(sheet xml: [UInt8], to path: String) throws {
+        let parts: [(String, String)] = [
+            ("[Content_Types].xml", "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>"),
+            ("xl/workbook.xml", "<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" "
+                + "xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"S\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"),
+            ("xl/_rels/workbook.xml.rels", "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+                + "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/></Relationships>"),
+        ]
+        try ZipWriter.write(parts.map { ($0.0, Array($0.1.utf8)) } + [("xl/worksheets/sheet1.xml", xml)], to: path)
     }
 
     /// Runs one input through the target. Errors are the expected answer to bad bytes; only a crash is a finding.
@@ -124,6 +155,28 @@ public final class FuzzHarness {
                 let store = try Ledger.open(ledger, clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
                 let result = try store.registry.importRegister(path: path, options: options)
                 return "\(result.created) new, \(result.updated) updated, \(result.rejected) rejected"
+            } catch {
+                return "\(error)"
+            }
+        case .workbook:
+            guard let first = data.first else { return "empty input" }
+            let path = folder + "/input.xlsx"
+            unlink(path)
+            if first & 1 == 0 {
+                guard (try? writeFile(Array(data.dropFirst()), to: path)) != nil else { return "cannot write the input" }
+            } else {
+                guard (try? Self.workbook(sheet: Array(data.dropFirst()), to: path)) != nil else { return "cannot write the input" }
+            }
+            do {
+                // A register's or a result file's header, as the two readers look for them.
+                let table = try TableFile.open(path: path) { $0.contains("national_id") || $0.contains("reference") }
+                var rows = 0, unreadable = 0, fields = 0
+                while try table.reader.next() {
+                    rows += 1
+                    fields += table.reader.fieldCount
+                    if table.reader.recordError != nil { unreadable += 1 }
+                }
+                return "\(rows + (table.header == nil ? 0 : 1)) rows, \(unreadable) unreadable"
             } catch {
                 return "\(error)"
             }

@@ -5,7 +5,7 @@ import Testing
 /// seeded mutations of the samples, as a separate process so that a crash is a failed test naming its input, and
 /// every earlier finding in Tests/FuzzRegressions replayed. The long runs under libFuzzer are `scripts/fuzz.sh`.
 @Suite struct FuzzTests {
-    static let targets = ["result-file", "register", "audit-verify"]
+    static let targets = ["result-file", "register", "audit-verify", "xlsx"]
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     func binary() throws -> String {
@@ -40,6 +40,7 @@ import Testing
         switch target {
         case "audit-verify": #expect(output.stdout.contains("seed-0: intact"), "\(output.stdout)")
         case "result-file": #expect(output.stdout.contains("seed-0: generic: ") && output.stdout.contains(" lines, 0 unreadable"), "\(output.stdout)")
+        case "xlsx": #expect(output.stdout.contains("seed-0: 31 rows, 0 unreadable"), "\(output.stdout)")
         default: #expect(output.stdout.contains("seed-0: ") && !output.stdout.contains("seed-0: 0 new"), "\(output.stdout)")
         }
     }

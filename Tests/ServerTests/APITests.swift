@@ -365,6 +365,26 @@ struct UploadTests {
         }
     }
 
+    @Test func workbooksUploadLikeTheirCSV() async throws {
+        let office = try Office()
+        let register = Array(try Data(contentsOf: URL(fileURLWithPath: Self.samples + "/register.xlsx")))
+        try await office.app().test(.router) { client in
+            let officer = try await client.session("officer.lan", office)
+            let (body, type) = multipart(bytes: register, filename: "danh-sach.xlsx")
+            let imported = try await client.execute(uri: "/api/v1/registers", method: .post, headers: headers(officer, type: type), body: body)
+            #expect(imported.status == .ok, "\(String(buffer: imported.body))")
+            // The office holds the sample register already: its workbook form changes none of the 30.
+            let result = try json(imported)
+            #expect(result["unchanged"] as? Int == 30 && result["rejected"] as? Int == 0, "\(String(buffer: imported.body))")
+            // An .xls is refused whole, with how to convert it, in Vietnamese.
+            let old = Array(try Data(contentsOf: URL(fileURLWithPath: Self.samples + "/../Tests/AllowanceLedgerTests/Golden/xlsx/register-old.xls")))
+            let (oldBody, oldType) = multipart(bytes: old, filename: "cu.xls")
+            let refused = try await client.execute(uri: "/api/v1/registers", method: .post, headers: headers(officer, type: oldType), body: oldBody)
+            #expect(refused.status == .unprocessableContent)
+            #expect(String(buffer: refused.body).contains("libreoffice --headless --convert-to xlsx"), "\(String(buffer: refused.body))")
+        }
+    }
+
     @Test func anUploadOverTheLimitIs413AndLeavesNothing() async throws {
         let office = try Office()
         var options = ServerOptions()

@@ -19,7 +19,7 @@ public enum TableFileKind: Sendable, Equatable {
         let count = head.withUnsafeMutableBytes { read(fd, $0.baseAddress, 8) }
         guard count >= 4 else { return .text }
         if head[0] == 0x50, head[1] == 0x4B, head[2] == 0x03 || head[2] == 0x05, head[3] == 0x04 || head[3] == 0x06 {
-            guard let archive = try? Archive(url: URL(fileURLWithPath: path), accessMode: .read) else { return .zip }
+            guard let archive = try? Archive(url: URL(fileURLWithPath: path), accessMode: .read, pathEncoding: nil) else { return .zip }
             return archive["xl/workbook.xml"] != nil ? .workbook : .zip
         }
         if head[0] == 0xD0, head[1] == 0xCF, head[2] == 0x11, head[3] == 0xE0 {

@@ -296,7 +296,7 @@ public final class XLSXWriter: TableWriter {
 
     /// `2026-11-30` → 46356 (1900 system); `2026-11-30T16:01:00` → 46356.667361111109, and whether it has a time.
     static func serial(_ bytes: UnsafeBufferPointer<UInt8>) -> (String, Bool)? {
-        guard bytes.count == 10 || (bytes.count == 19 && bytes[10] == UInt8(ascii: "T")),
+        guard bytes.count == 10 || (bytes.count == 19 && bytes[10] == UInt8(ascii: "T")), bytes[4] == UInt8(ascii: "-"),
               let date = try? CalendarDate(parsing: String(decoding: bytes[0..<10], as: UTF8.self)), date.year >= 1901 else { return nil }
         let days = date.daysSinceEpoch - CalendarDate(year: 1899, month: 12, day: 30)!.daysSinceEpoch
         guard bytes.count == 19 else { return (String(days), false) }
