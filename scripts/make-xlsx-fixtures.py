@@ -2,7 +2,7 @@
 """Makes the workbooks the xlsx tests read, the way offices and carriers make them.
 
     pip install openpyxl msoffcrypto-tool      # and Debian's libreoffice for the LibreOffice-saved files
-    python3 scripts/make-xlsx-fixtures.py [OUT]   # default Tests/AllowanceLedgerTests/Golden/xlsx
+    python3 scripts/make-xlsx-fixtures.py [OUT]   # default (or -) Tests/AllowanceLedgerTests/Golden/xlsx
 
 openpyxl writes what Python tools write (shared strings, formulas without cached values); LibreOffice re-saves some of
 them as Calc does and converts one to .xls; a few files are written by hand (inline strings, a prefixed namespace,
@@ -25,7 +25,7 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.styles import Font
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "Tests", "AllowanceLedgerTests", "Golden", "xlsx")
+OUT = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] != "-" else os.path.join(ROOT, "Tests", "AllowanceLedgerTests", "Golden", "xlsx")
 HEADER = ["national_id", "full_name", "date_of_birth", "gender", "commune_code", "category", "payment_method", "carrier", "msisdn"]
 FIXED = datetime.datetime(2026, 12, 1, 8, 0, 0)
 
@@ -149,6 +149,32 @@ def results_workbook():
     return save(wb, "results-generic.xlsx")
 
 
+def formula_register():
+    """Names made by formulas: openpyxl saves them uncalculated; LibreOffice's save keeps each one's value."""
+    rows = register_rows()[:3]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    ws.append(HEADER)
+    for row in rows:
+        values = [row[c] for c in HEADER]
+        first, rest = values[1].split(" ", 1)
+        values[1] = f'="{first}"&" {rest}"'
+        ws.append(values)
+    return save(wb, "register-formula.xlsx")
+
+
+def macro_register(source):
+    """The typed register saved as a macro-enabled workbook: the macros are a part nobody reads."""
+    path = os.path.join(OUT, "register-macro.xlsm")
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in original.infolist():
+            out.writestr(item, original.read(item.filename))
+        info = zipfile.ZipInfo("xl/vbaProject.bin", date_time=(2026, 12, 1, 0, 0, 0))
+        out.writestr(info, b"\xd0\xcf\x11\xe0" + b"Attribute VB_Name = \"Module1\"\nSub AutoOpen()\nEnd Sub\n")
+    return path
+
+
 def write_zip(name, parts, compression=zipfile.ZIP_DEFLATED):
     path = os.path.join(OUT, name)
     with zipfile.ZipFile(path, "w", compression) as z:
@@ -251,6 +277,11 @@ def encrypt(source):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    if sys.argv[2:] == ["--only-formula-and-macro"]:
+        formula = formula_register()
+        libreoffice(formula, "xlsx", "register-formula-libreoffice.xlsx")
+        macro_register(os.path.join(OUT, "register-typed.xlsx"))
+        return
     typed = typed_register()
     damaged_register()
     date1904_register()
@@ -260,6 +291,9 @@ def main():
     libreoffice(typed, "xlsx", "register-libreoffice.xlsx")
     libreoffice(typed, "xls", "register-old.xls")
     encrypt(typed)
+    formula = formula_register()
+    libreoffice(formula, "xlsx", "register-formula-libreoffice.xlsx")
+    macro_register(typed)
     for name in sorted(os.listdir(OUT)):
         print(f"{os.path.getsize(os.path.join(OUT, name)):>9}  {name}")
 

@@ -42,6 +42,28 @@ import Testing
         #expect(names.contains("Nguyễn Văn Bình"))
     }
 
+    @Test func aFormulasCachedValueIsReadAndAnUncalculatedOneIsALineError() throws {
+        let calculated = try Fixture()
+        let result = try calculated.store.registry.importRegister(path: try xlsx("register-formula-libreoffice.xlsx"),
+                                                                  options: RegisterImportOptions(by: user("officer")))
+        #expect(result.created == 3)
+        #expect(try calculated.store.registry.beneficiaries(BeneficiaryFilter()).map(\.details.fullName).contains("Nguyễn Văn Bình"))
+        let uncalculated = try Fixture()
+        var problems: [String] = []
+        #expect(throws: RegisterImportError.invalidLines("f.xlsx", count: 3)) {
+            try uncalculated.store.registry.importRegister(path: try xlsx("register-formula.xlsx"), displayName: "f.xlsx",
+                                                           options: RegisterImportOptions(by: user("officer")),
+                                                           onProblem: { problems.append($0.description) })
+        }
+        #expect(problems.first == "f.xlsx:Sheet1:2: cell B2 holds a formula whose value was never calculated; open the file in Excel or LibreOffice, let it calculate, save, and give it again")
+    }
+
+    @Test func aMacroWorkbookIsReadAndItsMacrosIgnored() throws {
+        let fixture = try Fixture()
+        let result = try fixture.store.registry.importRegister(path: try xlsx("register-macro.xlsm"), options: RegisterImportOptions(by: user("officer")))
+        #expect(result.created == 30 && result.rejected == 0)
+    }
+
     @Test func the1904DateSystemGivesTheSameBirthdays() throws {
         let fixture = try Fixture()
         _ = try fixture.store.registry.importRegister(path: try xlsx("register-1904.xlsx"), options: RegisterImportOptions(by: user("officer")))

@@ -46,10 +46,11 @@ package final class SheetRows {
     private let date1904: Bool
     private let path: String
     private let stream: PartStream
-    private var previousRow = 0
-    private var done = false
+    // One thread reads a sheet (see XMLPull).
+    @exclusivity(unchecked) private var previousRow = 0
+    @exclusivity(unchecked) private var done = false
     /// A cell's text before it is converted, kept between calls.
-    private var value: [UInt8] = []
+    @exclusivity(unchecked) private var value: [UInt8] = []
     private let compressedSize: Int64
     private let uncompressedSize: Int64
     /// How far into the file the sheet has been read, in the file's (compressed) bytes.

@@ -41,10 +41,21 @@ public enum ColumnKind: Sendable {
     case percent
 }
 
+/// The archive, handed to the thread that deflates the sheet: only that thread touches it from the sheet's first chunk
+/// until it is joined, and only the writer's thread before and after.
+private struct Handoff: @unchecked Sendable {
+    let zip: ZipWriter
+}
+
+private enum SheetChunk: Sendable {
+    case bytes([UInt8])
+    case end
+}
+
 /// Writes a one-sheet xlsx workbook row by row: inline strings (no shared table to hold), amounts as numbers shown
 /// `#,##0`, dates as dates, a bold header frozen above the rows, and columns as wide as the header and the first
 /// thousand rows need. Through a temporary file renamed into place on `commit()`, like `CSVWriter`; the same rows
-/// give the same bytes.
+/// give the same bytes. The sheet is deflated on a thread of its own while the rows are made.
 public final class XLSXWriter: TableWriter {
     public let path: String
     private let temporaryPath: String
@@ -53,13 +64,20 @@ public final class XLSXWriter: TableWriter {
     private let kinds: [ColumnKind]
     private var committed = false
     private var started = false
-    /// Rows kept until the widths are known.
-    private var pending: [UInt8] = []
-    private var rowXML: [UInt8] = []
-    private var widths: [Int]
-    private var column = 0
-    public private(set) var rows = 0
+    // Written cell by cell by one thread, and read by nothing while a call runs: unchecked, since a dynamic exclusivity
+    // check on each access cost more than the cell's XML.
+    /// Rows not yet handed to the archive (all of them until the widths are known).
+    @exclusivity(unchecked) private var pending: [UInt8] = []
+    @exclusivity(unchecked) private var widths: [Int]
+    @exclusivity(unchecked) private var column = 0
+    @exclusivity(unchecked) public private(set) var rows = 0
+    /// Each column's letters, so that a cell's reference costs no string.
+    private let letters: [[UInt8]]
     private static let widthRows = 1000
+    private static let cellOpen = Array("<c r=\"".utf8), styleOpen = Array("\" s=\"".utf8), typeOpen = Array("\" t=\"".utf8)
+    private static let tagClose = Array("\">".utf8), valueOpen = Array("<v>".utf8), valueClose = Array("</v></c>".utf8)
+    private static let inlineOpen = Array("<is><t>".utf8), inlineSpacedOpen = Array("<is><t xml:space=\"preserve\">".utf8)
+    private static let inlineClose = Array("</t></is></c>".utf8), rowOpen = Array("<row r=\"".utf8), rowClose = Array("</row>".utf8)
 
     /// Style indexes in `styles.xml`: 0 default, 1 bold header, 2 text, 3 `#,##0`, 4 date, 5 date and time, 6 number, 7 per cent.
     private static let styles = """
@@ -87,6 +105,7 @@ public final class XLSXWriter: TableWriter {
         self.path = path
         self.kinds = columns
         self.widths = [Int](repeating: 8, count: columns.count)
+        self.letters = (0..<max(columns.count, 1)).map { Array(SheetRows.columnName($0).utf8) }
         (self.fd, self.temporaryPath) = try Files.createTemporary(beside: path)
         self.zip = ZipWriter(fd: fd, path: temporaryPath)
         let name = Self.escaped(Array(sheet.utf8), attribute: true)
@@ -128,34 +147,77 @@ public final class XLSXWriter: TableWriter {
             try zip.end()
         }
         try zip.begin("xl/worksheets/sheet1.xml")
-        rowXML.reserveCapacity(1024)
-        pending.reserveCapacity(1 << 16)
+        pending.reserveCapacity(1 << 17)
+        let handoff = Handoff(zip: zip), chunks = self.chunks
+        compressor = Beside {
+            do {
+                while case .bytes(let bytes) = chunks.take() { try handoff.zip.write(bytes) }
+            } catch {
+                // The writer's next hand-over fails and it asks for this error.
+                chunks.cancel()
+                throw error
+            }
+        }
     }
 
     deinit {
+        if let compressor {
+            _ = chunks.put(.end)
+            _ = try? compressor.join()
+        }
         close(fd)
         if !committed { unlink(temporaryPath) }
+    }
+
+    private let chunks = Channel<SheetChunk>(capacity: 4)
+    private var compressor: Beside<Void>?
+
+    /// Hands the sheet's bytes to the deflating thread.
+    private func hand(_ bytes: [UInt8]) throws(FileError) {
+        guard chunks.put(.bytes(bytes)) else { try joinCompressor() ; return }
+    }
+
+    /// Waits for the deflating thread: every byte handed over is in the archive, or its error is thrown.
+    private func joinCompressor() throws(FileError) {
+        guard let compressor else { return }
+        self.compressor = nil
+        _ = chunks.put(.end)
+        do {
+            try compressor.join()
+        } catch let error as FileError {
+            throw error
+        } catch {
+            throw FileError(path: path, reason: "\(error)")
+        }
     }
 
     private var header: Bool { rows == 0 }
 
     private func cellStart(style: Int, type: StaticString?) {
-        rowXML.append(contentsOf: "<c r=\"".utf8)
-        rowXML.append(contentsOf: SheetRows.columnName(column).utf8)
-        CSVWriter.appendInt(Int64(rows + 1), to: &rowXML)
-        rowXML.append(contentsOf: "\" s=\"".utf8)
-        CSVWriter.appendInt(Int64(style), to: &rowXML)
-        if let type {
-            rowXML.append(contentsOf: "\" t=\"".utf8)
-            rowXML.append(contentsOf: UnsafeBufferPointer(start: type.utf8Start, count: type.utf8CodeUnitCount))
+        pending.append(contentsOf: Self.cellOpen)
+        if column < letters.count {
+            pending.append(contentsOf: letters[column])
+        } else {
+            pending.append(contentsOf: SheetRows.columnName(column).utf8)
         }
-        rowXML.append(contentsOf: "\">".utf8)
+        CSVWriter.appendInt(Int64(rows + 1), to: &pending)
+        pending.append(contentsOf: Self.styleOpen)
+        pending.append(UInt8(ascii: "0") + UInt8(style))
+        if let type {
+            pending.append(contentsOf: Self.typeOpen)
+            pending.append(contentsOf: UnsafeBufferPointer(start: type.utf8Start, count: type.utf8CodeUnitCount))
+        }
+        pending.append(contentsOf: Self.tagClose)
     }
 
-    private func widen(_ length: Int) {
-        if rows <= Self.widthRows, column < widths.count { widths[column] = max(widths[column], min(length + 2, 60)) }
+    /// Counts the cell's width while the widths are still being found, and moves to the next column.
+    private func widen(_ length: @autoclosure () -> Int) {
+        if rows <= Self.widthRows, column < widths.count { widths[column] = max(widths[column], min(length() + 2, 60)) }
         column += 1
     }
+
+    /// Characters, near enough for a column's width: the bytes that start one.
+    private static func characters(_ bytes: UnsafeBufferPointer<UInt8>) -> Int { bytes.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) } }
 
     private var kind: ColumnKind { header || column >= kinds.count ? .text : kinds[column] }
 
@@ -169,9 +231,9 @@ public final class XLSXWriter: TableWriter {
         case .date:
             if let (serial, withTime) = Self.serial(bytes) {
                 cellStart(style: withTime ? 5 : 4, type: nil)
-                rowXML.append(contentsOf: "<v>".utf8)
-                rowXML.append(contentsOf: serial.utf8)
-                rowXML.append(contentsOf: "</v></c>".utf8)
+                pending.append(contentsOf: Self.valueOpen)
+                pending.append(contentsOf: serial.utf8)
+                pending.append(contentsOf: Self.valueClose)
                 widen(withTime ? 19 : 10)
                 return
             }
@@ -183,9 +245,9 @@ public final class XLSXWriter: TableWriter {
             let dot = bytes.firstIndex(of: UInt8(ascii: ".")) ?? bytes.count
             if !bytes.isEmpty, bytes.enumerated().allSatisfy({ $0.offset == dot || ($0.element >= 0x30 && $0.element <= 0x39) }) {
                 cellStart(style: 7, type: nil)
-                rowXML.append(contentsOf: "<v>".utf8)
-                rowXML.append(contentsOf: bytes)
-                rowXML.append(contentsOf: "</v></c>".utf8)
+                pending.append(contentsOf: Self.valueOpen)
+                pending.append(contentsOf: bytes)
+                pending.append(contentsOf: Self.valueClose)
                 widen(6)
                 return
             }
@@ -195,18 +257,22 @@ public final class XLSXWriter: TableWriter {
         guard !bytes.isEmpty else { return empty() }
         cellStart(style: header ? 1 : 2, type: "inlineStr")
         let spaced = bytes.first == 0x20 || bytes.last == 0x20
-        rowXML.append(contentsOf: (spaced ? "<is><t xml:space=\"preserve\">" : "<is><t>").utf8)
-        rowXML.append(contentsOf: Self.escaped(Array(bytes), attribute: false))
-        rowXML.append(contentsOf: "</t></is></c>".utf8)
-        widen(String(decoding: bytes, as: UTF8.self).count)
+        pending.append(contentsOf: spaced ? Self.inlineSpacedOpen : Self.inlineOpen)
+        if bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") }) {
+            pending.append(contentsOf: Self.escaped(Array(bytes), attribute: false))
+        } else {
+            pending.append(contentsOf: bytes)
+        }
+        pending.append(contentsOf: Self.inlineClose)
+        widen(Self.characters(bytes))
     }
 
     public func int(_ value: Int64) {
         let style = header ? 1 : (kind == .amount ? 3 : 6)
         cellStart(style: style, type: nil)
-        rowXML.append(contentsOf: "<v>".utf8)
-        CSVWriter.appendInt(value, to: &rowXML)
-        rowXML.append(contentsOf: "</v></c>".utf8)
+        pending.append(contentsOf: Self.valueOpen)
+        CSVWriter.appendInt(value, to: &pending)
+        pending.append(contentsOf: Self.valueClose)
         widen(kind == .amount ? Money(dong: value).grouped.count : String(value).count)
     }
 
@@ -214,27 +280,26 @@ public final class XLSXWriter: TableWriter {
         column += 1
     }
 
+    /// Where the current row's XML starts in `pending`: the row's tag goes in front of its cells when it ends.
+    @exclusivity(unchecked) private var rowStart = 0
+
     public func endRow() throws(FileError) {
-        var row: [UInt8] = []
-        row.reserveCapacity(rowXML.count + 24)
-        row.append(contentsOf: "<row r=\"".utf8)
-        CSVWriter.appendInt(Int64(rows + 1), to: &row)
-        row.append(contentsOf: "\">".utf8)
-        row.append(contentsOf: rowXML)
-        row.append(contentsOf: "</row>".utf8)
-        rowXML.removeAll(keepingCapacity: true)
+        var open = Self.rowOpen
+        CSVWriter.appendInt(Int64(rows + 1), to: &open)
+        open.append(contentsOf: Self.tagClose)
+        pending.insert(contentsOf: open, at: rowStart)
+        pending.append(contentsOf: Self.rowClose)
         column = 0
         rows += 1
         if started {
-            pending.append(contentsOf: row)
             if pending.count >= 1 << 16 {
-                try zip.write(pending)
+                try hand(pending)
                 pending.removeAll(keepingCapacity: true)
             }
-        } else {
-            pending.append(contentsOf: row)
-            if rows > Self.widthRows { try start() }
+        } else if rows > Self.widthRows {
+            try start()
         }
+        rowStart = pending.count
     }
 
     public func row(_ cells: [String]) throws(FileError) {
@@ -260,15 +325,17 @@ public final class XLSXWriter: TableWriter {
             head.append(contentsOf: "</cols>".utf8)
         }
         head.append(contentsOf: "<sheetData>".utf8)
-        try zip.write(head)
-        try zip.write(pending)
+        try hand(head)
+        try hand(pending)
         pending.removeAll(keepingCapacity: true)
+        rowStart = 0
     }
 
     public func commit() throws(FileError) {
         if !started { try start() }
-        try zip.write(pending + Array("</sheetData></worksheet>".utf8))
+        try hand(pending + Array("</sheetData></worksheet>".utf8))
         pending.removeAll()
+        try joinCompressor()
         try zip.end()
         try zip.finish()
         guard fsync(fd) == 0 else { throw FileError(path: path, errno: errno) }

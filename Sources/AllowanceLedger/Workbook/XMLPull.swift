@@ -19,20 +19,22 @@ package final class XMLPull {
     /// The longest tag or text run kept: a sheet's cell holds at most 32,767 characters.
     package static let tokenBytesMax = 1 << 20
 
+    // A reader belongs to one thread, and nothing reads these while `next()` runs: unchecked, since a dynamic
+    // exclusivity check on each access cost a tenth of reading a sheet.
     private let source: ByteChunks
-    private var buffer: [UInt8] = []
-    private var position = 0
-    private var sourceDone = false
+    @exclusivity(unchecked) private var buffer: [UInt8] = []
+    @exclusivity(unchecked) private var position = 0
+    @exclusivity(unchecked) private var sourceDone = false
 
     /// The current element's name without its prefix (for `.start` and `.end`).
-    package private(set) var name: [UInt8] = []
+    @exclusivity(unchecked) package private(set) var name: [UInt8] = []
     /// `<c/>`: the start is followed by an `.end` of the same name.
-    package private(set) var isEmptyElement = false
-    private var pendingEnd = false
+    @exclusivity(unchecked) package private(set) var isEmptyElement = false
+    @exclusivity(unchecked) private var pendingEnd = false
     /// The current start tag's attribute text, between the name and `>`.
-    private var attributes: [UInt8] = []
+    @exclusivity(unchecked) private var attributes: [UInt8] = []
     /// The current text, entities decoded.
-    package private(set) var text: [UInt8] = []
+    @exclusivity(unchecked) package private(set) var text: [UInt8] = []
 
     package init(source: ByteChunks) {
         self.source = source
