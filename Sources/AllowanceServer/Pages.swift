@@ -221,7 +221,7 @@ struct PageRoutes: Sendable {
                  "basisPoints": row.figures.noncashShare?.basisPoints ?? 0, "seen": row.figures.recipients > 0]
             },
             "below": report.rows.filter { report.isBelowTarget($0.figures) }.map { row -> [String: Any] in
-                ["name": row.key, "recipients": Pages.count(row.figures.recipients), "noncash": Pages.count(row.figures.noncashRecipients),
+                ["name": row.label, "recipients": Pages.count(row.figures.recipients), "noncash": Pages.count(row.figures.noncashRecipients),
                  "share": row.figures.noncashShare?.vietnamese ?? "—"]
             },
         ]

@@ -32,7 +32,18 @@ extension Allowance {
             let auditor = try UserName(parsing: "auditor.hoa")
             func step(_ text: String) { print("\n== \(text)") }
 
-            step("1. Register: generate and import \(count) beneficiaries in 18 communes")
+            step("1. Register: the commune list, then \(count) beneficiaries in 18 communes")
+            // Invented names, and the list says so: no real commune is passed off.
+            let communes = "\(dir)/communes.csv"
+            let communeWriter = try CSVWriter(path: communes, neutralisesFormulas: false)
+            try communeWriter.row(CommuneList.columns)
+            for (index, code) in RegisterGenerator.defaultCommunes.enumerated() {
+                try communeWriter.row([code, Self.inventedCommuneNames[index % Self.inventedCommuneNames.count], "99", "Tỉnh Thử Nghiệm (tên giả)",
+                                       "2025-07-01", index == 0 ? Self.mergedCommune : "", "invented for the demo; not a real commune"])
+            }
+            try communeWriter.commit()
+            let loaded = try ledger.registry.importCommunes(path: communes, by: officer)
+            print("Loaded \(communes): \(loaded.created) communes (invented names); old code \(Self.mergedCommune) is read as \(RegisterGenerator.defaultCommunes[0]).")
             let register = "\(dir)/register.csv"
             var generator = RegisterGenerator(count: count, seed: seed)
             generator.sharedNumbersPerTenThousand = 50
@@ -53,11 +64,16 @@ extension Allowance {
                                 d.category.value, "mobile_money", "VIETTEL", "0986" + String(b.id.rawValue % 1_000_000 + 100_000).suffix(6)])
             }
             try writer.row(["079146000123", "Trần Thị Bé", "1946-03-08", "F", RegisterGenerator.defaultCommunes[0], "ELDERLY_80", "mobile_money", "VNPT", "0243 987 6543"])
+            // Written by a commune that still uses its code from before the merger.
+            try writer.row(["001146000456", "Đỗ Thị Hoa", "1946-05-20", "F", Self.mergedCommune, "ELDERLY_80", "mobile_money", "VIETTEL", "0912 000 456"])
             try writer.commit()
             var options = RegisterImportOptions(by: officer)
             options.skipInvalid = true
             let updated = try ledger.registry.importRegister(path: update, options: options, onProblem: { print("  rejected \($0)") })
-            print("Imported \(update): \(updated.updated) updated (now on mobile money), \(updated.rejected) rejected -> \(updated.rejectsPath ?? "")")
+            print("Imported \(update): \(updated.updated) updated (now on mobile money), \(updated.created) new, \(updated.rejected) rejected -> \(updated.rejectsPath ?? "")")
+            for (old, lines) in updated.communesReplaced.sorted(by: { $0.key < $1.key }) {
+                print("  \(lines) line(s) named commune \(old), merged into \(RegisterGenerator.defaultCommunes[0]); imported under the new code.")
+            }
 
             step("3. Fraud safeguards: account changes just before the batch, and shared numbers")
             let mobile = try ledger.registry.beneficiaries(BeneficiaryFilter(status: .active, method: .mobileMoney, limit: 40))
@@ -175,7 +191,7 @@ extension Allowance {
             let lagging = noncash.rows.filter { noncash.isBelowTarget($0.figures) }
             print("\(Money(dong: noncash.total.noncashRecipients).grouped) of \(Money(dong: noncash.total.recipients).grouped) recipients paid non-cash "
                 + "(\(noncash.total.noncashShare?.vietnamese ?? "—")); \(lagging.count) of \(noncash.rows.count) communes below the \(noncash.target.vietnamese) target, "
-                + "lowest \(noncash.rows.first.map { "\($0.key) at \($0.figures.noncashShare?.vietnamese ?? "—")" } ?? "none").")
+                + "lowest \(noncash.rows.first.map { "\($0.label) at \($0.figures.noncashShare?.vietnamese ?? "—")" } ?? "none").")
             let html = "\(dir)/noncash-\(period).html"
             try writeTextFile(noncash.html(office: try ledger.audit.officeName()), to: html)
             print("Report written to \(html) (one self-contained page: open it in a browser or print it on A4).")
@@ -225,6 +241,14 @@ extension Allowance {
 
         /// Marks a folder the demo made its ledger in: only such a folder's ledger is the demo's to replace.
         static let marker = ".allowance-demo"
+        /// The demo's commune names: made up (the list's `source` says so), Vietnamese in form only.
+        static let inventedCommuneNames = [
+            "Xã Minh Phú", "Xã An Hòa", "Phường Tân Lạc", "Xã Hòa Bình", "Xã Đông Sơn", "Phường Thành Công", "Xã Phú Xuân",
+            "Xã Yên Thế", "Xã Bình Minh", "Phường Quang Trung", "Xã Tiên Phong", "Xã Hưng Đạo", "Xã Nam Sơn", "Phường Hòa Lạc",
+            "Xã Kim Liên", "Xã Vĩnh Hưng", "Xã Trung Hòa", "Phường Bắc Sơn",
+        ].map { $0 + " (tên giả)" }
+        /// An invented commune merged into the first one on 2025-07-01.
+        static let mergedCommune = "26731"
 
         /// Starts the demo folder afresh: only the demo's own files are removed, and a ledger only where the demo made it.
         private func prepare(_ dir: String) throws {

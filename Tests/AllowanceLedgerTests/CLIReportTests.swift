@@ -50,7 +50,7 @@ import Testing
         sandbox.expectSuccess(try sandbox.run(["report", "noncash", "--period", "2026-11", "--format", "csv", "--out", "report.csv", "--by", "carrier"]))
         let csv = sandbox.directory.read("report.csv").split(separator: "\n").map(String.init)
         #expect(csv.first?.hasPrefix("carrier,recipients,noncash_recipients,noncash_share,") == true)
-        #expect(csv.last == "TOTAL,4,1,0.2500,2750000,750000,0.2727,1,4,3,0.7500")
+        #expect(csv.last == "TOTAL,4,1,0.2500,2750000,750000,0.2727,1,4,3,0.7500,")
         let table = try sandbox.run(["report", "noncash", "--period", "2026-11"])
         sandbox.expectSuccess(table)
         #expect(table.stdout.contains("recipients   4, paid non-cash 1: 25,0\u{00A0}%"))

@@ -163,6 +163,15 @@ struct CLITests {
         #expect(output.stdout.contains("Retry reconciled:"))
         #expect(output.stdout.contains("its carrier clearing is settled"))
         #expect(names.contains { $0.hasPrefix("reconciliation-") })
+        // The commune list (invented names, and it says so) and a line naming a merged commune's old code.
+        #expect(output.stdout.contains("1 line(s) named commune 26731, merged into 26734; imported under the new code."))
+        #expect(try String(contentsOfFile: dir + "/communes.csv", encoding: .utf8).contains("invented for the demo; not a real commune"))
+        #expect(output.stdout.contains("(tên giả) at "), "the report names the lowest commune")
+        let listed = try sandbox.run(["commune", "list", "--json", "--db", dir + "/allowance.sqlite"])
+        sandbox.expectSuccess(listed)
+        let communes = try jsonArray(listed.stdout)
+        #expect(communes.count == 18)
+        #expect((communes.first as? [String: Any])?["replaces"] as? [String] == ["26731"])
     }
 
     @Test func demoOutputNeverShowsAWholeNumberOrNationalID() throws {

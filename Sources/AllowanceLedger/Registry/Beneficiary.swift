@@ -106,13 +106,20 @@ public struct RegisterValidator: Sendable {
     public let carriers: Set<String>
     /// Carrier names as people write them (`CarrierAlias.key` of the alias → the carrier's code).
     public let aliases: [String: String]
+    /// The official communes' codes; empty until a list is loaded (`commune import`), when any code is taken.
+    public let communes: Set<String>
+    /// Old commune codes → the listed commune each is now read as.
+    public let communeReplacements: [String: String]
     public let today: CalendarDate
     public static let nameLengthMax = 200
 
-    public init(categories: Set<String>, carriers: Set<String>, aliases: [String: String] = [:], today: CalendarDate) {
+    public init(categories: Set<String>, carriers: Set<String>, aliases: [String: String] = [:], communes: Set<String> = [],
+                communeReplacements: [String: String] = [:], today: CalendarDate) {
         self.categories = categories
         self.carriers = carriers
         self.aliases = aliases
+        self.communes = communes
+        self.communeReplacements = communeReplacements
         self.today = today
     }
 
@@ -169,6 +176,12 @@ public struct RegisterValidator: Sendable {
         var commune = attempt { () throws(FieldError) in try Code(parsing: raw.commune, field: "commune_code", uppercase: false, lengthMax: 16) }
         if let code = commune, digitCount(code.value) >= 9 {
             reasons.append(Problem("register.commune_code_like_number", ["value": redactIdentifiers(code.value)]))
+            commune = nil
+        } else if let code = commune, let newer = communeReplacements[code.value] {
+            // A commune merged in 2025: the register is read as naming the commune that replaced it.
+            commune = Code(trusted: newer)
+        } else if let code = commune, !communes.isEmpty, !communes.contains(code.value) {
+            reasons.append(Problem("register.commune_unknown", ["value": code.value]))
             commune = nil
         }
         var category = attempt { () throws(FieldError) in try Code(parsing: raw.category, field: "category", uppercase: true) }

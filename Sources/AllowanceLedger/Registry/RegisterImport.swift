@@ -52,6 +52,8 @@ public struct RegisterImportResult: Sendable, Equatable {
     public var rejected = 0
     public var rejectsPath: String?
     public var flagsRaised = 0
+    /// Lines naming a commune merged into another, by the old code: they were imported under the new one.
+    public var communesReplaced: [String: Int] = [:]
 
     package init(file: String, sha256: String, previousImportAt: String? = nil, previousImportBy: String? = nil,
                  rejectsPath: String? = nil) {
@@ -87,7 +89,8 @@ public enum RegisterImportError: ProblemConvertible, Sendable, Equatable {
 
 /// One checked line, handed from the reading thread to the writing one.
 package enum RegisterLine: Sendable {
-    case good(line: Int, details: BeneficiaryDetails)
+    /// `oldCommune`: the merged commune the line named, read as the one that replaced it.
+    case good(line: Int, details: BeneficiaryDetails, oldCommune: String?)
     case bad(line: Int, reasons: [Problem], fields: [String])
 }
 
@@ -245,7 +248,8 @@ extension Registry {
                                                                                                                    "line": String(earlier)])],
                                               fields: fields()))
                         } else {
-                            chunk.append(.good(line: line, details: details))
+                            let named = raw.commune.trimmingSpaces
+                            chunk.append(.good(line: line, details: details, oldCommune: named == details.commune.value ? nil : named))
                         }
                     }
                 }
@@ -382,7 +386,8 @@ extension Registry {
                         switch entry {
                         case .bad(let line, let reasons, let fields):
                             try reject(line: line, reasons: reasons, fields: fields)
-                        case .good(_, let details):
+                        case .good(_, let details, let oldCommune):
+                            if let oldCommune { result.communesReplaced[oldCommune, default: 0] += 1 }
                             if validateOnly { continue }
                             if !registerWasEmpty, let existing = try tx.beneficiary(nationalID: details.nationalID) {
                                 if try Self.applyChanges(tx, to: existing, details, at: now, by: options.by,

@@ -128,7 +128,7 @@ public struct Registry: Sendable {
 
     static func validator(_ tx: any RegistryTransaction, today: CalendarDate) throws -> RegisterValidator {
         RegisterValidator(categories: try tx.categoryCodes(), carriers: Set(try tx.carriers().map(\.code.value)), aliases: try tx.carrierAliases(),
-                          today: today)
+                          communes: Set(try tx.communes().map(\.code.value)), communeReplacements: try tx.communeReplacements(), today: today)
     }
 
     /// Writes what changed and one history event per changed field, the account's last; false when nothing changed.

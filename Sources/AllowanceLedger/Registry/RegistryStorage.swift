@@ -70,6 +70,11 @@ package protocol RegistryTransaction {
     /// Alias keys (`CarrierAlias.key`) → carrier codes.
     func carrierAliases() throws -> [String: String]
     func insertCarrierAlias(_ key: String, carrier: Code, at: Timestamp, by: UserName) throws
+    func communes() throws -> [Commune]
+    /// Adds the commune or replaces its row, and makes its `replaces` the old codes read as it.
+    func saveCommune(_ commune: Commune, at: Timestamp, by: UserName) throws
+    /// Old commune codes → the listed commune each is now read as.
+    func communeReplacements() throws -> [String: String]
 }
 
 package protocol BeneficiaryInserter {

@@ -80,7 +80,7 @@ extension NonCashReport {
             if grouping == .commune { page.raw("<td class=\"n\">\(htmlEscaped(coverage?.share?.vietnamese ?? "—"))</td>") }
             page.raw("</tr>\n")
         }
-        for item in rows { row(item.key, item.figures, item.coverage, total: false) }
+        for item in rows { row(item.label, item.figures, item.coverage, total: false) }
         row("Tổng cộng", total, coverage, total: true)
         page.raw("</tbody>\n</table>\n")
 
@@ -186,7 +186,7 @@ extension NonCashReport {
             let y = top + index * (barHeight + gap)
             let basisPoints = row.figures.noncashShare?.basisPoints ?? 0
             let lag = isBelowTarget(row.figures)
-            svg += "<text x=\"\(left - 6)\" y=\"\(y + barHeight - 4)\" font-size=\"10\" text-anchor=\"end\" fill=\"#1d2733\">\(htmlEscaped(row.key))</text>"
+            svg += "<text x=\"\(left - 6)\" y=\"\(y + barHeight - 4)\" font-size=\"10\" text-anchor=\"end\" fill=\"#1d2733\">\(htmlEscaped(row.label))</text>"
             svg += "<rect x=\"\(left)\" y=\"\(y)\" width=\"\(x(basisPoints) - left)\" height=\"\(barHeight)\" fill=\"\(lag ? "#e8a09a" : "#7fb3dc")\"/>"
             svg += "<text x=\"\(x(basisPoints) + 4)\" y=\"\(y + barHeight - 4)\" font-size=\"9.5\" fill=\"#1d2733\">\(htmlEscaped(row.figures.noncashShare?.vietnamese ?? "—"))</text>\n"
         }

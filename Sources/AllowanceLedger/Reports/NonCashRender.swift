@@ -1,10 +1,10 @@
 /// The non-cash report as files: CSV, JSON and a self-contained HTML page with inline SVG charts.
 extension NonCashReport {
     public static let csvHeader = ["recipients", "noncash_recipients", "noncash_share", "amount_total", "noncash_amount", "amount_share",
-                                   "failed_mobile_money", "active_beneficiaries", "with_mobile_money", "coverage"]
+                                   "failed_mobile_money", "active_beneficiaries", "with_mobile_money", "coverage", "name"]
 
     /// The columns' kinds in a workbook: counts as numbers, amounts `#,##0`, shares as per cents.
-    static let columnKinds: [ColumnKind] = [.text, .number, .number, .percent, .amount, .amount, .percent, .number, .number, .number, .percent]
+    static let columnKinds: [ColumnKind] = [.text, .number, .number, .percent, .amount, .amount, .percent, .number, .number, .number, .percent, .text]
 
     /// One row per group (ranked as in `rows`) and a last row `TOTAL`; the first column is named for the grouping.
     public func writeCSV(to path: String) throws { try write(to: path, format: .csv) }
@@ -13,7 +13,7 @@ extension NonCashReport {
     public func write(to path: String, format: TableFormat) throws {
         let writer = try tableWriter(path: path, format: format, sheet: "noncash", columns: Self.columnKinds)
         try writer.row([grouping.rawValue] + Self.csvHeader)
-        func row(_ key: String, _ figures: NonCashFigures, _ coverage: Coverage?) throws {
+        func row(_ key: String, _ name: String?, _ figures: NonCashFigures, _ coverage: Coverage?) throws {
             writer.text(key)
             writer.int(figures.recipients)
             writer.int(figures.noncashRecipients)
@@ -31,10 +31,11 @@ extension NonCashReport {
                 writer.empty()
                 writer.empty()
             }
+            writer.text(name ?? "")
             try writer.endRow()
         }
-        for item in rows { try row(item.key, item.figures, item.coverage) }
-        try row("TOTAL", total, coverage)
+        for item in rows { try row(item.key, item.name, item.figures, item.coverage) }
+        try row("TOTAL", nil, total, coverage)
         try writer.commit()
     }
 
@@ -64,6 +65,7 @@ extension NonCashReport {
         object["rows"] = .array(rows.map { row in
             var item = Self.figures(row.figures)
             item["key"] = .string(row.key)
+            if grouping == .commune { item["name"] = row.name.map { .string($0) } ?? .null }
             if let coverage = row.coverage { item["coverage"] = Self.coverage(coverage) }
             return .object(item)
         })

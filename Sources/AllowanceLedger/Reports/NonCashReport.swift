@@ -102,15 +102,21 @@ public struct Coverage: Sendable, Equatable {
 /// One group of the report: a commune, a category or a carrier.
 public struct NonCashRow: Sendable, Equatable {
     public let key: String
+    /// The commune's name from the commune list, when rows are communes and the list names it.
+    public let name: String?
     public let figures: NonCashFigures
     /// Only when rows are communes.
     public let coverage: Coverage?
 
-    package init(key: String, figures: NonCashFigures, coverage: Coverage?) {
+    package init(key: String, name: String? = nil, figures: NonCashFigures, coverage: Coverage?) {
         self.key = key
+        self.name = name
         self.figures = figures
         self.coverage = coverage
     }
+
+    /// `26734 Phường Minh Phú`, or the key alone.
+    public var label: String { name.map { "\(key) \($0)" } ?? key }
 }
 
 /// One month of the trend.
@@ -188,6 +194,14 @@ public struct NonCashReport: Sendable, Equatable {
     }
 
     public var periodLabel: String { from == to ? from.description : "\(from)..\(to)" }
+
+    /// The same report with each row's name from `names` (by key).
+    package func naming(_ names: [String: String]) -> NonCashReport {
+        guard !names.isEmpty else { return self }
+        return NonCashReport(from: from, to: to, grouping: grouping, total: total,
+                             rows: rows.map { NonCashRow(key: $0.key, name: names[$0.key], figures: $0.figures, coverage: $0.coverage) },
+                             months: months, coverage: coverage, failureReasons: failureReasons, target: target)
+    }
 
     /// Below the province's target; figures without any recipient are not (there is nothing to judge).
     public func isBelowTarget(_ figures: NonCashFigures) -> Bool {

@@ -22,9 +22,12 @@ public struct Reports: Sendable {
         // The stamp is read before the report: a write in between leaves a newer report under an older stamp, which the
         // next question recomputes; never an older report under a newer stamp.
         let question = NonCashQuestion(from: from, to: to, grouping: grouping, target: [target.part, target.whole])
-        return try memo.value(for: question, stamp: try storage.writeStamp()) {
+        let report = try memo.value(for: question, stamp: try storage.writeStamp()) {
             try storage.nonCashReport(from: from, to: to, grouping: grouping, target: target, failureReasonsMax: Self.failureReasonsMax)
         }
+        // Names change with a commune list, not with the ledger's writes: looked up on every question.
+        guard grouping == .commune else { return report }
+        return report.naming(try storage.communeNames())
     }
 }
 
@@ -39,4 +42,6 @@ package protocol ReportsStorage: Sendable {
     /// change is sealed by a link), the last result file.
     func writeStamp() throws -> [Int64]
     func nonCashReport(from: Period, to: Period, grouping: NonCashGrouping, target: Share, failureReasonsMax: Int) throws -> NonCashReport
+    /// The listed communes' names by code (`commune import`); empty when no list is loaded.
+    func communeNames() throws -> [String: String]
 }

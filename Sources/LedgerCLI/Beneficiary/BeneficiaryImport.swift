@@ -51,6 +51,7 @@ extension Allowance.Beneficiary {
                     ("lines", .int(result.lines)), ("created", .int(result.created)), ("updated", .int(result.updated)),
                     ("unchanged", .int(result.unchanged)), ("rejected", .int(result.rejected)),
                     ("rejects_file", .optional(result.rejectsPath)), ("flags_raised", .int(result.flagsRaised)),
+                    ("communes_replaced", .object(result.communesReplaced.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
                 ]).print()
                 return
             }
@@ -61,6 +62,15 @@ extension Allowance.Beneficiary {
             print("Imported \(file): \(result.lines) lines, \(result.created) new, \(result.updated) updated, \(result.unchanged) unchanged, \(result.rejected) rejected.")
             if let path = result.rejectsPath {
                 print("Rejected lines and their reasons: \(path)")
+            }
+            if !result.communesReplaced.isEmpty {
+                let names = try ledger.registry.communes()
+                let replacedBy = Dictionary(names.flatMap { commune in commune.replaces.map { ($0, commune) } }, uniquingKeysWith: { first, _ in first })
+                for (old, lines) in result.communesReplaced.sorted(by: { $0.key < $1.key }) {
+                    let commune = replacedBy[old]
+                    print("\(lines) line(s) name commune \(old), merged into \(commune.map { "\($0.code) \($0.name)" } ?? "another") "
+                          + "\(commune.map { "from \($0.validFrom)" } ?? ""); imported as \(commune?.code.value ?? "it").")
+                }
             }
             if result.flagsRaised > 0 {
                 print("\(result.flagsRaised) new flag(s) raised; see `allowance beneficiary flags`.")

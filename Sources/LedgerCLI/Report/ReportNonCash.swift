@@ -108,7 +108,7 @@ extension Allowance.Report {
             var table = Table([report.grouping.rawValue, "recipients", "non-cash", "share", "amount", "non-cash amount", "failed"], rightAligned: [1, 2, 3, 4, 5, 6])
             func count(_ value: Int64) -> String { Money(dong: value).grouped }
             for row in report.rows {
-                table.add([row.key, count(row.figures.recipients), count(row.figures.noncashRecipients),
+                table.add([row.label, count(row.figures.recipients), count(row.figures.noncashRecipients),
                            share(row.figures.noncashShare) + (report.isBelowTarget(row.figures) ? " *" : ""), Money(dong: row.figures.amountTotal).shown,
                            Money(dong: row.figures.noncashAmount).shown, count(row.figures.failedMobileMoney)])
             }

@@ -224,12 +224,64 @@ struct SQLiteTransaction: RegistryTransaction {
                        arguments: [key, carrier.value, at.description, by.value])
     }
 
+    func communes() throws -> [Commune] {
+        var replaces: [String: [String]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT old_code, code FROM commune_replacement ORDER BY old_code") {
+            replaces[row[1], default: []].append(row[0])
+        }
+        return try Row.fetchAll(db, sql: "SELECT code, name, province_code, province_name, valid_from, source FROM commune ORDER BY code").map { row in
+            Commune(code: Code(trusted: row[0]), name: row[1], provinceCode: Code(trusted: row[2]), provinceName: row[3],
+                    validFrom: try CalendarDate(parsing: row[4]), replaces: replaces[row[0]] ?? [], source: row[5])
+        }
+    }
+
+    func saveCommune(_ commune: Commune, at: Timestamp, by: UserName) throws {
+        try db.execute(sql: """
+            INSERT INTO commune(code, name, province_code, province_name, valid_from, source, updated_at, updated_by)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(code) DO UPDATE SET name = excluded.name, province_code = excluded.province_code,
+                province_name = excluded.province_name, valid_from = excluded.valid_from, source = excluded.source,
+                updated_at = excluded.updated_at, updated_by = excluded.updated_by
+            """, arguments: [commune.code.value, commune.name, commune.provinceCode.value, commune.provinceName, commune.validFrom.description,
+                             commune.source, at.description, by.value])
+        try db.execute(sql: "DELETE FROM commune_replacement WHERE code = ?", arguments: [commune.code.value])
+        for old in commune.replaces {
+            try db.execute(sql: """
+                INSERT INTO commune_replacement(old_code, code) VALUES (?, ?) ON CONFLICT(old_code) DO UPDATE SET code = excluded.code
+                """, arguments: [old, commune.code.value])
+        }
+    }
+
+    func communeReplacements() throws -> [String: String] {
+        var replacements: [String: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT old_code, code FROM commune_replacement") { replacements[row[0]] = row[1] }
+        return replacements
+    }
+
     func insertCarrier(_ code: Code, name: String) throws {
         try db.execute(sql: "INSERT INTO carrier(code, name) VALUES (?, ?)", arguments: [code.value, name])
     }
 }
 
 extension Migrations {
+    /// The official communes (issue 22) and the older codes each replaced; a code is listed or replaced, never both.
+    static let communesV16 = """
+    CREATE TABLE commune(
+        code TEXT PRIMARY KEY CHECK(length(code) BETWEEN 1 AND 16),
+        name TEXT NOT NULL CHECK(length(name) BETWEEN 1 AND 800),
+        province_code TEXT NOT NULL CHECK(length(province_code) BETWEEN 1 AND 16),
+        province_name TEXT NOT NULL CHECK(length(province_name) BETWEEN 1 AND 800),
+        valid_from TEXT NOT NULL,
+        source TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL);
+    CREATE TABLE commune_replacement(
+        old_code TEXT PRIMARY KEY CHECK(length(old_code) BETWEEN 1 AND 16),
+        code TEXT NOT NULL REFERENCES commune(code),
+        CHECK(old_code <> code));
+    CREATE INDEX commune_replacement_code ON commune_replacement(code);
+    """
+
     /// Aliases are stored by their key (`CarrierAlias.key`: upper case, single spaces).
     static let carrierAliasesV15 = """
     CREATE TABLE carrier_alias(

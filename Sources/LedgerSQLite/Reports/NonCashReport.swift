@@ -6,6 +6,14 @@ extension SQLiteStorage: ReportsStorage {
         try store.read { try SQLiteTransaction(db: $0).writeStamp() }
     }
 
+    func communeNames() throws -> [String: String] {
+        try store.read { db in
+            var names: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT code, name FROM commune") { names[row[0]] = row[1] }
+            return names
+        }
+    }
+
     /// One pass over the months' items in table order, numbering keys and months as they come; the few retries and
     /// failed lines are read first through their partial indexes.
     func nonCashReport(from: Period, to: Period, grouping: NonCashGrouping, target: Share, failureReasonsMax: Int) throws -> NonCashReport {

@@ -87,6 +87,10 @@ enum Migrations {
         migrator.registerMigration("v15-carrier-aliases") { db in
             try db.execute(sql: carrierAliasesV15)
         }
+        // Communes by name and the codes merged into them since 2025-07-01 (issue 22).
+        migrator.registerMigration("v16-communes") { db in
+            try db.execute(sql: communesV16)
+        }
         return migrator
     }
 
