@@ -96,7 +96,7 @@ public final class FuzzHarness {
                 seeds.append([0] + (try contents(of: path)))
                 let workbook = try Workbook(path: path)
                 for sheet in workbook.sheets {
-                    let stream = try PartStream(path: path, part: sheet.part)
+                    let stream = try PartStream(path: path, part: sheet.part, location: workbook.entries.locations[sheet.part]!)
                     var xml: [UInt8] = []
                     while let chunk = try stream.nextChunk() { xml += chunk }
                     seeds.append([1] + xml)

@@ -59,7 +59,10 @@ package final class SheetRows {
     init(workbook: Workbook, sheet: Workbook.Sheet, sharedStrings: SharedStrings) throws(WorkbookError) {
         self.sheet = sheet
         self.path = workbook.path
-        self.stream = try PartStream(path: workbook.path, part: sheet.part)
+        guard let location = workbook.entries.locations[sheet.part] else {
+            throw .damaged(workbook.path, reason: "the sheet's part \(sheet.part) is missing")
+        }
+        self.stream = try PartStream(path: workbook.path, part: sheet.part, location: location)
         (compressedSize, uncompressedSize) = workbook.sizes[sheet.part] ?? (0, 0)
         self.xml = XMLPull(source: stream)
         self.strings = sharedStrings

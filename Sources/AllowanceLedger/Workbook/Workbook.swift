@@ -65,6 +65,8 @@ package final class Workbook {
     private var sharedStrings: SharedStrings?
     /// Each part's compressed and uncompressed size, as the archive declares them (progress is told in the file's bytes).
     package let sizes: [String: (compressed: Int64, uncompressed: Int64)]
+    /// Where each part's bytes are, for `EntryInflater`.
+    package let entries: ZipEntries
 
     package init(path: String) throws(WorkbookError) {
         self.path = path
@@ -91,11 +93,13 @@ package final class Workbook {
         }
         self.sizes = sizes
         guard archive["xl/workbook.xml"] != nil else { throw .notAWorkbook(path) }
+        let entries = try ZipEntries(path: path)
+        self.entries = entries
 
-        let relationships = try Self.relationships(path, archive, "xl/_rels/workbook.xml.rels")
+        let relationships = try Self.relationships(path, entries, "xl/_rels/workbook.xml.rels")
         var sheets: [Sheet] = []
         var date1904 = false
-        let workbook = XMLPull(source: BytesChunks(try Self.readPart(path, archive, "xl/workbook.xml")))
+        let workbook = XMLPull(source: BytesChunks(try Self.readPart(path, entries, "xl/workbook.xml")))
         do {
             while true {
                 let event = try workbook.next()
@@ -118,9 +122,9 @@ package final class Workbook {
         self.date1904 = date1904
 
         let styles = relationships.values.first { $0.type.hasSuffix("/styles") }?.target ?? "xl/styles.xml"
-        dateStyles = archive[styles] == nil ? [] : try Self.dateStyles(path, part: styles, try Self.readPart(path, archive, styles))
+        dateStyles = entries.locations[styles] == nil ? [] : try Self.dateStyles(path, part: styles, try Self.readPart(path, entries, styles))
         let shared = relationships.values.first { $0.type.hasSuffix("/sharedStrings") }?.target ?? "xl/sharedStrings.xml"
-        sharedStringsPart = archive[shared] == nil ? nil : shared
+        sharedStringsPart = entries.locations[shared] == nil ? nil : shared
     }
 
     private static func checkSize(_ path: String, part: String, uncompressed: Int64, compressed: Int64) throws(WorkbookError) {
@@ -136,30 +140,23 @@ package final class Workbook {
     }
 
     /// A small part, whole.
-    private static func readPart(_ path: String, _ archive: Archive, _ part: String) throws(WorkbookError) -> [UInt8] {
-        guard let entry = archive[part] else { throw .damaged(path, reason: "the part \(part) is missing") }
-        guard entry.uncompressedSize <= UInt64(smallPartBytesMax) else {
-            throw .partTooLarge(path, part: part, bytesMax: Int64(smallPartBytesMax))
-        }
+    private static func readPart(_ path: String, _ entries: ZipEntries, _ part: String) throws(WorkbookError) -> [UInt8] {
+        guard let location = entries.locations[part] else { throw .damaged(path, reason: "the part \(part) is missing") }
+        guard location.uncompressed <= Int64(smallPartBytesMax) else { throw .partTooLarge(path, part: part, bytesMax: Int64(smallPartBytesMax)) }
+        let inflater = try EntryInflater(path: path, part: part, location: location)
         var bytes: [UInt8] = []
-        do {
-            _ = try archive.extract(entry, bufferSize: 1 << 16) { data in
-                bytes.append(contentsOf: data)
-                if bytes.count > smallPartBytesMax { throw WorkbookError.partTooLarge(path, part: part, bytesMax: Int64(smallPartBytesMax)) }
-            }
-        } catch let error as WorkbookError {
-            throw error
-        } catch {
-            throw .damaged(path, reason: "\(part): \(error)")
+        while let chunk = try inflater.next() {
+            bytes.append(contentsOf: chunk)
+            if bytes.count > smallPartBytesMax { throw .partTooLarge(path, part: part, bytesMax: Int64(smallPartBytesMax)) }
         }
         return bytes
     }
 
     /// `rId` → the part it names, from a relationships part; targets are relative to `xl/` unless they start at `/`.
-    private static func relationships(_ path: String, _ archive: Archive, _ part: String) throws(WorkbookError)
+    private static func relationships(_ path: String, _ entries: ZipEntries, _ part: String) throws(WorkbookError)
         -> [String: (target: String, type: String)] {
-        guard archive[part] != nil else { return [:] }
-        let xml = XMLPull(source: BytesChunks(try readPart(path, archive, part)))
+        guard entries.locations[part] != nil else { return [:] }
+        let xml = XMLPull(source: BytesChunks(try readPart(path, entries, part)))
         var found: [String: (target: String, type: String)] = [:]
         do {
             while true {
@@ -261,7 +258,7 @@ package final class Workbook {
     /// The rows of `sheet`, streamed.
     package func rows(of sheet: Sheet) throws(WorkbookError) -> SheetRows {
         if sharedStrings == nil, let part = sharedStringsPart {
-            sharedStrings = try SharedStrings(path: path, part: part)
+            sharedStrings = try SharedStrings(path: path, part: part, location: entries.locations[part]!)
         }
         return try SheetRows(workbook: self, sheet: sheet, sharedStrings: sharedStrings ?? SharedStrings())
     }
@@ -276,45 +273,39 @@ package final class PartStream: ByteChunks {
         case failed(WorkbookError)
     }
 
-    private struct Stopped: Error {}
-
     private let channel = Channel<Chunk>(capacity: 8)
     private var finished = false
     package let part: String
     package private(set) var bytesRead: Int64 = 0
 
-    package init(path: String, part: String) throws(WorkbookError) {
+    package init(path: String, part: String, location: ZipEntries.Location) throws(WorkbookError) {
         self.part = part
         let channel = self.channel
+        let inflater = Handoff(inflater: try EntryInflater(path: path, part: part, location: location))
         _ = Beside {
-            do {
-                let archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
-                guard let entry = archive[part] else {
-                    _ = channel.put(.failed(.damaged(path, reason: "the part \(part) is missing")))
-                    return
-                }
+            do throws(WorkbookError) {
                 var produced: Int64 = 0
-                let compressed = Int64(clamping: entry.compressedSize)
-                _ = try archive.extract(entry, bufferSize: 1 << 16) { data in
-                    produced += Int64(data.count)
+                while let bytes = try inflater.inflater.next() {
+                    produced += Int64(bytes.count)
                     // The sizes the archive declares can lie; the bytes that come out cannot.
                     if produced > Workbook.partBytesMax {
-                        throw WorkbookError.partTooLarge(path, part: part, bytesMax: Workbook.partBytesMax)
+                        throw .partTooLarge(path, part: part, bytesMax: Workbook.partBytesMax)
                     }
-                    if produced > Workbook.ratioCheckBytesMin, produced / max(compressed, 1) > Int64(Workbook.ratioMax) {
-                        throw WorkbookError.compressionRatio(path, part: part, ratioMax: Workbook.ratioMax)
+                    if produced > Workbook.ratioCheckBytesMin, produced / max(location.compressed, 1) > Int64(Workbook.ratioMax) {
+                        throw .compressionRatio(path, part: part, ratioMax: Workbook.ratioMax)
                     }
-                    guard channel.put(.bytes([UInt8](data))) else { throw Stopped() }
+                    guard channel.put(.bytes(bytes)) else { return }
                 }
                 _ = channel.put(.end)
-            } catch let error as WorkbookError {
-                _ = channel.put(.failed(error))
-            } catch is Stopped {
-                return
             } catch {
-                _ = channel.put(.failed(.damaged(path, reason: "\(part): \(error)")))
+                _ = channel.put(.failed(error))
             }
         }
+    }
+
+    /// The inflater, handed to the thread that runs it: nothing else touches it afterwards.
+    private struct Handoff: @unchecked Sendable {
+        let inflater: EntryInflater
     }
 
     deinit { channel.cancel() }
@@ -344,8 +335,8 @@ package struct SharedStrings {
 
     init() {}
 
-    init(path: String, part: String) throws(WorkbookError) {
-        let xml = XMLPull(source: try PartStream(path: path, part: part))
+    init(path: String, part: String, location: ZipEntries.Location) throws(WorkbookError) {
+        let xml = XMLPull(source: try PartStream(path: path, part: part, location: location))
         var depth = 0
         var inText = false
         var inPhonetic = false
