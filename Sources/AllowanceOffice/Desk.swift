@@ -122,6 +122,11 @@ public struct Desk: Sendable {
         return try ledger.registry.importRegister(path: path, displayName: displayName, options: options, onProblem: onProblem)
     }
 
+    /// The official communes' names by code, for the pages: public names, no personal data, any role.
+    public func communeNames() throws -> [String: String] {
+        try ledger.registry.communeNames()
+    }
+
     /// The beneficiaries the filter finds among the account's communes.
     public func beneficiaries(_ filter: BeneficiaryFilter) throws -> [Beneficiary] {
         try check(.viewBeneficiaries)

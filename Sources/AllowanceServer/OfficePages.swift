@@ -242,21 +242,22 @@ extension PageRoutes {
         filter.name = text.isEmpty ? nil : text
         let searched = filter, desk = api.desk(session)
         let found = try await api.serviceCall { try desk.beneficiaries(searched) }
+        let names = try await api.serviceCall { try desk.communeNames() }
         let t = words(request)
         let data: [String: Any] = [
             "q": text, "commune": communeText, "searched": !text.isEmpty || !communeText.isEmpty,
-            "rows": found.map(Self.row(t)), "truncated": found.count >= Self.searchRows, "shown": Self.searchRows, "csrf": session.csrfToken,
+            "rows": found.map(Self.row(t, names)), "truncated": found.count >= Self.searchRows, "shown": Self.searchRows, "csrf": session.csrfToken,
         ]
         return Pages.page("beneficiaries", title: "beneficiaries", data, request: request, session: session)
     }
 
     static let searchRows = 100
 
-    static func row(_ t: [String: String]) -> (Beneficiary) -> [String: Any] {
+    static func row(_ t: [String: String], _ names: [String: String] = [:]) -> (Beneficiary) -> [String: Any] {
         { person in
             ["id": person.id.rawValue, "name": person.details.fullName, "nationalID": maskTail(person.details.nationalID.digits),
              "born": "\(person.details.dateOfBirth.day < 10 ? "0" : "")\(person.details.dateOfBirth.day)/\(person.details.dateOfBirth.month < 10 ? "0" : "")\(person.details.dateOfBirth.month)/\(person.details.dateOfBirth.year)",
-             "commune": person.details.commune.value, "category": person.details.category.value,
+             "commune": Pages.commune(person.details.commune.value, names), "category": person.details.category.value,
              "method": t["m_" + person.details.paymentMethod.rawValue] ?? person.details.paymentMethod.rawValue,
              "account": person.details.account.map { "\($0.carrier.value) \($0.msisdn.masked)" } ?? "",
              "status": t["b_" + person.status.rawValue] ?? person.status.rawValue]
@@ -277,8 +278,9 @@ extension PageRoutes {
             throw APIError(status: .notFound, code: "not_found", message: Words.vi("not_found"))
         }
         let (person, events, flags) = found
+        let names = try await api.serviceCall { try desk.communeNames() }
         let t = words(request)
-        var data = Self.row(t)(person)
+        var data = Self.row(t, names)(person)
         data["events"] = events.reversed().map { event -> [String: Any] in
             ["at": Pages.date(event.at), "by": event.by, "kind": t["e_" + event.kind.rawValue] ?? event.kind.rawValue, "field": event.field ?? "",
              "old": redactIdentifiers(event.oldValue ?? ""), "new": redactIdentifiers(event.newValue ?? ""), "reason": redactIdentifiers(event.reason ?? "")]

@@ -92,6 +92,9 @@ enum Pages {
 
     /// `1.234.567 ₫`.
     static func money(_ dong: Int64) -> String { "\(Money(dong: dong).grouped) ₫" }
+    /// `26734 Xã Minh Phú` when the commune list names the code, else the code.
+    static func commune(_ code: String, _ names: [String: String]) -> String { names[code].map { "\(code) \($0)" } ?? code }
+
     static func count(_ value: Int64) -> String { Money(dong: value).grouped }
 
     /// `30/11/2026 15:04` in Vietnam's time, from the ledger's UTC timestamps.
@@ -243,16 +246,19 @@ struct PageRoutes: Sendable {
         guard let text = context.parameters.get("id"), let value = Int64(text), value > 0 else { return problem(request, session, "not_found", status: .notFound) }
         let id = BatchID(value)
         let desk = api.desk(session)
-        let summary: BatchSummary, changes: [NumberChange]
+        let summary: BatchSummary, changes: [NumberChange], names: [String: String]
         do {
             (summary, changes) = try await api.serviceCall { try desk.batchSummary(id) }
+            names = try await api.serviceCall { try desk.communeNames() }
         } catch let error as APIError {
             return problem(request, session, error.code == "not_found" ? "not_found" : "forbidden", status: error.status)
         }
         let words = Pages.words[Pages.language(request)]!
         let batch = summary.batch
-        func lines(_ title: String, _ lines: [BatchSummary.Line]) -> [String: Any] {
-            ["title": words[title] ?? title, "lines": lines.map { ["key": $0.key, "items": Pages.count(Int64($0.items)), "amount": Pages.money($0.amount.dong)] }]
+        func lines(_ title: String, _ lines: [BatchSummary.Line], named: Bool = false) -> [String: Any] {
+            ["title": words[title] ?? title, "lines": lines.map { line in
+                ["key": named ? Pages.commune(line.key, names) : line.key, "items": Pages.count(Int64(line.items)), "amount": Pages.money(line.amount.dong)]
+            }]
         }
         let data: [String: Any] = [
             "id": batch.id.rawValue, "period": batch.period.vietnamese, "status": words["st_" + batch.status.rawValue] ?? batch.status.rawValue,
@@ -260,7 +266,7 @@ struct PageRoutes: Sendable {
             "createdBy": batch.createdBy, "createdAt": Pages.date(batch.createdAt),
             "approvedBy": batch.approvedBy.map { "\($0) · \(Pages.date(batch.approvedAt))" } ?? "",
             "notice": ["approved", "created", "cancelled"].first { request.uri.queryParameters[Substring($0)] != nil }.map { words[$0 + "_done"]! } ?? "",
-            "communes": batch.communes.isEmpty ? words["all_communes"]! : batch.communes.map(\.value).joined(separator: ", "),
+            "communes": batch.communes.isEmpty ? words["all_communes"]! : batch.communes.map { Pages.commune($0.value, names) }.joined(separator: ", "),
             "retryOf": batch.retryOf.map { "\($0)" } ?? "",
             "canCancel": session.account.role.may(.cancelBatch) && batch.status == .created,
             "canDownload": session.account.role.may(.downloadInstructions) && (batch.status == .approved || batch.status == .exported),
@@ -269,7 +275,7 @@ struct PageRoutes: Sendable {
             "canApprove": session.account.role.may(.approveBatch) && batch.status == .created,
             "ownBatch": (try? UserName(parsing: batch.createdBy)).map { $0.isSamePerson(as: session.account.name) } ?? false,
             "csrf": session.csrfToken,
-            "groups": [lines("by_commune", summary.byCommune), lines("by_carrier", summary.byCarrier), lines("by_state", summary.byState)],
+            "groups": [lines("by_commune", summary.byCommune, named: true), lines("by_carrier", summary.byCarrier), lines("by_state", summary.byState)],
         ]
         return Pages.page("batch", title: "batch", data, request: request, session: session)
     }

@@ -447,3 +447,34 @@ struct BadUploadTests {
         #expect(try office.ledger.reconciliation.resultFiles(batch: BatchID(1)).isEmpty, "nothing reconciled")
     }
 }
+
+/// The commune list's names on the pages (issue 22): the batch's totals by commune, the beneficiaries, the dashboard.
+@Suite(.timeLimit(.minutes(2)))
+struct CommuneNamePageTests {
+    @Test func pagesNameTheCommunesOnceAListIsLoaded() async throws {
+        let office = try Office()
+        try office.approvedMonth()
+        let list = office.folder + "/communes.csv"
+        try """
+            code,name,province_code,province_name,valid_from,replaces,source
+            26743,Xã Đông <Thử> (invented),01,Hà Nội,2025-07-01,,invented for the tests
+            26737,Phường Minh Phú (invented),01,Hà Nội,2025-07-01,,invented for the tests
+
+            """.write(toFile: list, atomically: true, encoding: .utf8)
+        _ = try office.ledger.registry.importCommunes(path: list, by: try UserName(parsing: "officer.lan"))
+        try await office.app().test(.router) { client in
+            let officer = try await PageClient.logIn(client, "officer.lan", office)
+            let batch = try await officer.page("/batches/1")
+            #expect(batch.contains("26737 Phường Minh Phú (invented)"))
+            // A name is text on the page, never markup.
+            #expect(batch.contains("26743 Xã Đông &lt;Thử&gt; (invented)"))
+            #expect(!batch.contains("<Thử>"))
+            let people = try await officer.page("/beneficiaries")
+            #expect(people.contains("26737 Phường Minh Phú (invented)"))
+            let official = try await PageClient.logIn(client, "official.tu", office)
+            let dashboard = try await official.page("/")
+            // November's month, approved and not yet paid: every commune is below the target and listed by name.
+            #expect(dashboard.contains("26737 Phường Minh Phú (invented)"), "\(dashboard.prefix(3000))")
+        }
+    }
+}
