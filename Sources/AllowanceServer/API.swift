@@ -96,21 +96,33 @@ struct API: Sendable {
     /// answers the same bytes and posts nothing. A POST because the first one changes the ledger.
     func instructions(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let session = try await session(request, change: true)
-        return try await instructionFile(try batchID(context), as: session)
+        return try await instructionFile(try batchID(context), as: session, format: try Self.tableFormat(request.uri.queryParameters["format"]))
     }
 
-    /// The instruction file as a download, for the API's route and the batch page's button alike.
-    func instructionFile(_ id: BatchID, as session: Session) async throws -> Response {
+    /// `csv` (or none) or `xlsx`; anything else is refused.
+    static func tableFormat(_ text: Substring?) throws -> TableFormat {
+        guard let text else { return .csv }
+        guard let format = TableFormat(rawValue: String(text)) else {
+            throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("format"))
+        }
+        return format
+    }
+
+    /// The instruction file as a download, for the API's route and the batch page's button alike: CSV, or the same rows
+    /// as an xlsx workbook.
+    func instructionFile(_ id: BatchID, as session: Session, format: TableFormat = .csv) async throws -> Response {
         let desk = desk(session), location = ledger.location
+        let name = "instructions." + format.rawValue
         let (bytes, period) = try await serviceCall { () throws -> ([UInt8], String) in
             // Written where the ledger is, in a folder of its own that goes once the bytes are read.
             let folder = try Files.createTemporaryFolder(beside: location, mode: 0o700)
             defer { Files.removeCreatedFolder(folder) }
-            let result = try desk.exportBatch(id, to: folder + "/instructions.csv")
-            return (try readFileBytes(folder + "/instructions.csv"), result.batch.period.description)
+            let result = try desk.exportBatch(id, to: folder + "/" + name)
+            return (try readFileBytes(folder + "/" + name), result.batch.period.description)
         }
-        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
-                                               .contentDisposition: "attachment; filename=\"instructions-\(period)-batch-\(id).csv\""],
+        let type = format == .xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "text/csv; charset=utf-8"
+        return Response(status: .ok, headers: [.contentType: type,
+                                               .contentDisposition: "attachment; filename=\"instructions-\(period)-batch-\(id).\(format.rawValue)\""],
                         body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
@@ -405,6 +417,7 @@ enum Words {
         "communes": "\"communes\" phải là danh sách mã xã.",
         "grouping": "\"by\" là commune, category hoặc carrier.",
         "target": "\"target\" là phần trăm, từ 0 đến 100.",
+        "format": "\"format\" là csv hoặc xlsx.",
         "multipart_expected": "Hãy gửi tệp dạng multipart/form-data.",
         "multipart_broken": "Nội dung tải lên bị hỏng hoặc không đầy đủ; hãy gửi lại.",
         "file_field": "Thiếu tệp (trường \"file\").",

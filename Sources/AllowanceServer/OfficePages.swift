@@ -131,7 +131,7 @@ extension PageRoutes {
     func instructions(_ request: Request, _ context: BasicRequestContext, _ session: Session) async throws -> Response {
         let form = try await Pages.form(request)
         try checkForm(session, form["csrf"])
-        return try await api.instructionFile(try pageBatchID(context), as: session)
+        return try await api.instructionFile(try pageBatchID(context), as: session, format: try API.tableFormat(form["format"].map { Substring($0) }))
     }
 
     func retry(_ request: Request, _ context: BasicRequestContext, _ session: Session) async throws -> Response {

@@ -294,6 +294,23 @@ struct InstructionAndReportTests {
         #expect(try office.ledger.accounts.activity().filter { $0.what == "instructions_downloaded" }.count == 2)
     }
 
+    @Test func theInstructionWorkbookIsTheCLIsBytesToo() async throws {
+        let office = try Office()
+        try office.approvedMonth()
+        try await office.app().test(.router) { client in
+            let officer = try await client.session("officer.lan", office)
+            let workbook = try await client.execute(uri: "/api/v1/batches/1/instructions?format=xlsx", method: .post, headers: officer.headers)
+            #expect(workbook.status == .ok, "\(String(buffer: workbook.body))")
+            #expect(workbook.headers[.contentType] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            #expect(workbook.headers[.contentDisposition]?.contains("instructions-2026-11-batch-1.xlsx") == true)
+            let path = office.folder + "/cli.xlsx"
+            _ = try office.ledger.payouts.exportBatch(BatchID(1), to: path, by: try UserName(parsing: "officer.lan"))
+            #expect(Array(try Data(contentsOf: URL(fileURLWithPath: path))) == Array(workbook.body.readableBytesView))
+            let refused = try await client.execute(uri: "/api/v1/batches/1/instructions?format=xls", method: .post, headers: officer.headers)
+            #expect(refused.status == .unprocessableContent)
+        }
+    }
+
     @Test func theOfficialReadsTheNonCashReportAndTheAdminDoesNot() async throws {
         let office = try Office()
         try await office.app().test(.router) { client in
