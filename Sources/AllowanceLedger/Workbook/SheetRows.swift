@@ -63,7 +63,7 @@ package final class SheetRows {
             throw .damaged(workbook.path, reason: "the sheet's part \(sheet.part) is missing")
         }
         self.stream = try PartStream(path: workbook.path, part: sheet.part, location: location)
-        (compressedSize, uncompressedSize) = workbook.sizes[sheet.part] ?? (0, 0)
+        (compressedSize, uncompressedSize) = (location.compressed, location.uncompressed)
         self.xml = XMLPull(source: stream)
         self.strings = sharedStrings
         self.dateStyles = workbook.dateStyles

@@ -38,8 +38,8 @@ public enum TableFileKind: Sendable, Equatable {
 }
 
 /// An xlsx workbook opened for reading: its sheets, the 1900 or 1904 date system, which styles are dates, and the
-/// shared strings, read through ZIPFoundation with limits a hostile file cannot pass (entry count, sizes, expansion
-/// ratio, entry names).
+/// shared strings. ZIPFoundation lists the entries and they are checked with limits a hostile file cannot pass (entry
+/// count, sizes, expansion ratio, entry names); `EntryInflater` reads each part's bytes.
 package final class Workbook {
     package struct Sheet: Sendable, Equatable {
         package let name: String
@@ -63,8 +63,6 @@ package final class Workbook {
     package let dateStyles: [UInt8]
     private let sharedStringsPart: String?
     private var sharedStrings: SharedStrings?
-    /// Each part's compressed and uncompressed size, as the archive declares them (progress is told in the file's bytes).
-    package let sizes: [String: (compressed: Int64, uncompressed: Int64)]
     /// Where each part's bytes are, for `EntryInflater`.
     package let entries: ZipEntries
 
@@ -77,7 +75,6 @@ package final class Workbook {
             throw .damaged(path, reason: "\(error)")
         }
         var count = 0
-        var sizes: [String: (compressed: Int64, uncompressed: Int64)] = [:]
         for entry in archive {
             count += 1
             guard count <= Self.entriesMax else { throw .tooManyEntries(path, entriesMax: Self.entriesMax) }
@@ -89,9 +86,7 @@ package final class Workbook {
             }
             try Self.checkSize(path, part: name, uncompressed: Int64(clamping: entry.uncompressedSize),
                                compressed: Int64(clamping: entry.compressedSize))
-            sizes[name] = (Int64(clamping: entry.compressedSize), Int64(clamping: entry.uncompressedSize))
         }
-        self.sizes = sizes
         guard archive["xl/workbook.xml"] != nil else { throw .notAWorkbook(path) }
         let entries = try ZipEntries(path: path)
         self.entries = entries

@@ -12,8 +12,8 @@ package struct ZipEntries {
     package struct Location: Sendable {
         let method: UInt16
         let crc: UInt32
-        let compressed: Int64
-        let uncompressed: Int64
+        package let compressed: Int64
+        package let uncompressed: Int64
         let headerOffset: Int64
     }
 
