@@ -447,6 +447,8 @@ enum Words {
             "Danh sách \(batch): \(count) khoản không còn khớp với sổ đăng ký; hãy huỷ danh sách và lập lại."
         case .nothingToRetry(let batch, _): "Danh sách \(batch) không có khoản nào cần chi lại."
         case .rate(let error): error.description
+        case .oneOffPaid(let name, let period, _):
+            "Khoản chi một lần \"\(name)\" đã lập cho kỳ \(period.vietnamese); mỗi người chỉ nhận một lần: hãy đặt tên mới cho khoản chi mới."
         }
     }
 

@@ -10,7 +10,17 @@ public enum BatchView {
             ("approved_by", .optional(batch.approvedBy)), ("approved_at", .optional(batch.approvedAt)),
             ("exported_at", .optional(batch.exportedAt)), ("held_out", .int(batch.heldOut)),
             ("retry_of", batch.retryOf.map { .int($0.rawValue) } ?? .null),
+            ("one_off", batch.oneOff.map { .object([("name", .string($0.name)), ("amount", .int($0.amount.dong))]) } ?? .null),
         ])
+    }
+
+    /// The benefit changes a month brings by age (`batch create`, `beneficiary due`).
+    public static func changes(_ changes: [BenefitChange]) -> JSON {
+        .array(changes.map { change in
+            .object([("beneficiary", .int(change.beneficiary.rawValue)), ("name", .string(change.name)), ("commune", .string(change.commune)),
+                     ("date_of_birth", .string(change.dateOfBirth.description)), ("kind", .string(change.kind.rawValue)),
+                     ("from", .string(change.from.value)), ("to", .string(change.to.value)), ("age", .int(Int64(change.age)))])
+        })
     }
 
     public static func lines(_ lines: [BatchSummary.Line]) -> JSON {
@@ -46,6 +56,9 @@ public enum BatchView {
             ("held_out", .int(result.batch.heldOut)),
             ("held_out_by_reason", .object(result.heldOutByKind.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
             ("skipped_existing", .int(result.skippedExisting)), ("status", .string(result.batch.status.rawValue)),
+            ("one_off", result.batch.oneOff.map { .object([("name", .string($0.name)), ("amount", .int($0.amount.dong))]) } ?? .null),
+            ("changes", changes(result.changes)), ("two_benefits", .int(result.twoBenefits)),
+            ("paid_by_age", .object(result.paidByAge.sorted { $0.key < $1.key }.map { ($0.key.value, .int($0.value)) })),
         ])
     }
 

@@ -57,13 +57,18 @@ extension Allowance {
             let update = "\(dir)/register-update.csv"
             let sample = try ledger.registry.beneficiaries(BeneficiaryFilter(status: .active, method: .cash, limit: 2))
             let writer = try CSVWriter(path: update, neutralisesFormulas: false)
-            try writer.row(RawRegisterFields.columns)
+            try writer.row(RawRegisterFields.basicColumns)
             for b in sample {
                 let d = b.details
                 try writer.row([d.nationalID.digits, d.fullName, d.dateOfBirth.description, d.gender.rawValue, d.commune.value,
                                 d.category.value, "mobile_money", "VIETTEL", "0986" + String(b.id.rawValue % 1_000_000 + 100_000).suffix(6)])
             }
             try writer.row(["079146000123", "Trần Thị Bé", "1946-03-08", "F", RegisterGenerator.defaultCommunes[0], "ELDERLY_80", "mobile_money", "VNPT", "0243 987 6543"])
+            // Turned 80 last month, registered at 1.5: from this month 2.0 (ELDERLY_POOR_80), the month after the birthday.
+            let eightieth = period.previous
+            let bornYear = eightieth.year - 80
+            try writer.row(["0010\(String(bornYear).suffix(2))000789", "Lê Văn Thọ", "\(bornYear)-\(eightieth.month < 10 ? "0" : "")\(eightieth.month)-15", "M",
+                            RegisterGenerator.defaultCommunes[1], "ELDERLY_POOR", "mobile_money", "VIETTEL", "0912 000 789"])
             // Written by a commune that still uses its code from before the merger.
             try writer.row(["001146000456", "Đỗ Thị Hoa", "1946-05-20", "F", Self.mergedCommune, "ELDERLY_80", "mobile_money", "VIETTEL", "0912 000 456"])
             try writer.commit()
@@ -91,8 +96,19 @@ extension Allowance {
             flags = try ledger.registry.flags()
 
             step("4. Batch for \(period): created by the officer, approved by the head of office")
+            let due = try ledger.payouts.dueChanges(period: period)
+            print("Before the batch, `beneficiary due --period \(period)`: \(due.changes.filter { $0.kind == .category }.count) category change(s) by age, "
+                + "\(due.changes.filter { $0.kind == .qualified }.count) new qualification(s) for the social pension.")
             let created = try ledger.payouts.createBatch(BatchCreateOptions(period: period, by: officer))
             print("Batch \(created.batch.id): \(created.items) items, \(created.total.shown) (\(created.mobileMoneyItems) mobile money, \(created.cashItems) cash); \(created.batch.heldOut) held out by flags.")
+            for change in created.changes where change.kind == .category {
+                print("  Birthday: beneficiary \(change.beneficiary), born \(change.dateOfBirth), moved from \(change.from) to \(change.to) at \(change.age) "
+                    + "(recorded in the history; `allowance beneficiary history \(change.beneficiary)`).")
+            }
+            if created.twoBenefits > 0 {
+                print("  One benefit a person: \(created.twoBenefits) qualify for both a social allowance and the social pension; each is paid the higher once "
+                    + "(\(created.paidByAge.values.reduce(0, +)) the pension).")
+            }
             do {
                 _ = try ledger.payouts.approveBatch(created.batch.id, by: officer)
             } catch {
@@ -158,6 +174,23 @@ extension Allowance {
                 print("Nothing to retry: every item sent was paid or is still being worked.")
             }
 
+            step("6b. A one-off payment: the Tết gift, 400,000 đ to each beneficiary, once")
+            let gift = try OneOffPayment(name: "Quà Tết \(period.year + 1)", amount: Money(dong: 400_000))
+            var giftOptions = BatchCreateOptions(period: period, by: officer)
+            giftOptions.oneOff = gift
+            let giftBatch = try ledger.payouts.createBatch(giftOptions)
+            _ = try ledger.payouts.approveBatch(giftBatch.batch.id, by: head)
+            _ = try ledger.journal.fund(amount: giftBatch.total, reference: "QĐ-\(period.compact)/TET", by: head)
+            let giftInstructions = "\(dir)/instructions-tet-\(period).csv"
+            let giftExported = try ledger.payouts.exportBatch(giftBatch.batch.id, to: giftInstructions, by: officer)
+            print("Batch \(giftBatch.batch.id) \"\(gift.name)\": \(giftBatch.items) items, \(giftBatch.total.shown), approved by \(head); "
+                + "\(giftExported.lines) instructions to \(giftInstructions), narrative \"\(giftBatch.batch.narrative)\".")
+            do {
+                _ = try ledger.payouts.createBatch(giftOptions)
+            } catch {
+                print("Making it again: refused (\(error)).")
+            }
+
             step("7. Auditor: verify the ledger and read the balances")
             let verification = try ledger.journal.verify()
             print("Ledger \(verification.isIntact ? "intact" : "BROKEN"): \(verification.entries) entries, \(verification.postings) postings; chain head \(verification.headHash.prefix(16))…")
@@ -203,6 +236,7 @@ extension Allowance {
             print("  instructions  \(instructions)")
             print("  results       \(results) (reconciliation report: \(report))")
             print("  retry         \(retryFiles)")
+            print("  one-off       \(giftInstructions)")
             print("  report        \(html)")
             print("  audit export  \(exportDir) (key \(keyPath); check it with: allowance audit verify \(exportDir) --key \(keyPath))")
             print("\nThe non-cash report for officials: \(html)")

@@ -45,9 +45,11 @@ import Testing
             try fixture.store.registry.addCategory(Code(trusted: "LOCAL_SUPPORT"), description: "x", coefficient: Coefficient(milli: 1000),
                                           from: try CalendarDate(parsing: "2026-01-01"), by: user("head"))
         }
-        try fixture.importLines(["001150000031,Đỗ Thị Hoa,1950-02-02,F,26734,local_support,cash,,"])
+        // Born 1960: too young for the social pension, so the category's own amount is paid.
+        try fixture.importLines(["001160000031,Đỗ Thị Hoa,1960-02-02,F,26734,local_support,cash,,"])
         let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: november, by: user("maker")))
         #expect(batch.total == Money(dong: 375_000))
+        #expect(batch.twoBenefits == 0)
         try fixture.store.registry.setCoefficient(try Coefficient(parsing: "1"), of: Code(trusted: "LOCAL_SUPPORT"), from: try CalendarDate(parsing: "2026-12-01"), by: user("head"))
         #expect(try fixture.store.registry.rates().monthlyAmount(category: Code(trusted: "LOCAL_SUPPORT"), period: try Period(parsing: "2026-12")) == Money(dong: 500_000))
         #expect(throws: RateError.unknownCategory(Code(trusted: "NOPE"))) {

@@ -61,7 +61,7 @@ import Testing
          "r.csv: 2 bad lines; nothing was imported. Fix them, or pass --skip-invalid to import the good lines and write the bad ones to a file"),
         (RegisterImportError.unreadableHeader("r.csv", CSVRecordError.notUTF8.problem).problem,
          "r.csv:1: header: not valid UTF-8; save the file as CSV UTF-8; a register is a CSV text file (UTF-8) starting with the header "
-            + "national_id,full_name,date_of_birth,gender,commune_code,category,payment_method,carrier,msisdn"),
+            + "national_id,full_name,date_of_birth,gender,commune_code,category,payment_method,carrier,msisdn,household_status"),
         (CSVRecordError.unclosedQuote(openedOnLine: 4).problem, "quoted field opened on line 4 is never closed; add the closing \""),
         (Problem("field.code", ["field": "carrier", "value": "A B", "length_max": "40"]), "carrier \"A B\" must be at most 40 letters, digits, _ or -"),
         (Problem(text: "anything {at} all"), "anything {at} all"),

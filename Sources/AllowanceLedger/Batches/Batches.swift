@@ -15,10 +15,12 @@ public struct Batch: Sendable, Equatable {
     public let approvedAt: String?
     public let exportedAt: String?
     public let heldOut: Int
+    /// A one-off payment's batch (a Tết gift), or nil for a month's benefits.
+    public let oneOff: OneOffPayment?
 
     package init(id: BatchID, period: Period, communes: [Code], status: BatchStatus, retryOf: BatchID? = nil,
                  createdBy: String, createdAt: String, approvedBy: String? = nil, approvedAt: String? = nil,
-                 exportedAt: String? = nil, heldOut: Int) {
+                 exportedAt: String? = nil, heldOut: Int, oneOff: OneOffPayment? = nil) {
         self.id = id
         self.period = period
         self.communes = communes
@@ -30,6 +32,33 @@ public struct Batch: Sendable, Equatable {
         self.approvedAt = approvedAt
         self.exportedAt = exportedAt
         self.heldOut = heldOut
+        self.oneOff = oneOff
+    }
+
+    /// What the instruction file's narrative says for every line.
+    public var narrative: String { oneOff.map { "\($0.name) \(period.vietnamese)" } ?? "Trợ cấp xã hội tháng \(period.vietnamese)" }
+}
+
+/// A one-off payment: a name the office gives it (`Quà Tết 2027`), the same amount to each person, paid to a person once.
+public struct OneOffPayment: Sendable, Equatable {
+    public let name: String
+    public let amount: Money
+    public static let nameLengthMax = 80
+
+    public init(name raw: String, amount: Money) throws(FieldError) {
+        let name = raw.trimmingSpaces
+        guard !name.isEmpty, name.count <= Self.nameLengthMax, !RegisterValidator.hasControlCharacter(name),
+              let first = name.unicodeScalars.first, !"=+-@".unicodeScalars.contains(first) else {
+            throw FieldError(Problem("batch.one_off_name", ["length_max": String(Self.nameLengthMax)]))
+        }
+        guard amount.dong > 0 else { throw FieldError(Problem("batch.one_off_amount")) }
+        self.name = name
+        self.amount = amount
+    }
+
+    package init(trusted name: String, amount: Money) {
+        self.name = name
+        self.amount = amount
     }
 }
 
@@ -44,6 +73,7 @@ public enum BatchError: Error, Sendable, Equatable, CustomStringConvertible {
     case staleItems(batch: BatchID, count: Int, examples: [String])
     case nothingToRetry(BatchID, String)
     case rate(RateError)
+    case oneOffPaid(name: String, period: Period, batches: [BatchID])
 
     public static func == (lhs: BatchError, rhs: BatchError) -> Bool { lhs.description == rhs.description }
 
@@ -66,6 +96,9 @@ public enum BatchError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "cancel it with `allowance batch cancel \(batch) --reason \"…\"` and create it again"
         case .nothingToRetry(let batch, let why): "batch \(batch) has nothing to retry: \(why)"
         case .rate(let error): error.description
+        case .oneOffPaid(let name, let period, let batches):
+            "the one-off payment \"\(name)\" was made for \(period) (batch \(batches.map(\.description).joined(separator: ", "))); "
+                + "a one-off is paid to a person once: give a new payment a new name"
         }
     }
 }
@@ -75,6 +108,10 @@ public struct BatchCreateOptions: Sendable {
     public var communes: [Code] = []
     public var skipExisting = false
     public var by: UserName
+    /// A one-off payment instead of the month's benefits.
+    public var oneOff: OneOffPayment?
+    /// Only beneficiaries registered in these categories (a one-off's scope).
+    public var categories: [Code] = []
 
     public init(period: Period, by: UserName) {
         self.period = period
@@ -91,9 +128,16 @@ public struct BatchCreateResult: Sendable, Equatable {
     /// Held out by flags, per flag kind (a beneficiary with two kinds counts under both).
     public let heldOutByKind: [String: Int]
     public let skippedExisting: Int
+    /// The benefit changes the month brought by age (category steps, new qualifications), recorded in the history.
+    public let changes: [BenefitChange]
+    /// People who qualified for more than one monthly benefit, paid the highest once.
+    public let twoBenefits: Int
+    /// Of those, how many were paid a benefit they qualify for by age (the social pension) rather than the registered one.
+    public let paidByAge: [Code: Int]
 
     package init(batch: Batch, items: Int, total: Money, mobileMoneyItems: Int, cashItems: Int,
-                 heldOutByKind: [String: Int], skippedExisting: Int) {
+                 heldOutByKind: [String: Int], skippedExisting: Int, changes: [BenefitChange] = [], twoBenefits: Int = 0,
+                 paidByAge: [Code: Int] = [:]) {
         self.batch = batch
         self.items = items
         self.total = total
@@ -101,6 +145,9 @@ public struct BatchCreateResult: Sendable, Equatable {
         self.cashItems = cashItems
         self.heldOutByKind = heldOutByKind
         self.skippedExisting = skippedExisting
+        self.changes = changes
+        self.twoBenefits = twoBenefits
+        self.paidByAge = paidByAge
     }
 }
 

@@ -49,49 +49,106 @@ public struct Payouts: Sendable {
     package static func transferKey(batch: BatchID, carrier: String) -> String { "transfer:batch:\(batch):\(carrier)" }
 
     /// The entitlement entry's memo carries the items' digest, so the hash chain covers every payee too.
-    package static func entitlementMemo(batch: BatchID, period: String, createdBy: String, approvedBy: String, digest: String) -> String {
-        "Entitlements of batch \(batch) for \(period), created by \(createdBy), approved by \(approvedBy); items sha256 \(digest)"
+    package static func entitlementMemo(batch: BatchID, period: String, createdBy: String, approvedBy: String, digest: String,
+                                        oneOff: OneOffPayment? = nil) -> String {
+        let what = oneOff.map { "One-off payment \"\($0.name)\" of \($0.amount.dong) đồng each, batch" } ?? "Entitlements of batch"
+        return "\(what) \(batch) for \(period), created by \(createdBy), approved by \(approvedBy); items sha256 \(digest)"
     }
 
     // MARK: Making and approving
 
-    /// Creates the month's batch: one item per active, unflagged beneficiary in scope, cash ones included, with
-    /// the amount from the rates in effect in the period and the account snapshotted into the item.
+    /// Creates the month's batch: one item per active, unflagged beneficiary in scope, cash ones included, with the
+    /// account snapshotted into the item. A month's item pays the highest monthly benefit the person qualifies for in
+    /// the period (one benefit a person, Law on Social Insurance 2024 Article 22 and Decree 20/2021 Article 6), after the
+    /// month's changes by age are written into the register with their history; a one-off's item pays its amount, once
+    /// a person.
     public func createBatch(_ options: BatchCreateOptions) throws -> BatchCreateResult {
         // Every item is made from a beneficiary row read in this transaction, for the batch it inserts.
         try storage.writeBulk { tx in
             let now = clock.now()
             let period = options.period
+            let scope = BatchScope(period: period, communes: options.communes, categories: options.categories, oneOff: options.oneOff)
+            if let oneOff = options.oneOff {
+                let earlier = try tx.oneOffBatches(name: oneOff.name)
+                if let other = earlier.first(where: { $0.period != period || $0.oneOff?.amount != oneOff.amount }) {
+                    throw BatchError.oneOffPaid(name: oneOff.name, period: other.period, batches: earlier.map(\.id))
+                }
+            }
             try Registry.raiseFlags(tx, at: now)
             let holds = try Self.openFlags(tx, at: now)
             let rates = try tx.rateTable()
-            let communes = Array(Set(options.communes)).sorted()
+            for category in scope.categories where rates.categories[category] == nil { throw BatchError.rate(.unknownCategory(category)) }
 
-            let made = try tx.itemsAlreadyMade(period: period, communes: communes)
+            let made = try tx.itemsAlreadyMade(scope)
             let skippedExisting = made.reduce(0) { $0 + $1.items }
+            if let oneOff = options.oneOff, !made.isEmpty && !options.skipExisting {
+                throw BatchError.oneOffPaid(name: oneOff.name, period: period, batches: made.map(\.batch))
+            }
             if !made.isEmpty && !options.skipExisting {
                 throw BatchError.alreadyInBatch(period: period, batches: made.map { ($0.batch, $0.items) }, example: made[0].example)
             }
-            let batchID = try tx.insertBatch(period: period, communes: communes, retryOf: nil, at: now, by: options.by)
-            var prices: [Code: Money] = [:]
-            var unpriced: [Code: RateError] = [:]
-            for category in rates.categories.keys.sorted(by: { $0.value < $1.value }) {
-                switch Result(catching: { () throws(RateError) in try rates.monthlyAmount(category: category, period: period) }) {
-                case .success(let amount): prices[category] = amount
-                case .failure(let error): unpriced[category] = error
+            var plan: BenefitPlan?
+            var changes: [BenefitChange] = []
+            if options.oneOff == nil {
+                let rule = try Registry.ageMonthRule(tx)
+                let monthPlan = BenefitPlan(rates: rates, period: period, rule: rule)
+                changes = try Self.applyBenefitChanges(tx, scope, plan: monthPlan, rule: rule, at: now, by: options.by)
+                // A category without a rate in the period matters only if someone in scope has it.
+                let unpriced = monthPlan.unpriced.keys.sorted()
+                if !unpriced.isEmpty, let category = try tx.candidateCategory(among: unpriced, scope, skipMade: !made.isEmpty) {
+                    throw BatchError.rate(monthPlan.unpriced[category]!)
                 }
+                plan = monthPlan
             }
-            // A category without a rate in the period matters only if someone in scope has it.
-            if !unpriced.isEmpty, let category = try tx.candidateCategory(among: unpriced.keys.sorted(by: { $0.value < $1.value }),
-                                                                          period: period, communes: communes, skipMade: !made.isEmpty) {
-                throw BatchError.rate(unpriced[category]!)
-            }
-            let items = try tx.makeItems(batch: batchID, period: period, communes: communes, prices: prices, holds: holds,
-                                         skipMade: !made.isEmpty)
+            let batchID = try tx.insertBatch(scope, retryOf: nil, at: now, by: options.by)
+            let items = try tx.makeItems(batch: batchID, scope, plan: plan, holds: holds, skipMade: !made.isEmpty)
             guard items.items > 0 else { throw BatchError.noEligible(period: period, heldOut: items.heldOut) }
             return BatchCreateResult(batch: try tx.batch(batchID), items: items.items, total: items.total,
                                      mobileMoneyItems: items.mobileMoney, cashItems: items.items - items.mobileMoney,
-                                     heldOutByKind: items.heldOutByKind, skippedExisting: options.skipExisting ? skippedExisting : 0)
+                                     heldOutByKind: items.heldOutByKind, skippedExisting: options.skipExisting ? skippedExisting : 0,
+                                     changes: changes, twoBenefits: items.twoBenefits, paidByAge: items.paidByAge)
+        }
+    }
+
+    /// Writes the period's category steps into the register (one history event each, the row resealed) and records
+    /// each new qualification by age in the history; returns both. Steps run until none is left, so a category that
+    /// moves on twice (a child past two limits at once) lands where the person's age puts them.
+    static func applyBenefitChanges(_ tx: any PayoutsTransaction, _ scope: BatchScope, plan: BenefitPlan, rule: AgeMonthRule,
+                                    at now: Timestamp, by user: UserName) throws -> [BenefitChange] {
+        var all: [BenefitChange] = []
+        var rounds = 0
+        while true {
+            let changes = try tx.benefitChanges(scope, plan: plan)
+            let steps = changes.filter { $0.kind == .category }
+            if rounds == 0 { all += changes.filter { $0.kind == .qualified } }
+            if steps.isEmpty || rounds == 8 { break }
+            rounds += 1
+            for step in steps {
+                guard let found = try tx.beneficiary(id: step.beneficiary) else { continue }
+                var details = found.details
+                details.category = step.to
+                _ = try Registry.applyChanges(tx, to: found, details, at: now, by: user, reason: step.reason(rule: rule, period: plan.period),
+                                              importID: nil)
+            }
+            all += steps
+        }
+        for change in all where change.kind == .qualified {
+            try tx.insertEvent(NewBeneficiaryEvent(beneficiary: change.beneficiary, at: now, by: user, kind: .updated, field: "qualifies_for",
+                                                   oldValue: nil, newValue: change.to.value, reason: change.reason(rule: rule, period: plan.period),
+                                                   importID: nil))
+        }
+        if !all.isEmpty { try tx.sealRegister(at: now, by: user) }
+        return all.sorted { ($0.beneficiary.rawValue, $0.kind.rawValue) < ($1.beneficiary.rawValue, $1.kind.rawValue) }
+    }
+
+    /// Who the period changes by age, before its batch is made (`beneficiary due`): category steps and new
+    /// qualifications, for active beneficiaries in the communes (all when empty). Nothing is written.
+    public func dueChanges(period: Period, communes: [Code] = []) throws -> (rule: AgeMonthRule, changes: [BenefitChange]) {
+        try storage.read { tx in
+            let rule = try Registry.ageMonthRule(tx)
+            let plan = BenefitPlan(rates: try tx.rateTable(), period: period, rule: rule)
+            let changes = try tx.benefitChanges(BatchScope(period: period, communes: communes), plan: plan)
+            return (rule, changes.sorted { ($0.beneficiary.rawValue, $0.kind.rawValue) < ($1.beneficiary.rawValue, $1.kind.rawValue) })
         }
     }
 
@@ -154,7 +211,7 @@ public struct Payouts: Sendable {
             let entry = try tx.journalEntry(at: now, kind: .entitlement, key: "entitlement:batch:\(id)", batch: id, by: user,
                                             memo: Self.entitlementMemo(batch: id, period: batch.period.description,
                                                                        createdBy: batch.createdBy, approvedBy: user.value,
-                                                                       digest: scan.seal.digest))
+                                                                       digest: scan.seal.digest, oneOff: batch.oneOff))
             if batch.retryOf == nil {
                 try entry.append(.debit(.expense, total))
             } else {
@@ -180,7 +237,7 @@ public struct Payouts: Sendable {
             }
             let writer = try tableWriter(path: path, format: format ?? TableFormat(path: path), sheet: "instructions",
                                          columns: InstructionRows.columnKinds)
-            var rows = try InstructionRows(writer: writer, period: batch.period)
+            var rows = try InstructionRows(writer: writer, narrative: batch.narrative)
             let perCarrier = try tx.writeInstructions(batch: id, carrier: carrier, into: &rows)
             try rows.flush()
             guard rows.lines > 0 else { throw BatchError.noMobileMoneyItems(id, carrier: carrier) }
@@ -331,8 +388,9 @@ public struct Payouts: Sendable {
                     : "the \(candidates.count) failed or missing item(s) belong to beneficiaries no longer active or held by a flag"
                 throw BatchError.nothingToRetry(id, why)
             }
-            let batchID = try tx.insertBatch(period: original.period, communes: original.communes, retryOf: id, at: now, by: user)
-            try tx.insertRetryItems(batch: batchID, period: original.period, chosen)
+            let batchID = try tx.insertBatch(BatchScope(period: original.period, communes: original.communes, oneOff: original.oneOff),
+                                             retryOf: id, at: now, by: user)
+            try tx.insertRetryItems(batch: batchID, period: original.period, oneOff: original.oneOff?.name, chosen)
             var total = Money.zero
             for item in chosen { total = try total.adding(Money(dong: item.amount)) }
             let failed = chosen.count { $0.state == .failed }

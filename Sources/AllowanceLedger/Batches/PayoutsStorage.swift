@@ -20,15 +20,20 @@ package protocol PayoutsTransaction: RegistryTransaction, JournalTransaction {
     func numberChanges(batch: BatchID) throws -> [NumberChange]
 
     // Making a batch
-    /// Per batch, the first attempts of the month already made for active beneficiaries in scope.
-    func itemsAlreadyMade(period: Period, communes: [Code]) throws -> [(batch: BatchID, items: Int, example: BeneficiaryID)]
-    func insertBatch(period: Period, communes: [Code], retryOf: BatchID?, at: Timestamp, by: UserName) throws -> BatchID
+    /// Per batch, the first attempts of the month (or of the one-off) already made for active beneficiaries in scope.
+    func itemsAlreadyMade(_ scope: BatchScope) throws -> [(batch: BatchID, items: Int, example: BeneficiaryID)]
+    func insertBatch(_ scope: BatchScope, retryOf: BatchID?, at: Timestamp, by: UserName) throws -> BatchID
+    /// The batches, cancelled ones left out, of the one-off payment of that name.
+    func oneOffBatches(name: String) throws -> [Batch]
     /// One of `categories` that an active beneficiary in scope has (not yet in a batch of the month when
     /// `skipMade`), or nil.
-    func candidateCategory(among categories: [Code], period: Period, communes: [Code], skipMade: Bool) throws -> Code?
+    func candidateCategory(among categories: [Code], _ scope: BatchScope, skipMade: Bool) throws -> Code?
+    /// Who, active and in scope, the period moves to another category or newly qualifies by age, by the plan.
+    func benefitChanges(_ scope: BatchScope, plan: BenefitPlan) throws -> [BenefitChange]
     /// Records the held beneficiaries in scope and inserts one item per other active beneficiary in scope (not yet
-    /// in a batch of the month when `skipMade`), in register order, priced by category, the account snapshotted.
-    func makeItems(batch: BatchID, period: Period, communes: [Code], prices: [Code: Money], holds: [BeneficiaryID: [FlagKind]],
+    /// in a batch of the month when `skipMade`), in register order, the account snapshotted: a month's item pays the
+    /// highest benefit the person qualifies for by the plan, a one-off's its amount.
+    func makeItems(batch: BatchID, _ scope: BatchScope, plan: BenefitPlan?, holds: [BeneficiaryID: [FlagKind]],
                    skipMade: Bool) throws -> MadeItems
     /// Removes an unapproved batch's items and holds; the batch stays, cancelled, with who, when and why.
     func cancel(_ batch: BatchID, at: Timestamp, by: UserName, reason: String) throws
@@ -60,16 +65,34 @@ package protocol PayoutsTransaction: RegistryTransaction, JournalTransaction {
     func resultFileCount(batch: BatchID) throws -> Int
     /// The batch's mobile-money items not retried yet that failed, or went to the carrier and no result line named.
     func retryCandidates(batch: BatchID) throws -> [RetryCandidate]
-    func insertRetryItems(batch: BatchID, period: Period, _ items: [RetryCandidate]) throws
+    func insertRetryItems(batch: BatchID, period: Period, oneOff: String?, _ items: [RetryCandidate]) throws
 }
 
 /// What `makeItems` made.
+/// What a batch covers: a month, the communes (all when empty), the registered categories (all when empty), and
+/// the one-off payment it makes, if it is one.
+package struct BatchScope: Sendable {
+    package let period: Period
+    package let communes: [Code]
+    package let categories: [Code]
+    package let oneOff: OneOffPayment?
+
+    package init(period: Period, communes: [Code], categories: [Code] = [], oneOff: OneOffPayment? = nil) {
+        self.period = period
+        self.communes = Array(Set(communes)).sorted()
+        self.categories = Array(Set(categories)).sorted()
+        self.oneOff = oneOff
+    }
+}
+
 package struct MadeItems: Sendable {
     package var items = 0
     package var total = Money.zero
     package var mobileMoney = 0
     package var heldOut = 0
     package var heldOutByKind: [String: Int] = [:]
+    package var twoBenefits = 0
+    package var paidByAge: [Code: Int] = [:]
 
     package init() {}
 }
@@ -164,11 +187,11 @@ package struct InstructionRows {
     package private(set) var lines = 0
     package private(set) var total = Money.zero
 
-    package init(writer: any TableWriter, period: Period) throws {
+    package init(writer: any TableWriter, narrative: String) throws {
         self.writer = writer as? CSVWriter
         self.workbook = writer as? XLSXWriter
         precondition(self.writer != nil || workbook != nil, "instructions are written as CSV or xlsx")
-        self.narrative = Array("Trợ cấp xã hội tháng \(period.vietnamese)".utf8)
+        self.narrative = Array(narrative.utf8)
         rows.reserveCapacity(1 << 16 + 4096)
         try writer.row(Self.header)
     }

@@ -127,6 +127,8 @@ public struct Period: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     public var firstDay: CalendarDate { CalendarDate(year: year, month: month, day: 1)! }
+    /// The month before (December 2000's before is itself: the calendar starts there).
+    public var previous: Period { (month == 1 ? Period(year: year - 1, month: 12) : Period(year: year, month: month - 1)) ?? self }
     public var lastDay: CalendarDate { CalendarDate(year: year, month: month, day: CalendarDate.daysIn(month: month, year: year))! }
     public static func < (lhs: Period, rhs: Period) -> Bool { (lhs.year, lhs.month) < (rhs.year, rhs.month) }
     public var description: String { "\(pad(year, 4))-\(pad(month, 2))" }

@@ -85,7 +85,7 @@ public struct RegisterGenerator: Sendable {
     public func write(to path: String) throws(FileError) -> Int {
         var random = SeededRandom(seed: seed)
         let writer = try CSVWriter(path: path, neutralisesFormulas: false)
-        try writer.row(RawRegisterFields.columns)
+        try writer.row(RawRegisterFields.basicColumns)
         var usedIDs = Set<UInt64>()
         usedIDs.reserveCapacity(count)
         var recentNumbers: [String] = []

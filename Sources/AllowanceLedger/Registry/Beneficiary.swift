@@ -19,9 +19,11 @@ public struct BeneficiaryDetails: Sendable, Equatable {
     public var category: Code
     public var paymentMethod: PaymentMethod
     public var account: MobileMoneyAccount?
+    /// Poor or near-poor household (`household_status`), or nil: brings the social pension forward to 70.
+    public var householdStatus: HouseholdStatus?
 
     public init(nationalID: NationalID, fullName: String, dateOfBirth: CalendarDate, gender: Gender, commune: Code,
-                category: Code, paymentMethod: PaymentMethod, account: MobileMoneyAccount?) {
+                category: Code, paymentMethod: PaymentMethod, account: MobileMoneyAccount?, householdStatus: HouseholdStatus? = nil) {
         self.nationalID = nationalID
         self.fullName = fullName
         self.dateOfBirth = dateOfBirth
@@ -30,6 +32,7 @@ public struct BeneficiaryDetails: Sendable, Equatable {
         self.category = category
         self.paymentMethod = paymentMethod
         self.account = account
+        self.householdStatus = householdStatus
     }
 
     /// Equal as the office means it: names compared in Unicode canonical equivalence (NFC), which is what
@@ -37,7 +40,7 @@ public struct BeneficiaryDetails: Sendable, Equatable {
     public static func == (lhs: BeneficiaryDetails, rhs: BeneficiaryDetails) -> Bool {
         lhs.nationalID == rhs.nationalID && lhs.fullName == rhs.fullName && lhs.dateOfBirth == rhs.dateOfBirth
             && lhs.gender == rhs.gender && lhs.commune == rhs.commune && lhs.category == rhs.category
-            && lhs.paymentMethod == rhs.paymentMethod && lhs.account == rhs.account
+            && lhs.paymentMethod == rhs.paymentMethod && lhs.account == rhs.account && lhs.householdStatus == rhs.householdStatus
     }
 }
 
@@ -69,11 +72,15 @@ public struct RawRegisterFields: Sendable {
     public var paymentMethod = ""
     public var carrier = ""
     public var msisdn = ""
+    /// Nil when the register has no such column: a re-import then keeps what the register holds.
+    public var householdStatus: String?
 
     public init() {}
 
     public static let columns = ["national_id", "full_name", "date_of_birth", "gender", "commune_code", "category",
-                                 "payment_method", "carrier", "msisdn"]
+                                 "payment_method", "carrier", "msisdn", "household_status"]
+    /// The columns a register had before `household_status`: what the generators write.
+    public static let basicColumns = Array(columns.prefix(9))
     /// Columns a register must have; carrier and msisdn may be left out when every line is cash.
     public static let requiredColumns = Array(columns.prefix(7))
 
@@ -89,8 +96,15 @@ public struct RawRegisterFields: Sendable {
         case "payment_method": \.paymentMethod
         case "carrier": \.carrier
         case "msisdn": \.msisdn
+        case "household_status": \.householdStatusText
         default: nil
         }
+    }
+
+    /// `householdStatus` as a column's text: writing it, even empty, says the column is there.
+    public var householdStatusText: String {
+        get { householdStatus ?? "" }
+        set { householdStatus = newValue }
     }
 
     /// A column's text by name (unknown names read as empty and are not written).
@@ -190,6 +204,7 @@ public struct RegisterValidator: Sendable {
             category = nil
         }
         let method = attempt { () throws(FieldError) in try PaymentMethod(parsing: raw.paymentMethod) }
+        let household = raw.householdStatus.flatMap { text in attempt { () throws(FieldError) in try HouseholdStatus(parsing: text) } ?? nil }
         var account: MobileMoneyAccount?
         let carrierText = raw.carrier.trimmingSpaces
         let msisdnText = raw.msisdn.trimmingSpaces
@@ -221,6 +236,7 @@ public struct RegisterValidator: Sendable {
             return .failure(.invalid(reasons))
         }
         return .success(BeneficiaryDetails(nationalID: nationalID, fullName: name, dateOfBirth: birth, gender: gender,
-                                           commune: commune, category: category, paymentMethod: method, account: account))
+                                           commune: commune, category: category, paymentMethod: method, account: account,
+                                           householdStatus: household))
     }
 }

@@ -390,6 +390,9 @@ extension Registry {
                             if let oldCommune { result.communesReplaced[oldCommune, default: 0] += 1 }
                             if validateOnly { continue }
                             if !registerWasEmpty, let existing = try tx.beneficiary(nationalID: details.nationalID) {
+                                var details = details
+                                // A register without the column says nothing of the household: what is held stays.
+                                if !header.contains("household_status") { details.householdStatus = existing.details.householdStatus }
                                 if try Self.applyChanges(tx, to: existing, details, at: now, by: options.by,
                                                          reason: "register import \(file)", importID: importID) {
                                     result.updated += 1

@@ -143,6 +143,9 @@ public struct Registry: Sendable {
         if old.commune != new.commune { changes.append(("commune_code", old.commune.value, new.commune.value)) }
         if old.category != new.category { changes.append(("category", old.category.value, new.category.value)) }
         if old.paymentMethod != new.paymentMethod { changes.append(("payment_method", old.paymentMethod.rawValue, new.paymentMethod.rawValue)) }
+        if old.householdStatus != new.householdStatus {
+            changes.append(("household_status", old.householdStatus?.rawValue, new.householdStatus?.rawValue))
+        }
         for (field, oldValue, newValue) in changes {
             try tx.insertEvent(NewBeneficiaryEvent(beneficiary: existing.id, at: at, by: by, kind: .updated, field: field,
                                                    oldValue: oldValue, newValue: newValue, reason: reason, importID: importID))
@@ -228,11 +231,16 @@ public struct Registry: Sendable {
         try storage.read { try $0.rateTable() }
     }
 
-    public func setBaseLevel(_ amount: Money, from day: CalendarDate, by user: UserName) throws {
+    /// Adds a base level from a day: the national one, or a province's (set by its People's Council) when `province`
+    /// is given. `basis` names the decision it rests on.
+    public func setBaseLevel(_ amount: Money, from day: CalendarDate, province: String? = nil, basis: String = "", by user: UserName) throws {
         try Self.checkBaseLevel(amount)
         try storage.write { tx in
-            if try tx.hasBaseLevel(from: day) { throw RateError.alreadySet("the base level from \(day)") }
-            try tx.insertBaseLevel(amount, from: day, at: clock.now(), by: user)
+            if try tx.hasBaseLevel(from: day, province: province) {
+                throw RateError.alreadySet(province.map { "the base level of province \($0) from \(day)" } ?? "the base level from \(day)")
+            }
+            try tx.insertBaseLevel(RateTable.BaseLevel(effectiveFrom: day, amount: amount, province: province, basis: basis.trimmingSpaces),
+                                   at: clock.now(), by: user)
         }
     }
 
@@ -241,21 +249,68 @@ public struct Registry: Sendable {
         guard amount.dong > 0 else { throw .notPositive }
     }
 
+    /// A category's amount from a day: a coefficient of the base level or a fixed amount, exactly one.
+    public enum CategoryAmount: Sendable, Equatable {
+        case coefficient(Coefficient)
+        case fixed(Money)
+    }
+
     public func addCategory(_ code: Code, description: String, coefficient: Coefficient, from day: CalendarDate,
                             by user: UserName) throws {
+        try addCategory(RateTable.Category(code: code, description: description, programme: Code(trusted: "SOCIAL_ALLOWANCE")),
+                        amount: .coefficient(coefficient), from: day, basis: "", by: user)
+    }
+
+    /// Adds a category of a programme, with its rules of age and its first amount.
+    public func addCategory(_ category: RateTable.Category, amount: CategoryAmount, from day: CalendarDate, basis: String,
+                            by user: UserName) throws {
         try storage.write { tx in
-            if try tx.hasCategory(code) { throw RateError.categoryExists(code) }
-            try tx.insertCategory(code, description: description)
-            try tx.insertCoefficient(coefficient, of: code, from: day, at: clock.now(), by: user)
+            if try tx.hasCategory(category.code) { throw RateError.categoryExists(category.code) }
+            let rates = try tx.rateTable()
+            guard rates.programmes.contains(where: { $0.code == category.programme }) else { throw RateError.unknownProgramme(category.programme) }
+            if let becomes = category.becomes, rates.categories[becomes] == nil { throw RateError.unknownCategory(becomes) }
+            if category.becomes != nil && category.qualifiesByAge {
+                throw RateError.badAgeRule("a category people qualify for by age does not move on by age; give one of the two")
+            }
+            try tx.insertCategory(category)
+            try tx.insertRate(Self.rate(category.code, category.description, amount, day), basis: basis.trimmingSpaces, at: clock.now(), by: user)
         }
     }
 
     public func setCoefficient(_ coefficient: Coefficient, of code: Code, from day: CalendarDate, by user: UserName) throws {
+        try setRate(.coefficient(coefficient), of: code, from: day, basis: "", by: user)
+    }
+
+    /// Gives a category a new coefficient or fixed amount from a day; the earlier ones stay as history.
+    public func setRate(_ amount: CategoryAmount, of code: Code, from day: CalendarDate, basis: String, by user: UserName) throws {
         try storage.write { tx in
             guard try tx.hasCategory(code) else { throw RateError.unknownCategory(code) }
-            if try tx.hasCoefficient(of: code, from: day) { throw RateError.alreadySet("a coefficient for \(code) from \(day)") }
-            try tx.insertCoefficient(coefficient, of: code, from: day, at: clock.now(), by: user)
+            if try tx.hasCoefficient(of: code, from: day) { throw RateError.alreadySet("a rate for \(code) from \(day)") }
+            try tx.insertRate(Self.rate(code, "", amount, day), basis: basis.trimmingSpaces, at: clock.now(), by: user)
         }
+    }
+
+    private static func rate(_ code: Code, _ description: String, _ amount: CategoryAmount, _ day: CalendarDate) -> RateTable.CategoryRate {
+        switch amount {
+        case .coefficient(let coefficient): RateTable.CategoryRate(category: code, description: description, effectiveFrom: day, coefficient: coefficient)
+        case .fixed(let money): RateTable.CategoryRate(category: code, description: description, effectiveFrom: day, coefficient: nil, amount: money)
+        }
+    }
+
+    /// From which month a birthday changes a benefit (default: the month after it).
+    public func ageMonthRule() throws -> AgeMonthRule {
+        try storage.read { try Self.ageMonthRule($0) }
+    }
+
+    public func setAgeMonthRule(_ rule: AgeMonthRule, by user: UserName) throws {
+        try storage.write { tx in
+            try tx.setSetting(AgeMonthRule.settingKey, rule.rawValue)
+            try tx.recordSettingChange(key: AgeMonthRule.settingKey, value: rule.rawValue, at: clock.now(), by: user)
+        }
+    }
+
+    static func ageMonthRule(_ tx: any RegistryTransaction) throws -> AgeMonthRule {
+        try tx.setting(AgeMonthRule.settingKey).flatMap(AgeMonthRule.init(rawValue:)) ?? .nextMonth
     }
 
     public func carriers() throws -> [(code: Code, name: String)] {

@@ -58,12 +58,15 @@ package protocol RegistryTransaction {
 
     // Rates and carriers
     func rateTable() throws -> RateTable
-    func hasBaseLevel(from day: CalendarDate) throws -> Bool
-    func insertBaseLevel(_ amount: Money, from day: CalendarDate, at: Timestamp, by: UserName) throws
+    /// `province` nil: the national level.
+    func hasBaseLevel(from day: CalendarDate, province: String?) throws -> Bool
+    func insertBaseLevel(_ level: RateTable.BaseLevel, at: Timestamp, by: UserName) throws
     func hasCategory(_ code: Code) throws -> Bool
     func hasCoefficient(of code: Code, from day: CalendarDate) throws -> Bool
-    func insertCategory(_ code: Code, description: String) throws
-    func insertCoefficient(_ coefficient: Coefficient, of code: Code, from day: CalendarDate, at: Timestamp, by: UserName) throws
+    func insertCategory(_ category: RateTable.Category) throws
+    func insertRate(_ rate: RateTable.CategoryRate, basis: String, at: Timestamp, by: UserName) throws
+    func setting(_ key: String) throws -> String?
+    func setSetting(_ key: String, _ value: String) throws
     func categoryCodes() throws -> Set<String>
     func carriers() throws -> [(code: Code, name: String)]
     func insertCarrier(_ code: Code, name: String) throws

@@ -22,12 +22,13 @@ extension Allowance.Batch {
                 }).print()
                 return
             }
-            var table = Table(["batch", "period", "status", "items", "total", "mobile money", "cash", "held out", "created by", "approved by"],
-                              rightAligned: [0, 3, 4, 5, 6, 7])
+            var table = Table(["batch", "period", "payment", "status", "items", "total", "mobile money", "cash", "held out", "created by", "approved by"],
+                              rightAligned: [0, 4, 5, 6, 7, 8])
             for s in summaries {
                 let mobile = s.byMethod.first { $0.key == PaymentMethod.mobileMoney.rawValue }
                 let cash = s.byMethod.first { $0.key == PaymentMethod.cash.rawValue }
-                table.add([s.batch.id.description, s.batch.period.description, s.batch.status.rawValue, String(s.items), s.total.shown,
+                table.add([s.batch.id.description, s.batch.period.description,
+                           s.batch.oneOff.map { "one-off: \($0.name)" } ?? "monthly", s.batch.status.rawValue, String(s.items), s.total.shown,
                            String(mobile?.items ?? 0), String(cash?.items ?? 0), String(s.batch.heldOut), s.batch.createdBy, s.batch.approvedBy ?? ""])
             }
             print(table.render())

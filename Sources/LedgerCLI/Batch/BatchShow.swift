@@ -42,6 +42,7 @@ extension Allowance.Batch {
             let b = summary.batch
             var out = ["Batch \(b.id) for \(b.period): \(b.status.rawValue)"]
             out.append("  scope        \(b.communes.isEmpty ? "all communes" : b.communes.map(\.value).joined(separator: ", "))")
+            if let oneOff = b.oneOff { out.append("  one-off      \(oneOff.name), \(oneOff.amount.shown) each (not a monthly benefit)") }
             if let retryOf = b.retryOf { out.append("  retry of     batch \(retryOf) (its failed and missing items)") }
             out.append("  created      \(b.createdAt) by \(b.createdBy)")
             if let approvedBy = b.approvedBy { out.append("  approved     \(b.approvedAt ?? "") by \(approvedBy)") }

@@ -7,7 +7,7 @@ extension Allowance {
         static let configuration = CommandConfiguration(
             abstract: "Register beneficiaries and their mobile-money accounts.",
             subcommands: [Import.self, Add.self, Show.self, List.self, History.self, Suspend.self, Reinstate.self, Deceased.self,
-                          Account.self, Flags.self, ClearFlag.self])
+                          Account.self, Flags.self, ClearFlag.self, Due.self])
     }
 }
 
@@ -23,6 +23,7 @@ enum BeneficiaryView {
             ("gender", .string(details.gender.rawValue)),
             ("commune_code", .string(details.commune.value)),
             ("category", .string(details.category.value)),
+            ("household_status", .optional(details.householdStatus?.rawValue)),
             ("payment_method", .string(details.paymentMethod.rawValue)),
             ("carrier", .optional(details.account?.carrier.value)),
             ("msisdn", .optional(details.account?.msisdn.shown(reveal: reveal))),
@@ -40,6 +41,7 @@ enum BeneficiaryView {
             "  born           \(details.dateOfBirth) (\(details.gender.rawValue))",
             "  commune        \(details.commune)",
             "  category       \(details.category)",
+            "  household      \(details.householdStatus.map { $0 == .poor ? "poor" : "near-poor" } ?? "-")",
             "  status         \(beneficiary.status.rawValue)",
             "  paid by        \(details.paymentMethod.rawValue)",
         ]

@@ -16,6 +16,7 @@ extension Allowance.Beneficiary {
         @Option(help: "mobile_money or cash.") var method: String
         @Option(help: "Carrier code, for mobile_money.") var carrier: String?
         @Option(help: "Mobile number, for mobile_money.") var msisdn: String?
+        @Option(name: .customLong("household-status"), help: "poor or near_poor: the household's poverty status, if any.") var householdStatus: String?
         @OptionGroup var user: UserOptions
         @OptionGroup var output: OutputOptions
 
@@ -28,6 +29,7 @@ extension Allowance.Beneficiary {
             raw.commune = commune
             raw.category = category
             raw.paymentMethod = method
+            raw.householdStatus = householdStatus
             raw.carrier = carrier ?? ""
             raw.msisdn = msisdn ?? ""
             let ledger = try store.open()

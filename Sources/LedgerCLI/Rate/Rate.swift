@@ -4,7 +4,7 @@ import ArgumentParser
 extension Allowance {
     struct Rate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Base level and category coefficients, each with an effective date.",
-            subcommands: [List.self, BaseLevel.self, Category.self], defaultSubcommand: List.self)
+            abstract: "Programmes, base levels (national and provincial), categories and their amounts, each with an effective date.",
+            subcommands: [List.self, BaseLevel.self, Category.self, AgeRule.self], defaultSubcommand: List.self)
     }
 }

@@ -7,10 +7,11 @@ extension Store {
         return Batch(id: BatchID(row[0]), period: try Period(parsing: row[1]),
                      communes: scope == "*" ? [] : scope.split(separator: ",").map { Code(trusted: String($0)) },
                      status: BatchStatus(rawValue: row[3]) ?? .created, retryOf: (row[4] as Int64?).map(BatchID.init),
-                     createdBy: row[5], createdAt: row[6], approvedBy: row[7], approvedAt: row[8], exportedAt: row[9], heldOut: row[10])
+                     createdBy: row[5], createdAt: row[6], approvedBy: row[7], approvedAt: row[8], exportedAt: row[9], heldOut: row[10],
+                     oneOff: (row[11] as String?).map { OneOffPayment(trusted: $0, amount: Money(dong: row[12] ?? 0)) })
     }
 
-    static let batchColumns = "id, period, scope, status, retry_of, created_by, created_at, approved_by, approved_at, exported_at, held_out"
+    static let batchColumns = "id, period, scope, status, retry_of, created_by, created_at, approved_by, approved_at, exported_at, held_out, one_off, one_off_amount"
 
     static func fetchBatch(_ db: Database, _ id: BatchID) throws -> Batch {
         guard let row = try Row.fetchOne(db, sql: "SELECT \(batchColumns) FROM batch WHERE id = ?", arguments: [id.rawValue]) else {

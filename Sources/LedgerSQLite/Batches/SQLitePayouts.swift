@@ -21,46 +21,52 @@ extension SQLiteTransaction: PayoutsTransaction {
 
     // MARK: Making a batch
 
-    /// `?1` batch, `?2` period, `?3` compact period; communes from `?4` on. Every statement names `?1` to `?3`, since
-    /// SQLite counts parameters up to the highest one used.
-    private func scopeSQL(_ communes: [Code]) -> String {
-        communes.isEmpty ? "" : "AND b.commune_code IN (\(communes.indices.map { "?\($0 + 4)" }.joined(separator: ", ")))"
+    /// `?1` batch, `?2` period, `?3` compact period, `?4` the one-off's name ('' for a month's benefits); communes from
+    /// `?5` on. Every statement names `?1` to `?4`, since SQLite counts parameters up to the highest one used.
+    private func scopeSQL(_ scope: BatchScope) -> String {
+        (scope.communes.isEmpty ? "" : "AND b.commune_code IN (\(scope.communes.indices.map { "?\($0 + 5)" }.joined(separator: ", ")))")
+            + (scope.categories.isEmpty ? "" : " AND b.category IN (\(scope.categories.map { Self.literal($0) }.joined(separator: ", ")))")
     }
 
-    private func arguments(batch: Int64, period: Period, communes: [Code]) -> StatementArguments {
-        StatementArguments([batch, period.description, period.compact] as [any DatabaseValueConvertible])
-            + StatementArguments(communes.map(\.value))
+    private func arguments(batch: Int64, _ scope: BatchScope) -> StatementArguments {
+        StatementArguments([batch, scope.period.description, scope.period.compact, scope.oneOff?.name ?? ""] as [any DatabaseValueConvertible])
+            + StatementArguments(scope.communes.map(\.value))
     }
 
     /// The month's first batch for a scope need not probe for items already made: that probe is a million index
     /// look-ups at national scale.
-    private func candidateSQL(_ communes: [Code], skipMade: Bool) -> String {
-        "b.status = 'active' \(scopeSQL(communes)) " + (skipMade ? """
-            AND NOT EXISTS (SELECT 1 FROM batch_item i WHERE i.beneficiary_id = b.id AND i.period = ?2 AND i.attempt = 1)
-            """ : "AND ?2 IS NOT NULL")
+    private func candidateSQL(_ scope: BatchScope, skipMade: Bool) -> String {
+        "b.status = 'active' \(scopeSQL(scope)) " + (skipMade ? """
+            AND NOT EXISTS (SELECT 1 FROM batch_item i WHERE i.beneficiary_id = b.id AND i.period = ?2 AND i.attempt = 1 AND i.one_off = ?4)
+            """ : "AND ?2 IS NOT NULL AND ?4 IS NOT NULL")
     }
 
-    func itemsAlreadyMade(period: Period, communes: [Code]) throws -> [(batch: BatchID, items: Int, example: BeneficiaryID)] {
+    func itemsAlreadyMade(_ scope: BatchScope) throws -> [(batch: BatchID, items: Int, example: BeneficiaryID)] {
         try Row.fetchAll(db, sql: """
             SELECT i.batch_id, COUNT(*), MIN(i.beneficiary_id) FROM batch_item i JOIN beneficiary b ON b.id = i.beneficiary_id
-            WHERE ?1 IS NOT NULL AND ?3 IS NOT NULL AND i.period = ?2 AND i.attempt = 1 AND b.status = 'active' \(scopeSQL(communes))
+            WHERE ?1 IS NOT NULL AND ?3 IS NOT NULL AND i.period = ?2 AND i.attempt = 1 AND i.one_off = ?4 AND b.status = 'active' \(scopeSQL(scope))
             GROUP BY i.batch_id ORDER BY i.batch_id
-            """, arguments: arguments(batch: 0, period: period, communes: communes)).map { (BatchID($0[0]), $0[1], BeneficiaryID($0[2])) }
+            """, arguments: arguments(batch: 0, scope)).map { (BatchID($0[0]), $0[1], BeneficiaryID($0[2])) }
     }
 
-    func insertBatch(period: Period, communes: [Code], retryOf: BatchID?, at: Timestamp, by: UserName) throws -> BatchID {
+    func insertBatch(_ scope: BatchScope, retryOf: BatchID?, at: Timestamp, by: UserName) throws -> BatchID {
         try db.execute(sql: """
-            INSERT INTO batch(period, scope, status, retry_of, created_by, created_at) VALUES (?, ?, 'created', ?, ?, ?)
-            """, arguments: [period.description, communes.isEmpty ? "*" : communes.map(\.value).joined(separator: ","),
-                             retryOf?.rawValue, by.value, at.description])
+            INSERT INTO batch(period, scope, status, retry_of, created_by, created_at, one_off, one_off_amount) VALUES (?, ?, 'created', ?, ?, ?, ?, ?)
+            """, arguments: [scope.period.description, scope.communes.isEmpty ? "*" : scope.communes.map(\.value).joined(separator: ","),
+                             retryOf?.rawValue, by.value, at.description, scope.oneOff?.name, scope.oneOff?.amount.dong])
         return BatchID(db.lastInsertedRowID)
     }
 
-    func candidateCategory(among categories: [Code], period: Period, communes: [Code], skipMade: Bool) throws -> Code? {
+    func oneOffBatches(name: String) throws -> [Batch] {
+        try Row.fetchAll(db, sql: "SELECT \(Store.batchColumns) FROM batch WHERE one_off = ? AND status <> 'cancelled' ORDER BY id",
+                         arguments: [name]).map(Store.batch(from:))
+    }
+
+    func candidateCategory(among categories: [Code], _ scope: BatchScope, skipMade: Bool) throws -> Code? {
         try String.fetchOne(db, sql: """
-            SELECT b.category FROM beneficiary b WHERE ?1 IS NOT NULL AND ?3 IS NOT NULL AND \(candidateSQL(communes, skipMade: skipMade))
+            SELECT b.category FROM beneficiary b WHERE ?1 IS NOT NULL AND ?3 IS NOT NULL AND \(candidateSQL(scope, skipMade: skipMade))
               AND b.category IN (\(categories.map { Self.literal($0) }.joined(separator: ", "))) LIMIT 1
-            """, arguments: arguments(batch: 0, period: period, communes: communes)).map(Code.init(trusted:))
+            """, arguments: arguments(batch: 0, scope)).map(Code.init(trusted:))
     }
 
     /// A category code as an SQL literal: codes are checked identifiers ([A-Z0-9_-]), so they are safe to write in.
@@ -71,19 +77,113 @@ extension SQLiteTransaction: PayoutsTransaction {
         return "'\(code.value)'"
     }
 
-    func makeItems(batch: BatchID, period: Period, communes: [Code], prices: [Code: Money], holds: [BeneficiaryID: [FlagKind]],
+    /// A birth-month bound (`YYYY-MM`, made by `BenefitPlan.bornBefore`) as an SQL literal.
+    private static func literal(bound: String) -> String {
+        precondition(bound.utf8.count == 7 && bound.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || $0 == 45 }, "a birth-month bound is YYYY-MM")
+        return "'\(bound)'"
+    }
+
+    /// Whether `b` qualifies for an age category in the plan's period (`lastPeriod`: in the period before).
+    private static func qualifiesSQL(_ category: BenefitPlan.AgeCategory, lastPeriod: Bool = false) -> String {
+        var terms: [String] = []
+        if let bound = lastPeriod ? category.bornBeforeLastPeriod : category.bornBefore {
+            terms.append("b.date_of_birth < \(literal(bound: bound))")
+        }
+        if let bound = lastPeriod ? category.bornBeforePoorHouseholdLastPeriod : category.bornBeforePoorHousehold {
+            terms.append("(b.household_status IS NOT NULL AND b.date_of_birth < \(literal(bound: bound)))")
+        }
+        return terms.isEmpty ? "0" : "(" + terms.joined(separator: " OR ") + ")"
+    }
+
+    /// The monthly amount of the category `categorySQL` names, in the beneficiary's pricing zone: a province with its
+    /// own base level (numbered from 1 in `temp.commune_zone`), else the nation.
+    private static func priceSQL(_ categorySQL: String, plan: BenefitPlan) -> String {
+        func byCategory(_ zone: String) -> String {
+            "CASE \(categorySQL)" + (plan.prices[zone] ?? [:]).sorted { $0.key.value < $1.key.value }
+                .map { " WHEN \(literal($0.key)) THEN \($0.value.dong)" }.joined() + " END"
+        }
+        let provinces = plan.provinces
+        if provinces.isEmpty { return byCategory("") }
+        return "CASE (SELECT z.zone FROM temp.commune_zone z WHERE z.commune_code = b.commune_code)"
+            + provinces.enumerated().map { " WHEN \($0.offset + 1) THEN (\(byCategory($0.element)))" }.joined()
+            + " ELSE (\(byCategory(""))) END"
+    }
+
+    func benefitChanges(_ scope: BatchScope, plan: BenefitPlan) throws -> [BenefitChange] {
+        var parts: [String] = []
+        for step in plan.steps {
+            parts.append("""
+                SELECT b.id, b.full_name, b.commune_code, b.date_of_birth, 'category', b.category, \(Self.literal(step.to)), \(step.age)
+                FROM beneficiary b WHERE \(candidateSQL(scope, skipMade: false)) AND b.category = \(Self.literal(step.from))
+                  AND b.date_of_birth < \(Self.literal(bound: step.bornBefore))
+                """)
+        }
+        for category in plan.ageCategories {
+            // New this period: qualifies now, not in the period before (or the benefit had no amount then).
+            let new = category.pricedLastPeriod ? "AND NOT \(Self.qualifiesSQL(category, lastPeriod: true))" : ""
+            // The age that made them qualify: the general one when reached, else the poor household's.
+            let age = switch (category.age, category.bornBefore, category.agePoorHousehold) {
+            case (let general?, let bound?, let poor?): "CASE WHEN b.date_of_birth < \(Self.literal(bound: bound)) THEN \(general) ELSE \(poor) END"
+            case (let general?, _, nil): "\(general)"
+            default: "\(category.agePoorHousehold ?? 0)"
+            }
+            parts.append("""
+                SELECT b.id, b.full_name, b.commune_code, b.date_of_birth, 'qualified', b.category, \(Self.literal(category.code)), \(age)
+                FROM beneficiary b WHERE \(candidateSQL(scope, skipMade: false)) AND b.category <> \(Self.literal(category.code))
+                  AND \(Self.qualifiesSQL(category)) \(new)
+                """)
+        }
+        guard !parts.isEmpty else { return [] }
+        return try Row.fetchAll(db, sql: "SELECT * FROM (\(parts.joined(separator: " UNION ALL "))) WHERE ?1 IS NOT NULL AND ?3 IS NOT NULL ORDER BY 1, 5",
+                                arguments: arguments(batch: 0, scope)).map { row in
+            BenefitChange(beneficiary: BeneficiaryID(row[0]), name: row[1], commune: row[2], dateOfBirth: try CalendarDate(parsing: row[3]),
+                          kind: BenefitChange.Kind(rawValue: row[4]) ?? .category, from: Code(trusted: row[5]), to: Code(trusted: row[6]),
+                          age: row[7])
+        }
+    }
+
+    func makeItems(batch: BatchID, _ scope: BatchScope, plan: BenefitPlan?, holds: [BeneficiaryID: [FlagKind]],
                    skipMade: Bool) throws -> MadeItems {
-        let candidates = candidateSQL(communes, skipMade: skipMade)
-        let bound = arguments(batch: batch.rawValue, period: period, communes: communes)
+        let candidates = candidateSQL(scope, skipMade: skipMade)
+        let bound = arguments(batch: batch.rawValue, scope)
         try db.execute(sql: """
             CREATE TEMP TABLE IF NOT EXISTS batch_held(beneficiary_id INTEGER PRIMARY KEY, reason TEXT NOT NULL);
-            CREATE TEMP TABLE IF NOT EXISTS batch_order(seq INTEGER PRIMARY KEY, beneficiary_id INTEGER NOT NULL, amount INTEGER, mobile INTEGER NOT NULL);
+            DROP TABLE IF EXISTS temp.batch_order;
+            CREATE TEMP TABLE batch_order(seq INTEGER PRIMARY KEY, beneficiary_id INTEGER NOT NULL, amount INTEGER, mobile INTEGER NOT NULL,
+                                          category TEXT NOT NULL, two INTEGER NOT NULL);
+            CREATE TEMP TABLE IF NOT EXISTS commune_zone(commune_code TEXT PRIMARY KEY, zone INTEGER NOT NULL);
             DELETE FROM temp.batch_held;
-            DELETE FROM temp.batch_order;
+            DELETE FROM temp.commune_zone;
             """)
-        // The amount per category as a CASE expression: cheaper per row than a join.
-        let amountSQL = "CASE b.category" + prices.sorted { $0.key.value < $1.key.value }
-            .map { " WHEN \(Self.literal($0.key)) THEN \($0.value.dong)" }.joined() + " END"
+        if let plan {
+            for (index, province) in plan.provinces.enumerated() {
+                try db.execute(sql: "INSERT INTO temp.commune_zone(commune_code, zone) SELECT code, ? FROM commune WHERE province_code = ?",
+                               arguments: [index + 1, province])
+            }
+        }
+        // A month's item pays the highest of the registered category's amount (`a0`) and each age category's the
+        // person qualifies for (`a1`, …; 0 when not), the registered category on a tie; a one-off's pays its amount.
+        // Amounts per category as CASE expressions: cheaper per row than a join.
+        let columns: (amount: String, category: String, two: String)
+        if let oneOff = scope.oneOff {
+            columns = ("\(oneOff.amount.dong)", "b.category", "0")
+        } else if let plan, !plan.ageCategories.isEmpty {
+            let registered = Self.priceSQL("b.category", plan: plan)
+            let byAge = plan.ageCategories.map { "CASE WHEN \(Self.qualifiesSQL($0)) THEN \(Self.priceSQL(Self.literal($0.code), plan: plan)) ELSE 0 END" }
+            let amounts = [registered] + byAge
+            var choice = "CASE"
+            for (index, category) in plan.ageCategories.enumerated() {
+                let mine = amounts[index + 1]
+                let beats = amounts.indices.filter { $0 != index + 1 }.map { other in "(\(mine)) \(other <= index ? ">" : ">=") (\(amounts[other]))" }
+                choice += " WHEN \(beats.joined(separator: " AND ")) THEN \(Self.literal(category.code))"
+            }
+            choice += " ELSE b.category END"
+            let two = plan.ageCategories.enumerated().map { "(b.category <> \(Self.literal($0.element.code)) AND (\(amounts[$0.offset + 1])) > 0)" }
+                .joined(separator: " OR ")
+            columns = ("max(\(amounts.map { "(\($0))" }.joined(separator: ", ")))", choice, "(\(two))")
+        } else {
+            columns = (plan.map { Self.priceSQL("b.category", plan: $0) } ?? "NULL", "b.category", "0")
+        }
         let insertHeld = try FastStatement(db, "INSERT INTO temp.batch_held(beneficiary_id, reason) VALUES (?, ?)")
         for (beneficiary, kinds) in holds {
             insertHeld.bind(1, beneficiary.rawValue)
@@ -102,8 +202,8 @@ extension SQLiteTransaction: PayoutsTransaction {
         // beneficiaries in commune order jumped around the table. The batch's totals are summed from this in-memory
         // table, not by reading the million items back.
         try db.execute(sql: """
-            INSERT INTO temp.batch_order(beneficiary_id, amount, mobile)
-            SELECT b.id, \(amountSQL), b.payment_method = 'mobile_money' FROM beneficiary b
+            INSERT INTO temp.batch_order(beneficiary_id, amount, mobile, category, two)
+            SELECT b.id, \(columns.amount), b.payment_method = 'mobile_money', \(columns.category), \(columns.two) FROM beneficiary b
             WHERE ?1 IS NOT NULL AND ?3 IS NOT NULL AND \(candidates)
               AND b.id NOT IN (SELECT beneficiary_id FROM temp.batch_held)
             ORDER BY b.id
@@ -112,14 +212,14 @@ extension SQLiteTransaction: PayoutsTransaction {
         // SQLite's `printf` took a microsecond an item.
         try db.execute(sql: """
             INSERT INTO batch_item(batch_id, seq, reference, beneficiary_id, period, commune_code, category, method,
-                                   carrier, msisdn, account_name, amount)
-            SELECT ?1, o.seq, allowance_item_reference(?2, ?1, o.seq), b.id, ?2, b.commune_code, b.category, b.payment_method,
+                                   carrier, msisdn, account_name, amount, one_off)
+            SELECT ?1, o.seq, allowance_item_reference(?2, ?1, o.seq), b.id, ?2, b.commune_code, o.category, b.payment_method,
                    CASE WHEN b.payment_method = 'mobile_money' THEN b.carrier END,
                    CASE WHEN b.payment_method = 'mobile_money' THEN b.msisdn END,
-                   b.full_name, o.amount
+                   b.full_name, o.amount, ?3
             FROM temp.batch_order o JOIN beneficiary b ON b.id = o.beneficiary_id
             ORDER BY o.seq
-            """, arguments: [batch.rawValue, period.description])
+            """, arguments: [batch.rawValue, scope.period.description, scope.oneOff?.name ?? ""])
 
         var made = MadeItems()
         for row in try Row.fetchAll(db, sql: "SELECT reason, COUNT(*) FROM batch_hold WHERE batch_id = ? GROUP BY reason",
@@ -128,10 +228,18 @@ extension SQLiteTransaction: PayoutsTransaction {
             made.heldOut += count
             for kind in (row[0] as String).split(separator: ",") { made.heldOutByKind[String(kind), default: 0] += count }
         }
-        let totals = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(amount), 0), COALESCE(SUM(mobile), 0) FROM temp.batch_order")!
+        let totals = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(amount), 0), COALESCE(SUM(mobile), 0), COALESCE(SUM(two), 0) FROM temp.batch_order")!
         made.items = totals[0]
         made.total = Money(dong: totals[1])
         made.mobileMoney = totals[2]
+        made.twoBenefits = totals[3]
+        if made.twoBenefits > 0, let plan {
+            let byAge = Set(plan.ageCategories.map(\.code.value))
+            for row in try Row.fetchAll(db, sql: "SELECT category, COUNT(*) FROM temp.batch_order WHERE two GROUP BY category") {
+                let category: String = row[0]
+                if byAge.contains(category) { made.paidByAge[Code(trusted: category), default: 0] += row[1] as Int }
+            }
+        }
         try db.execute(sql: "UPDATE batch SET held_out = ? WHERE id = ?", arguments: [made.heldOut, batch.rawValue])
         return made
     }
@@ -305,11 +413,11 @@ extension SQLiteTransaction: PayoutsTransaction {
         }
     }
 
-    func insertRetryItems(batch: BatchID, period: Period, _ items: [RetryCandidate]) throws {
+    func insertRetryItems(batch: BatchID, period: Period, oneOff: String?, _ items: [RetryCandidate]) throws {
         let insert = try FastStatement(db, """
             INSERT INTO batch_item(batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, carrier, msisdn,
-                                   account_name, amount, retry_of_item, attempt)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   account_name, amount, retry_of_item, attempt, one_off)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for (offset, item) in items.enumerated() {
             let seq = Int64(offset + 1)
@@ -328,6 +436,7 @@ extension SQLiteTransaction: PayoutsTransaction {
             insert.bind(12, item.amount)
             insert.bind(13, item.item)
             insert.bind(14, item.attempt + 1)
+            insert.bind(15, oneOff ?? "")
             try insert.run()
         }
     }

@@ -141,7 +141,8 @@ extension Store {
 
             // Each approved batch still holds, payee for payee, the items its checker approved.
             for row in try Row.fetchAll(db, sql: """
-                SELECT b.id, b.item_count, b.item_total, b.item_digest, b.approved_by, b.created_by, b.period, e.id, e.created_by, e.memo
+                SELECT b.id, b.item_count, b.item_total, b.item_digest, b.approved_by, b.created_by, b.period, e.id, e.created_by, e.memo,
+                       b.one_off, b.one_off_amount
                 FROM batch b LEFT JOIN journal_entry e ON e.batch_id = b.id AND e.kind = 'entitlement'
                 WHERE b.approved_by IS NOT NULL
                 """) {
@@ -164,7 +165,8 @@ extension Store {
                         result.report(.approverMismatch, entry: entry, "batch \(batch) names \(approvedBy) as approver but entry \(entry) was posted by \(entryBy)")
                     }
                     let expected = Payouts.entitlementMemo(batch: batch, period: row[6] ?? "", createdBy: row[5] ?? "", approvedBy: approvedBy,
-                                                        digest: sealed.digest)
+                                                        digest: sealed.digest,
+                                                        oneOff: (row[10] as String?).map { OneOffPayment(trusted: $0, amount: Money(dong: row[11] ?? 0)) })
                     if memo != expected {
                         result.report(.batchSealBroken, entry: entry, "batch \(batch)'s maker, checker or seal differ from what entry \(entry) recorded")
                     }

@@ -4,9 +4,14 @@ import GRDB
 /// The register's chain in SQLite (`RegisterChain`): links in `register_link`, row seals in `beneficiary_seal`.
 extension Store {
     /// A row's seal, computed in SQL over `Store.beneficiaryColumns` in order (the same bytes as `RegisterChain.rowDigest`).
+    /// `household_status` (v17) joins the sealed values only when set, so that the rows sealed before it still match.
     static func rowDigestSQL(_ alias: String? = nil) -> String {
         let columns = beneficiaryColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        return "allowance_row_digest(" + columns.map { column in alias.map { "\($0).\(column)" } ?? column }.joined(separator: ", ") + ")"
+            .map { column in alias.map { "\($0).\(column)" } ?? column }
+        let household = columns.last!
+        precondition(household.hasSuffix("household_status"), "household_status is the last of the beneficiary's columns")
+        let before = columns.dropLast().joined(separator: ", ")
+        return "CASE WHEN \(household) IS NULL THEN allowance_row_digest(\(before)) ELSE allowance_row_digest(\(before), \(household)) END"
     }
 
     struct RegisterHead {

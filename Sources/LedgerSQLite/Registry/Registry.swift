@@ -4,7 +4,7 @@ import GRDB
 extension Store {
     static let beneficiaryColumns = """
         id, national_id, full_name, date_of_birth, gender, commune_code, category, payment_method, carrier, msisdn,
-        status, registered_at, registered_by
+        status, registered_at, registered_by, household_status
         """
 
     static func beneficiary(from row: Row) throws -> Beneficiary {
@@ -17,7 +17,8 @@ extension Store {
         let details = BeneficiaryDetails(
             nationalID: try NationalID(parsing: row[1]), fullName: row[2], dateOfBirth: try CalendarDate(parsing: row[3]),
             gender: Gender(rawValue: row[4]) ?? .male, commune: Code(trusted: row[5]), category: Code(trusted: row[6]),
-            paymentMethod: PaymentMethod(rawValue: row[7]) ?? .cash, account: account)
+            paymentMethod: PaymentMethod(rawValue: row[7]) ?? .cash, account: account,
+            householdStatus: (row[13] as String?).flatMap(HouseholdStatus.init(rawValue:)))
         return Beneficiary(id: BeneficiaryID(row[0]), details: details, status: BeneficiaryStatus(rawValue: row[10]) ?? .active,
                            registeredAt: row[11], registeredBy: row[12])
     }
@@ -62,8 +63,8 @@ struct BeneficiaryInsert: BeneficiaryInserter {
     init(_ db: Database, at: String, by: UserName) throws {
         statement = try FastStatement(db, """
             INSERT INTO beneficiary(national_id, full_name, date_of_birth, gender, commune_code, category, payment_method,
-                                    carrier, msisdn, status, registered_at, registered_by)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)
+                                    carrier, msisdn, status, registered_at, registered_by, household_status)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
             """)
         statement.reset()
         statement.bind(10, at)
@@ -71,7 +72,7 @@ struct BeneficiaryInsert: BeneficiaryInserter {
         self.db = db
     }
 
-    /// Every line binds parameters 1 to 9; 10 and 11 stay bound from `init`.
+    /// Every line binds parameters 1 to 9 and 12; 10 and 11 stay bound from `init`.
     func insert(_ details: BeneficiaryDetails) throws -> BeneficiaryID {
         statement.bind(1, details.nationalID.digits)
         statement.bind(2, details.fullName)
@@ -82,6 +83,7 @@ struct BeneficiaryInsert: BeneficiaryInserter {
         statement.bind(7, details.paymentMethod)
         statement.bind(8, details.account?.carrier.value)
         statement.bind(9, details.account?.msisdn.canonical)
+        statement.bind(12, details.householdStatus?.rawValue)
         defer { statement.resetKeepingBindings() }
         while try statement.step() {}
         return BeneficiaryID(db.lastInsertedRowID)

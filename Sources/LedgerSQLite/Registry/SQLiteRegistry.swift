@@ -78,7 +78,7 @@ struct SQLiteTransaction: RegistryTransaction {
         try checkSealed(id)
         let statement = try FastStatement(db, """
             UPDATE beneficiary SET full_name = ?, date_of_birth = ?, gender = ?, commune_code = ?, category = ?,
-                payment_method = ?, carrier = ?, msisdn = ? WHERE id = ?
+                payment_method = ?, carrier = ?, msisdn = ?, household_status = ? WHERE id = ?
             """)
         statement.bind(1, details.fullName)
         statement.bind(2, details.dateOfBirth.description)
@@ -88,7 +88,8 @@ struct SQLiteTransaction: RegistryTransaction {
         statement.bind(6, details.paymentMethod.rawValue)
         statement.bind(7, details.account?.carrier.value)
         statement.bind(8, details.account?.msisdn.canonical)
-        statement.bind(9, id.rawValue)
+        statement.bind(9, details.householdStatus?.rawValue)
+        statement.bind(10, id.rawValue)
         try statement.run()
     }
 
@@ -177,13 +178,23 @@ struct SQLiteTransaction: RegistryTransaction {
         try Store.loadRates(db)
     }
 
-    func hasBaseLevel(from day: CalendarDate) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT 1 FROM base_level WHERE effective_from = ?", arguments: [day.description]) == true
+    func hasBaseLevel(from day: CalendarDate, province: String?) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM base_level WHERE province = ? AND effective_from = ?",
+                          arguments: [province ?? "", day.description]) == true
     }
 
-    func insertBaseLevel(_ amount: Money, from day: CalendarDate, at: Timestamp, by: UserName) throws {
-        try db.execute(sql: "INSERT INTO base_level(effective_from, amount, created_at, created_by) VALUES (?, ?, ?, ?)",
-                       arguments: [day.description, amount.dong, at.description, by.value])
+    func insertBaseLevel(_ level: RateTable.BaseLevel, at: Timestamp, by: UserName) throws {
+        try db.execute(sql: "INSERT INTO base_level(province, effective_from, amount, basis, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [level.province ?? "", level.effectiveFrom.description, level.amount.dong, level.basis, at.description, by.value])
+    }
+
+    func setting(_ key: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key])
+    }
+
+    func setSetting(_ key: String, _ value: String) throws {
+        try db.execute(sql: "INSERT INTO setting(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                       arguments: [key, value])
     }
 
     func hasCategory(_ code: Code) throws -> Bool {
@@ -195,14 +206,19 @@ struct SQLiteTransaction: RegistryTransaction {
                           arguments: [code.value, day.description]) == true
     }
 
-    func insertCategory(_ code: Code, description: String) throws {
-        try db.execute(sql: "INSERT INTO category(code, description) VALUES (?, ?)", arguments: [code.value, description])
+    func insertCategory(_ category: RateTable.Category) throws {
+        try db.execute(sql: """
+            INSERT INTO category(code, description, programme, qualifies_from_age, qualifies_from_age_poor, becomes, becomes_at_age)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [category.code.value, category.description, category.programme.value, category.qualifiesFromAge,
+                             category.qualifiesFromAgePoorHousehold, category.becomes?.value, category.becomesAtAge])
     }
 
-    func insertCoefficient(_ coefficient: Coefficient, of code: Code, from day: CalendarDate, at: Timestamp, by: UserName) throws {
+    func insertRate(_ rate: RateTable.CategoryRate, basis: String, at: Timestamp, by: UserName) throws {
         try db.execute(sql: """
-            INSERT INTO category_rate(category, effective_from, coefficient_milli, created_at, created_by) VALUES (?, ?, ?, ?, ?)
-            """, arguments: [code.value, day.description, coefficient.milli, at.description, by.value])
+            INSERT INTO category_rate(category, effective_from, coefficient_milli, amount, basis, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [rate.category.value, rate.effectiveFrom.description, rate.coefficient?.milli, rate.amount?.dong, basis,
+                             at.description, by.value])
     }
 
     func categoryCodes() throws -> Set<String> {
@@ -296,5 +312,90 @@ extension Migrations {
             UNION ALL SELECT 'VNPTPAY', 'VNPT' UNION ALL SELECT 'MOBIFONE MONEY', 'MOBIFONE' UNION ALL SELECT 'MOBIMONEY', 'MOBIFONE'
             UNION ALL SELECT 'MOBI MONEY', 'MOBIFONE')
         WHERE carrier IN (SELECT code FROM carrier);
+    """
+}
+
+extension Store {
+    /// Benefit programmes as dated data (issue 22). `category_rate` and `base_level` are rebuilt: a rate is now a
+    /// coefficient or a fixed amount, and a base level may be a province's. Nothing references either table.
+    static let benefitsV17 = """
+    CREATE TABLE programme(
+        code TEXT PRIMARY KEY CHECK(length(code) BETWEEN 1 AND 40),
+        name TEXT NOT NULL CHECK(length(name) BETWEEN 1 AND 200),
+        basis TEXT NOT NULL);
+    INSERT INTO programme(code, name, basis) VALUES
+        ('SOCIAL_ALLOWANCE', 'Monthly social allowance (trợ cấp xã hội hằng tháng)', 'Decree 20/2021/ND-CP; base level from Decree 76/2024/ND-CP'),
+        ('SOCIAL_PENSION', 'Social pension (trợ cấp hưu trí xã hội)', 'Law on Social Insurance 41/2024/QH15, Articles 21-22; Decree 176/2025/ND-CP');
+
+    ALTER TABLE category ADD COLUMN programme TEXT NOT NULL DEFAULT 'SOCIAL_ALLOWANCE';
+    ALTER TABLE category ADD COLUMN qualifies_from_age INTEGER CHECK(qualifies_from_age IS NULL OR qualifies_from_age BETWEEN 0 AND 150);
+    ALTER TABLE category ADD COLUMN qualifies_from_age_poor INTEGER
+        CHECK(qualifies_from_age_poor IS NULL OR qualifies_from_age_poor BETWEEN 0 AND 150);
+    ALTER TABLE category ADD COLUMN becomes TEXT;
+    ALTER TABLE category ADD COLUMN becomes_at_age INTEGER CHECK((becomes IS NULL) = (becomes_at_age IS NULL));
+    CREATE TRIGGER category_programme_known BEFORE INSERT ON category
+    WHEN NOT EXISTS (SELECT 1 FROM programme WHERE code = NEW.programme)
+    BEGIN SELECT RAISE(ABORT, 'a category belongs to a known programme'); END;
+
+    CREATE TABLE category_rate_v17(
+        category TEXT NOT NULL REFERENCES category(code),
+        effective_from TEXT NOT NULL CHECK(effective_from GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'),
+        coefficient_milli INTEGER CHECK(coefficient_milli IS NULL OR (typeof(coefficient_milli) = 'integer' AND coefficient_milli > 0)),
+        amount INTEGER CHECK(amount IS NULL OR (typeof(amount) = 'integer' AND amount > 0)),
+        basis TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        CHECK((coefficient_milli IS NULL) <> (amount IS NULL)),
+        PRIMARY KEY(category, effective_from));
+    INSERT INTO category_rate_v17(category, effective_from, coefficient_milli, basis, created_at, created_by)
+        SELECT category, effective_from, coefficient_milli, CASE created_by WHEN 'seed' THEN 'Decree 20/2021/ND-CP' ELSE '' END,
+               created_at, created_by FROM category_rate;
+    DROP TABLE category_rate;
+    ALTER TABLE category_rate_v17 RENAME TO category_rate;
+
+    CREATE TABLE base_level_v17(
+        province TEXT NOT NULL DEFAULT '' CHECK(length(province) <= 16),
+        effective_from TEXT NOT NULL CHECK(effective_from GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'),
+        amount INTEGER NOT NULL CHECK(typeof(amount) = 'integer' AND amount > 0),
+        basis TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY(province, effective_from));
+    INSERT INTO base_level_v17(province, effective_from, amount, basis, created_at, created_by)
+        SELECT '', effective_from, amount,
+               CASE WHEN created_by <> 'seed' THEN '' WHEN effective_from = '2021-07-01' THEN 'Decree 20/2021/ND-CP, Article 4'
+                    ELSE 'Decree 76/2024/ND-CP' END,
+               created_at, created_by FROM base_level;
+    DROP TABLE base_level;
+    ALTER TABLE base_level_v17 RENAME TO base_level;
+
+    -- The age rules of Decree 20/2021 (Article 5): 2.0 from 80 for elderly of poor households with no supporter; 2.5
+    -- under 4 years for orphans, 1.5 from 4.
+    UPDATE category SET becomes = 'ELDERLY_POOR_80', becomes_at_age = 80
+        WHERE code = 'ELDERLY_POOR' AND EXISTS (SELECT 1 FROM category WHERE code = 'ELDERLY_POOR_80');
+    UPDATE category SET becomes = 'ORPHAN', becomes_at_age = 4
+        WHERE code = 'ORPHAN_UNDER_4' AND EXISTS (SELECT 1 FROM category WHERE code = 'ORPHAN');
+    -- The social pension: 75 and over with no pension, 70 to 75 in a poor or near-poor household; 500,000 đ a month
+    -- from 2025-07-01.
+    INSERT INTO category(code, description, programme, qualifies_from_age, qualifies_from_age_poor)
+        SELECT 'SOCIAL_PENSION', 'Social pension: 75 and over without a pension, or 70 and over in a poor or near-poor household',
+               'SOCIAL_PENSION', 75, 70
+        WHERE NOT EXISTS (SELECT 1 FROM category WHERE code = 'SOCIAL_PENSION');
+    INSERT INTO category_rate(category, effective_from, amount, basis, created_at, created_by)
+        SELECT 'SOCIAL_PENSION', '2025-07-01', 500000, 'Decree 176/2025/ND-CP', '2025-07-01T00:00:00Z', 'seed'
+        WHERE NOT EXISTS (SELECT 1 FROM category_rate WHERE category = 'SOCIAL_PENSION');
+
+    ALTER TABLE beneficiary ADD COLUMN household_status TEXT
+        CHECK(household_status IS NULL OR household_status = 'poor' OR household_status = 'near_poor');
+
+    -- A one-off payment (a Tết gift): its name, paid once to a person, and its amount per person.
+    ALTER TABLE batch ADD COLUMN one_off TEXT CHECK(one_off IS NULL OR length(one_off) BETWEEN 1 AND 200);
+    ALTER TABLE batch ADD COLUMN one_off_amount INTEGER CHECK((one_off IS NULL) = (one_off_amount IS NULL) AND (one_off_amount IS NULL OR one_off_amount > 0));
+    CREATE TRIGGER batch_one_off_frozen BEFORE UPDATE OF one_off, one_off_amount ON batch
+    BEGIN SELECT RAISE(ABORT, 'a batch''s one-off payment cannot change once created'); END;
+    ALTER TABLE batch_item ADD COLUMN one_off TEXT NOT NULL DEFAULT '';
+    DROP INDEX batch_item_once_per_period;
+    CREATE UNIQUE INDEX batch_item_once_per_period ON batch_item(beneficiary_id, period, attempt, one_off);
+    CREATE INDEX batch_one_off ON batch(one_off) WHERE one_off IS NOT NULL;
     """
 }

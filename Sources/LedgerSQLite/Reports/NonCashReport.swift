@@ -19,9 +19,11 @@ extension SQLiteStorage: ReportsStorage {
     func nonCashReport(from: Period, to: Period, grouping: NonCashGrouping, target: Share, failureReasonsMax: Int) throws -> NonCashReport {
         try store.read { db in
             let fromText = from.description, toText = to.description
-            // The batches that count: approved (exported and closed ones too) and of a month in the range.
+            // The batches that count: approved (exported and closed ones too) and of a month in the range, a month's
+            // benefits only: a one-off payment (a Tết gift) is no monthly recipient.
             let batches = try Int64.fetchAll(db, sql: """
                 SELECT id FROM batch WHERE (status = 'approved' OR status = 'exported' OR status = 'closed') AND period >= ? AND period <= ?
+                  AND one_off IS NULL
                 """, arguments: [fromText, toText])
             let inBatches = "batch_id IN (\(batches.map(String.init).joined(separator: ",")))"
             // A retry counts under its recipient's first item: commune, category and carrier of the month's first item.

@@ -91,6 +91,11 @@ enum Migrations {
         migrator.registerMigration("v16-communes") { db in
             try db.execute(sql: communesV16)
         }
+        // Benefit programmes, fixed amounts, provincial base levels, age rules, household status, one-off payments
+        // (issue 22).
+        migrator.registerMigration("v17-benefits") { db in
+            try db.execute(sql: Store.benefitsV17)
+        }
         return migrator
     }
 
