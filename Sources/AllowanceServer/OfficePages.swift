@@ -90,9 +90,10 @@ extension PageRoutes {
         let all = try await api.serviceCall { try desk.batches() }
         let t = words(request)
         let rows = all.reversed().map { batch -> [String: Any] in
-            ["id": batch.id.rawValue, "period": batch.period.vietnamese, "status": t["st_" + batch.status.rawValue] ?? batch.status.rawValue,
+            ["id": batch.id.rawValue, "status": t["st_" + batch.status.rawValue] ?? batch.status.rawValue,
              "communes": batch.communes.isEmpty ? t["all_communes"]! : batch.communes.map(\.value).joined(separator: ", "),
-             "createdBy": batch.createdBy, "approvedBy": batch.approvedBy ?? "", "retryOf": batch.retryOf.map { "\($0)" } ?? ""]
+             "createdBy": batch.createdBy, "approvedBy": batch.approvedBy ?? "", "retryOf": batch.retryOf.map { "\($0)" } ?? "",
+             "period": batch.oneOff.map { "\(batch.period.vietnamese) · \($0.name)" } ?? batch.period.vietnamese]
         }
         let data: [String: Any] = ["batches": rows, "canCreate": session.account.role.may(.createBatch), "csrf": session.csrfToken,
                                    "period": ledger.clock.now().vietnamPeriod.description,

@@ -268,6 +268,7 @@ struct PageRoutes: Sendable {
             "notice": ["approved", "created", "cancelled"].first { request.uri.queryParameters[Substring($0)] != nil }.map { words[$0 + "_done"]! } ?? "",
             "communes": batch.communes.isEmpty ? words["all_communes"]! : batch.communes.map { Pages.commune($0.value, names) }.joined(separator: ", "),
             "retryOf": batch.retryOf.map { "\($0)" } ?? "",
+            "oneOff": batch.oneOff.map { "\($0.name) · \(Pages.money($0.amount.dong))" } ?? "",
             "canCancel": session.account.role.may(.cancelBatch) && batch.status == .created,
             "canDownload": session.account.role.may(.downloadInstructions) && (batch.status == .approved || batch.status == .exported),
             "changes": changes.map { ["beneficiary": $0.beneficiary.rawValue, "now": maskTail($0.msisdn), "last": maskTail($0.lastPaidMSISDN),

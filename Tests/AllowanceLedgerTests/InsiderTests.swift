@@ -499,6 +499,7 @@ struct RegisterChainTests {
         try fixture.importLines(Sample.all)
         let (sql, values) = try fixture.store.read { db -> (Data, [SealValue]) in
             let row = try #require(try Row.fetchOne(db, sql: "SELECT \(Store.beneficiaryColumns), \(Store.rowDigestSQL()) FROM beneficiary WHERE carrier IS NULL LIMIT 1"))
+            // `household_status`, the 14th column, is sealed only when set (rows sealed before it still match).
             let values: [SealValue] = (0..<13).map { index in
                 switch (row[index] as DatabaseValue).storage {
                 case .int64(let number): .integer(number)
@@ -506,8 +507,26 @@ struct RegisterChainTests {
                 default: .null
                 }
             }
-            return (row[13] as Data, values)
+            #expect((row[13] as String?) == nil)
+            return (row[14] as Data, values)
         }
+        try fixture.store.write { db in try db.execute(sql: "UPDATE beneficiary SET household_status = 'poor' WHERE id = 1") }
+        let poor = try fixture.store.read { db -> (Data, String) in
+            let row = try #require(try Row.fetchOne(db, sql: "SELECT national_id, \(Store.rowDigestSQL()), \(Store.beneficiaryColumns) FROM beneficiary WHERE id = 1"))
+            return (row[1] as Data, row[0] as String)
+        }
+        let sealedPoor = try fixture.store.read { db -> [UInt8] in
+            let row = try #require(try Row.fetchOne(db, sql: "SELECT \(Store.beneficiaryColumns) FROM beneficiary WHERE id = 1"))
+            let values: [SealValue] = (0..<14).map { index in
+                switch (row[index] as DatabaseValue).storage {
+                case .int64(let number): .integer(number)
+                case .string(let text): .text(text)
+                default: .null
+                }
+            }
+            return RegisterChain.rowDigest(values).bytes
+        }
+        #expect(Array(poor.0) == sealedPoor && !poor.1.isEmpty)
         #expect(Array(sql) == RegisterChain.rowDigest(values).bytes)
         #expect(values.contains { if case .null = $0 { true } else { false } })
 
