@@ -218,4 +218,50 @@ import Testing
         }
         #expect(rates.programmes.map(\.code.value) == ["SOCIAL_ALLOWANCE", "SOCIAL_PENSION"])
     }
+
+    @Test func aRatesFileLoadsAChangeInLawAsDataWholeOrNotAtAll() throws {
+        let fixture = try Fixture()
+        // The sample is the seed, line for line: loading it changes nothing.
+        let seeded = try fixture.store.registry.importRates(path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("samples/rates.csv").path, by: user("head"))
+        #expect(seeded.lines == 13 && seeded.unchanged == 13)
+        let change = fixture.directory.write("law-2027.csv", """
+            kind,code,effective_from,coefficient,amount,province,basis,programme,description,qualifies_from_age,qualifies_from_age_poor,becomes,becomes_at_age
+            base_level,,2027-01-01,,600000,,Nghị định (test),,,,,,
+            base_level,,2027-01-01,,700000,01,Nghị quyết HĐND (test),,,,,,
+            category,SOCIAL_PENSION,2027-01-01,,650000,,Nghị định (test),,,,,,
+            category,DISABLED_CHILD_LOCAL,2027-01-01,1.2,,,Nghị quyết HĐND (test),SOCIAL_ALLOWANCE,Provincial support for disabled children,,,,
+            category,DISABLED_CHILD_LOCAL,2027-07-01,1.3,,,,,,,,,
+
+            """)
+        var problems: [String] = []
+        let loaded = try fixture.store.registry.importRates(path: change, displayName: "law-2027.csv", by: user("head")) { problems.append($0.description) }
+        #expect(problems.isEmpty)
+        #expect(loaded.baseLevels == 2 && loaded.categories == 1 && loaded.rates == 3 && loaded.unchanged == 0)
+        let rates = try fixture.store.registry.rates()
+        let january = try Period(parsing: "2027-01"), july = try Period(parsing: "2027-07")
+        #expect(try rates.monthlyAmount(category: Code(trusted: "SOCIAL_PENSION"), period: january) == Money(dong: 650_000))
+        #expect(try rates.monthlyAmount(category: Code(trusted: "DISABLED_CHILD_LOCAL"), period: july) == Money(dong: 780_000))
+        #expect(try rates.monthlyAmount(category: Code(trusted: "ELDERLY_POOR"), period: january, province: "01") == Money(dong: 1_050_000))
+        // Again: nothing changes.
+        #expect(try fixture.store.registry.importRates(path: change, by: user("head")).unchanged == 5)
+
+        let bad = fixture.directory.write("bad.csv", """
+            kind,code,effective_from,coefficient,amount,province
+            base_level,,2028-01-01,,800000,
+            category,SOCIAL_PENSION,2027-01-01,,700000,
+            category,NEWCODE,2028-01-01,1,,
+            category,ORPHAN,2028-01-01,1,500000,
+            bonus,,2028-01-01,,1,
+
+            """)
+        problems = []
+        #expect(throws: RateImportError.invalidLines("bad.csv", count: 4)) {
+            try fixture.store.registry.importRates(path: bad, displayName: "bad.csv", by: user("head")) { problems.append($0.description) }
+        }
+        #expect(problems.map { String($0.prefix(10)) } == ["bad.csv:3:", "bad.csv:4:", "bad.csv:5:", "bad.csv:6:"])
+        #expect(problems[0].contains("already set for that day") && problems[1].contains("needs its description")
+            && problems[2].contains("either --coefficient") && problems[3].contains("base_level or category"))
+        // The good first line was not loaded either.
+        #expect(try fixture.store.registry.rates().baseLevel(on: try CalendarDate(parsing: "2028-01-01"))?.amount == Money(dong: 600_000))
+    }
 }
