@@ -204,19 +204,45 @@ import Testing
         let fixture = try Fixture()
         try fixture.store.registry.addCategory(
             RateTable.Category(code: Code(trusted: "LOCAL_PENSION_90"), description: "Provincial support at 90", programme: Code(trusted: "SOCIAL_PENSION"),
-                               qualifiesFromAge: 90), amount: .fixed(Money(dong: 300_000)), from: try CalendarDate(parsing: "2026-01-01"),
+                               qualifiesFromAge: 90), amount: .fixed(Money(dong: 800_000)), from: try CalendarDate(parsing: "2026-01-01"),
             basis: "Nghị quyết HĐND (test)", by: user("head"))
         #expect(throws: RateError.unknownProgramme(Code(trusted: "NOPE"))) {
             try fixture.store.registry.addCategory(RateTable.Category(code: Code(trusted: "X"), description: "x", programme: Code(trusted: "NOPE")),
                                                    amount: .fixed(Money(dong: 1)), from: try CalendarDate(parsing: "2026-01-01"), basis: "", by: user("head"))
         }
         let rates = try fixture.store.registry.rates()
-        #expect(try rates.monthlyAmount(category: Code(trusted: "LOCAL_PENSION_90"), period: december) == Money(dong: 300_000))
+        #expect(try rates.monthlyAmount(category: Code(trusted: "LOCAL_PENSION_90"), period: december) == Money(dong: 800_000))
         #expect(try rates.monthlyAmount(category: Code(trusted: "SOCIAL_PENSION"), period: december) == Money(dong: 500_000))
         #expect(throws: RateError.noCoefficient(Code(trusted: "SOCIAL_PENSION"), try Period(parsing: "2025-06"))) {
             try rates.monthlyAmount(category: Code(trusted: "SOCIAL_PENSION"), period: try Period(parsing: "2025-06"))
         }
         #expect(rates.programmes.map(\.code.value) == ["SOCIAL_ALLOWANCE", "SOCIAL_PENSION"])
+        // Two benefits by age: 91 qualifies for both and the local one pays most; 76 for the pension only (a tie: the
+        // registered category); 60 for neither; DISABLED_EXTREME (1,000,000) beats both at 92.
+        try fixture.importLines(["079035000301,Ngô Văn Chín,1935-03-01,M,26734,ELDERLY_80,cash,,",
+                                 "079050000302,Ngô Văn Bảy,1950-03-01,M,26734,ELDERLY_80,cash,,",
+                                 "079066000303,Ngô Văn Sáu,1966-03-01,M,26734,SINGLE_PARENT_POOR,cash,,",
+                                 "079034000304,Ngô Văn Tám,1934-03-01,M,26734,DISABLED_EXTREME,cash,,"])
+        let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: december, by: user("maker")))
+        #expect(try items(fixture, batch: batch.batch.id).map { "\($0.1) \($0.2)" } == [
+            "LOCAL_PENSION_90 800000", "ELDERLY_80 500000", "SINGLE_PARENT_POOR 500000", "DISABLED_EXTREME 1000000",
+        ])
+        #expect(batch.twoBenefits == 3 && batch.paidByAge == [Code(trusted: "LOCAL_PENSION_90"): 1])
+    }
+
+    @Test func theBenefitByAgeWinsWhereTheZonesPriceMakesItHigher() throws {
+        let fixture = try Fixture()
+        let list = fixture.directory.write("communes.csv", CommuneList.columns.joined(separator: ",") + "\n"
+            + "26734,Xã Một (tên giả),01,Tỉnh Một (tên giả),2025-07-01,,test\n26737,Xã Hai (tên giả),79,Tỉnh Hai (tên giả),2025-07-01,,test\n")
+        _ = try fixture.store.registry.importCommunes(path: list, by: user("officer"))
+        try fixture.store.registry.setBaseLevel(Money(dong: 650_000), from: try CalendarDate(parsing: "2026-01-01"), province: "01", by: user("head"))
+        try fixture.store.registry.setRate(.fixed(Money(dong: 600_000)), of: Code(trusted: "SOCIAL_PENSION"),
+                                           from: try CalendarDate(parsing: "2026-12-01"), basis: "test", by: user("head"))
+        try fixture.importLines(["079050000401,Đinh Văn Một,1950-03-01,M,26734,SINGLE_PARENT_POOR,cash,,",
+                                 "079050000402,Đinh Văn Hai,1950-03-01,M,26737,SINGLE_PARENT_POOR,cash,,"])
+        let batch = try fixture.store.payouts.createBatch(BatchCreateOptions(period: december, by: user("maker")))
+        // 650,000 in province 01 beats the pension's 600,000; 500,000 elsewhere does not.
+        #expect(try items(fixture, batch: batch.batch.id).map { "\($0.1) \($0.2)" } == ["SINGLE_PARENT_POOR 650000", "SOCIAL_PENSION 600000"])
     }
 
     @Test func aRatesFileLoadsAChangeInLawAsDataWholeOrNotAtAll() throws {

@@ -119,6 +119,30 @@ public struct BenefitPlan: Sendable {
         birth.description < bornBefore(age: age, period: period, rule: rule)
     }
 
+    /// What the period changes for one person registered in `category`: the category step their age brings, and each
+    /// benefit by age they qualify for this period but did not the period before. The rule the SQL bounds select by.
+    public func changes(beneficiary: BeneficiaryID, name: String, commune: String, born: CalendarDate, category: Code,
+                        household: HouseholdStatus?) -> [BenefitChange] {
+        let birth = born.description
+        var changes: [BenefitChange] = []
+        for step in steps where step.from == category && birth < step.bornBefore {
+            changes.append(BenefitChange(beneficiary: beneficiary, name: name, commune: commune, dateOfBirth: born, kind: .category,
+                                         from: category, to: step.to, age: step.age))
+        }
+        for benefit in ageCategories where benefit.code != category {
+            func qualifies(_ general: String?, _ poor: String?) -> Bool {
+                (general.map { birth < $0 } ?? false) || (household != nil && (poor.map { birth < $0 } ?? false))
+            }
+            guard qualifies(benefit.bornBefore, benefit.bornBeforePoorHousehold) else { continue }
+            if benefit.pricedLastPeriod && qualifies(benefit.bornBeforeLastPeriod, benefit.bornBeforePoorHouseholdLastPeriod) { continue }
+            // The age that made them qualify: the general one when reached, else the poor household's.
+            let age = benefit.bornBefore.map { birth < $0 } == true ? benefit.age ?? 0 : benefit.agePoorHousehold ?? 0
+            changes.append(BenefitChange(beneficiary: beneficiary, name: name, commune: commune, dateOfBirth: born, kind: .qualified,
+                                         from: category, to: benefit.code, age: age))
+        }
+        return changes
+    }
+
     public func price(_ category: Code, zone: String) -> Money? {
         prices[zone]?[category] ?? prices[""]?[category]
     }
