@@ -146,7 +146,7 @@ extension SQLiteTransaction: PayoutsTransaction {
             CREATE TEMP TABLE IF NOT EXISTS batch_held(beneficiary_id INTEGER PRIMARY KEY, reason TEXT NOT NULL);
             DROP TABLE IF EXISTS temp.batch_order;
             CREATE TEMP TABLE batch_order(seq INTEGER PRIMARY KEY, beneficiary_id INTEGER NOT NULL, amount INTEGER, mobile INTEGER NOT NULL,
-                                          category TEXT NOT NULL, two INTEGER NOT NULL);
+                                          category TEXT, two INTEGER NOT NULL);
             CREATE TEMP TABLE IF NOT EXISTS commune_zone(commune_code TEXT PRIMARY KEY, zone INTEGER NOT NULL);
             DELETE FROM temp.batch_held;
             DELETE FROM temp.commune_zone;
@@ -159,10 +159,12 @@ extension SQLiteTransaction: PayoutsTransaction {
         }
         // A month's item pays the highest of the registered category's amount (`a0`) and each age category's the
         // person qualifies for (`a1`, …; 0 when not), the registered category on a tie; a one-off's pays its amount.
-        // Amounts per category as CASE expressions: cheaper per row than a join.
+        // Amounts per category as CASE expressions: cheaper per row than a join. `category` is the benefit by age
+        // paid instead of the registered one, NULL for the registered one (most rows: nothing to store).
         let columns: (amount: String, category: String, two: String)
+        var byAgeCanWin = false
         if let oneOff = scope.oneOff {
-            columns = ("\(oneOff.amount.dong)", "b.category", "0")
+            columns = ("\(oneOff.amount.dong)", "NULL", "0")
         } else if let plan, plan.ageCategories.count == 1 {
             // One benefit by age (the social pension): per zone its price is a constant, so whether it beats the
             // registered category is whether that category is one of the cheaper ones, known before the pass. Only a
@@ -181,12 +183,13 @@ extension SQLiteTransaction: PayoutsTransaction {
             let beats = plan.provinces.isEmpty ? byZone[0] : "CASE \(Self.zoneSQL)"
                 + plan.provinces.indices.map { " WHEN \($0 + 1) THEN \(byZone[$0 + 1])" }.joined() + " ELSE \(byZone[0]) END"
             if byZone.allSatisfy({ $0 == "0" }) {
-                columns = (registered, "b.category", "(b.category <> \(code) AND \(qualifies))")
+                columns = (registered, "NULL", "(b.category <> \(code) AND \(qualifies))")
             } else {
+                byAgeCanWin = true
                 let wins = "(\(beats) AND \(qualifies))"
                 let price = Set(zones.map { plan.price(benefit.code, zone: $0) }).count == 1
                     ? "\(plan.price(benefit.code, zone: "")!.dong)" : Self.priceSQL(code, plan: plan)
-                columns = ("CASE WHEN \(wins) THEN \(price) ELSE \(registered) END", "CASE WHEN \(wins) THEN \(code) ELSE b.category END",
+                columns = ("CASE WHEN \(wins) THEN \(price) ELSE \(registered) END", "CASE WHEN \(wins) THEN \(code) END",
                            "(b.category <> \(code) AND \(qualifies))")
             }
         } else if let plan, !plan.ageCategories.isEmpty {
@@ -197,14 +200,15 @@ extension SQLiteTransaction: PayoutsTransaction {
             for (index, category) in plan.ageCategories.enumerated() {
                 let mine = amounts[index + 1]
                 let beats = amounts.indices.filter { $0 != index + 1 }.map { other in "(\(mine)) \(other <= index ? ">" : ">=") (\(amounts[other]))" }
-                choice += " WHEN \(beats.joined(separator: " AND ")) THEN \(Self.literal(category.code))"
+                choice += " WHEN b.category <> \(Self.literal(category.code)) AND \(beats.joined(separator: " AND ")) THEN \(Self.literal(category.code))"
             }
-            choice += " ELSE b.category END"
+            choice += " END"
+            byAgeCanWin = true
             let two = plan.ageCategories.enumerated().map { "(b.category <> \(Self.literal($0.element.code)) AND (\(amounts[$0.offset + 1])) > 0)" }
                 .joined(separator: " OR ")
             columns = ("max(\(amounts.map { "(\($0))" }.joined(separator: ", ")))", choice, "(\(two))")
         } else {
-            columns = (plan.map { Self.priceSQL("b.category", plan: $0) } ?? "NULL", "b.category", "0")
+            columns = (plan.map { Self.priceSQL("b.category", plan: $0) } ?? "NULL", "NULL", "0")
         }
         let insertHeld = try FastStatement(db, "INSERT INTO temp.batch_held(beneficiary_id, reason) VALUES (?, ?)")
         for (beneficiary, kinds) in holds {
@@ -235,7 +239,7 @@ extension SQLiteTransaction: PayoutsTransaction {
         try db.execute(sql: """
             INSERT INTO batch_item(batch_id, seq, reference, beneficiary_id, period, commune_code, category, method,
                                    carrier, msisdn, account_name, amount, one_off)
-            SELECT ?1, o.seq, allowance_item_reference(?2, ?1, o.seq), b.id, ?2, b.commune_code, o.category, b.payment_method,
+            SELECT ?1, o.seq, allowance_item_reference(?2, ?1, o.seq), b.id, ?2, b.commune_code, COALESCE(o.category, b.category), b.payment_method,
                    CASE WHEN b.payment_method = 'mobile_money' THEN b.carrier END,
                    CASE WHEN b.payment_method = 'mobile_money' THEN b.msisdn END,
                    b.full_name, o.amount, ?3
@@ -255,11 +259,9 @@ extension SQLiteTransaction: PayoutsTransaction {
         made.total = Money(dong: totals[1])
         made.mobileMoney = totals[2]
         made.twoBenefits = totals[3]
-        if made.twoBenefits > 0, let plan {
-            let byAge = Set(plan.ageCategories.map(\.code.value))
-            for row in try Row.fetchAll(db, sql: "SELECT category, COUNT(*) FROM temp.batch_order WHERE two GROUP BY category") {
-                let category: String = row[0]
-                if byAge.contains(category) { made.paidByAge[Code(trusted: category), default: 0] += row[1] as Int }
+        if byAgeCanWin {
+            for row in try Row.fetchAll(db, sql: "SELECT category, COUNT(*) FROM temp.batch_order WHERE category IS NOT NULL GROUP BY category") {
+                made.paidByAge[Code(trusted: row[0]), default: 0] += row[1] as Int
             }
         }
         try db.execute(sql: "UPDATE batch SET held_out = ? WHERE id = ?", arguments: [made.heldOut, batch.rawValue])
