@@ -290,4 +290,82 @@ import Testing
         // The good first line was not loaded either.
         #expect(try fixture.store.registry.rates().baseLevel(on: try CalendarDate(parsing: "2028-01-01"))?.amount == Money(dong: 600_000))
     }
+
+    @Test func aOneOffIsTheSamePaymentWhateverTheCaseOrCompositionOfItsName() throws {
+        let fixture = try Fixture()
+        try fixture.importLines(Sample.all)
+        var options = BatchCreateOptions(period: december, by: user("maker"))
+        options.oneOff = try OneOffPayment(name: "Quà  Tết 2027", amount: Money(dong: 400_000))
+        let first = try fixture.store.payouts.createBatch(options)
+        #expect(first.batch.oneOff?.name == "Quà Tết 2027")
+        // Decomposed (NFD), as some Vietnamese keyboards type it, and in lower case.
+        options.oneOff = try OneOffPayment(name: "quà tết 2027".decomposedStringWithCanonicalMapping, amount: Money(dong: 400_000))
+        #expect(throws: BatchError.oneOffPaid(name: "Quà Tết 2027", period: december, batches: [first.batch.id])) {
+            try fixture.store.payouts.createBatch(options)
+        }
+        options.skipExisting = true
+        #expect(throws: BatchError.self) { try fixture.store.payouts.createBatch(options) }
+    }
+
+    @Test func aMonthMadeAfterALaterOneMovedPeopleOnIsRefused() throws {
+        let fixture = try Fixture()
+        try importWithHousehold(fixture, Self.month)
+        // January moves B (80 in December) on; December made afterwards would pay B at 2.0.
+        let january = try fixture.store.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2027-01"), by: user("maker")))
+        #expect(january.changes.contains { $0.beneficiary == BeneficiaryID(2) && $0.kind == .category })
+        #expect(throws: BatchError.movedOnLater(period: december, through: try Period(parsing: "2027-01"), beneficiary: BeneficiaryID(2),
+                                                 from: Code(trusted: "ELDERLY_POOR"), to: Code(trusted: "ELDERLY_POOR_80"))) {
+            try fixture.store.payouts.createBatch(BatchCreateOptions(period: december, by: user("maker")))
+        }
+        // A commune where nobody moved on can still be made.
+        var other = BatchCreateOptions(period: december, by: user("maker"))
+        other.communes = [Code(trusted: "26737")]
+        #expect(try fixture.store.payouts.createBatch(other).items == 2)
+    }
+
+    @Test func aQualificationIsRecordedOnceWhateverTheBatchesOfTheMonth() throws {
+        let fixture = try Fixture()
+        try importWithHousehold(fixture, Self.month)
+        var first = BatchCreateOptions(period: december, by: user("maker"))
+        first.communes = [Code(trusted: "26734")]
+        let made = try fixture.store.payouts.createBatch(first)
+        #expect(made.changes.filter { $0.kind == .qualified }.map(\.beneficiary) == [BeneficiaryID(3)])
+        _ = try fixture.store.payouts.cancelBatch(made.batch.id, reason: "made again", by: user("maker"))
+        let again = try fixture.store.payouts.createBatch(BatchCreateOptions(period: december, by: user("maker")))
+        #expect(again.changes.isEmpty)
+        let (_, history) = try fixture.store.registry.history(of: "3")
+        #expect(history.filter { $0.field == "qualifies_for" }.count == 1)
+    }
+
+    @Test func aRatesFileRefusesLoopsAndTwiceTheSameRate() throws {
+        let fixture = try Fixture()
+        let file = fixture.directory.write("loops.csv", """
+            kind,code,effective_from,coefficient,amount,province,basis,programme,description,qualifies_from_age,qualifies_from_age_poor,becomes,becomes_at_age
+            category,SELFISH,2027-01-01,1,,,,,Moves into itself,,,SELFISH,80
+            category,LOOP_A,2027-01-01,1,,,,,A,,,LOOP_B,4
+            category,LOOP_B,2027-01-01,1,,,,,B,,,LOOP_A,80
+            base_level,,2027-01-01,,600000,,,,,,,,
+            base_level,,2027-01-01,,600000,,,,,,,,
+
+            """)
+        var problems: [String] = []
+        #expect(throws: RateImportError.self) {
+            try fixture.store.registry.importRates(path: file, displayName: "loops.csv", by: user("head")) { problems.append($0.description) }
+        }
+        #expect(problems.contains { $0.hasPrefix("loops.csv:2:") && $0.contains("cannot become itself") })
+        #expect(problems.contains { $0.hasPrefix("loops.csv:3:") && $0.contains("in a loop") })
+        #expect(problems.contains { $0.hasPrefix("loops.csv:6:") && $0.contains("same rate for the same day") })
+        #expect(throws: RegisterImportError.self) {
+            try importWithHousehold(fixture, ["001155000104,Phạm Thị Dung,1955-05-01,F,26737,SINGLE_PARENT_POOR,cash,,,0912345678"], name: "shifted.csv")
+        }
+        let problem = HouseholdStatusProblem.of("0912345678")
+        #expect(!problem.contains("0912345678") && problem.contains("678"))
+    }
+}
+
+/// The household status error as the CLI words it.
+enum HouseholdStatusProblem {
+    static func of(_ text: String) -> String {
+        do { _ = try HouseholdStatus(parsing: text); return "" } catch { return Wording.english.words(for: error.problem) }
+    }
 }

@@ -45,9 +45,10 @@ public struct OneOffPayment: Sendable, Equatable {
     public let amount: Money
     public static let nameLengthMax = 80
 
+    /// The name in Unicode NFC with runs of spaces as one: the same name however a keyboard composed it.
     public init(name raw: String, amount: Money) throws(FieldError) {
-        let name = raw.trimmingSpaces
-        guard !name.isEmpty, name.count <= Self.nameLengthMax, !RegisterValidator.hasControlCharacter(name),
+        let name = raw.precomposedStringWithCanonicalMapping.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        guard !name.isEmpty, name.count <= Self.nameLengthMax, name.unicodeScalars.count <= 200, !RegisterValidator.hasControlCharacter(name),
               let first = name.unicodeScalars.first, !"=+-@".unicodeScalars.contains(first) else {
             throw FieldError(Problem("batch.one_off_name", ["length_max": String(Self.nameLengthMax)]))
         }
@@ -55,6 +56,9 @@ public struct OneOffPayment: Sendable, Equatable {
         self.name = name
         self.amount = amount
     }
+
+    /// How two names are told apart: not by case or by how their letters were composed.
+    public var key: String { name.lowercased() }
 
     package init(trusted name: String, amount: Money) {
         self.name = name
@@ -74,6 +78,7 @@ public enum BatchError: Error, Sendable, Equatable, CustomStringConvertible {
     case nothingToRetry(BatchID, String)
     case rate(RateError)
     case oneOffPaid(name: String, period: Period, batches: [BatchID])
+    case movedOnLater(period: Period, through: Period, beneficiary: BeneficiaryID, from: Code, to: Code)
 
     public static func == (lhs: BatchError, rhs: BatchError) -> Bool { lhs.description == rhs.description }
 
@@ -99,6 +104,9 @@ public enum BatchError: Error, Sendable, Equatable, CustomStringConvertible {
         case .oneOffPaid(let name, let period, let batches):
             "the one-off payment \"\(name)\" was made for \(period) (batch \(batches.map(\.description).joined(separator: ", "))); "
                 + "a one-off is paid to a person once: give a new payment a new name"
+        case .movedOnLater(let period, let through, let beneficiary, let from, let to):
+            "changes by age were made for \(through): beneficiary \(beneficiary) moved from \(from) to \(to), which they had not reached in "
+                + "\(period); a batch for \(period) now would pay the later category. Make the months in order, or narrow the scope with --commune"
         }
     }
 }

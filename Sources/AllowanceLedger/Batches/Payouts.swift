@@ -67,13 +67,16 @@ public struct Payouts: Sendable {
         try storage.writeBulk { tx in
             let now = clock.now()
             let period = options.period
-            let scope = BatchScope(period: period, communes: options.communes, categories: options.categories, oneOff: options.oneOff)
-            if let oneOff = options.oneOff {
-                let earlier = try tx.oneOffBatches(name: oneOff.name)
-                if let other = earlier.first(where: { $0.period != period || $0.oneOff?.amount != oneOff.amount }) {
-                    throw BatchError.oneOffPaid(name: oneOff.name, period: other.period, batches: earlier.map(\.id))
+            var oneOff = options.oneOff
+            if let asked = oneOff {
+                // The same payment whatever the case or composition of its name: it keeps the name it was first made under.
+                let earlier = try tx.oneOffBatches().filter { $0.oneOff?.key == asked.key }
+                if let other = earlier.first(where: { $0.period != period || $0.oneOff?.amount != asked.amount }) {
+                    throw BatchError.oneOffPaid(name: other.oneOff?.name ?? asked.name, period: other.period, batches: earlier.map(\.id))
                 }
+                if let first = earlier.first?.oneOff { oneOff = first }
             }
+            let scope = BatchScope(period: period, communes: options.communes, categories: options.categories, oneOff: oneOff)
             try Registry.raiseFlags(tx, at: now)
             let holds = try Self.openFlags(tx, at: now)
             let rates = try tx.rateTable()
@@ -81,7 +84,7 @@ public struct Payouts: Sendable {
 
             let made = try tx.itemsAlreadyMade(scope)
             let skippedExisting = made.reduce(0) { $0 + $1.items }
-            if let oneOff = options.oneOff, !made.isEmpty && !options.skipExisting {
+            if let oneOff, !made.isEmpty && !options.skipExisting {
                 throw BatchError.oneOffPaid(name: oneOff.name, period: period, batches: made.map(\.batch))
             }
             if !made.isEmpty && !options.skipExisting {
@@ -89,9 +92,10 @@ public struct Payouts: Sendable {
             }
             var plan: BenefitPlan?
             var changes: [BenefitChange] = []
-            if options.oneOff == nil {
+            if oneOff == nil {
                 let rule = try Registry.ageMonthRule(tx)
                 let monthPlan = BenefitPlan(rates: rates, period: period, rule: rule)
+                try Self.refuseEarlierMonth(tx, scope, plan: monthPlan)
                 changes = try Self.applyBenefitChanges(tx, scope, plan: monthPlan, rule: rule, at: now, by: options.by)
                 // A category without a rate in the period matters only if someone in scope has it.
                 let unpriced = monthPlan.unpriced.keys.sorted()
@@ -132,13 +136,38 @@ public struct Payouts: Sendable {
             }
             all += steps
         }
+        // A qualification is recorded once: a second batch of the month (another commune's, or one made again) lists
+        // only what is new.
+        var recorded = Set<String>()
+        for change in all where change.kind == .qualified {
+            if try tx.events(of: change.beneficiary).contains(where: { $0.field == "qualifies_for" && $0.newValue == change.to.value }) {
+                recorded.insert("\(change.beneficiary.rawValue) \(change.to.value)")
+            }
+        }
+        all.removeAll { $0.kind == .qualified && recorded.contains("\($0.beneficiary.rawValue) \($0.to.value)") }
         for change in all where change.kind == .qualified {
             try tx.insertEvent(NewBeneficiaryEvent(beneficiary: change.beneficiary, at: now, by: user, kind: .updated, field: "qualifies_for",
                                                    oldValue: nil, newValue: change.to.value, reason: change.reason(rule: rule, period: plan.period),
                                                    importID: nil))
         }
         if !all.isEmpty { try tx.sealRegister(at: now, by: user) }
+        if let through = try tx.setting(Self.changesThroughKey).flatMap({ try? Period(parsing: $0) }), through >= plan.period {
+            return all.sorted { ($0.beneficiary.rawValue, $0.kind.rawValue) < ($1.beneficiary.rawValue, $1.kind.rawValue) }
+        }
+        try tx.setSetting(Self.changesThroughKey, plan.period.description)
         return all.sorted { ($0.beneficiary.rawValue, $0.kind.rawValue) < ($1.beneficiary.rawValue, $1.kind.rawValue) }
+    }
+
+    /// The latest month whose changes by age were written into the register.
+    static let changesThroughKey = "benefit_changes_through"
+
+    /// A month made after a later one moved people on by age would pay them the later category: refused while anyone
+    /// in scope holds a category reached by age that they had not reached in this month.
+    static func refuseEarlierMonth(_ tx: any PayoutsTransaction, _ scope: BatchScope, plan: BenefitPlan) throws {
+        guard let through = try tx.setting(changesThroughKey).flatMap({ try? Period(parsing: $0) }), through > plan.period else { return }
+        if let early = try tx.reachedLater(scope, plan: plan) {
+            throw BatchError.movedOnLater(period: plan.period, through: through, beneficiary: early.beneficiary, from: early.from, to: early.to)
+        }
     }
 
     /// Who the period changes by age, before its batch is made (`beneficiary due`): category steps and new

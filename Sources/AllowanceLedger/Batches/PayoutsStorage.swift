@@ -23,8 +23,10 @@ package protocol PayoutsTransaction: RegistryTransaction, JournalTransaction {
     /// Per batch, the first attempts of the month (or of the one-off) already made for active beneficiaries in scope.
     func itemsAlreadyMade(_ scope: BatchScope) throws -> [(batch: BatchID, items: Int, example: BeneficiaryID)]
     func insertBatch(_ scope: BatchScope, retryOf: BatchID?, at: Timestamp, by: UserName) throws -> BatchID
-    /// The batches, cancelled ones left out, of the one-off payment of that name.
-    func oneOffBatches(name: String) throws -> [Batch]
+    /// The one-off payments' batches, cancelled ones left out.
+    func oneOffBatches() throws -> [Batch]
+    /// Someone active in scope registered in a step's `to` category who had not reached its age in the plan's month.
+    func reachedLater(_ scope: BatchScope, plan: BenefitPlan) throws -> (beneficiary: BeneficiaryID, from: Code, to: Code)?
     /// One of `categories` that an active beneficiary in scope has (not yet in a batch of the month when
     /// `skipMade`), or nil.
     func candidateCategory(among categories: [Code], _ scope: BatchScope, skipMade: Bool) throws -> Code?

@@ -23,7 +23,7 @@ public enum HouseholdStatus: String, Sendable, CaseIterable {
         switch words {
         case "poor", "ngheo": self = .poor
         case "near poor", "can ngheo": self = .nearPoor
-        default: throw FieldError(Problem("register.household_status_invalid", ["value": raw.trimmingSpaces]))
+        default: throw FieldError(Problem("register.household_status_invalid", ["value": redactIdentifiers(raw.trimmingSpaces)]))
         }
     }
 

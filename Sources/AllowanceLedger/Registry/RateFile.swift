@@ -169,10 +169,39 @@ extension Registry {
                         reasons.append(Problem(text: "category \(code) is not known; a new category's line needs its description"))
                     }
                 }
+                // Twice in the file: the second line would meet the first's row.
+                let twice = pending.contains { earlier, _ in
+                    switch (earlier, line) {
+                    case (.baseLevel(let a), .baseLevel(let b)): a.province == b.province && a.effectiveFrom == b.effectiveFrom
+                    case (.category(_, let a, _, let dayA, _), .category(_, let b, _, let dayB, _)): a == b && dayA == dayB
+                    default: false
+                    }
+                }
+                if twice { reasons.append(Problem(text: "an earlier line of the file sets the same rate for the same day; give it once")) }
+                if case .category(let rules?, let code, _, _, _) = line, rules.becomes == code {
+                    reasons.append(Problem(text: "category \(code) cannot become itself"))
+                }
                 if reasons.isEmpty {
                     pending.append((line, isNew))
                 } else {
                     problems.append(LineProblem(file: table.label, line: number, problems: reasons))
+                }
+            }
+            // Categories that move on by age must end somewhere: a loop would move people round it every month.
+            var next: [Code: Code] = [:]
+            for (code, rules) in rates.categoryRules { if let to = rules.becomes { next[code] = to } }
+            for (line, _) in pending { if case .category(let rules?, let code, _, _, _) = line, let to = rules.becomes { next[code] = to } }
+            for (number, line) in lines {
+                guard case .category(let rules?, let code, _, _, _) = line, rules.becomes != nil else { continue }
+                var seen: Set<Code> = [code]
+                var at = code
+                while let to = next[at] {
+                    if seen.contains(to) {
+                        problems.append(LineProblem(file: table.label, line: number, problems: [Problem(text: "category \(code) moves on by age in a loop back to \(to)")]))
+                        break
+                    }
+                    seen.insert(to)
+                    at = to
                 }
             }
             problems.sort { $0.line < $1.line }

@@ -268,7 +268,7 @@ public struct Registry: Sendable {
             if try tx.hasCategory(category.code) { throw RateError.categoryExists(category.code) }
             let rates = try tx.rateTable()
             guard rates.programmes.contains(where: { $0.code == category.programme }) else { throw RateError.unknownProgramme(category.programme) }
-            if let becomes = category.becomes, rates.categories[becomes] == nil { throw RateError.unknownCategory(becomes) }
+            if let becomes = category.becomes, rates.categories[becomes] == nil || becomes == category.code { throw RateError.unknownCategory(becomes) }
             if category.becomes != nil && category.qualifiesByAge {
                 throw RateError.badAgeRule("a category people qualify for by age does not move on by age; give one of the two")
             }

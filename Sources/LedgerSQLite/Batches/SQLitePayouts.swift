@@ -57,9 +57,21 @@ extension SQLiteTransaction: PayoutsTransaction {
         return BatchID(db.lastInsertedRowID)
     }
 
-    func oneOffBatches(name: String) throws -> [Batch] {
-        try Row.fetchAll(db, sql: "SELECT \(Store.batchColumns) FROM batch WHERE one_off = ? AND status <> 'cancelled' ORDER BY id",
-                         arguments: [name]).map(Store.batch(from:))
+    func oneOffBatches() throws -> [Batch] {
+        try Row.fetchAll(db, sql: "SELECT \(Store.batchColumns) FROM batch WHERE one_off IS NOT NULL AND status <> 'cancelled' ORDER BY id")
+            .map(Store.batch(from:))
+    }
+
+    func reachedLater(_ scope: BatchScope, plan: BenefitPlan) throws -> (beneficiary: BeneficiaryID, from: Code, to: Code)? {
+        for step in plan.steps {
+            if let id = try Int64.fetchOne(db, sql: """
+                SELECT b.id FROM beneficiary b WHERE ?1 IS NOT NULL AND ?3 IS NOT NULL AND \(candidateSQL(scope, skipMade: false))
+                  AND b.category = \(Self.literal(step.to)) AND b.date_of_birth >= \(Self.literal(bound: step.bornBefore)) ORDER BY b.id LIMIT 1
+                """, arguments: arguments(batch: 0, scope)) {
+                return (BeneficiaryID(id), step.from, step.to)
+            }
+        }
+        return nil
     }
 
     func candidateCategory(among categories: [Code], _ scope: BatchScope, skipMade: Bool) throws -> Code? {

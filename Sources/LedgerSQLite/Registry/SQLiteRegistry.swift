@@ -331,8 +331,9 @@ extension Store {
     ALTER TABLE category ADD COLUMN qualifies_from_age INTEGER CHECK(qualifies_from_age IS NULL OR qualifies_from_age BETWEEN 0 AND 150);
     ALTER TABLE category ADD COLUMN qualifies_from_age_poor INTEGER
         CHECK(qualifies_from_age_poor IS NULL OR qualifies_from_age_poor BETWEEN 0 AND 150);
-    ALTER TABLE category ADD COLUMN becomes TEXT;
-    ALTER TABLE category ADD COLUMN becomes_at_age INTEGER CHECK((becomes IS NULL) = (becomes_at_age IS NULL));
+    ALTER TABLE category ADD COLUMN becomes TEXT CHECK(becomes IS NULL OR becomes <> code);
+    ALTER TABLE category ADD COLUMN becomes_at_age INTEGER
+        CHECK((becomes IS NULL) = (becomes_at_age IS NULL) AND (becomes_at_age IS NULL OR becomes_at_age BETWEEN 0 AND 150));
     CREATE TRIGGER category_programme_known BEFORE INSERT ON category
     WHEN NOT EXISTS (SELECT 1 FROM programme WHERE code = NEW.programme)
     BEGIN SELECT RAISE(ABORT, 'a category belongs to a known programme'); END;

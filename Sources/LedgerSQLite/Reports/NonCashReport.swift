@@ -38,7 +38,7 @@ extension SQLiteStorage: ReportsStorage {
             for row in try Row.fetchAll(db, sql: """
                 SELECT r.id, \(keyColumn) FROM batch_item r CROSS JOIN batch_item o
                 WHERE r.retry_of_item IS NOT NULL AND +r.\(inBatches)
-                  AND o.beneficiary_id = r.beneficiary_id AND o.period = r.period AND o.attempt = 1
+                  AND o.beneficiary_id = r.beneficiary_id AND o.period = r.period AND o.attempt = 1 AND o.one_off = r.one_off
                 """) {
                 firstItemKey[row[0]] = row[1]
             }
