@@ -2,6 +2,7 @@ import AllowanceLedger
 #if canImport(Glibc)
 import Glibc
 #endif
+import LedgerPostgres
 import LedgerSQLite
 import Reconcile
 
@@ -38,6 +39,8 @@ public struct Ledger: Sendable {
     /// `clockIsSet` says the clock comes from outside the machine's (`ALLOWANCE_NOW`). That is for a ledger created
     /// so (tests, the demo, benchmarks) and refused on any other: a live ledger's entries are dated by the machine.
     public static func open(_ location: String, clock: Clock = .system, clockIsSet: Bool = false) throws -> Ledger {
+        // A server's ledger is not a file: no SQLite file is made at a path that reads `postgresql:/…`.
+        if let server = PostgresLocation(location) { throw LedgerOpenError.postgresNotYet(server.description) }
         var info = stat()
         let existed = lstat(location, &info) == 0
         let store = try Store(path: location, clock: clock)
@@ -74,11 +77,14 @@ public struct Ledger: Sendable {
 
 public enum LedgerOpenError: Error, Sendable, Equatable, CustomStringConvertible {
     case clockSetOnLiveLedger(String)
+    case postgresNotYet(String)
 
     public var description: String {
         switch self {
         case .clockSetOnLiveLedger(let location):
             "ALLOWANCE_NOW sets the clock only on a ledger created with it (tests, the demo, benchmarks); \(location) was not: unset ALLOWANCE_NOW"
+        case .postgresNotYet(let location):
+            "\(location) is a PostgreSQL server; this version keeps a ledger in an SQLite file only (the PostgreSQL backend is being built): give --db a file path"
         }
     }
 }
