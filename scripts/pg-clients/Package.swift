@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// Measures the two PostgreSQL clients (issue 23): scripts/pg-clients/README in docs/BENCHMARKS.md. Not part of the
+// Measures the two PostgreSQL clients (issue 23); how to run it and the figures: docs/BENCHMARKS.md. Not part of the
 // package: build it on its own (`cd scripts/pg-clients && swift build -c release`).
 import PackageDescription
 
