@@ -51,7 +51,8 @@ public struct Desk: Sendable {
 
     /// The month's batch; an account of some communes makes batches of those communes only (all of them when none
     /// is named).
-    public func createBatch(period: Period, communes: [Code]) throws -> BatchCreateResult {
+    /// A month's batch, or a one-off payment's (`oneOff`, narrowed to `categories`), as the account may make it.
+    public func createBatch(period: Period, communes: [Code], oneOff: OneOffPayment? = nil, categories: [Code] = []) throws -> BatchCreateResult {
         try check(.createBatch)
         var scope = communes
         if !account.communes.isEmpty {
@@ -60,6 +61,8 @@ public struct Desk: Sendable {
         }
         var options = BatchCreateOptions(period: period, by: actor)
         options.communes = scope
+        options.oneOff = oneOff
+        options.categories = categories
         return try ledger.payouts.createBatch(options)
     }
 

@@ -69,14 +69,34 @@ struct API: Sendable {
                 communes.append(code)
             }
         }
-        return JSONResponse.make(BatchView.created(try await createBatch(period: period, communes: communes, as: session)), status: .created)
+        // A one-off payment: `"one_off": {"name": "Quà Tết 2027", "amount": 400000}`, narrowed by `"categories"`.
+        var oneOff: OneOffPayment?
+        if let value = body["one_off"], value != .null {
+            guard case .object(let fields) = value, case .string(let name)? = fields["name"], case .integer(let amount)? = fields["amount"],
+                  let payment = try? OneOffPayment(name: name, amount: Money(dong: amount)) else {
+                throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("one_off"))
+            }
+            oneOff = payment
+        }
+        var categories: [Code] = []
+        if case .array(let values)? = body["categories"] {
+            for value in values {
+                guard oneOff != nil, case .string(let text) = value, let code = try? Code(parsing: text, field: "category", uppercase: true) else {
+                    throw APIError(status: .unprocessableContent, code: "invalid", message: Words.vi("categories"))
+                }
+                categories.append(code)
+            }
+        }
+        return JSONResponse.make(BatchView.created(try await createBatch(period: period, communes: communes, oneOff: oneOff, categories: categories,
+                                                                         as: session)), status: .created)
     }
 
-    /// Creates the month's batch as the session's account: an account of some communes makes batches of those
-    /// communes only. What the API's route and the batches page's form both do.
-    func createBatch(period: Period, communes: [Code], as session: Session) async throws -> BatchCreateResult {
+    /// Creates the month's batch (or a one-off's) as the session's account: an account of some communes makes batches
+    /// of those communes only. What the API's route and the batches page's form both do.
+    func createBatch(period: Period, communes: [Code], oneOff: OneOffPayment? = nil, categories: [Code] = [],
+                     as session: Session) async throws -> BatchCreateResult {
         let desk = desk(session)
-        return try await serviceCall { try desk.createBatch(period: period, communes: communes) }
+        return try await serviceCall { try desk.createBatch(period: period, communes: communes, oneOff: oneOff, categories: categories) }
     }
 
     func showBatch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -415,6 +435,8 @@ enum Words {
         "login_fields": "Cần có \"user\" và \"password\".",
         "period": "\"period\" phải có dạng YYYY-MM, ví dụ 2026-11.",
         "communes": "\"communes\" phải là danh sách mã xã.",
+        "one_off": "\"one_off\" là {\"name\": tên khoản chi (1 đến 80 ký tự), \"amount\": số tiền mỗi người, đồng, lớn hơn 0}.",
+        "categories": "\"categories\" là danh sách mã nhóm đối tượng, chỉ dùng cùng \"one_off\".",
         "grouping": "\"by\" là commune, category hoặc carrier.",
         "target": "\"target\" là phần trăm, từ 0 đến 100.",
         "format": "\"format\" là csv hoặc xlsx.",

@@ -210,6 +210,37 @@ struct BatchRouteTests {
         }
     }
 
+    @Test func aOneOffIsMadeThroughTheAPIOnceAndApprovedLikeAMonth() async throws {
+        let office = try Office()
+        try await office.app().test(.router) { client in
+            let officer = try await client.session("officer.lan", office)
+            let gift = ByteBuffer(string: #"{"period":"2026-12","one_off":{"name":"Quà Tết 2027","amount":400000},"categories":["elderly_poor"],"by":"x"}"#)
+            let created = try await client.execute(uri: "/api/v1/batches", method: .post, headers: officer.headers, body: gift)
+            #expect(created.status == .created, "\(String(buffer: created.body))")
+            let batch = try json(created)
+            #expect((batch["one_off"] as? [String: Any])?["name"] as? String == "Quà Tết 2027")
+            #expect(batch["total"] as? Int == (batch["items"] as? Int ?? -1) * 400_000)
+            // Paid once: the same name again is refused in Vietnamese.
+            let again = try await client.execute(uri: "/api/v1/batches", method: .post, headers: officer.headers, body: gift)
+            #expect(again.status == .unprocessableContent)
+            #expect(try errorCode(again) == "refused")
+            #expect(String(buffer: again.body).contains("mỗi người chỉ nhận một lần"))
+            // A one-off without its amount, or categories without a one-off, are the request's fault.
+            for body in [#"{"period":"2026-12","one_off":{"name":"Quà"}}"#, #"{"period":"2026-12","categories":["ORPHAN"]}"#,
+                         #"{"period":"2026-12","one_off":{"name":"=cmd()","amount":1}}"#] {
+                let bad = try await client.execute(uri: "/api/v1/batches", method: .post, headers: officer.headers, body: ByteBuffer(string: body))
+                #expect(bad.status == .unprocessableContent, "\(body)")
+                #expect(try errorCode(bad) == "invalid", "\(body)")
+            }
+            let approver = try await client.session("head.minh", office)
+            let id = try #require(batch["batch"] as? Int)
+            let approved = try await client.execute(uri: "/api/v1/batches/\(id)/approve", method: .post, headers: approver.headers)
+            #expect(approved.status == .ok, "\(String(buffer: approved.body))")
+            let shown = try json(try await client.execute(uri: "/api/v1/batches/\(id)", method: .get, headers: approver.withoutToken))
+            #expect((shown["one_off"] as? [String: Any])?["amount"] as? Int == 400_000 && shown["created_by"] as? String == "officer.lan")
+        }
+    }
+
     @Test func theCreatorCannotApproveEvenAsAnApprover() async throws {
         let office = try Office()
         _ = try office.ledger.payouts.createBatch(BatchCreateOptions(period: try Period(parsing: "2026-11"), by: try UserName(parsing: "head.minh")))
