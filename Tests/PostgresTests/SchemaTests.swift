@@ -1,0 +1,128 @@
+import Foundation
+import LedgerPostgres
+import Testing
+
+/// A database of its own for a test on the run's server, dropped afterwards.
+final class ScratchDatabase {
+    let name: String
+    let location: PostgresLocation
+    private let admin: PGConnection
+
+    init?(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        guard let admin = try TestServer.connect(sourceLocation: sourceLocation), let server = TestServer.location else { return nil }
+        name = "allowance_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+        try admin.execute("CREATE DATABASE \(name)")
+        let uri = server.uri
+        let query = uri.firstIndex(of: "?").map { String(uri[$0...]) } ?? ""
+        let path = uri.firstIndex(of: "?").map { String(uri[..<$0]) } ?? uri
+        let base = path[..<path.index(after: path.lastIndex(of: "/")!)]
+        location = PostgresLocation(base + name + query)!
+        self.admin = admin
+    }
+
+    deinit { try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+}
+
+@Suite(.serialized) struct SchemaTests {
+    static let hash = String(repeating: "a", count: 64)
+
+    func entry(_ db: PGConnection, id: Int, key: String) throws {
+        try db.query("INSERT INTO journal_entry(id, at, kind, idempotency_key, memo, created_by, prev_hash, hash) VALUES ($1, $2, 'funding', $3, 'm', 'head', $4, $5)",
+                     [String(id), "2026-12-08T00:00:00Z", key, Self.hash, Self.hash])
+        try db.query("INSERT INTO posting(entry_id, leg, account, amount) VALUES ($1, 1, '1000', 500000), ($1, 2, '3000', -500000)", [String(id)])
+    }
+
+    @Test func migrationsApplyOnceAndTheJournalIsAppendOnlyInTheDatabase() throws {
+        guard let scratch = try ScratchDatabase() else { return }
+        let db = try PGConnection(scratch.location)
+        #expect(try PostgresSchema.migrate(db) == PostgresSchema.migrations.map(\.version))
+        #expect(try PostgresSchema.migrate(db).isEmpty)
+        try entry(db, id: 1, key: "fund:1")
+        try entry(db, id: 2, key: "fund:2")
+        // The head moved with each entry, by the database's trigger.
+        #expect(try db.query("SELECT entry_id, entries FROM journal_head") == [["2", "2"]])
+
+        for (statement, words) in [("UPDATE journal_entry SET memo = 'rewritten' WHERE id = 1", "append-only"),
+                                   ("DELETE FROM journal_entry WHERE id = 2", "append-only"),
+                                   ("UPDATE posting SET amount = 1 WHERE entry_id = 1 AND leg = 1", "append-only"),
+                                   ("DELETE FROM posting WHERE entry_id = 1", "append-only"),
+                                   ("TRUNCATE posting", "append-only"),
+                                   ("UPDATE journal_head SET entry_id = 1, entries = 3", "only moves forward"),
+                                   ("DELETE FROM journal_head", "cannot be deleted")] {
+            do {
+                try db.execute(statement)
+                Issue.record("\(statement) was taken")
+            } catch let error as PGError {
+                #expect(error.message.contains(words), "\(statement): \(error)")
+            }
+        }
+        // A zero leg and a repeated idempotency key are refused too.
+        #expect(throws: PGError.self) { try db.query("INSERT INTO posting(entry_id, leg, account, amount) VALUES (1, 3, '1000', 0)") }
+        do {
+            try entry(db, id: 3, key: "fund:1")
+            Issue.record("a second entry with the same key was taken")
+        } catch let error as PGError {
+            #expect(error.isUniqueViolation)
+        }
+        #expect(try db.query("SELECT count(*), sum(amount) FROM posting") == [["4", "0"]])
+    }
+
+    @Test func theApplicationRoleAppendsAndTheReadOnlyRoleReads() throws {
+        guard let scratch = try ScratchDatabase() else { return }
+        let db = try PGConnection(scratch.location)
+        try PostgresSchema.migrate(db)
+        let app = PostgresSchema.applicationRole, read = PostgresSchema.readOnlyRole
+        func may(_ role: String, _ table: String, _ privilege: String) throws -> Bool {
+            try db.query("SELECT has_table_privilege($1, $2, $3)", [role, table, privilege]) == [["t"]]
+        }
+        for table in ["journal_entry", "posting"] {
+            #expect(try may(app, table, "INSERT") && may(app, table, "SELECT"))
+            #expect(try !may(app, table, "UPDATE") && !may(app, table, "DELETE") && !may(app, table, "TRUNCATE"))
+            #expect(try may(read, table, "SELECT") && !may(read, table, "INSERT"))
+        }
+        // Acting as the application's role: appending works, changing is refused by the grants before any trigger.
+        try db.execute("SET ROLE \(app)")
+        try entry(db, id: 1, key: "fund:1")
+        do {
+            try db.execute("UPDATE journal_entry SET memo = 'x'")
+            Issue.record("the application's role changed the journal")
+        } catch let error as PGError {
+            #expect(error.sqlState == "42501")
+        }
+        try db.execute("RESET ROLE; SET ROLE \(read)")
+        #expect(try db.query("SELECT count(*) FROM posting") == [["2"]])
+        #expect(throws: PGError.self) { try entry(db, id: 2, key: "fund:2") }
+        try db.execute("RESET ROLE")
+    }
+
+    @Test func twoProcessesOpeningANewLedgerApplyEachMigrationOnce() throws {
+        guard let scratch = try ScratchDatabase() else { return }
+        let location = scratch.location
+        let results = Results()
+        let threads = (0..<2).map { _ in
+            Thread {
+                do {
+                    let db = try PGConnection(location)
+                    results.add(try PostgresSchema.migrate(db))
+                } catch {
+                    results.add(error)
+                }
+            }
+        }
+        threads.forEach { $0.start() }
+        while results.count < 2 { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(results.errors.isEmpty, "\(results.errors)")
+        #expect(results.applied.flatMap { $0 }.sorted() == PostgresSchema.migrations.map(\.version))
+        let db = try PGConnection(location)
+        #expect(try db.query("SELECT count(*) FROM schema_migration") == [[String(PostgresSchema.migrations.count)]])
+    }
+}
+
+final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var applied: [[Int]] = []
+    private(set) var errors: [String] = []
+    var count: Int { lock.withLock { applied.count + errors.count } }
+    func add(_ versions: [Int]) { lock.withLock { applied.append(versions) } }
+    func add(_ error: any Error) { lock.withLock { errors.append("\(error)") } }
+}
