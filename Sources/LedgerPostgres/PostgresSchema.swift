@@ -103,6 +103,114 @@ public enum PostgresSchema {
             GRANT SELECT, INSERT, UPDATE ON journal_head TO \(applicationRole);
             GRANT SELECT ON journal_entry, posting, journal_head TO \(readOnlyRole);
             """),
+        Migration(version: 2, name: "batches", sql: """
+            CREATE TABLE batch(
+                id BIGINT PRIMARY KEY,
+                period TEXT NOT NULL CHECK(period ~ '^[0-9]{4}-[0-1][0-9]$'),
+                scope TEXT NOT NULL,
+                status TEXT NOT NULL CHECK(status IN ('created', 'approved', 'exported', 'closed', 'cancelled')),
+                retry_of BIGINT REFERENCES batch(id),
+                created_by TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                approved_by TEXT,
+                approved_at TEXT,
+                exported_at TEXT,
+                held_out BIGINT NOT NULL DEFAULT 0,
+                item_count BIGINT,
+                item_total BIGINT,
+                item_digest TEXT,
+                cancelled_at TEXT,
+                cancelled_by TEXT,
+                cancel_reason TEXT,
+                one_off TEXT CHECK(one_off IS NULL OR length(one_off) BETWEEN 1 AND 200),
+                one_off_amount BIGINT,
+                CHECK((one_off IS NULL) = (one_off_amount IS NULL) AND (one_off_amount IS NULL OR one_off_amount > 0)),
+                -- Maker-checker: the approver is never the creator, whatever writes the row.
+                CONSTRAINT batch_maker_is_not_checker CHECK(approved_by IS NULL OR lower(btrim(approved_by)) <> lower(btrim(created_by))),
+                CHECK((approved_by IS NULL) = (approved_at IS NULL)),
+                CHECK(status IN ('created', 'cancelled') OR approved_by IS NOT NULL),
+                CHECK((status = 'cancelled') = (cancelled_at IS NOT NULL)),
+                CHECK((approved_by IS NULL) = (item_count IS NULL) AND (item_count IS NULL) = (item_total IS NULL)
+                      AND (item_count IS NULL) = (item_digest IS NULL)));
+            CREATE INDEX batch_one_off ON batch(one_off) WHERE one_off IS NOT NULL;
+            CREATE FUNCTION batch_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.one_off IS DISTINCT FROM OLD.one_off OR NEW.one_off_amount IS DISTINCT FROM OLD.one_off_amount THEN
+                    RAISE EXCEPTION USING ERRCODE = 'restrict_violation', MESSAGE = 'a batch''s one-off payment cannot change once created';
+                END IF;
+                IF OLD.status <> 'created' AND (NEW.period IS DISTINCT FROM OLD.period OR NEW.scope IS DISTINCT FROM OLD.scope
+                    OR NEW.created_by IS DISTINCT FROM OLD.created_by OR NEW.created_at IS DISTINCT FROM OLD.created_at
+                    OR NEW.approved_by IS DISTINCT FROM OLD.approved_by OR NEW.approved_at IS DISTINCT FROM OLD.approved_at
+                    OR NEW.retry_of IS DISTINCT FROM OLD.retry_of OR NEW.held_out IS DISTINCT FROM OLD.held_out OR NEW.status = 'created'
+                    OR NEW.item_count IS DISTINCT FROM OLD.item_count OR NEW.item_total IS DISTINCT FROM OLD.item_total
+                    OR NEW.item_digest IS DISTINCT FROM OLD.item_digest) THEN
+                    RAISE EXCEPTION USING ERRCODE = 'restrict_violation', MESSAGE = 'an approved batch cannot change';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER batch_frozen BEFORE UPDATE ON batch FOR EACH ROW EXECUTE FUNCTION batch_frozen();
+            CREATE TRIGGER batch_no_delete BEFORE DELETE ON batch FOR EACH ROW WHEN (OLD.status <> 'created')
+                EXECUTE FUNCTION allowance_refuse('an approved batch cannot be deleted');
+
+            CREATE TABLE batch_item(
+                id BIGINT PRIMARY KEY,
+                batch_id BIGINT NOT NULL REFERENCES batch(id),
+                seq BIGINT NOT NULL,
+                reference TEXT NOT NULL CHECK(length(reference) BETWEEN 1 AND 32),
+                beneficiary_id BIGINT NOT NULL,
+                period TEXT NOT NULL,
+                commune_code TEXT NOT NULL,
+                category TEXT NOT NULL,
+                method TEXT NOT NULL CHECK(method IN ('mobile_money', 'cash')),
+                carrier TEXT,
+                msisdn TEXT,
+                account_name TEXT NOT NULL,
+                amount BIGINT NOT NULL CHECK(amount > 0),
+                retry_of_item BIGINT REFERENCES batch_item(id),
+                attempt INTEGER NOT NULL DEFAULT 1 CHECK(attempt >= 1),
+                one_off TEXT NOT NULL DEFAULT '',
+                CHECK(method = 'cash' OR (carrier IS NOT NULL AND msisdn IS NOT NULL)),
+                CHECK((attempt = 1) = (retry_of_item IS NULL)),
+                UNIQUE(batch_id, seq));
+            CREATE INDEX batch_item_retry_of ON batch_item(retry_of_item) WHERE retry_of_item IS NOT NULL;
+            -- A person is paid a month once, and a one-off once.
+            CREATE UNIQUE INDEX batch_item_once_per_period ON batch_item(beneficiary_id, period, attempt, one_off);
+            CREATE TRIGGER batch_item_no_update BEFORE UPDATE ON batch_item
+                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('a batch item cannot change once created; its payment state is in item_state');
+            CREATE FUNCTION batch_item_no_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF (SELECT status FROM batch WHERE id = OLD.batch_id) <> 'created' THEN
+                    RAISE EXCEPTION USING ERRCODE = 'restrict_violation', MESSAGE = 'items of an approved batch cannot be deleted';
+                END IF;
+                RETURN OLD;
+            END $$;
+            CREATE TRIGGER batch_item_no_delete BEFORE DELETE ON batch_item FOR EACH ROW EXECUTE FUNCTION batch_item_no_delete();
+
+            CREATE TABLE item_state(
+                item_id BIGINT PRIMARY KEY REFERENCES batch_item(id),
+                state TEXT NOT NULL CHECK(state IN ('paid', 'failed', 'paid_cash')));
+            CREATE TRIGGER item_state_no_delete BEFORE DELETE ON item_state
+                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('a payment state never returns to open');
+            CREATE TRIGGER item_state_moves_forward BEFORE UPDATE ON item_state FOR EACH ROW
+                WHEN (NOT (OLD.item_id = NEW.item_id AND OLD.state = 'paid' AND NEW.state = 'failed'))
+                EXECUTE FUNCTION allowance_refuse('a payment state only moves from paid to failed, when the carrier reverses the payment');
+
+            CREATE TABLE batch_hold(
+                batch_id BIGINT NOT NULL REFERENCES batch(id),
+                beneficiary_id BIGINT NOT NULL,
+                reason TEXT NOT NULL,
+                PRIMARY KEY(batch_id, beneficiary_id));
+
+            -- The journal names the batches and items it pays.
+            ALTER TABLE journal_entry ADD CONSTRAINT journal_entry_batch_fk FOREIGN KEY (batch_id) REFERENCES batch(id);
+            ALTER TABLE posting ADD CONSTRAINT posting_item_fk FOREIGN KEY (item_id) REFERENCES batch_item(id);
+
+            -- A batch moves through its statuses and an unapproved one is cancelled (its items and holds go); items
+            -- and their states are written, never rewritten.
+            GRANT SELECT, INSERT, UPDATE, DELETE ON batch, batch_item, batch_hold TO \(applicationRole);
+            GRANT SELECT, INSERT, UPDATE ON item_state TO \(applicationRole);
+            GRANT SELECT ON batch, batch_item, batch_hold, item_state TO \(readOnlyRole);
+            """),
     ]
 
     /// Brings the database's schema up to date: each migration not yet applied, in order, in its own transaction,

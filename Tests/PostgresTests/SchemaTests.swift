@@ -67,6 +67,48 @@ final class ScratchDatabase {
         #expect(try db.query("SELECT count(*), sum(amount) FROM posting") == [["4", "0"]])
     }
 
+    @Test func makerIsNeverCheckerAndAnApprovedBatchStaysAsApproved() throws {
+        guard let scratch = try ScratchDatabase() else { return }
+        let db = try PGConnection(scratch.location)
+        try PostgresSchema.migrate(db)
+        func refused(_ sql: String, _ parameters: [String?] = [], _ words: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            do {
+                try db.query(sql, parameters)
+                Issue.record("taken: \(sql)", sourceLocation: sourceLocation)
+            } catch let error as PGError {
+                #expect(error.description.contains(words), "\(sql): \(error)", sourceLocation: sourceLocation)
+            } catch {
+                Issue.record("\(error)", sourceLocation: sourceLocation)
+            }
+        }
+        try db.query("INSERT INTO batch(id, period, scope, status, created_by, created_at) VALUES (1, '2026-12', '*', 'created', 'Officer.Lan', 'now')")
+        let item = "INSERT INTO batch_item(id, batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, account_name, amount) "
+            + "VALUES ($1::bigint, 1, $1::bigint, 'AL-202612-000001-' || $1::text, $2::bigint, '2026-12', '26734', 'ELDERLY_80', 'cash', 'Trần Văn Hùng', 500000)"
+        try db.query(item, ["1", "7"])
+        try db.query(item, ["2", "8"])
+        // The same person twice in a month is refused by the key, whatever writes the row.
+        refused(item, ["3", "7"], "batch_item_once_per_period")
+        // The creator approving, however they spell their name, is refused by the CHECK.
+        refused("UPDATE batch SET status = 'approved', approved_by = ' officer.lan ', approved_at = 'now', item_count = 2, item_total = 1000000, item_digest = 'd' WHERE id = 1",
+                [], "batch_maker_is_not_checker")
+        // Unapproved: an item may go (a cancelled batch's items do).
+        try db.query("DELETE FROM batch_item WHERE id = 2")
+        try db.query("UPDATE batch SET status = 'approved', approved_by = 'head.minh', approved_at = 'now', item_count = 1, item_total = 500000, item_digest = 'd' WHERE id = 1")
+        refused("UPDATE batch SET item_total = 1 WHERE id = 1", [], "an approved batch cannot change")
+        refused("UPDATE batch SET one_off = 'Tết', one_off_amount = 1 WHERE id = 1", [], "one-off payment cannot change")
+        refused("DELETE FROM batch WHERE id = 1", [], "an approved batch cannot be deleted")
+        refused("DELETE FROM batch_item WHERE id = 1", [], "items of an approved batch cannot be deleted")
+        refused("UPDATE batch_item SET msisdn = '84912345678' WHERE id = 1", [], "cannot change once created")
+        // A payment state moves from paid to failed only (a reversal), never back to open.
+        try db.query("INSERT INTO item_state(item_id, state) VALUES (1, 'paid')")
+        try db.query("UPDATE item_state SET state = 'failed' WHERE item_id = 1")
+        refused("UPDATE item_state SET state = 'paid' WHERE item_id = 1", [], "only moves from paid to failed")
+        refused("DELETE FROM item_state WHERE item_id = 1", [], "never returns to open")
+        // The journal names only batches and items that exist.
+        refused("INSERT INTO journal_entry(id, at, kind, idempotency_key, batch_id, memo, created_by, prev_hash, hash) VALUES (1, 'now', 'entitlement', 'k', 99, 'm', 'head', $1, $1)",
+                [Self.hash], "journal_entry_batch_fk")
+    }
+
     @Test func theApplicationRoleAppendsAndTheReadOnlyRoleReads() throws {
         guard let scratch = try ScratchDatabase() else { return }
         let db = try PGConnection(scratch.location)
