@@ -211,6 +211,134 @@ public enum PostgresSchema {
             GRANT SELECT, INSERT, UPDATE ON item_state TO \(applicationRole);
             GRANT SELECT ON batch, batch_item, batch_hold, item_state TO \(readOnlyRole);
             """),
+        Migration(version: 3, name: "register", sql: """
+            CREATE TABLE carrier(
+                code TEXT PRIMARY KEY CHECK(length(code) BETWEEN 1 AND 40),
+                name TEXT NOT NULL);
+            INSERT INTO carrier(code, name) VALUES ('VIETTEL', 'Viettel Money'), ('VNPT', 'VNPT Money'), ('MOBIFONE', 'MobiFone Money');
+
+            CREATE TABLE programme(
+                code TEXT PRIMARY KEY CHECK(length(code) BETWEEN 1 AND 40),
+                name TEXT NOT NULL CHECK(length(name) BETWEEN 1 AND 200),
+                basis TEXT NOT NULL);
+            CREATE TABLE category(
+                code TEXT PRIMARY KEY CHECK(length(code) BETWEEN 1 AND 40),
+                description TEXT NOT NULL,
+                programme TEXT NOT NULL DEFAULT 'SOCIAL_ALLOWANCE' REFERENCES programme(code),
+                qualifies_from_age INTEGER CHECK(qualifies_from_age BETWEEN 0 AND 150),
+                qualifies_from_age_poor INTEGER CHECK(qualifies_from_age_poor BETWEEN 0 AND 150),
+                becomes TEXT REFERENCES category(code) CHECK(becomes <> code),
+                becomes_at_age INTEGER CHECK(becomes_at_age BETWEEN 0 AND 150),
+                CHECK((becomes IS NULL) = (becomes_at_age IS NULL)));
+
+            CREATE TABLE register_import(
+                id BIGINT PRIMARY KEY,
+                sha256 TEXT NOT NULL UNIQUE,
+                file_name TEXT NOT NULL,
+                imported_at TEXT NOT NULL,
+                imported_by TEXT NOT NULL,
+                lines BIGINT NOT NULL,
+                created BIGINT NOT NULL,
+                updated BIGINT NOT NULL,
+                unchanged BIGINT NOT NULL,
+                rejected BIGINT NOT NULL);
+
+            CREATE TABLE beneficiary(
+                id BIGINT PRIMARY KEY,
+                national_id TEXT NOT NULL UNIQUE CHECK(length(national_id) = 12),
+                full_name TEXT NOT NULL CHECK(length(full_name) > 0),
+                date_of_birth TEXT NOT NULL,
+                gender TEXT NOT NULL CHECK(gender IN ('M', 'F')),
+                commune_code TEXT NOT NULL,
+                category TEXT NOT NULL REFERENCES category(code),
+                payment_method TEXT NOT NULL CHECK(payment_method IN ('mobile_money', 'cash')),
+                carrier TEXT REFERENCES carrier(code),
+                msisdn TEXT CHECK(msisdn IS NULL OR (length(msisdn) = 11 AND left(msisdn, 2) = '84')),
+                status TEXT NOT NULL DEFAULT 'active' CHECK(status IN ('active', 'suspended', 'deceased')),
+                registered_at TEXT NOT NULL,
+                registered_by TEXT NOT NULL,
+                household_status TEXT CHECK(household_status IN ('poor', 'near_poor')),
+                CHECK(payment_method = 'cash' OR (carrier IS NOT NULL AND msisdn IS NOT NULL)),
+                CHECK((carrier IS NULL) = (msisdn IS NULL)));
+            CREATE INDEX beneficiary_msisdn ON beneficiary(msisdn) WHERE msisdn IS NOT NULL;
+            CREATE INDEX beneficiary_commune ON beneficiary(commune_code, status, (msisdn IS NULL));
+
+            CREATE TABLE beneficiary_event(
+                id BIGINT PRIMARY KEY,
+                beneficiary_id BIGINT NOT NULL REFERENCES beneficiary(id),
+                at TEXT NOT NULL,
+                by TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK(kind IN ('registered', 'updated', 'suspended', 'reinstated', 'deceased', 'account_linked',
+                                                  'account_changed', 'account_closed', 'flag_cleared')),
+                field TEXT,
+                old_value TEXT,
+                new_value TEXT,
+                reason TEXT,
+                import_id BIGINT REFERENCES register_import(id));
+            CREATE INDEX beneficiary_event_beneficiary ON beneficiary_event(beneficiary_id);
+            CREATE INDEX beneficiary_event_kind_at ON beneficiary_event(kind, at);
+            CREATE TRIGGER beneficiary_event_no_update BEFORE UPDATE ON beneficiary_event
+                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('beneficiary history is append-only');
+            CREATE TRIGGER beneficiary_event_no_delete BEFORE DELETE ON beneficiary_event
+                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('beneficiary history is append-only');
+            CREATE TRIGGER beneficiary_event_no_truncate BEFORE TRUNCATE ON beneficiary_event
+                FOR EACH STATEMENT EXECUTE FUNCTION allowance_refuse('beneficiary history is append-only');
+
+            -- The register's own chain (RegisterChain): row seals and links, append-only, and its head.
+            CREATE TABLE beneficiary_seal(
+                beneficiary_id BIGINT NOT NULL,
+                link_id BIGINT NOT NULL,
+                digest BYTEA NOT NULL CHECK(length(digest) = 32),
+                PRIMARY KEY(beneficiary_id, link_id));
+            CREATE TABLE register_link(
+                id BIGINT PRIMARY KEY,
+                at TEXT NOT NULL,
+                by TEXT NOT NULL,
+                beneficiaries_through BIGINT NOT NULL,
+                events_through BIGINT NOT NULL,
+                sealed BIGINT NOT NULL,
+                prev_hash TEXT NOT NULL CHECK(length(prev_hash) = 64),
+                hash TEXT NOT NULL CHECK(length(hash) = 64));
+            CREATE TABLE register_head(
+                singleton INTEGER PRIMARY KEY CHECK(singleton = 1),
+                link_id BIGINT NOT NULL,
+                hash TEXT NOT NULL);
+            CREATE TRIGGER beneficiary_seal_no_update BEFORE UPDATE ON beneficiary_seal
+                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('the register chain is append-only');
+            CREATE TRIGGER beneficiary_seal_no_delete BEFORE DELETE ON beneficiary_seal
+                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('the register chain is append-only');
+            CREATE TRIGGER register_link_no_update BEFORE UPDATE ON register_link
+                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('the register chain is append-only');
+            CREATE TRIGGER register_link_no_delete BEFORE DELETE ON register_link
+                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('the register chain is append-only');
+            CREATE TRIGGER register_chain_no_truncate BEFORE TRUNCATE ON register_link
+                FOR EACH STATEMENT EXECUTE FUNCTION allowance_refuse('the register chain is append-only');
+            CREATE TRIGGER beneficiary_seal_no_truncate BEFORE TRUNCATE ON beneficiary_seal
+                FOR EACH STATEMENT EXECUTE FUNCTION allowance_refuse('the register chain is append-only');
+            CREATE FUNCTION register_head_advance() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO register_head(singleton, link_id, hash) VALUES (1, NEW.id, NEW.hash)
+                ON CONFLICT(singleton) DO UPDATE SET link_id = NEW.id, hash = NEW.hash;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER register_head_advance AFTER INSERT ON register_link FOR EACH ROW EXECUTE FUNCTION register_head_advance();
+            CREATE TRIGGER register_head_forward_only BEFORE UPDATE ON register_head FOR EACH ROW WHEN (NEW.link_id <= OLD.link_id)
+                EXECUTE FUNCTION allowance_refuse('the register head only moves forward');
+            CREATE TRIGGER register_head_no_delete BEFORE DELETE ON register_head
+                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('the register head cannot be deleted');
+
+            -- Items, holds and postings name beneficiaries that exist.
+            ALTER TABLE batch_item ADD CONSTRAINT batch_item_beneficiary_fk FOREIGN KEY (beneficiary_id) REFERENCES beneficiary(id);
+            ALTER TABLE batch_hold ADD CONSTRAINT batch_hold_beneficiary_fk FOREIGN KEY (beneficiary_id) REFERENCES beneficiary(id);
+            ALTER TABLE posting ADD CONSTRAINT posting_beneficiary_fk FOREIGN KEY (beneficiary_id) REFERENCES beneficiary(id);
+
+            -- The register changes through the ledger (rows updated, sealed again); its history and chain are appended.
+            GRANT SELECT ON carrier, programme, category TO \(readOnlyRole), \(applicationRole);
+            GRANT INSERT, UPDATE ON carrier, programme, category TO \(applicationRole);
+            GRANT SELECT, INSERT, UPDATE ON beneficiary, register_head TO \(applicationRole);
+            GRANT SELECT, INSERT ON register_import, beneficiary_event, beneficiary_seal, register_link TO \(applicationRole);
+            GRANT SELECT ON register_import, beneficiary, beneficiary_event, beneficiary_seal, register_link, register_head TO \(readOnlyRole);
+            """),
     ]
 
     /// Brings the database's schema up to date: each migration not yet applied, in order, in its own transaction,

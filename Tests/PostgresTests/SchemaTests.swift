@@ -26,6 +26,18 @@ final class ScratchDatabase {
 @Suite(.serialized) struct SchemaTests {
     static let hash = String(repeating: "a", count: 64)
 
+    /// Beneficiaries (cash, ELDERLY_80) that items can name.
+    static func register(_ db: PGConnection, ids: [Int]) throws {
+        try db.query("INSERT INTO programme(code, name, basis) VALUES ('SOCIAL_ALLOWANCE', 'Monthly social allowance', 'Decree 20/2021/ND-CP')")
+        try db.query("INSERT INTO category(code, description) VALUES ('ELDERLY_80', 'Elderly 80 and over without a pension')")
+        for id in ids {
+            try db.query("""
+                INSERT INTO beneficiary(id, national_id, full_name, date_of_birth, gender, commune_code, category, payment_method, registered_at, registered_by)
+                VALUES ($1::bigint, '0790400000' || lpad($1::text, 2, '0'), 'Người ' || $1::text, '1940-07-01', 'M', '26734', 'ELDERLY_80', 'cash', 'now', 'officer')
+                """, [String(id)])
+        }
+    }
+
     func entry(_ db: PGConnection, id: Int, key: String) throws {
         try db.query("INSERT INTO journal_entry(id, at, kind, idempotency_key, memo, created_by, prev_hash, hash) VALUES ($1, $2, 'funding', $3, 'm', 'head', $4, $5)",
                      [String(id), "2026-12-08T00:00:00Z", key, Self.hash, Self.hash])
@@ -81,6 +93,7 @@ final class ScratchDatabase {
                 Issue.record("\(error)", sourceLocation: sourceLocation)
             }
         }
+        try Self.register(db, ids: [7, 8])
         try db.query("INSERT INTO batch(id, period, scope, status, created_by, created_at) VALUES (1, '2026-12', '*', 'created', 'Officer.Lan', 'now')")
         let item = "INSERT INTO batch_item(id, batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, account_name, amount) "
             + "VALUES ($1::bigint, 1, $1::bigint, 'AL-202612-000001-' || $1::text, $2::bigint, '2026-12', '26734', 'ELDERLY_80', 'cash', 'Trần Văn Hùng', 500000)"
@@ -107,6 +120,51 @@ final class ScratchDatabase {
         // The journal names only batches and items that exist.
         refused("INSERT INTO journal_entry(id, at, kind, idempotency_key, batch_id, memo, created_by, prev_hash, hash) VALUES (1, 'now', 'entitlement', 'k', 99, 'm', 'head', $1, $1)",
                 [Self.hash], "journal_entry_batch_fk")
+    }
+
+    @Test func theRegistersHistoryAndChainAreAppendOnlyAndItemsNameRealPeople() throws {
+        guard let scratch = try ScratchDatabase() else { return }
+        let db = try PGConnection(scratch.location)
+        try PostgresSchema.migrate(db)
+        try db.query("INSERT INTO programme(code, name, basis) VALUES ('SOCIAL_ALLOWANCE', 'Monthly social allowance', 'Decree 20/2021/ND-CP')")
+        try db.query("INSERT INTO category(code, description) VALUES ('ELDERLY_80', 'Elderly 80 and over without a pension')")
+        try db.query("""
+            INSERT INTO beneficiary(id, national_id, full_name, date_of_birth, gender, commune_code, category, payment_method, carrier, msisdn,
+                                    registered_at, registered_by)
+            VALUES (1, '079040000002', 'Trần Văn Hùng', '1940-07-01', 'M', '26734', 'ELDERLY_80', 'mobile_money', 'VIETTEL', '84912345678', 'now', 'officer')
+            """)
+        try db.query("INSERT INTO beneficiary_event(id, beneficiary_id, at, by, kind) VALUES (1, 1, 'now', 'officer', 'registered')")
+        try db.query("INSERT INTO register_link(id, at, by, beneficiaries_through, events_through, sealed, prev_hash, hash) VALUES (1, 'now', 'officer', 1, 1, 1, $1, $1)",
+                     [Self.hash])
+        try db.query("INSERT INTO beneficiary_seal(beneficiary_id, link_id, digest) VALUES (1, 1, decode(repeat('ab', 32), 'hex'))")
+        #expect(try db.query("SELECT link_id FROM register_head") == [["1"]])
+        for (statement, words) in [("UPDATE beneficiary_event SET reason = 'x'", "history is append-only"),
+                                   ("DELETE FROM beneficiary_event", "history is append-only"),
+                                   ("UPDATE beneficiary_seal SET link_id = 2", "register chain is append-only"),
+                                   ("DELETE FROM register_link", "register chain is append-only"),
+                                   ("TRUNCATE beneficiary_seal", "register chain is append-only"),
+                                   ("UPDATE register_head SET link_id = 0", "only moves forward"),
+                                   ("UPDATE beneficiary SET msisdn = '0912345678' WHERE id = 1", "beneficiary_msisdn_check"),
+                                   ("INSERT INTO category(code, description, becomes, becomes_at_age) VALUES ('SELF', 'x', 'SELF', 80)", "category_check"),
+                                   ("INSERT INTO category(code, description, programme) VALUES ('X', 'x', 'NOPE')", "category_programme_fkey")] {
+            do {
+                try db.execute(statement)
+                Issue.record("\(statement) was taken")
+            } catch let error as PGError {
+                #expect(error.description.contains(words), "\(statement): \(error)")
+            }
+        }
+        // An item for nobody in the register is refused by its key.
+        try db.query("INSERT INTO batch(id, period, scope, status, created_by, created_at) VALUES (1, '2026-12', '*', 'created', 'officer', 'now')")
+        do {
+            try db.query("""
+                INSERT INTO batch_item(id, batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, account_name, amount)
+                VALUES (1, 1, 1, 'AL-202612-000001-0000001', 99, '2026-12', '26734', 'ELDERLY_80', 'cash', 'Ai Đó', 500000)
+                """)
+            Issue.record("an item for a beneficiary who does not exist was taken")
+        } catch let error as PGError {
+            #expect(error.description.contains("batch_item_beneficiary_fk"))
+        }
     }
 
     @Test func theApplicationRoleAppendsAndTheReadOnlyRoleReads() throws {
