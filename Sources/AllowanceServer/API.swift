@@ -471,6 +471,7 @@ enum Words {
         case .rate(let error): error.description
         case .oneOffPaid(let name, let period, _):
             "Khoản chi một lần \"\(name)\" đã lập cho kỳ \(period.vietnamese); mỗi người chỉ nhận một lần: hãy đặt tên mới cho khoản chi mới."
+        case .categoriesWithoutOneOff: vi("categories")
         case .movedOnLater(let period, let through, let beneficiary, let from, let to):
             "Đã chuyển mức hưởng theo tuổi cho kỳ \(through.vietnamese): người hưởng \(beneficiary) từ \(from) sang \(to), "
                 + "chưa đủ tuổi trong kỳ \(period.vietnamese). Hãy lập danh sách theo thứ tự các tháng, hoặc thu hẹp phạm vi theo xã."

@@ -47,12 +47,7 @@ public enum PostgresSchema {
                 prev_hash TEXT NOT NULL CHECK(length(prev_hash) = 64),
                 hash TEXT NOT NULL CHECK(length(hash) = 64));
             CREATE INDEX journal_entry_batch ON journal_entry(batch_id);
-            CREATE TRIGGER journal_entry_no_update BEFORE UPDATE ON journal_entry
-                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('the journal is append-only; post a reversing entry instead');
-            CREATE TRIGGER journal_entry_no_delete BEFORE DELETE ON journal_entry
-                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('the journal is append-only; post a reversing entry instead');
-            CREATE TRIGGER journal_entry_no_truncate BEFORE TRUNCATE ON journal_entry
-                FOR EACH STATEMENT EXECUTE FUNCTION allowance_refuse('the journal is append-only; post a reversing entry instead');
+            \(appendOnly("journal_entry", "the journal is append-only; post a reversing entry instead"))
 
             -- The chain's head, one row, moved by every entry: what concurrent writers lock (SELECT … FOR UPDATE) to
             -- append one after another.
@@ -89,12 +84,7 @@ public enum PostgresSchema {
                 amount BIGINT NOT NULL CHECK(amount <> 0),
                 PRIMARY KEY(entry_id, leg));
             CREATE INDEX posting_item ON posting(item_id) WHERE item_id IS NOT NULL;
-            CREATE TRIGGER posting_no_update BEFORE UPDATE ON posting
-                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('the journal is append-only; post a reversing entry instead');
-            CREATE TRIGGER posting_no_delete BEFORE DELETE ON posting
-                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('the journal is append-only; post a reversing entry instead');
-            CREATE TRIGGER posting_no_truncate BEFORE TRUNCATE ON posting
-                FOR EACH STATEMENT EXECUTE FUNCTION allowance_refuse('the journal is append-only; post a reversing entry instead');
+            \(appendOnly("posting", "the journal is append-only; post a reversing entry instead"))
 
             -- What is append-only is appended to and read, never changed, by the application's role; the read-only
             -- role reads.
@@ -277,12 +267,7 @@ public enum PostgresSchema {
                 import_id BIGINT REFERENCES register_import(id));
             CREATE INDEX beneficiary_event_beneficiary ON beneficiary_event(beneficiary_id);
             CREATE INDEX beneficiary_event_kind_at ON beneficiary_event(kind, at);
-            CREATE TRIGGER beneficiary_event_no_update BEFORE UPDATE ON beneficiary_event
-                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('beneficiary history is append-only');
-            CREATE TRIGGER beneficiary_event_no_delete BEFORE DELETE ON beneficiary_event
-                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('beneficiary history is append-only');
-            CREATE TRIGGER beneficiary_event_no_truncate BEFORE TRUNCATE ON beneficiary_event
-                FOR EACH STATEMENT EXECUTE FUNCTION allowance_refuse('beneficiary history is append-only');
+            \(appendOnly("beneficiary_event", "beneficiary history is append-only"))
 
             -- The register's own chain (RegisterChain): row seals and links, append-only, and its head.
             CREATE TABLE beneficiary_seal(
@@ -303,18 +288,8 @@ public enum PostgresSchema {
                 singleton INTEGER PRIMARY KEY CHECK(singleton = 1),
                 link_id BIGINT NOT NULL,
                 hash TEXT NOT NULL);
-            CREATE TRIGGER beneficiary_seal_no_update BEFORE UPDATE ON beneficiary_seal
-                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('the register chain is append-only');
-            CREATE TRIGGER beneficiary_seal_no_delete BEFORE DELETE ON beneficiary_seal
-                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('the register chain is append-only');
-            CREATE TRIGGER register_link_no_update BEFORE UPDATE ON register_link
-                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('the register chain is append-only');
-            CREATE TRIGGER register_link_no_delete BEFORE DELETE ON register_link
-                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('the register chain is append-only');
-            CREATE TRIGGER register_chain_no_truncate BEFORE TRUNCATE ON register_link
-                FOR EACH STATEMENT EXECUTE FUNCTION allowance_refuse('the register chain is append-only');
-            CREATE TRIGGER beneficiary_seal_no_truncate BEFORE TRUNCATE ON beneficiary_seal
-                FOR EACH STATEMENT EXECUTE FUNCTION allowance_refuse('the register chain is append-only');
+            \(appendOnly("beneficiary_seal", "the register chain is append-only"))
+            \(appendOnly("register_link", "the register chain is append-only"))
             CREATE FUNCTION register_head_advance() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 INSERT INTO register_head(singleton, link_id, hash) VALUES (1, NEW.id, NEW.hash)
@@ -340,6 +315,14 @@ public enum PostgresSchema {
             GRANT SELECT ON register_import, beneficiary, beneficiary_event, beneficiary_seal, register_link, register_head TO \(readOnlyRole);
             """),
     ]
+
+    /// Triggers refusing UPDATE, DELETE and TRUNCATE of `table` with `message`, whoever connects.
+    static func appendOnly(_ table: String, _ message: String) -> String {
+        precondition(!message.contains("'"), "a refusal's words are written into SQL as a literal")
+        return [("UPDATE", "ROW"), ("DELETE", "ROW"), ("TRUNCATE", "STATEMENT")].map { event, level in
+            "CREATE TRIGGER \(table)_no_\(event.lowercased()) BEFORE \(event) ON \(table) FOR EACH \(level) EXECUTE FUNCTION allowance_refuse('\(message)');"
+        }.joined(separator: "\n")
+    }
 
     /// Brings the database's schema up to date: each migration not yet applied, in order, in its own transaction,
     /// under a lock so that two processes opening a new ledger at once apply each migration once. Returns the versions

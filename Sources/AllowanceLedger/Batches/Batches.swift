@@ -79,6 +79,7 @@ public enum BatchError: Error, Sendable, Equatable, CustomStringConvertible {
     case rate(RateError)
     case oneOffPaid(name: String, period: Period, batches: [BatchID])
     case movedOnLater(period: Period, through: Period, beneficiary: BeneficiaryID, from: Code, to: Code)
+    case categoriesWithoutOneOff
 
     public static func == (lhs: BatchError, rhs: BatchError) -> Bool { lhs.description == rhs.description }
 
@@ -104,6 +105,8 @@ public enum BatchError: Error, Sendable, Equatable, CustomStringConvertible {
         case .oneOffPaid(let name, let period, let batches):
             "the one-off payment \"\(name)\" was made for \(period) (batch \(batches.map(\.description).joined(separator: ", "))); "
                 + "a one-off is paid to a person once: give a new payment a new name"
+        case .categoriesWithoutOneOff:
+            "--category narrows a one-off (--one-off NAME --amount N); a month's batch pays every category"
         case .movedOnLater(let period, let through, let beneficiary, let from, let to):
             "changes by age were made for \(through): beneficiary \(beneficiary) moved from \(from) to \(to), which they had not reached in "
                 + "\(period); a batch for \(period) now would pay the later category. Make the months in order, or narrow the scope with --commune"

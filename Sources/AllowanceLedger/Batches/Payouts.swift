@@ -63,8 +63,10 @@ public struct Payouts: Sendable {
     /// month's changes by age are written into the register with their history; a one-off's item pays its amount, once
     /// a person.
     public func createBatch(_ options: BatchCreateOptions) throws -> BatchCreateResult {
+        // A month pays everyone in scope whatever their category; only a one-off is narrowed to some.
+        if options.oneOff == nil && !options.categories.isEmpty { throw BatchError.categoriesWithoutOneOff }
         // Every item is made from a beneficiary row read in this transaction, for the batch it inserts.
-        try storage.writeBulk { tx in
+        return try storage.writeBulk { tx in
             let now = clock.now()
             let period = options.period
             var oneOff = options.oneOff

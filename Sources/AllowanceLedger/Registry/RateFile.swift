@@ -128,8 +128,7 @@ extension Registry {
         var result = RateImportResult(file: file)
         // Checked against the ledger inside the transaction: a line that contradicts what is loaded is a problem too.
         return try storage.write { tx in
-            var rates = try tx.rateTable()
-            let programmes = Set(rates.programmes.map(\.code))
+            let rates = try tx.rateTable()
             var fileCategories = Set<Code>()
             for (_, line) in lines { if case .category(let rules?, _, _, _, _) = line { fileCategories.insert(rules.code) } }
             var pending: [(RateFile.Line, Bool)] = []
@@ -151,17 +150,10 @@ extension Registry {
                         }
                         if let same = rates.categoryRates.first(where: { $0.category == code && $0.effectiveFrom == day }) {
                             isNew = false
-                            let held: Registry.CategoryAmount = same.coefficient.map { .coefficient($0) } ?? .fixed(same.amount!)
-                            if held != value { reasons.append(Problem(text: RateError.alreadySet("a rate for \(code) from \(day)").description)) }
+                            if Registry.CategoryAmount(same) != value { reasons.append(Problem(text: RateError.alreadySet("a rate for \(code) from \(day)").description)) }
                         }
                     } else if let rules {
-                        if !programmes.contains(rules.programme) { reasons.append(Problem(text: RateError.unknownProgramme(rules.programme).description)) }
-                        if let to = rules.becomes, rates.categories[to] == nil, !fileCategories.contains(to) {
-                            reasons.append(Problem(text: RateError.unknownCategory(to).description))
-                        }
-                        if rules.becomes != nil && rules.qualifiesByAge {
-                            reasons.append(Problem(text: RateError.badAgeRule("a category people qualify for by age does not move on by age; give one of the two").description))
-                        }
+                        reasons += rates.refusals(adding: rules, alsoKnown: fileCategories).map { Problem(text: $0.description) }
                         if pending.contains(where: { if case .category(let earlier?, _, _, _, _) = $0.0 { earlier.code == code } else { false } }) {
                             reasons.append(Problem(text: "category \(code) is described on an earlier line; describe a new category once"))
                         }
@@ -178,9 +170,6 @@ extension Registry {
                     }
                 }
                 if twice { reasons.append(Problem(text: "an earlier line of the file sets the same rate for the same day; give it once")) }
-                if case .category(let rules?, let code, _, _, _) = line, rules.becomes == code {
-                    reasons.append(Problem(text: "category \(code) cannot become itself"))
-                }
                 if reasons.isEmpty {
                     pending.append((line, isNew))
                 } else {
@@ -207,6 +196,7 @@ extension Registry {
             problems.sort { $0.line < $1.line }
             problems.forEach(onProblem)
             guard problems.isEmpty else { throw RateImportError.invalidLines(file, count: problems.count) }
+            var created = Set<Code>()
             for (line, isNew) in pending {
                 result.lines += 1
                 guard isNew else {
@@ -218,18 +208,13 @@ extension Registry {
                     try tx.insertBaseLevel(level, at: now, by: user)
                     result.baseLevels += 1
                 case .category(let rules, let code, let value, let day, let basis):
-                    if let rules, rates.categoryRules[code] == nil {
+                    if let rules, rates.categoryRules[code] == nil, created.insert(code).inserted {
                         try tx.insertCategory(rules)
                         result.categories += 1
                     }
-                    let rate = switch value {
-                    case .coefficient(let coefficient): RateTable.CategoryRate(category: code, description: "", effectiveFrom: day, coefficient: coefficient)
-                    case .fixed(let money): RateTable.CategoryRate(category: code, description: "", effectiveFrom: day, coefficient: nil, amount: money)
-                    }
-                    try tx.insertRate(rate, basis: basis, at: now, by: user)
+                    try tx.insertRate(value.rate(of: code, from: day), basis: basis, at: now, by: user)
                     result.rates += 1
                 }
-                rates = try tx.rateTable()
             }
             return result
         }

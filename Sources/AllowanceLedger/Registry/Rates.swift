@@ -98,20 +98,16 @@ public struct RateTable: Sendable {
     public let baseLevels: [BaseLevel]
     /// Sorted by category, then date.
     public let categoryRates: [CategoryRate]
-    public let categories: [Code: String]
     public let categoryRules: [Code: Category]
+    /// Each category's description, by code (from `categoryRules`).
+    public let categories: [Code: String]
     public let programmes: [Programme]
 
-    package init(baseLevels: [BaseLevel], categoryRates: [CategoryRate], categories: [Code: String],
-                 categoryRules: [Code: Category] = [:], programmes: [Programme] = []) {
+    package init(baseLevels: [BaseLevel], categoryRates: [CategoryRate], categoryRules: [Code: Category], programmes: [Programme]) {
         self.baseLevels = baseLevels
         self.categoryRates = categoryRates
-        self.categories = categories
-        var rules = categoryRules
-        for (code, description) in categories where rules[code] == nil {
-            rules[code] = Category(code: code, description: description, programme: Code(trusted: "SOCIAL_ALLOWANCE"))
-        }
-        self.categoryRules = rules
+        self.categoryRules = categoryRules
+        self.categories = categoryRules.mapValues(\.description)
         self.programmes = programmes
     }
 
@@ -140,6 +136,25 @@ public struct RateTable: Sendable {
 
     public func coefficient(of category: Code, on day: CalendarDate) -> CategoryRate? {
         categoryRates.last { $0.category == category && $0.effectiveFrom <= day }
+    }
+
+    /// Why a new category cannot join the table, if it cannot: an unknown programme, a `becomes` that is not a
+    /// category (nor among `alsoKnown`, categories added with it) or is itself, or rules of age that move people both
+    /// in and on. Loops through several categories are the caller's to find (`rate import`).
+    public func refusals(adding category: Category, alsoKnown: Set<Code> = []) -> [RateError] {
+        var refusals: [RateError] = []
+        if !programmes.contains(where: { $0.code == category.programme }) { refusals.append(.unknownProgramme(category.programme)) }
+        if let becomes = category.becomes {
+            if becomes == category.code {
+                refusals.append(.badAgeRule("category \(becomes) cannot become itself"))
+            } else if categories[becomes] == nil && !alsoKnown.contains(becomes) {
+                refusals.append(.unknownCategory(becomes))
+            }
+            if category.qualifiesByAge {
+                refusals.append(.badAgeRule("a category people qualify for by age does not move on by age; give one of the two"))
+            }
+        }
+        return refusals
     }
 
     /// The categories people qualify for by age, sorted by code.

@@ -253,6 +253,19 @@ public struct Registry: Sendable {
     public enum CategoryAmount: Sendable, Equatable {
         case coefficient(Coefficient)
         case fixed(Money)
+
+        /// What a rate row holds.
+        public init(_ rate: RateTable.CategoryRate) {
+            self = rate.coefficient.map { .coefficient($0) } ?? .fixed(rate.amount!)
+        }
+
+        /// The rate row of `code` from `day`.
+        package func rate(of code: Code, description: String = "", from day: CalendarDate) -> RateTable.CategoryRate {
+            switch self {
+            case .coefficient(let coefficient): RateTable.CategoryRate(category: code, description: description, effectiveFrom: day, coefficient: coefficient)
+            case .fixed(let money): RateTable.CategoryRate(category: code, description: description, effectiveFrom: day, coefficient: nil, amount: money)
+            }
+        }
     }
 
     public func addCategory(_ code: Code, description: String, coefficient: Coefficient, from day: CalendarDate,
@@ -266,14 +279,10 @@ public struct Registry: Sendable {
                             by user: UserName) throws {
         try storage.write { tx in
             if try tx.hasCategory(category.code) { throw RateError.categoryExists(category.code) }
-            let rates = try tx.rateTable()
-            guard rates.programmes.contains(where: { $0.code == category.programme }) else { throw RateError.unknownProgramme(category.programme) }
-            if let becomes = category.becomes, rates.categories[becomes] == nil || becomes == category.code { throw RateError.unknownCategory(becomes) }
-            if category.becomes != nil && category.qualifiesByAge {
-                throw RateError.badAgeRule("a category people qualify for by age does not move on by age; give one of the two")
-            }
+            if let refusal = try tx.rateTable().refusals(adding: category).first { throw refusal }
             try tx.insertCategory(category)
-            try tx.insertRate(Self.rate(category.code, category.description, amount, day), basis: basis.trimmingSpaces, at: clock.now(), by: user)
+            try tx.insertRate(amount.rate(of: category.code, description: category.description, from: day), basis: basis.trimmingSpaces,
+                              at: clock.now(), by: user)
         }
     }
 
@@ -286,14 +295,7 @@ public struct Registry: Sendable {
         try storage.write { tx in
             guard try tx.hasCategory(code) else { throw RateError.unknownCategory(code) }
             if try tx.hasCoefficient(of: code, from: day) { throw RateError.alreadySet("a rate for \(code) from \(day)") }
-            try tx.insertRate(Self.rate(code, "", amount, day), basis: basis.trimmingSpaces, at: clock.now(), by: user)
-        }
-    }
-
-    private static func rate(_ code: Code, _ description: String, _ amount: CategoryAmount, _ day: CalendarDate) -> RateTable.CategoryRate {
-        switch amount {
-        case .coefficient(let coefficient): RateTable.CategoryRate(category: code, description: description, effectiveFrom: day, coefficient: coefficient)
-        case .fixed(let money): RateTable.CategoryRate(category: code, description: description, effectiveFrom: day, coefficient: nil, amount: money)
+            try tx.insertRate(amount.rate(of: code, from: day), basis: basis.trimmingSpaces, at: clock.now(), by: user)
         }
     }
 

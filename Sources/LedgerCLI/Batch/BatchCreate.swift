@@ -32,8 +32,7 @@ extension Allowance.Batch {
             case (let name?, let text?):
                 let money = try parsed { () throws(MoneyError) in try Money(parsing: text) }
                 payment = try parsed { () throws(FieldError) in try OneOffPayment(name: name, amount: money) }
-            case (nil, nil):
-                if !categories.isEmpty { throw ValidationError("--category narrows a one-off (--one-off NAME --amount N); a month's batch pays every category") }
+            case (nil, nil): break
             default: throw ValidationError("give --one-off NAME and --amount N together")
             }
             // Opened first: the ledger's actor mode decides who the default actor is.

@@ -8,13 +8,11 @@ extension Store {
             return RateTable.BaseLevel(effectiveFrom: try CalendarDate(parsing: row[0]), amount: Money(dong: row[1]),
                                        province: province.isEmpty ? nil : province, basis: row[3])
         }
-        var categories: [Code: String] = [:]
         var rules: [Code: RateTable.Category] = [:]
         for row in try Row.fetchAll(db, sql: """
             SELECT code, description, programme, qualifies_from_age, qualifies_from_age_poor, becomes, becomes_at_age FROM category
             """) {
             let code = Code(trusted: row[0])
-            categories[code] = row[1]
             rules[code] = RateTable.Category(code: code, description: row[1], programme: Code(trusted: row[2]), qualifiesFromAge: row[3],
                                              qualifiesFromAgePoorHousehold: row[4], becomes: (row[5] as String?).map(Code.init(trusted:)),
                                              becomesAtAge: row[6])
@@ -29,6 +27,6 @@ extension Store {
         let programmes = try Row.fetchAll(db, sql: "SELECT code, name, basis FROM programme ORDER BY code").map {
             RateTable.Programme(code: Code(trusted: $0[0]), name: $0[1], basis: $0[2])
         }
-        return RateTable(baseLevels: bases, categoryRates: rates, categories: categories, categoryRules: rules, programmes: programmes)
+        return RateTable(baseLevels: bases, categoryRates: rates, categoryRules: rules, programmes: programmes)
     }
 }
