@@ -360,6 +360,8 @@ import Testing
                         """, arguments: [item])
                 case "item_state.item_id":
                     try db.execute(sql: "INSERT INTO item_state(item_id, state) VALUES (?, 'paid')", arguments: [item])
+                case "posting_item.item_id":
+                    try db.execute(sql: "INSERT INTO posting_item(item_id, entry_id, leg) VALUES (?, 999, 1)", arguments: [item])
                 default:
                     try db.execute(sql: "DROP TRIGGER batch_item_no_update")
                     try db.execute(sql: "UPDATE batch_item SET retry_of_item = ?, attempt = 2 WHERE id = ?", arguments: [item, item - 1])

@@ -214,6 +214,66 @@ import Testing
         #expect(result.problems.contains { $0.entryID == 6 && $0.kind == .unbalanced })
     }
 
+    /// An entry's item legs reach `posting_item` sorted a run at a time, whatever order they were appended in, and
+    /// `ledger verify` holds the table to the postings.
+    @Test func itemLegsAreKeptBesideThePostingsAndVerifyHoldsThemToIt() throws {
+        let fixture = try populated()
+        let items = try fixture.store.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM batch_item ORDER BY id DESC") }
+        #expect(items.count > 3)
+        let entry = try fixture.store.write { db in
+            let writer = try JournalWriter(db, at: try Timestamp(parsing: "2026-11-21T08:00:00Z"), kind: .refund, key: "test:item-legs",
+                                           batch: BatchID(1), by: user("auditor"), memo: "item legs in three runs")
+            writer.itemLegsPerRun = 2
+            for item in items { try writer.append(.debit(.treasury, Money(dong: 1), item: BatchItemID(item))) }
+            try writer.append(.credit(.treasury, Money(dong: Int64(items.count))))
+            return try writer.finish().rawValue
+        }
+        let mirrored = try fixture.store.read { db in
+            try Row.fetchAll(db, sql: "SELECT item_id, leg FROM posting_item WHERE entry_id = ? ORDER BY item_id", arguments: [entry])
+                .map { "\($0[0] as Int64):\($0[1] as Int64)" }
+        }
+        #expect(mirrored == items.enumerated().map { "\($0.element):\($0.offset + 1)" }.reversed())
+        #expect(try fixture.store.read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM (SELECT item_id, entry_id, leg FROM posting WHERE item_id IS NOT NULL
+                                      EXCEPT SELECT item_id, entry_id, leg FROM posting_item)
+                """)
+        } == 0)
+        #expect(try fixture.store.journal.verify().isIntact)
+
+        let path = fixture.directory.file("ledger.sqlite")
+        #expect(try sqlite3(path, "DELETE FROM posting_item WHERE entry_id = \(entry) AND leg = 1;") != 0)
+        #expect(try sqlite3(path, "UPDATE posting_item SET item_id = item_id + 1 WHERE entry_id = \(entry) AND leg = 1;") != 0)
+        #expect(try sqlite3(path, "DROP TRIGGER posting_item_no_update; UPDATE posting_item SET leg = 2 WHERE entry_id = \(entry) AND leg = 1;") == 0)
+        var result = try fixture.store.journal.verify()
+        #expect(result.problems.map(\.kind) == [.itemLegsMismatch])
+        #expect(result.problems.first?.message.contains("a row was altered") == true)
+        let held = try fixture.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM posting_item")! }
+        #expect(try sqlite3(path, "DROP TRIGGER posting_item_no_delete; DELETE FROM posting_item WHERE entry_id = \(entry);") == 0)
+        result = try fixture.store.journal.verify()
+        #expect(result.problems.map(\.kind) == [.itemLegsMismatch])
+        #expect(result.problems.first?.message.contains("posting_item holds \(held - items.count) item leg(s), the postings \(held)") == true,
+                "\(result.problems)")
+    }
+
+    /// A ledger made before v18 had the item legs in an index; the upgrade copies them into the table.
+    @Test func theUpgradeFillsPostingItemFromThePostings() throws {
+        let fixture = try populated()
+        let path = fixture.directory.file("ledger.sqlite")
+        let legs = try fixture.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM posting WHERE item_id IS NOT NULL")! }
+        #expect(legs > 0)
+        let balances = try fixture.store.journal.balances(beneficiary: BeneficiaryID(1))
+        #expect(!balances.isEmpty)
+        #expect(try sqlite3(path, """
+            DROP TABLE posting_item; CREATE INDEX posting_item ON posting(item_id) WHERE item_id IS NOT NULL;
+            DELETE FROM grdb_migrations WHERE identifier = 'v18-posting-item-table';
+            """) == 0)
+        let upgraded = try Store(path: path, clock: .fixed(try Timestamp(parsing: "2026-11-25T08:00:00Z")))
+        #expect(try upgraded.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM posting_item")! } == legs)
+        #expect(try upgraded.journal.verify().isIntact)
+        #expect(try upgraded.journal.balances(beneficiary: BeneficiaryID(1)) == balances)
+    }
+
     @Test func aCashItemMarkedPaidWithoutPostingIsCaught() throws {
         let fixture = try populated()
         let path = fixture.directory.file("ledger.sqlite")

@@ -10,6 +10,7 @@ public struct LedgerProblem: Sendable, Equatable, CustomStringConvertible {
         case entitlementMismatch = "entitlement_mismatch"
         case itemOverpaid = "item_overpaid"
         case itemStateMismatch = "item_state_mismatch"
+        case itemLegsMismatch = "item_legs_mismatch"
         case batchSealBroken = "batch_seal_broken"
         case headMismatch = "head_mismatch"
         case approverMismatch = "approver_mismatch"

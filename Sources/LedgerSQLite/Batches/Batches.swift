@@ -33,7 +33,7 @@ extension Store {
     }
 
     /// Every column that names a batch item (`REFERENCES batch_item(id)`): what `cancelBatch` checks before the items go.
-    static let itemReferences = [("posting", "item_id"), ("result_line", "item_id"), ("item_state", "item_id"), ("batch_item", "retry_of_item")]
+    static let itemReferences = [("posting", "item_id"), ("posting_item", "item_id"), ("result_line", "item_id"), ("item_state", "item_id"), ("batch_item", "retry_of_item")]
 
     /// The row ids of a batch's items, when they run without gaps from its first item to its last in seq order, as
     /// they do for every batch made by one insert: a scan of that id range reads the items in table order, twice as

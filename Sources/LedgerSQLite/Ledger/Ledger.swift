@@ -20,6 +20,19 @@ final class JournalWriter: JournalAppender {
     /// Appended postings not yet inserted, with their legs: they go in 128 to a statement (one statement per
     /// posting spent a third of each insert starting and finishing the statement).
     private var pending: [(leg: Int64, posting: Posting)] = []
+    /// The item legs appended and not yet in `posting_item`, which takes them sorted by item, a run at a time: a
+    /// carrier's file names its items in any order, and keys inserted at random cost a cache miss each (v18).
+    private var itemLegs: [ItemLeg] = []
+    private struct ItemLeg: Comparable {
+        let item: Int64
+        let leg: Int64
+        static func < (a: ItemLeg, b: ItemLeg) -> Bool { (a.item, a.leg) < (b.item, b.leg) }
+    }
+    /// 65,536 legs (1 MiB) to a run: consecutive keys of a sorted run of a million-item batch then mostly share an
+    /// index page.
+    static let itemLegsPerRun = 65_536
+    /// Legs to a run; tests shorten it to cross runs with a handful of items.
+    var itemLegsPerRun = JournalWriter.itemLegsPerRun
     private var leg: Int64 = 0
     /// Legs appended so far.
     var legCount: Int64 { leg }
@@ -72,6 +85,41 @@ final class JournalWriter: JournalAppender {
         sum = newSum
         pending.append((leg, posting))
         if pending.count == Self.postingsPerInsert { try flush() }
+        if let item = posting.itemID {
+            itemLegs.append(ItemLeg(item: item.rawValue, leg: leg))
+            if itemLegs.count >= itemLegsPerRun { try flushItemLegs() }
+        }
+    }
+
+    /// Inserts the buffered item legs into `posting_item`, sorted, 128 to a statement.
+    private func flushItemLegs() throws {
+        guard !itemLegs.isEmpty else { return }
+        defer { itemLegs.removeAll(keepingCapacity: true) }
+        itemLegs.sort()
+        let insert = "INSERT OR FAIL INTO posting_item(item_id, entry_id, leg) VALUES "
+        let perStatement = Self.postingsPerInsert
+        func bind(_ statement: FastStatement, _ legs: ArraySlice<ItemLeg>) {
+            for (row, one) in legs.enumerated() {
+                statement.bind(Int32(3 * row + 1), one.item)
+                statement.bind(Int32(3 * row + 2), id)
+                statement.bind(Int32(3 * row + 3), one.leg)
+            }
+        }
+        var start = 0
+        if itemLegs.count >= perStatement {
+            let many = try FastStatement(db, insert + Array(repeating: "(?, ?, ?)", count: perStatement).joined(separator: ", "))
+            while itemLegs.count - start >= perStatement {
+                bind(many, itemLegs[start..<start + perStatement])
+                try many.run()
+                start += perStatement
+            }
+        }
+        guard start < itemLegs.count else { return }
+        let one = try FastStatement(db, insert + "(?, ?, ?)")
+        for index in start..<itemLegs.count {
+            bind(one, itemLegs[index...index])
+            try one.run()
+        }
     }
 
     /// Inserts the appended postings still buffered.
@@ -130,6 +178,11 @@ final class JournalWriter: JournalAppender {
             INSERT INTO posting(entry_id, leg, account, sub_account, beneficiary_id, item_id, amount)
             SELECT ?2, ?3 + seq, '2000', '', beneficiary_id, id, ?4 * amount FROM (\(rows)) ORDER BY seq
             """, arguments: [batch.rawValue, id, first, sign])
+        // In leg order, which is item order: a batch's items are numbered in the order they were made.
+        try flushItemLegs()
+        try db.execute(sql: """
+            INSERT INTO posting_item(item_id, entry_id, leg) SELECT item_id, entry_id, leg FROM posting WHERE entry_id = ? AND leg > ?
+            """, arguments: [id, first])
         func hash(beneficiary: Int64, item: Int64, amount: Int64) throws {
             leg += 1
             guard amount > 0 else { throw LedgerError.zeroAmount }
@@ -158,6 +211,7 @@ final class JournalWriter: JournalAppender {
     func finish() throws -> JournalEntryID {
         precondition(!finished, "entry already finished")
         try flush()
+        try flushItemLegs()
         finished = true
         guard leg >= 2 else { throw LedgerError.tooFewPostings }
         guard sum == 0 else { throw LedgerError.unbalanced(Money(dong: sum)) }

@@ -43,6 +43,8 @@ extension Store {
             var payable = try ItemNets(db)
             // What each batch's entitlement entries credited to payables, and the first such entry.
             var entitled: [Int64: (credited: Int64, entry: Int64, overflow: Bool)] = [:]
+            // The postings' item legs, to hold `posting_item` to them.
+            var itemLegs = ItemLegDigest()
             while try entries.step() {
                 let id = entries.int64(0)
                 let prevHash = entries.string(7)
@@ -80,6 +82,7 @@ extension Store {
                     sum = newSum
                     overflow = overflow || didOverflow
                     let item = postings.int64OrNil(5)
+                    if let item { itemLegs.add(item: item, entry: postings.int64(0), leg: leg) }
                     // Hashed from SQLite's bytes: two million postings build no strings.
                     let account = postings.withText(2) { account in
                         postings.withText(3) { sub in
@@ -124,6 +127,7 @@ extension Store {
                 result.report(.orphanPostings, entry: nil, "\(trailing) posting(s) after the last entry belong to no entry: an entry was deleted")
             }
             result.headHash = previousHash
+            try Self.verifyItemLegs(db, postings: itemLegs, into: &result)
 
             // The head kept by the trigger must be the last entry: deleting entries from the end is caught here.
             let lastID = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM journal_entry")
@@ -348,13 +352,48 @@ private struct ItemNets {
             return (nets[Int(item)], entry == 0 ? nil : entry)
         }
         let row = try Row.fetchOne(db, sql: """
-            SELECT COALESCE(SUM(amount), 0), MAX(entry_id) FROM posting WHERE item_id = ? AND account = '2000'
+            SELECT COALESCE(SUM(p.amount), 0), MAX(p.entry_id) FROM posting_item pi JOIN posting p ON p.entry_id = pi.entry_id AND p.leg = pi.leg
+            WHERE pi.item_id = ? AND p.account = '2000'
             """, arguments: [item])
         return (row?[0] ?? 0, row?[1])
     }
 }
 
+/// An order-free digest of (item, entry, leg) triples: the postings' item legs read in leg order and `posting_item` read in
+/// item order give the same digest exactly when they hold the same triples (a 64-bit mix of each, summed, and the count).
+struct ItemLegDigest: Equatable {
+    private(set) var count = 0
+    private var sum: UInt64 = 0
+
+    mutating func add(item: Int64, entry: Int64, leg: Int64) {
+        count += 1
+        sum &+= Self.mix(UInt64(bitPattern: item) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: entry) &* 0xC2B2_AE3D_27D4_EB4F
+                         ^ UInt64(bitPattern: leg) &* 0x1656_67B1_9E37_79F9)
+    }
+
+    /// SplitMix64's finaliser.
+    private static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
 extension Store {
+    /// `posting_item` holds each posting's item leg, and nothing else: what finds an item's or a beneficiary's postings
+    /// reads through it.
+    fileprivate static func verifyItemLegs(_ db: Database, postings: ItemLegDigest, into result: inout LedgerVerification) throws {
+        var table = ItemLegDigest()
+        let rows = try FastStatement(db, "SELECT item_id, entry_id, leg FROM posting_item")
+        defer { rows.reset() }
+        while try rows.step() { table.add(item: rows.int64(0), entry: rows.int64(1), leg: rows.int64(2)) }
+        guard table != postings else { return }
+        result.report(.itemLegsMismatch, entry: nil, table.count == postings.count
+            ? "posting_item does not hold the postings' item legs (\(postings.count) of them): a row was altered"
+            : "posting_item holds \(table.count) item leg(s), the postings \(postings.count): rows were added or deleted by hand")
+    }
+
     /// The two accounts verify sums, recognised from their bytes.
     fileprivate static func accountCode(_ bytes: UnsafeBufferPointer<UInt8>) -> LedgerAccount? {
         guard bytes.count == 4 else { return nil }

@@ -49,8 +49,12 @@ extension SQLiteTransaction: JournalTransaction {
             arguments += [before.description]
         }
         if let beneficiary {
-            // Every posting that names a beneficiary names the item it is for (`JournalWriter.append`).
-            conditions.append("p.item_id IN (SELECT i.id FROM batch_item i WHERE i.beneficiary_id = ?) AND p.beneficiary_id = ?")
+            // Every posting that names a beneficiary names the item it is for (`JournalWriter.append`), and every item's
+            // legs are in `posting_item`.
+            conditions.append("""
+                (p.entry_id, p.leg) IN (SELECT pi.entry_id, pi.leg FROM batch_item i JOIN posting_item pi ON pi.item_id = i.id
+                                        WHERE i.beneficiary_id = ?) AND p.beneficiary_id = ?
+                """)
             arguments += [beneficiary.rawValue, beneficiary.rawValue]
         }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
