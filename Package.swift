@@ -148,7 +148,7 @@ let package = Package(
         // ALLOWANCE_TEST_POSTGRES at it; elsewhere the cases say they were skipped and why.
         .testTarget(
             name: "PostgresTests",
-            dependencies: ["LedgerPostgres", "AllowanceLedger", "AllowanceOffice"]
+            dependencies: ["LedgerPostgres", "LedgerSQLite", "AllowanceLedger", "AllowanceOffice"]
         ),
         .testTarget(
             name: "ServerTests",

@@ -37,6 +37,37 @@ public struct PGError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isSerializationFailure: Bool { sqlState == "40001" || sqlState == "40P01" }
 }
 
+/// Rows read through a server-side cursor, a chunk at a time.
+public final class PGRowCursor {
+    private let connection: PGConnection
+    private let name: String
+    private let chunk: Int
+    private var rows: [[String?]] = []
+    private var index = 0
+    private var exhausted = false
+
+    init(connection: PGConnection, name: String, chunk: Int) {
+        self.connection = connection
+        self.name = name
+        self.chunk = chunk
+    }
+
+    /// The next row, or nil after the last.
+    public func next() throws -> [String?]? {
+        if index == rows.count {
+            guard !exhausted else { return nil }
+            rows = try connection.query("FETCH \(chunk) FROM \(name)")
+            index = 0
+            exhausted = rows.count < chunk
+            guard !rows.isEmpty else { return nil }
+        }
+        defer { index += 1 }
+        return rows[index]
+    }
+
+    public func close() { try? connection.execute("CLOSE \(name)") }
+}
+
 /// One connection through libpq. Synchronous like the ledger's storage seam (`read`/`write` closures), and one
 /// command's transaction at a time; not shared between threads.
 public final class PGConnection {
@@ -80,6 +111,25 @@ public final class PGConnection {
             }
         }
     }
+
+    /// Reads a query's rows a chunk at a time through a cursor, inside the caller's transaction, so that millions of rows
+    /// never sit in memory at once. `body` gets each row (text; nil is NULL) in order.
+    public func forEachRow(_ sql: String, _ parameters: [String?] = [], chunk: Int = 20_000, _ body: ([String?]) throws -> Void) throws {
+        let rows = try cursor(sql, parameters, chunk: chunk)
+        defer { rows.close() }
+        while let row = try rows.next() { try body(row) }
+    }
+
+    /// A cursor over a query's rows inside the caller's transaction, fetched `chunk` at a time: several may be open at
+    /// once, to merge ordered streams.
+    public func cursor(_ sql: String, _ parameters: [String?] = [], chunk: Int = 20_000) throws -> PGRowCursor {
+        cursors += 1
+        let name = "allowance_rows_\(cursors)"
+        try query("DECLARE \(name) NO SCROLL CURSOR FOR \(sql)", parameters)
+        return PGRowCursor(connection: self, name: name, chunk: chunk)
+    }
+
+    private var cursors = 0
 
     /// Streams rows into `COPY … FROM STDIN` (text format): `produce` is called until it returns nil, each chunk sent
     /// as it comes, so memory stays flat however many rows go in.

@@ -314,6 +314,12 @@ public enum PostgresSchema {
             GRANT SELECT, INSERT ON register_import, beneficiary_event, beneficiary_seal, register_link TO \(applicationRole);
             GRANT SELECT ON register_import, beneficiary, beneficiary_event, beneficiary_seal, register_link, register_head TO \(readOnlyRole);
             """),
+        Migration(version: 4, name: "postings-before-their-entry", sql: """
+            -- The journal writer hashes an entry's postings as they go in and writes its header, which holds the hash,
+            -- last (an entry of a million postings never sits in memory): the key from a posting to its entry is checked
+            -- at commit, as on SQLite.
+            ALTER TABLE posting ALTER CONSTRAINT posting_entry_id_fkey DEFERRABLE INITIALLY DEFERRED;
+            """),
     ]
 
     /// Triggers refusing UPDATE, DELETE and TRUNCATE of `table` with `message`, whoever connects.
