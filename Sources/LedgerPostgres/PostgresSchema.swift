@@ -320,6 +320,197 @@ public enum PostgresSchema {
             -- at commit, as on SQLite.
             ALTER TABLE posting ALTER CONSTRAINT posting_entry_id_fkey DEFERRABLE INITIALLY DEFERRED;
             """),
+        Migration(version: 5, name: "rates-flags-reconciliation-audit-access", sql: """
+            -- Amounts as dated data: a base level per province ('' is the national one), and each category's amount as
+            -- a coefficient of it (in thousandths) or a fixed amount.
+            CREATE TABLE base_level(
+                province TEXT NOT NULL DEFAULT '' CHECK(length(province) <= 16),
+                effective_from TEXT NOT NULL CHECK(effective_from ~ '^[0-9]{4}-[0-1][0-9]-[0-3][0-9]$'),
+                amount BIGINT NOT NULL CHECK(amount > 0),
+                basis TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                PRIMARY KEY(province, effective_from));
+            CREATE TABLE category_rate(
+                category TEXT NOT NULL REFERENCES category(code),
+                effective_from TEXT NOT NULL CHECK(effective_from ~ '^[0-9]{4}-[0-1][0-9]-[0-3][0-9]$'),
+                coefficient_milli BIGINT CHECK(coefficient_milli IS NULL OR coefficient_milli > 0),
+                amount BIGINT CHECK(amount IS NULL OR amount > 0),
+                basis TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                CHECK((coefficient_milli IS NULL) <> (amount IS NULL)),
+                PRIMARY KEY(category, effective_from));
+            -- A rate once set for a day stays: a correction is a new day's rate (as on SQLite, where nothing updates them).
+            \(appendOnly("base_level", "a base level once set is history; set a new one from a later day"))
+            \(appendOnly("category_rate", "a rate once set is history; set a new one from a later day"))
+
+            CREATE TABLE carrier_alias(
+                alias TEXT PRIMARY KEY CHECK(length(alias) BETWEEN 1 AND 60 AND alias = upper(alias)),
+                carrier TEXT NOT NULL REFERENCES carrier(code),
+                created_at TEXT NOT NULL,
+                created_by TEXT NOT NULL);
+            CREATE TABLE commune(
+                code TEXT PRIMARY KEY CHECK(length(code) BETWEEN 1 AND 16),
+                name TEXT NOT NULL CHECK(length(name) BETWEEN 1 AND 800),
+                province_code TEXT NOT NULL CHECK(length(province_code) BETWEEN 1 AND 16),
+                province_name TEXT NOT NULL CHECK(length(province_name) BETWEEN 1 AND 800),
+                valid_from TEXT NOT NULL,
+                source TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                updated_by TEXT NOT NULL);
+            CREATE TABLE commune_replacement(
+                old_code TEXT PRIMARY KEY CHECK(length(old_code) BETWEEN 1 AND 16),
+                code TEXT NOT NULL REFERENCES commune(code),
+                CHECK(old_code <> code));
+            CREATE INDEX commune_replacement_code ON commune_replacement(code);
+
+            CREATE TABLE setting(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE setting_event(
+                id BIGINT PRIMARY KEY,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                at TEXT NOT NULL,
+                by TEXT NOT NULL);
+            \(appendOnly("setting_event", "a setting change is history; it is never edited or removed"))
+
+            CREATE TABLE flag(
+                id BIGINT PRIMARY KEY,
+                beneficiary_id BIGINT NOT NULL REFERENCES beneficiary(id),
+                kind TEXT NOT NULL CHECK(kind IN ('shared_msisdn', 'recent_account_change')),
+                evidence TEXT NOT NULL,
+                evidence_at TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                raised_at TEXT NOT NULL,
+                cleared_at TEXT,
+                cleared_by TEXT,
+                clear_reason TEXT,
+                UNIQUE(beneficiary_id, kind, evidence),
+                CHECK((cleared_at IS NULL) = (cleared_by IS NULL) AND (cleared_at IS NULL) = (clear_reason IS NULL)));
+            CREATE INDEX flag_open ON flag(beneficiary_id) WHERE cleared_at IS NULL;
+            -- A flag is cleared once, with who and why, and never raised again for the same evidence.
+            CREATE FUNCTION flag_cleared_once() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF OLD.cleared_at IS NOT NULL OR NEW.id <> OLD.id OR NEW.beneficiary_id <> OLD.beneficiary_id OR NEW.kind <> OLD.kind
+                   OR NEW.evidence <> OLD.evidence OR NEW.evidence_at <> OLD.evidence_at OR NEW.detail <> OLD.detail
+                   OR NEW.raised_at <> OLD.raised_at THEN
+                    RAISE EXCEPTION USING ERRCODE = 'restrict_violation', MESSAGE = 'a flag is only cleared, once';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER flag_cleared_once BEFORE UPDATE ON flag FOR EACH ROW EXECUTE FUNCTION flag_cleared_once();
+            CREATE TRIGGER flag_no_delete BEFORE DELETE ON flag
+                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('a flag is history; clear it instead');
+
+            -- A carrier's result file as read, and every line's outcome, append-only; only the file's line count is
+            -- filled in once its lines are stored.
+            CREATE TABLE result_file(
+                id BIGINT PRIMARY KEY,
+                batch_id BIGINT NOT NULL REFERENCES batch(id),
+                sha256 TEXT NOT NULL CHECK(length(sha256) = 64),
+                file_name TEXT NOT NULL,
+                byte_size BIGINT NOT NULL,
+                profile TEXT NOT NULL,
+                profile_sha256 TEXT NOT NULL CHECK(length(profile_sha256) = 64),
+                imported_at TEXT NOT NULL,
+                imported_by TEXT NOT NULL,
+                lines BIGINT NOT NULL,
+                profile_rules TEXT,
+                UNIQUE(batch_id, sha256, profile_sha256));
+            CREATE FUNCTION result_file_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF (to_jsonb(NEW) - 'lines') <> (to_jsonb(OLD) - 'lines') THEN
+                    RAISE EXCEPTION USING ERRCODE = 'restrict_violation', MESSAGE = 'an imported result file cannot change';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER result_file_frozen BEFORE UPDATE ON result_file FOR EACH ROW EXECUTE FUNCTION result_file_frozen();
+            CREATE TRIGGER result_file_no_delete BEFORE DELETE ON result_file
+                FOR EACH ROW EXECUTE FUNCTION allowance_refuse('an imported result file is part of the record and cannot be deleted');
+            CREATE TRIGGER result_file_no_truncate BEFORE TRUNCATE ON result_file
+                FOR EACH STATEMENT EXECUTE FUNCTION allowance_refuse('an imported result file is part of the record and cannot be deleted');
+            CREATE TABLE result_line(
+                file_id BIGINT NOT NULL REFERENCES result_file(id),
+                line BIGINT NOT NULL,
+                outcome TEXT NOT NULL CHECK(outcome IN ('paid', 'failed', 'pending', 'reversed', 'amount_mismatch', 'msisdn_mismatch',
+                                                        'unknown_reference', 'duplicate', 'invalid_line')),
+                effect TEXT CHECK(effect IS NULL OR effect IN ('settle', 'refund', 'reverse')),
+                item_id BIGINT REFERENCES batch_item(id),
+                reference TEXT CHECK(reference IS NOT NULL OR item_id IS NOT NULL),
+                status TEXT CHECK(status IS NULL OR status IN ('paid', 'failed', 'pending', 'reversed')),
+                msisdn TEXT,
+                amount BIGINT,
+                carrier_txn_id TEXT NOT NULL,
+                completed_at TEXT NOT NULL,
+                reason_code TEXT NOT NULL,
+                reason_text TEXT NOT NULL,
+                note TEXT NOT NULL,
+                fingerprint BIGINT NOT NULL,
+                leg BIGINT CHECK((leg IS NULL) = (effect IS NULL)),
+                conflicting INTEGER NOT NULL DEFAULT 0 CHECK(conflicting = 0 OR (conflicting = 1 AND outcome = 'duplicate')),
+                carrier_status TEXT,
+                CHECK(effect IS NULL OR item_id IS NOT NULL),
+                PRIMARY KEY(file_id, line));
+            CREATE INDEX result_line_moved_back ON result_line(item_id) WHERE effect = 'refund' OR effect = 'reverse';
+            \(appendOnly("result_line", "reconciliation outcomes are append-only"))
+
+            CREATE TABLE audit_export(
+                id BIGINT PRIMARY KEY,
+                created_at TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                directory TEXT NOT NULL,
+                scope TEXT NOT NULL,
+                pii TEXT NOT NULL CHECK(pii IN ('masked', 'full')),
+                key_id TEXT NOT NULL,
+                journal_head_entry_id BIGINT NOT NULL,
+                manifest_sha256 TEXT NOT NULL UNIQUE CHECK(length(manifest_sha256) = 64),
+                previous_manifest_sha256 TEXT CHECK(previous_manifest_sha256 IS NULL OR length(previous_manifest_sha256) = 64));
+            \(appendOnly("audit_export", "the list of audit exports is append-only"))
+            CREATE TABLE disclosure(id BIGINT PRIMARY KEY, at TEXT NOT NULL, by TEXT NOT NULL, what TEXT NOT NULL);
+            \(appendOnly("disclosure", "the access log is history; it is never edited or removed"))
+            CREATE TABLE operator_log(
+                id BIGINT PRIMARY KEY,
+                at TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                os_account TEXT NOT NULL,
+                host TEXT NOT NULL,
+                command TEXT NOT NULL);
+            \(appendOnly("operator_log", "the operator log is history; it is never edited or removed"))
+
+            -- The web application's people: a name is one account whatever its case (SQLite's COLLATE NOCASE).
+            CREATE TABLE account(
+                name TEXT PRIMARY KEY,
+                role TEXT NOT NULL CHECK(role IN ('officer', 'approver', 'auditor', 'official', 'admin')),
+                communes TEXT NOT NULL DEFAULT '',
+                disabled INTEGER NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                password_hash TEXT NOT NULL,
+                otp_secret TEXT,
+                failed_logins INTEGER NOT NULL DEFAULT 0,
+                locked_until TEXT,
+                language TEXT NOT NULL DEFAULT 'vi' CHECK(language IN ('vi', 'en')));
+            CREATE UNIQUE INDEX account_name_any_case ON account(lower(name));
+            CREATE TABLE session(
+                token_sha256 TEXT PRIMARY KEY,
+                account TEXT NOT NULL REFERENCES account(name),
+                csrf_token TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                last_seen_at TEXT NOT NULL);
+            CREATE INDEX session_account ON session(account);
+            CREATE TABLE activity(id BIGINT PRIMARY KEY, at TEXT NOT NULL, account TEXT NOT NULL, what TEXT NOT NULL, detail TEXT NOT NULL);
+            \(appendOnly("activity", "the activity log is history; it is never edited or removed"))
+
+            GRANT SELECT ON base_level, category_rate, carrier_alias, commune, commune_replacement, setting, setting_event, flag,
+                            result_file, result_line, audit_export, disclosure, operator_log, account, session, activity
+                TO \(applicationRole), \(readOnlyRole);
+            REVOKE SELECT ON account, session FROM \(readOnlyRole);
+            GRANT INSERT ON base_level, category_rate, carrier_alias, commune, commune_replacement, setting, setting_event, flag,
+                            result_file, result_line, audit_export, disclosure, operator_log, account, session, activity
+                TO \(applicationRole);
+            GRANT UPDATE ON commune, setting, flag, result_file, account, session TO \(applicationRole);
+            GRANT DELETE ON commune_replacement, session TO \(applicationRole);
+            """),
     ]
 
     /// Triggers refusing UPDATE, DELETE and TRUNCATE of `table` with `message`, whoever connects.

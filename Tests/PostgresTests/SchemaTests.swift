@@ -167,6 +167,85 @@ final class ScratchDatabase {
         }
     }
 
+    @Test func outcomesRatesLogsAndAccountsHoldTheirRulesInTheDatabase() throws {
+        guard let scratch = try ScratchDatabase() else { return }
+        let db = try PGConnection(scratch.location)
+        try PostgresSchema.migrate(db)
+        func refused(_ sql: String, _ parameters: [String?] = [], _ words: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            do {
+                try db.query(sql, parameters)
+                Issue.record("taken: \(sql)", sourceLocation: sourceLocation)
+            } catch let error as PGError {
+                #expect(error.description.contains(words), "\(sql): \(error)", sourceLocation: sourceLocation)
+            } catch {
+                Issue.record("\(error)", sourceLocation: sourceLocation)
+            }
+        }
+        try Self.register(db, ids: [7])
+        try db.query("INSERT INTO batch(id, period, scope, status, created_by, created_at) VALUES (1, '2026-12', '*', 'created', 'officer', 'now')")
+        try db.query("""
+            INSERT INTO batch_item(id, batch_id, seq, reference, beneficiary_id, period, commune_code, category, method, account_name, amount)
+            VALUES (1, 1, 1, 'AL-202612-000001-0000001', 7, '2026-12', '26734', 'ELDERLY_80', 'cash', 'Trần Văn Hùng', 500000)
+            """)
+        // A result file's line count is filled in once; nothing else about it changes, and it never goes.
+        try db.query("""
+            INSERT INTO result_file(id, batch_id, sha256, file_name, byte_size, profile, profile_sha256, imported_at, imported_by, lines)
+            VALUES (1, 1, $1, 'viettel.csv', 10, 'generic', $1, 'now', 'auditor', 0)
+            """, [Self.hash])
+        try db.query("UPDATE result_file SET lines = 2 WHERE id = 1")
+        refused("UPDATE result_file SET sha256 = $1 WHERE id = 1", [String(repeating: "b", count: 64)], "an imported result file cannot change")
+        refused("DELETE FROM result_file WHERE id = 1", [], "cannot be deleted")
+        let line = """
+            INSERT INTO result_line(file_id, line, outcome, effect, item_id, reference, status, carrier_txn_id, completed_at, reason_code,
+                                    reason_text, note, fingerprint, leg) VALUES (1, $1::bigint, 'paid', 'settle', $2::bigint, NULL, 'paid', 'T1', 'now', '', '', '', 1, 1)
+            """
+        try db.query(line, ["2", "1"])
+        refused(line, ["3", "99"], "result_line_item_id_fkey")
+        refused("UPDATE result_line SET outcome = 'failed'", [], "append-only")
+        refused("DELETE FROM result_line", [], "append-only")
+        refused("TRUNCATE result_line", [], "append-only")
+        refused("""
+            INSERT INTO result_line(file_id, line, outcome, effect, reference, carrier_txn_id, completed_at, reason_code, reason_text, note,
+                                    fingerprint, leg) VALUES (1, 4, 'unknown_reference', 'settle', 'AL-x', '', '', '', '', '', 0, 1)
+            """, [], "check constraint")
+        // Rates are dated history; a rate is a coefficient or an amount, never both.
+        try db.query("INSERT INTO base_level(province, effective_from, amount, created_at, created_by) VALUES ('', '2024-07-01', 500000, 'now', 'head')")
+        refused("UPDATE base_level SET amount = 1", [], "a base level once set is history")
+        refused("""
+            INSERT INTO category_rate(category, effective_from, coefficient_milli, amount, created_at, created_by)
+            VALUES ('ELDERLY_80', '2024-07-01', 1500, 750000, 'now', 'head')
+            """, [], "check constraint")
+        refused("INSERT INTO base_level(effective_from, amount, created_at, created_by) VALUES ('1/7/2024', 1, 'now', 'head')", [], "check constraint")
+        // A flag is cleared once, with who and why.
+        try db.query("""
+            INSERT INTO flag(id, beneficiary_id, kind, evidence, evidence_at, detail, raised_at) VALUES (1, 7, 'shared_msisdn', 'e', 'now', 'd', 'now')
+            """)
+        refused("UPDATE flag SET cleared_at = 'now' WHERE id = 1", [], "check constraint")
+        try db.query("UPDATE flag SET cleared_at = 'now', cleared_by = 'head', clear_reason = 'checked in person' WHERE id = 1")
+        refused("UPDATE flag SET cleared_by = 'somebody else' WHERE id = 1", [], "a flag is only cleared, once")
+        refused("DELETE FROM flag", [], "clear it instead")
+        // Logs are history.
+        for (table, columns, values) in [("setting_event", "id, key, value, at, by", "1, 'k', 'v', 'now', 'head'"),
+                                          ("disclosure", "id, at, by, what", "1, 'now', 'auditor', 'register revealed'"),
+                                          ("operator_log", "id, at, actor, os_account, host, command", "1, 'now', 'a', 'root', 'h', 'c'"),
+                                          ("activity", "id, at, account, what, detail", "1, 'now', 'lan', 'login', ''"),
+                                          ("audit_export", "id, created_at, created_by, directory, scope, pii, key_id, journal_head_entry_id, manifest_sha256",
+                                           "1, 'now', 'auditor', '/x', '*', 'masked', 'k', 0, '\(Self.hash)'")] {
+            try db.query("INSERT INTO \(table)(\(columns)) VALUES (\(values))")
+            // restrict_violation: the refusal of every append-only table.
+            refused("UPDATE \(table) SET id = 2", [], "SQLSTATE 23001")
+            refused("DELETE FROM \(table)", [], "SQLSTATE 23001")
+        }
+        // One account per name whatever its case; the read-only role never reads password hashes or sessions.
+        let account = "INSERT INTO account(name, role, created_at, created_by, password_hash) VALUES ($1, 'officer', 'now', 'admin', 'h')"
+        try db.query(account, ["Lan"])
+        refused(account, ["LAN"], "account_name_any_case")
+        try db.execute("SET ROLE \(PostgresSchema.readOnlyRole)")
+        refused("SELECT * FROM account", [], "permission denied")
+        #expect(try db.query("SELECT count(*) FROM result_line") == [["1"]])
+        try db.execute("RESET ROLE")
+    }
+
     @Test func theApplicationRoleAppendsAndTheReadOnlyRoleReads() throws {
         guard let scratch = try ScratchDatabase() else { return }
         let db = try PGConnection(scratch.location)
