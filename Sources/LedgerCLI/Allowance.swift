@@ -16,7 +16,7 @@ struct Allowance: ParsableCommand {
         The ledger is one SQLite file: --db PATH, or ALLOWANCE_DB, or ./allowance.sqlite.
         """,
         version: "0.1.0",
-        subcommands: [Init.self, Demo.self, Beneficiary.self, Batch.self, ReconcileCommand.self, Audit.self, Report.self, Ledger.self, Fund.self, Rate.self, Carrier.self, Commune.self, Generate.self, User.self, Serve.self]
+        subcommands: [Init.self, Demo.self, Beneficiary.self, Batch.self, ReconcileCommand.self, Audit.self, Report.self, Ledger.self, Fund.self, Rate.self, Carrier.self, Commune.self, Generate.self, User.self, Serve.self, StoreCommand.self]
     )
 
     static func main() {

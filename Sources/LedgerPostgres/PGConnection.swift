@@ -84,7 +84,8 @@ public final class PGConnection {
         self.handle = handle
         self.location = location
         // Errors and notices in one language and dates in one style, whatever the server's defaults.
-        try execute("SET lc_messages TO 'C'; SET DateStyle TO 'ISO'; SET client_encoding TO 'UTF8'")
+        // Notices (a table that already exists) are not the user's business: only warnings and errors come back.
+        try execute("SET lc_messages TO 'C'; SET DateStyle TO 'ISO'; SET client_encoding TO 'UTF8'; SET client_min_messages TO warning")
     }
 
     deinit { PQfinish(handle) }

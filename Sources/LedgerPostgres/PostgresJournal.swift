@@ -294,28 +294,3 @@ final class PostgresJournalWriter: JournalAppender {
         return JournalEntryID(id)
     }
 }
-
-/// COPY's text format: fields split by tabs, rows by newlines, NULL as `\N`, and a backslash, tab, newline or carriage
-/// return inside a field escaped.
-enum CopyText {
-    static func appendRow(_ fields: [String?], to buffer: inout [UInt8]) {
-        for (index, field) in fields.enumerated() {
-            if index > 0 { buffer.append(0x09) }
-            guard let field else {
-                buffer.append(0x5C)
-                buffer.append(0x4E)
-                continue
-            }
-            for byte in field.utf8 {
-                switch byte {
-                case 0x5C: buffer.append(0x5C); buffer.append(0x5C)
-                case 0x09: buffer.append(0x5C); buffer.append(0x74)
-                case 0x0A: buffer.append(0x5C); buffer.append(0x6E)
-                case 0x0D: buffer.append(0x5C); buffer.append(0x72)
-                default: buffer.append(byte)
-                }
-            }
-        }
-        buffer.append(0x0A)
-    }
-}

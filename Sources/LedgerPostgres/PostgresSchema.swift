@@ -511,6 +511,10 @@ public enum PostgresSchema {
             GRANT UPDATE ON commune, setting, flag, result_file, account, session TO \(applicationRole);
             GRANT DELETE ON commune_replacement, session TO \(applicationRole);
             """),
+        Migration(version: 6, name: "treasury-named-as-on-sqlite", sql: """
+            -- The chart of accounts reads as a file's does, so that a ledger copied to the server keeps its words.
+            UPDATE ledger_account SET name = 'Treasury (allowance funds held by the office)' WHERE code = '1000';
+            """),
     ]
 
     /// Triggers refusing UPDATE, DELETE and TRUNCATE of `table` with `message`, whoever connects.

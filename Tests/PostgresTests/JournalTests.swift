@@ -1,6 +1,6 @@
-import AllowanceLedger
 import Foundation
 import Synchronization
+@testable import AllowanceLedger
 @testable import LedgerPostgres
 @testable import LedgerSQLite
 import Testing
@@ -119,6 +119,7 @@ import Testing
     @Test func copyTextEscapesWhatWouldSplitAField() {
         var buffer: [UInt8] = []
         CopyText.appendRow(["a\tb", nil, "c\\d\ne\r", "Hòa"], to: &buffer)
-        #expect(String(decoding: buffer, as: UTF8.self) == "a\\tb\t\\N\tc\\\\d\\ne\\r\tHòa\n")
+        [UInt8(0x00), 0xAB, 0xFF].withUnsafeBytes { CopyText.appendBytes($0, to: &buffer) }
+        #expect(String(decoding: buffer, as: UTF8.self) == "a\\tb\t\\N\tc\\\\d\\ne\\r\tHòa\n\\\\x00abff")
     }
 }

@@ -221,6 +221,7 @@ struct FastStatement {
 
     func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    func type(_ column: Int32) -> Int32 { sqlite3_column_type(handle, column) }
     func int64OrNil(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
     func string(_ column: Int32) -> String {
         guard let text = sqlite3_column_text(handle, column) else { return "" }

@@ -1,0 +1,116 @@
+import AllowanceOffice
+import Foundation
+import LedgerPostgres
+import Testing
+
+/// `allowance store copy` as an office would run it: the demo's month (every table filled) moved to an empty database,
+/// verified there with the file's head hash; a second copy, a file that does not verify, and wrong arguments refused
+/// with nothing copied.
+@Suite(.serialized) struct StoreCopyTests {
+    /// Runs the built `allowance` with `arguments` in `folder`; returns its exit code, stdout and stderr.
+    static func allowance(_ arguments: [String], in folder: String) throws -> (status: Int32, out: String, err: String) {
+        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let binary = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("allowance").path
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the package first: \(binary) is missing")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ALLOWANCE_") }
+            .merging(["ALLOWANCE_NOW": "2026-11-25T08:00:00Z", "ALLOWANCE_USER": "officer.test"]) { _, new in new }
+        let outPath = folder + "/.out", errPath = folder + "/.err"
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, try String(contentsOfFile: outPath, encoding: .utf8), try String(contentsOfFile: errPath, encoding: .utf8))
+    }
+
+    static func folder() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("store-copy-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func object(_ text: String) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    @Test func theDemosLedgerMovesWholeAndVerifiesWithTheSameHeadHash() throws {
+        guard let scratch = try ScratchDatabase() else { return }
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(try Self.allowance(["demo", "--dir", "demo"], in: folder).status == 0)
+        let file = folder + "/demo/allowance.sqlite"
+        let verified = try Self.object(try Self.allowance(["ledger", "verify", "--db", file, "--json"], in: folder).out)
+
+        let copy = try Self.allowance(["store", "copy", "--from", file, "--to", scratch.location.uri, "--json"], in: folder)
+        #expect(copy.status == 0, "\(copy.err)")
+        let result = try Self.object(copy.out)
+        #expect(result["verified"] as? Bool == true)
+        #expect(result["journal_head"] as? String == verified["head_hash"] as? String, "\(verified)")
+        #expect(result["entries"] as? Int == verified["entries"] as? Int)
+        let tables = try #require(result["tables"] as? [String: Int])
+        // Every table the month fills came across, row for row.
+        for table in ["beneficiary", "beneficiary_seal", "batch_item", "item_state", "posting", "result_line", "flag", "audit_export"] {
+            #expect((tables[table] ?? 0) > 0, "\(table)")
+        }
+        let server = try PGConnection(scratch.location)
+        for (table, rows) in tables {
+            #expect(try server.query("SELECT COUNT(*) FROM \"\(table)\"") == [[String(rows)]], "\(table)")
+        }
+        // A phone number stays what the file held, byte for byte, and the register's seals with it.
+        #expect(try server.query("SELECT COUNT(*) FROM beneficiary WHERE msisdn IS NOT NULL") != [["0"]])
+
+        // The database now holds a ledger: a second copy is refused and changes nothing.
+        let again = try Self.allowance(["store", "copy", "--from", file, "--to", scratch.location.uri], in: folder)
+        #expect(again.status == 1)
+        #expect(again.err.contains("already holds a ledger") && again.err.contains("copy into a new, empty database"), "\(again.err)")
+        #expect(try server.query("SELECT COUNT(*) FROM journal_entry") == [[String(verified["entries"] as? Int ?? -1)]])
+    }
+
+    @Test func aFileThatDoesNotVerifyIsNotCopied() throws {
+        guard let scratch = try ScratchDatabase() else { return }
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(try Self.allowance(["demo", "--dir", "demo", "--count", "200"], in: folder).status == 0)
+        let file = folder + "/demo/allowance.sqlite"
+        let tamper = Process()
+        tamper.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        tamper.arguments = [file, "DROP TRIGGER posting_no_update; UPDATE posting SET amount = amount + 1 WHERE entry_id = 1 AND leg = 1;"]
+        try tamper.run()
+        tamper.waitUntilExit()
+        #expect(tamper.terminationStatus == 0)
+
+        let copy = try Self.allowance(["store", "copy", "--from", file, "--to", scratch.location.uri], in: folder)
+        #expect(copy.status == 1)
+        #expect(copy.err.contains("does not verify on the server") && copy.err.contains("nothing was copied"), "\(copy.err)")
+        let server = try PGConnection(scratch.location)
+        #expect(try server.query("SELECT (SELECT COUNT(*) FROM journal_entry) + (SELECT COUNT(*) FROM beneficiary)") == [["0"]])
+    }
+
+    @Test func wrongArgumentsAreRefusedWithTheFix() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let notAServer = try Self.allowance(["store", "copy", "--from", "a.sqlite", "--to", "b.sqlite"], in: folder)
+        #expect(notAServer.status == 1 && notAServer.err.contains("is not a PostgreSQL URI"), "\(notAServer.err)")
+        let noFile = try Self.allowance(["store", "copy", "--from", "missing.sqlite", "--to", "postgresql://office:secret@/ledger?host=/nowhere"],
+                                        in: folder)
+        #expect(noFile.status == 1 && noFile.err.contains("no ledger at missing.sqlite"), "\(noFile.err)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/missing.sqlite"))
+        // A file that is no SQLite database is not made one.
+        FileManager.default.createFile(atPath: folder + "/notes.txt", contents: Data("not a ledger".utf8))
+        let notLedger = try Self.allowance(["store", "copy", "--from", "notes.txt", "--to", "postgresql://office:secret@/ledger?host=/nowhere"],
+                                           in: folder)
+        #expect(notLedger.status == 1 && notLedger.err.contains("no ledger at notes.txt"), "\(notLedger.err)")
+        #expect(try String(contentsOfFile: folder + "/notes.txt", encoding: .utf8) == "not a ledger")
+        // An unreachable server: its password never shown, and the file left as it was.
+        #expect(try Self.allowance(["init", "--db", "office.sqlite"], in: folder).status == 0)
+        let noServer = try Self.allowance(["store", "copy", "--from", "office.sqlite", "--to", "postgresql://office:secret@/ledger?host=/nowhere"],
+                                          in: folder)
+        #expect(noServer.status == 1 && noServer.err.contains("office:***@") && !noServer.err.contains("secret"), "\(noServer.err)")
+    }
+}
