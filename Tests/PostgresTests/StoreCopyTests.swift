@@ -72,6 +72,47 @@ import Testing
         #expect(try server.query("SELECT COUNT(*) FROM journal_entry") == [[String(verified["entries"] as? Int ?? -1)]])
     }
 
+    /// A copy killed part way leaves the database as it was (empty) or as after (the whole ledger, verified), never
+    /// between; a rerun then completes or is refused as the database holds a ledger.
+    @Test(arguments: [150, 400, 900, 4_000]) func aKilledCopyLeavesNothingOrEverything(afterMilliseconds: Int) throws {
+        guard let scratch = try ScratchDatabase() else { return }
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(try Self.allowance(["demo", "--dir", "demo"], in: folder).status == 0)
+        let file = folder + "/demo/allowance.sqlite"
+        let head = try Self.object(try Self.allowance(["ledger", "verify", "--db", file, "--json"], in: folder).out)["head_hash"] as? String
+
+        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("allowance")
+        process.arguments = ["store", "copy", "--from", file, "--to", scratch.location.uri]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        usleep(UInt32(afterMilliseconds) * 1_000)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+
+        let server = try PGConnection(scratch.location)
+        // The server notices the dropped connection and rolls its transaction back; wait for that before looking.
+        for _ in 0..<100 where try server.query("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()") != [["0"]] {
+            usleep(20_000)
+        }
+        let entries = try server.query("SELECT COUNT(*) FROM journal_entry")[0][0]!
+        let people = try server.query("SELECT COUNT(*) FROM beneficiary")[0][0]!
+        print("store copy killed after \(afterMilliseconds) ms: \(entries == "0" ? "nothing" : "everything") on the server")
+        if entries == "0" {
+            #expect(people == "0", "a killed copy left \(people) beneficiaries and no journal")
+            let rerun = try Self.allowance(["store", "copy", "--from", file, "--to", scratch.location.uri, "--json"], in: folder)
+            #expect(rerun.status == 0, "\(rerun.err)")
+            #expect(try Self.object(rerun.out)["journal_head"] as? String == head)
+        } else {
+            #expect(try server.query("SELECT hash FROM journal_head") == [[head]])
+            let rerun = try Self.allowance(["store", "copy", "--from", file, "--to", scratch.location.uri], in: folder)
+            #expect(rerun.status == 1 && rerun.err.contains("already holds a ledger"))
+        }
+    }
+
     @Test func aFileThatDoesNotVerifyIsNotCopied() throws {
         guard let scratch = try ScratchDatabase() else { return }
         let folder = try Self.folder()
