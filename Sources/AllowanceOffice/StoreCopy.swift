@@ -99,6 +99,7 @@ public enum StoreCopy {
                     guard arrived == rows.count else { throw Failure.rowsDiffer(table: table, file: rows.count, server: arrived) }
                     copied.append((table, rows.count))
                 }
+                try server.advanceSequences()
                 let verification = try server.verifyJournal()
                 guard verification.problems.isEmpty else { throw Failure.serverFindings(verification.problems.map(\.description)) }
                 guard verification.headHash == heads.journal else {

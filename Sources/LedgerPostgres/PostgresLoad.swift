@@ -68,6 +68,13 @@ public final class PostgresLoad {
             """)
     }
 
+    /// Moves each server-numbered table's sequence past the ids copied, so that the next row written gets the next id.
+    public func advanceSequences() throws {
+        for table in PostgresSchema.autoNumbered {
+            try db.query("SELECT setval(pg_get_serial_sequence($1, 'id'), COALESCE((SELECT MAX(id) FROM \"\(table)\"), 0) + 1, false)", [table])
+        }
+    }
+
     public func count(_ table: String) throws -> Int {
         Int(try db.query("SELECT COUNT(*) FROM \"\(table)\"")[0][0]!)!
     }

@@ -64,6 +64,11 @@ import Testing
         }
         // A phone number stays what the file held, byte for byte, and the register's seals with it.
         #expect(try server.query("SELECT COUNT(*) FROM beneficiary WHERE msisdn IS NOT NULL") != [["0"]])
+        // The server numbers the next row after the copied ones.
+        for table in PostgresSchema.autoNumbered where (tables[table] ?? 0) > 0 {
+            let last = try server.query("SELECT MAX(id) FROM \"\(table)\"")[0][0]!
+            #expect(try server.query("SELECT nextval(pg_get_serial_sequence($1, 'id'))", [table]) == [[String(Int64(last)! + 1)]], "\(table)")
+        }
 
         // The database now holds a ledger: a second copy is refused and changes nothing.
         let again = try Self.allowance(["store", "copy", "--from", file, "--to", scratch.location.uri], in: folder)
