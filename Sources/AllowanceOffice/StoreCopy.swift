@@ -32,6 +32,8 @@ public enum StoreCopy {
         case rowsDiffer(table: String, file: Int, server: Int)
         case headDiffers(chain: String, file: String, server: String)
         case serverFindings([String])
+        case fileFindings(path: String, problems: [String])
+        case otherTables(server: String, tables: [String])
         case notAServer(String)
         case server(location: String, reason: String)
 
@@ -52,6 +54,10 @@ public enum StoreCopy {
             case .notAServer(let text):
                 "--to \(text) is not a PostgreSQL URI: give postgresql://USER@HOST/DATABASE (or …?host=/socket/folder)"
             case .server(let location, let reason): "the copy to \(location) failed, nothing was copied: \(reason)"
+            case .fileFindings(let path, let problems):
+                "\(path) does not verify (\(problems.prefix(3).joined(separator: "; "))); nothing was copied: run `allowance ledger verify --db \(path)`"
+            case .otherTables(let server, let tables):
+                "\(server) holds other tables (\(tables.prefix(3).joined(separator: ", "))) and no ledger; copy into a new, empty database"
             case .serverFindings(let problems):
                 "the copied journal does not verify on the server (\(problems.prefix(3).joined(separator: "; "))); nothing was copied"
             }
@@ -75,7 +81,13 @@ public enum StoreCopy {
 
     private static func copy(from path: String, to location: PostgresLocation, progress: ((String) -> Void)?) throws -> Result {
         let server = try PostgresLoad(location)
+        let others = try server.otherTables()
+        guard others.isEmpty else { throw Failure.otherTables(server: location.description, tables: others) }
         let file = try Store(path: path)
+        // The whole file first, journal, items and register chain: what goes to the server is a ledger that verifies.
+        let checked = try file.journal.verify()
+        guard checked.isIntact else { throw Failure.fileFindings(path: path, problems: checked.problems.map(\.description)) }
+        try server.migrate()
         return try file.dump { dump in
             let tables = try dump.tables()
             if let unknown = tables.first(where: { !PostgresLoad.order.contains($0) && !PostgresLoad.derived.contains($0) }) {

@@ -5,13 +5,14 @@ extension PostgresStorage: AccountStorage {
     func write<T>(_ body: (any AccountTransaction) throws -> T) throws -> T { try store.write { try body(PostgresTransaction(db: $0)) } }
 }
 
-/// Accounts, sessions and the activity log on a server: an account's name matches whatever its case (`lower(name)`,
-/// which a unique index keeps one per name), as SQLite's `COLLATE NOCASE` does; a session names its account exactly.
+/// Accounts, sessions and the activity log on a server: an account's name matches whatever the case of its ASCII
+/// letters (`lower(name COLLATE "C")`, which a unique index keeps one per name), as SQLite's `COLLATE NOCASE` does; a
+/// session names its account exactly.
 extension PostgresTransaction: AccountTransaction {
     private static let accountColumns = "name, role, communes, disabled, created_at, created_by, password_hash, otp_secret, failed_logins, locked_until, language"
 
     func account(named name: String) throws -> AccountRecord? {
-        try db.query("SELECT \(Self.accountColumns) FROM account WHERE lower(name) = lower($1)", [name]).first.map(Self.record(from:))
+        try db.query("SELECT \(Self.accountColumns) FROM account WHERE lower(name COLLATE \"C\") = lower($1 COLLATE \"C\")", [name]).first.map(Self.record(from:))
     }
 
     func accounts() throws -> [Account] {
@@ -38,19 +39,19 @@ extension PostgresTransaction: AccountTransaction {
     }
 
     func setPassword(of name: String, hash: String, oneTimeSecret: String?) throws {
-        try db.query("UPDATE account SET password_hash = $1, otp_secret = $2 WHERE lower(name) = lower($3)", [hash, oneTimeSecret, name])
+        try db.query("UPDATE account SET password_hash = $1, otp_secret = $2 WHERE lower(name COLLATE \"C\") = lower($3 COLLATE \"C\")", [hash, oneTimeSecret, name])
     }
 
     func setLanguage(of name: String, to language: String) throws {
-        try db.query("UPDATE account SET language = $1 WHERE lower(name) = lower($2)", [language, name])
+        try db.query("UPDATE account SET language = $1 WHERE lower(name COLLATE \"C\") = lower($2 COLLATE \"C\")", [language, name])
     }
 
     func setDisabled(_ name: String, _ disabled: Bool) throws {
-        try db.query("UPDATE account SET disabled = $1::integer WHERE lower(name) = lower($2)", [disabled ? "1" : "0", name])
+        try db.query("UPDATE account SET disabled = $1::integer WHERE lower(name COLLATE \"C\") = lower($2 COLLATE \"C\")", [disabled ? "1" : "0", name])
     }
 
     func setLoginFailures(of name: String, count: Int, lockedUntil: Timestamp?) throws {
-        try db.query("UPDATE account SET failed_logins = $1::integer, locked_until = $2 WHERE lower(name) = lower($3)",
+        try db.query("UPDATE account SET failed_logins = $1::integer, locked_until = $2 WHERE lower(name COLLATE \"C\") = lower($3 COLLATE \"C\")",
                      [String(count), lockedUntil?.description, name])
     }
 

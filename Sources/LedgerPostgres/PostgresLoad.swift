@@ -20,15 +20,29 @@ public final class PostgresLoad {
     /// Tables the schema seeds (the carriers), by their key: the file's rows replace the seeded ones of the same key.
     public static let seeded: [String: String] = ["carrier": "code"]
 
-    /// Opens the connection's transaction work: the schema brought up to date first, in its own transactions.
+    /// Connects; nothing is written until `migrate`.
     public init(_ location: PostgresLocation) throws {
         db = try PGConnection(location)
+    }
+
+    /// The database's tables when it holds some but no ledger's schema (another application's database, or the
+    /// `postgres` one), which a copy must leave alone; empty otherwise.
+    public func otherTables() throws -> [String] {
+        let tables = try db.query("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1").map { $0[0]! }
+        return tables.contains("schema_migration") ? [] : tables
+    }
+
+    /// Brings the schema up to date, each migration in its own transaction.
+    public func migrate() throws {
         try PostgresSchema.migrate(db)
     }
 
+    /// The copy's one transaction: every table it fills locked against other writers (EXCLUSIVE: they may still be
+    /// read) until it commits, so that what it found empty and what it counted stay so.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try db.transaction {
+        try db.transaction(isolation: "READ COMMITTED") {
             try PostgresStore.lockJournal(db)
+            try db.execute("LOCK TABLE \(Self.order.map { "\"\($0)\"" }.joined(separator: ", ")) IN EXCLUSIVE MODE")
             return try body()
         }
     }

@@ -477,7 +477,8 @@ public enum PostgresSchema {
                 command TEXT NOT NULL);
             \(appendOnly("operator_log", "the operator log is history; it is never edited or removed"))
 
-            -- The web application's people: a name is one account whatever its case (SQLite's COLLATE NOCASE).
+            -- The web application's people: a name is one account whatever its case in ASCII letters, as SQLite's COLLATE
+            -- NOCASE folds them (lower() in the "C" collation: "Đức" and "đức" are two names there too).
             CREATE TABLE account(
                 name TEXT PRIMARY KEY,
                 role TEXT NOT NULL CHECK(role IN ('officer', 'approver', 'auditor', 'official', 'admin')),
@@ -490,7 +491,7 @@ public enum PostgresSchema {
                 failed_logins INTEGER NOT NULL DEFAULT 0,
                 locked_until TEXT,
                 language TEXT NOT NULL DEFAULT 'vi' CHECK(language IN ('vi', 'en')));
-            CREATE UNIQUE INDEX account_name_any_case ON account(lower(name));
+            CREATE UNIQUE INDEX account_name_any_case ON account(lower(name COLLATE "C"));
             CREATE TABLE session(
                 token_sha256 TEXT PRIMARY KEY,
                 account TEXT NOT NULL REFERENCES account(name),
@@ -504,7 +505,8 @@ public enum PostgresSchema {
             GRANT SELECT ON base_level, category_rate, carrier_alias, commune, commune_replacement, setting, setting_event, flag,
                             result_file, result_line, audit_export, disclosure, operator_log, account, session, activity
                 TO \(applicationRole), \(readOnlyRole);
-            REVOKE SELECT ON account, session FROM \(readOnlyRole);
+            -- Accounts hold password hashes, sessions their tokens' hashes, settings the secret behind an export's pseudonyms.
+            REVOKE SELECT ON account, session, setting FROM \(readOnlyRole);
             GRANT INSERT ON base_level, category_rate, carrier_alias, commune, commune_replacement, setting, setting_event, flag,
                             result_file, result_line, audit_export, disclosure, operator_log, account, session, activity
                 TO \(applicationRole);

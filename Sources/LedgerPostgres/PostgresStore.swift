@@ -16,6 +16,9 @@ public final class PostgresStore: @unchecked Sendable {
     static let journalLock: Int64 = 7_220_232
 
     /// Takes the journal's lock until the transaction ends; taking it again in the same transaction is a no-op wait.
+    /// Writes run in READ COMMITTED, where each statement after the lock sees what the previous holder committed; under
+    /// REPEATABLE READ or SERIALIZABLE the snapshot would be taken before the wait and two writers could chain to the
+    /// same head.
     static func lockJournal(_ db: PGConnection) throws {
         try db.query("SELECT pg_advisory_xact_lock($1::bigint)", [String(journalLock)])
     }
@@ -34,10 +37,11 @@ public final class PostgresStore: @unchecked Sendable {
         }
     }
 
-    /// One read-write transaction: all of `body`'s writes commit, or none.
+    /// One read-write transaction: all of `body`'s writes commit, or none. READ COMMITTED, which the journal's lock
+    /// relies on (`lockJournal`).
     func write<T>(_ body: (PGConnection) throws -> T) throws -> T {
         try lock.withLock {
-            try connection.transaction { try body(connection) }
+            try connection.transaction(isolation: "READ COMMITTED") { try body(connection) }
         }
     }
 

@@ -56,5 +56,12 @@ import Testing
         // Sessions are kept by their token's hash only, and the log is history.
         #expect(try server.connection.query("SELECT COUNT(*) FROM session") == [["0"]])
         #expect(throws: PGError.self) { try server.connection.execute("DELETE FROM activity") }
+        // Case folds in ASCII letters only, as SQLite's NOCASE does: "Đức" and "đức" are two accounts on both.
+        let admin = try UserName(parsing: "admin.minh")
+        for accounts in [server.accounts, Accounts(storage: SQLiteStorage(store: file.store), clock: clock)] {
+            _ = try accounts.add(try UserName(parsing: "Đức"), role: .auditor, communes: [], password: "mật-khẩu-dài-2026", by: admin)
+            _ = try accounts.add(try UserName(parsing: "đức"), role: .auditor, communes: [], password: "mật-khẩu-dài-2026", by: admin)
+            #expect(try accounts.list().map(\.name.value).filter { $0.lowercased() == "đức" }.count == 2)
+        }
     }
 }

@@ -35,6 +35,37 @@ import Testing
         return path
     }
 
+    /// Rows as the sqlite3 tool prints them (`|` between fields, NULL empty).
+    static func sqlite(_ file: String, _ sql: String) throws -> [String] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [file, sql]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+    }
+
+    /// The same rows from the server, printed alike.
+    static func server(_ db: PGConnection, _ sql: String) throws -> [String] {
+        try db.query(sql).map { $0.map { $0 ?? "" }.joined(separator: "|") }
+    }
+
+    /// Every copied table holds nothing, or exactly as many rows as the file.
+    static func nothingOrEverything(_ db: PGConnection, file: String) throws -> Bool {
+        var empty = true, whole = true
+        for table in PostgresLoad.order where PostgresLoad.seeded[table] == nil {
+            // Killed while the schema went in (each migration its own transaction): a table not made yet holds nothing.
+            let exists = try db.query("SELECT to_regclass($1) IS NOT NULL", [table]) == [["t"]]
+            let rows = exists ? try db.query("SELECT COUNT(*) FROM \"\(table)\"")[0][0]! : "0"
+            if rows != "0" { empty = false }
+            if [rows] != (try sqlite(file, "SELECT COUNT(*) FROM \"\(table)\"")) { whole = false }
+        }
+        return empty || whole
+    }
+
     static func object(_ text: String) throws -> [String: Any] {
         try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
@@ -60,10 +91,24 @@ import Testing
         }
         let server = try PGConnection(scratch.location)
         for (table, rows) in tables {
+            #expect(try Self.sqlite(file, "SELECT COUNT(*) FROM \"\(table)\"") == [String(rows)], "\(table)")
             #expect(try server.query("SELECT COUNT(*) FROM \"\(table)\"") == [[String(rows)]], "\(table)")
         }
-        // A phone number stays what the file held, byte for byte, and the register's seals with it.
-        #expect(try server.query("SELECT COUNT(*) FROM beneficiary WHERE msisdn IS NOT NULL") != [["0"]])
+        // What the rows say stays what the file held, byte for byte: names, numbers and IDs, the register's seals, the
+        // outcome lines with their empty and missing fields, the settings.
+        for (sqlite, postgres) in [
+            ("SELECT id, full_name, national_id, msisdn, carrier, household_status FROM beneficiary ORDER BY id",
+             "SELECT id, full_name, national_id, msisdn, carrier, household_status FROM beneficiary ORDER BY id"),
+            ("SELECT beneficiary_id, link_id, hex(digest) FROM beneficiary_seal ORDER BY 1, 2",
+             "SELECT beneficiary_id, link_id, upper(encode(digest, 'hex')) FROM beneficiary_seal ORDER BY 1, 2"),
+            ("SELECT file_id, line, outcome, effect, item_id, reference, msisdn, amount, carrier_txn_id, note, leg, carrier_status FROM result_line ORDER BY 1, 2",
+             "SELECT file_id, line, outcome, effect, item_id, reference, msisdn, amount, carrier_txn_id, note, leg, carrier_status FROM result_line ORDER BY 1, 2"),
+            ("SELECT key, value FROM setting ORDER BY key", "SELECT key, value FROM setting ORDER BY key"),
+        ] {
+            let inFile = try Self.sqlite(file, sqlite)
+            #expect(inFile.count > 0, "\(sqlite)")
+            #expect(try Self.server(server, postgres) == inFile, "\(postgres)")
+        }
         // The server numbers the next row after the copied ones.
         for table in PostgresSchema.autoNumbered where (tables[table] ?? 0) > 0 {
             let last = try server.query("SELECT MAX(id) FROM \"\(table)\"")[0][0]!
@@ -103,8 +148,10 @@ import Testing
         for _ in 0..<100 where try server.query("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()") != [["0"]] {
             usleep(20_000)
         }
-        let entries = try server.query("SELECT COUNT(*) FROM journal_entry")[0][0]!
-        let people = try server.query("SELECT COUNT(*) FROM beneficiary")[0][0]!
+        #expect(try Self.nothingOrEverything(server, file: file))
+        let migrated = try !server.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'journal_entry'").isEmpty
+        let entries = migrated ? try server.query("SELECT COUNT(*) FROM journal_entry")[0][0]! : "0"
+        let people = migrated ? try server.query("SELECT COUNT(*) FROM beneficiary")[0][0]! : "0"
         print("store copy killed after \(afterMilliseconds) ms: \(entries == "0" ? "nothing" : "everything") on the server")
         if entries == "0" {
             #expect(people == "0", "a killed copy left \(people) beneficiaries and no journal")
@@ -133,9 +180,23 @@ import Testing
 
         let copy = try Self.allowance(["store", "copy", "--from", file, "--to", scratch.location.uri], in: folder)
         #expect(copy.status == 1)
-        #expect(copy.err.contains("does not verify on the server") && copy.err.contains("nothing was copied"), "\(copy.err)")
+        #expect(copy.err.contains("does not verify") && copy.err.contains("nothing was copied"), "\(copy.err)")
+        #expect(copy.err.contains("allowance ledger verify"), "\(copy.err)")
+        // Refused before anything was written: the database does not even hold the schema.
         let server = try PGConnection(scratch.location)
-        #expect(try server.query("SELECT (SELECT COUNT(*) FROM journal_entry) + (SELECT COUNT(*) FROM beneficiary)") == [["0"]])
+        #expect(try server.query("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()") == [["0"]])
+    }
+
+    @Test func anotherApplicationsDatabaseIsLeftAlone() throws {
+        guard let scratch = try ScratchDatabase() else { return }
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(try Self.allowance(["init", "--db", "office.sqlite"], in: folder).status == 0)
+        let server = try PGConnection(scratch.location)
+        try server.execute("CREATE TABLE invoices(id INTEGER PRIMARY KEY)")
+        let copy = try Self.allowance(["store", "copy", "--from", "office.sqlite", "--to", scratch.location.uri], in: folder)
+        #expect(copy.status == 1 && copy.err.contains("holds other tables (invoices) and no ledger"), "\(copy.err)")
+        #expect(try Self.server(server, "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()") == ["invoices"])
     }
 
     @Test func wrongArgumentsAreRefusedWithTheFix() throws {

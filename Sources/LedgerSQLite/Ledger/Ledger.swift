@@ -178,6 +178,7 @@ final class JournalWriter: JournalAppender {
             INSERT INTO posting(entry_id, leg, account, sub_account, beneficiary_id, item_id, amount)
             SELECT ?2, ?3 + seq, '2000', '', beneficiary_id, id, ?4 * amount FROM (\(rows)) ORDER BY seq
             """, arguments: [batch.rawValue, id, first, sign])
+        let inserted = db.lastChanges
         // In leg order, which is item order: a batch's items are numbered in the order they were made.
         try flushItemLegs()
         try db.execute(sql: """
@@ -193,7 +194,7 @@ final class JournalWriter: JournalAppender {
         }
         if let read {
             // The same transaction read them, so the rows inserted are these; the count says the statement saw them all.
-            precondition(db.lastChanges == read.count, "the items read are the items credited")
+            precondition(inserted == read.count, "the items read are the items credited")
             for one in read { try hash(beneficiary: one.beneficiary, item: one.item, amount: one.amount) }
             return
         }

@@ -121,6 +121,7 @@ extension Store {
             var trailing = 0
             while havePosting {
                 trailing += 1
+                if let item = postings.int64OrNil(5) { itemLegs.add(item: item, entry: postings.int64(0), leg: postings.int64(1)) }
                 havePosting = try postings.step()
             }
             if trailing > 0 {
