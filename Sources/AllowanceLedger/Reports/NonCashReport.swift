@@ -195,6 +195,43 @@ public struct NonCashReport: Sendable, Equatable {
 
     public var periodLabel: String { from == to ? from.description : "\(from)..\(to)" }
 
+    /// The report from what a backend summed over the period's items: figures by key and by month, the total, the
+    /// active register's coverage by commune, and the failure reasons as the carriers wrote them with their counts. Every
+    /// commune of the register is a row when grouping by commune (one without a batch lags most); rows go from the
+    /// lowest share up; every month of the range appears; reasons are masked, then counted and ranked.
+    package static func assemble(from: Period, to: Period, grouping: NonCashGrouping, byKey: [String: NonCashFigures],
+                                 byMonth: [String: NonCashFigures], total: NonCashFigures, coverageByCommune: [String: Coverage],
+                                 reasonCounts: [String: Int64], failureReasonsMax: Int, target: Share) -> NonCashReport {
+        var byKey = byKey
+        var coverage = Coverage()
+        for commune in coverageByCommune.values {
+            coverage.active += commune.active
+            coverage.withMobileMoney += commune.withMobileMoney
+        }
+        if grouping == .commune {
+            for commune in coverageByCommune.keys where byKey[commune] == nil { byKey[commune] = NonCashFigures() }
+        }
+        let ranked = byKey.map { key, figures in
+            NonCashRow(key: key, figures: figures, coverage: grouping == .commune ? coverageByCommune[key] ?? Coverage() : nil)
+        }.sorted { ($0.figures.noncashShare?.basisPoints ?? -1, $0.key) < ($1.figures.noncashShare?.basisPoints ?? -1, $1.key) }
+        var months: [NonCashMonth] = []
+        var month = from
+        while true {
+            months.append(NonCashMonth(period: month, figures: byMonth[month.description] ?? NonCashFigures()))
+            // Stops at the last month before asking for the next: December 2999 has none.
+            guard month < to, let next = month.next else { break }
+            month = next
+        }
+        // What a carrier wrote may hold a number or an ID: counted by what it says once masked.
+        var masked: [String: Int64] = [:]
+        for (reason, count) in reasonCounts { masked[reason.isEmpty ? "(no reason given)" : redactIdentifiers(reason), default: 0] += count }
+        let reasons = masked.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(failureReasonsMax).map {
+            FailureReason(reason: redactIdentifiers($0.key), count: $0.value)
+        }
+        return NonCashReport(from: from, to: to, grouping: grouping, total: total, rows: ranked, months: months, coverage: coverage,
+                             failureReasons: reasons, target: target)
+    }
+
     /// The same report with each row's name from `names` (by key).
     package func naming(_ names: [String: String]) -> NonCashReport {
         guard !names.isEmpty else { return self }

@@ -101,8 +101,8 @@ extension SQLiteStorage: ReportsStorage {
                     var failed: Int64 = 0
                     if failedIDs.contains(id), let reasons = failures[id], items.int64(7) == 1 {
                         failed = Int64(reasons.count)
-                        // Counted by what they say once masked: the same reason naming two numbers is one reason.
-                        for reason in reasons { sums.reasonCounts[reason.isEmpty ? "(no reason given)" : redactIdentifiers(reason), default: 0] += 1 }
+                        // Masked and counted by `NonCashReport.assemble`: the same reason naming two numbers is one reason.
+                        for reason in reasons { sums.reasonCounts[reason, default: 0] += 1 }
                     }
                     if figures == NonCashFigures() && failed == 0 { continue }
                     let own = sums.keyNumbers.number(items, keyIndex)
@@ -141,38 +141,16 @@ extension SQLiteStorage: ReportsStorage {
             var byMonth: [String: NonCashFigures] = [:]
             for (number, figures) in sums.byMonthNumber.enumerated() { if let figures { byMonth[sums.monthNumbers.texts[number]] = figures } }
             var coverageByCommune: [String: Coverage] = [:]
-            var coverage = Coverage()
             // From the commune index alone, which carries the status and `msisdn IS NULL` (spelled the same here).
             for row in try Row.fetchAll(db, sql: """
                 SELECT commune_code, COUNT(*), SUM(msisdn IS NULL) FROM beneficiary WHERE status = 'active' GROUP BY commune_code
                 """) {
                 let active: Int64 = row[1]
-                let commune = Coverage(active: active, withMobileMoney: active - (row[2] as Int64))
-                coverageByCommune[row[0]] = commune
-                coverage.active += commune.active
-                coverage.withMobileMoney += commune.withMobileMoney
+                coverageByCommune[row[0]] = Coverage(active: active, withMobileMoney: active - (row[2] as Int64))
             }
-            // Every commune of the register appears: one without an approved batch in the period is the one that lags most.
-            if grouping == .commune {
-                for commune in coverageByCommune.keys where byKey[commune] == nil { byKey[commune] = NonCashFigures() }
-            }
-            let ranked = byKey.map { key, figures in
-                NonCashRow(key: key, figures: figures, coverage: grouping == .commune ? coverageByCommune[key] ?? Coverage() : nil)
-            }.sorted { ($0.figures.noncashShare?.basisPoints ?? -1, $0.key) < ($1.figures.noncashShare?.basisPoints ?? -1, $1.key) }
-            var months: [NonCashMonth] = []
-            var month = from
-            while true {
-                months.append(NonCashMonth(period: month, figures: byMonth[month.description] ?? NonCashFigures()))
-                // Stops at the last month before asking for the next: December 2999 has none.
-                guard month < to, let next = month.next else { break }
-                month = next
-            }
-            // What a carrier wrote may hold a number or an ID.
-            let reasons = sums.reasonCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(failureReasonsMax).map {
-                FailureReason(reason: redactIdentifiers($0.key), count: $0.value)
-            }
-            return NonCashReport(from: from, to: to, grouping: grouping, total: sums.total, rows: ranked, months: months, coverage: coverage,
-                                 failureReasons: reasons, target: target)
+            return NonCashReport.assemble(from: from, to: to, grouping: grouping, byKey: byKey, byMonth: byMonth, total: sums.total,
+                                          coverageByCommune: coverageByCommune, reasonCounts: sums.reasonCounts,
+                                          failureReasonsMax: failureReasonsMax, target: target)
         }
     }
 }
