@@ -84,7 +84,7 @@ public enum LedgerOpenError: Error, Sendable, Equatable, CustomStringConvertible
         case .clockSetOnLiveLedger(let location):
             "ALLOWANCE_NOW sets the clock only on a ledger created with it (tests, the demo, benchmarks); \(location) was not: unset ALLOWANCE_NOW"
         case .postgresNotYet(let location):
-            "\(location) is a PostgreSQL server; this version keeps a ledger in an SQLite file only (the PostgreSQL backend is being built): give --db a file path"
+            "\(location) is a PostgreSQL server; this version's commands keep a ledger in an SQLite file only (the PostgreSQL backend is being built; `allowance store copy` already moves a ledger file to a server): give --db a file path"
         }
     }
 }

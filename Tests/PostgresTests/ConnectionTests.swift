@@ -47,6 +47,7 @@ enum TestServer {
             try AllowanceOffice.Ledger.open("postgresql://office:pw@/ledger?host=/tmp")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+        #expect(LedgerOpenError.postgresNotYet("x").description.contains("give --db a file path"))
     }
 
     @Test func parametersCarryVietnameseTextAndNullsBothWays() throws {
