@@ -112,6 +112,7 @@ public enum StoreCopy {
                     copied.append((table, rows.count))
                 }
                 try server.advanceSequences()
+                try server.analyze()
                 let verification = try server.verifyJournal()
                 guard verification.problems.isEmpty else { throw Failure.serverFindings(verification.problems.map(\.description)) }
                 guard verification.headHash == heads.journal else {

@@ -89,6 +89,12 @@ public final class PostgresLoad {
         }
     }
 
+    /// The planner's statistics of every table, which a bulk load leaves empty: without them a report over a million
+    /// items is planned as if the tables were small.
+    public func analyze() throws {
+        try db.execute("ANALYZE")
+    }
+
     public func count(_ table: String) throws -> Int {
         Int(try db.query("SELECT COUNT(*) FROM \"\(table)\"")[0][0]!)!
     }

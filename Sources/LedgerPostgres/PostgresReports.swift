@@ -16,9 +16,9 @@ extension PostgresStorage: ReportsStorage {
         }
     }
 
-    /// The rule `Reports.nonCash` states, summed where the items are: one statement groups the period's items by key
-    /// and month; the failure reasons and the register's coverage are two more. `NonCashReport.assemble` does the rest,
-    /// as it does for SQLite.
+    /// The rule `Reports.nonCash` states, summed where the items are: one pass over the period's items groups them by
+    /// key, by own key and by month at once (grouping sets); the failure reasons and the register's coverage are two
+    /// more statements. `NonCashReport.assemble` does the rest, as it does for SQLite.
     func nonCashReport(from: Period, to: Period, grouping: NonCashGrouping, target: Share, failureReasonsMax: Int) throws -> NonCashReport {
         try store.read { db in
             let key = { (alias: String) in
@@ -35,6 +35,10 @@ extension PostgresStorage: ReportsStorage {
             let items = """
                 WITH counted AS (
                     SELECT id FROM batch WHERE status IN ('approved', 'exported', 'closed') AND period >= $1 AND period <= $2 AND one_off IS NULL),
+                -- The few lines that moved funds back, by item (the partial index that holds just them).
+                moved_back AS (
+                    SELECT item_id, COUNT(*) AS lines FROM result_line WHERE item_id IS NOT NULL AND (effect = 'refund' OR effect = 'reverse')
+                    GROUP BY item_id),
                 facts AS (
                     SELECT i.period, \(key("i")) AS own,
                            CASE WHEN i.attempt = 1 THEN \(key("i")) ELSE COALESCE((
@@ -44,10 +48,9 @@ extension PostgresStorage: ReportsStorage {
                            CASE WHEN i.attempt = 1 THEN i.amount ELSE 0 END AS amount_total,
                            CASE WHEN i.method = 'mobile_money' AND s.state = 'paid' THEN 1 ELSE 0 END AS noncash,
                            CASE WHEN i.method = 'mobile_money' AND s.state = 'paid' THEN i.amount ELSE 0 END AS noncash_amount,
-                           CASE WHEN i.method = 'mobile_money' THEN (
-                               SELECT COUNT(*) FROM result_line r WHERE r.item_id = i.id AND (r.effect = 'refund' OR r.effect = 'reverse'))
-                           ELSE 0 END AS failed
-                    FROM batch_item i JOIN counted c ON c.id = i.batch_id LEFT JOIN item_state s ON s.item_id = i.id),
+                           CASE WHEN i.method = 'mobile_money' THEN COALESCE(f.lines, 0) ELSE 0 END AS failed
+                    FROM batch_item i JOIN counted c ON c.id = i.batch_id LEFT JOIN item_state s ON s.item_id = i.id
+                    LEFT JOIN moved_back f ON f.item_id = i.id),
                 adding AS (SELECT * FROM facts WHERE recipients + amount_total + noncash + noncash_amount + failed > 0)
                 """
             var byKey: [String: NonCashFigures] = [:]
@@ -57,22 +60,27 @@ extension PostgresStorage: ReportsStorage {
                 NonCashFigures(recipients: Int64(row[column]!)!, noncashRecipients: Int64(row[column + 2]!)!, amountTotal: Int64(row[column + 1]!)!,
                                noncashAmount: Int64(row[column + 3]!)!, failedMobileMoney: Int64(row[column + 4]!)!)
             }
-            let sums = "SUM(recipients), SUM(amount_total), SUM(noncash), SUM(noncash_amount)"
-            let failedByKey = grouping == .carrier ? "0" : "SUM(failed)"
             let parameters = [from.description, to.description]
-            for row in try db.query("\(items) SELECT key, \(sums), \(failedByKey) FROM adding GROUP BY key", parameters) {
-                byKey[row[0]!, default: NonCashFigures()].add(figures(row, from: 1))
-            }
-            if grouping == .carrier {
-                // A failure belongs to the carrier that failed, even when a retry went through another.
-                for row in try db.query("\(items) SELECT own, SUM(failed) FROM adding GROUP BY own", parameters) {
-                    byKey[row[0]!, default: NonCashFigures()].add(NonCashFigures(failedMobileMoney: Int64(row[1]!)!))
+            for row in try db.query("""
+                \(items) SELECT GROUPING(key, own, period), key, own, period,
+                                SUM(recipients), SUM(amount_total), SUM(noncash), SUM(noncash_amount), SUM(failed)
+                FROM adding GROUP BY GROUPING SETS ((key), (own), (period))
+                """, parameters) {
+                let sums = figures(row, from: 4)
+                // GROUPING's bits say which columns a row is not grouped by: 0b011 is by key, 0b101 by own, 0b110 by month.
+                switch Int(row[0]!)! {
+                case 0b011:
+                    var byItsKey = sums
+                    // A failure belongs to the carrier that failed, even when a retry went through another.
+                    if grouping == .carrier { byItsKey.failedMobileMoney = 0 }
+                    byKey[row[1]!, default: NonCashFigures()].add(byItsKey)
+                case 0b101 where grouping == .carrier:
+                    byKey[row[2]!, default: NonCashFigures()].add(NonCashFigures(failedMobileMoney: sums.failedMobileMoney))
+                case 0b110:
+                    byMonth[row[3]!] = sums
+                    total.add(sums)
+                default: break
                 }
-            }
-            for row in try db.query("\(items) SELECT period, \(sums), SUM(failed) FROM adding GROUP BY period", parameters) {
-                let month = figures(row, from: 1)
-                byMonth[row[0]!] = month
-                total.add(month)
             }
             var reasonCounts: [String: Int64] = [:]
             for row in try db.query("""
