@@ -183,8 +183,8 @@ final class PostgresJournalWriter: JournalAppender {
     /// COPY's text format of the postings not yet sent.
     private var pending: [UInt8] = []
     private var pendingCount = 0
-    private var leg: Int64 = 0
-    private var sum: Int64 = 0
+    private var balance = EntryBalance()
+    private var leg: Int64 { balance.legs }
     private var finished = false
 
     static let postingsPerCopy = 65_536
@@ -211,12 +211,8 @@ final class PostgresJournalWriter: JournalAppender {
 
     func append(_ posting: Posting) throws {
         precondition(!finished, "entry already finished")
-        guard posting.amount.dong != 0 else { throw LedgerError.zeroAmount }
         precondition(posting.beneficiaryID == nil || posting.itemID != nil, "a beneficiary's posting names the item it is for")
-        leg += 1
-        let (newSum, overflow) = sum.addingReportingOverflow(posting.amount.dong)
-        guard !overflow else { throw LedgerError.overflow }
-        sum = newSum
+        let leg = try balance.add(posting.amount.dong)
         hasher.posting(leg: leg, posting)
         let fields = [String(id), String(leg), posting.account.rawValue, posting.subAccount,
                       posting.beneficiaryID.map { String($0.rawValue) }, posting.itemID.map { String($0.rawValue) },
@@ -260,11 +256,9 @@ final class PostgresJournalWriter: JournalAppender {
             SELECT $2::bigint, $3::bigint + seq, '2000', '', beneficiary_id, id, $4::bigint * amount FROM (\(rows)) r ORDER BY seq
             """, [String(batch.rawValue), String(id), String(first), String(sign)])
         func hash(beneficiary: Int64, item: Int64, amount: Int64) throws {
-            leg += 1
+            // An item's amount is positive; its sign is the leg's.
             guard amount > 0 else { throw LedgerError.zeroAmount }
-            let (newSum, overflow) = sum.addingReportingOverflow(sign * amount)
-            guard !overflow else { throw LedgerError.overflow }
-            sum = newSum
+            let leg = try balance.add(sign * amount)
             hasher.posting(leg: leg, account: LedgerAccount.payable.rawValue, sub: "", beneficiary: beneficiary, item: item, amount: sign * amount)
         }
         if let read {
@@ -285,8 +279,7 @@ final class PostgresJournalWriter: JournalAppender {
         precondition(!finished, "entry already finished")
         try flush()
         finished = true
-        guard leg >= 2 else { throw LedgerError.tooFewPostings }
-        guard sum == 0 else { throw LedgerError.unbalanced(Money(dong: sum)) }
+        try balance.check()
         try db.query("""
             INSERT INTO journal_entry(id, at, kind, idempotency_key, batch_id, memo, created_by, prev_hash, hash)
             VALUES ($1::bigint, $2, $3, $4, $5::bigint, $6, $7, $8, $9)

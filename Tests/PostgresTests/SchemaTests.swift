@@ -26,6 +26,18 @@ final class ScratchDatabase {
 @Suite(.serialized) struct SchemaTests {
     static let hash = String(repeating: "a", count: 64)
 
+    /// Runs `sql`, which the database must refuse with an error whose words contain `words`.
+    static func refused(_ db: PGConnection, _ sql: String, _ parameters: [String?], _ words: String, sourceLocation: SourceLocation) {
+        do {
+            try db.query(sql, parameters)
+            Issue.record("taken: \(sql)", sourceLocation: sourceLocation)
+        } catch let error as PGError {
+            #expect(error.description.contains(words), "\(sql): \(error)", sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("\(error)", sourceLocation: sourceLocation)
+        }
+    }
+
     /// Beneficiaries (cash, ELDERLY_80) that items can name.
     static func register(_ db: PGConnection, ids: [Int]) throws {
         try db.query("INSERT INTO programme(code, name, basis) VALUES ('SOCIAL_ALLOWANCE', 'Monthly social allowance', 'Decree 20/2021/ND-CP')")
@@ -84,14 +96,7 @@ final class ScratchDatabase {
         let db = try PGConnection(scratch.location)
         try PostgresSchema.migrate(db)
         func refused(_ sql: String, _ parameters: [String?] = [], _ words: String, sourceLocation: SourceLocation = #_sourceLocation) {
-            do {
-                try db.query(sql, parameters)
-                Issue.record("taken: \(sql)", sourceLocation: sourceLocation)
-            } catch let error as PGError {
-                #expect(error.description.contains(words), "\(sql): \(error)", sourceLocation: sourceLocation)
-            } catch {
-                Issue.record("\(error)", sourceLocation: sourceLocation)
-            }
+            Self.refused(db, sql, parameters, words, sourceLocation: sourceLocation)
         }
         try Self.register(db, ids: [7, 8])
         try db.query("INSERT INTO batch(id, period, scope, status, created_by, created_at) VALUES (1, '2026-12', '*', 'created', 'Officer.Lan', 'now')")
@@ -172,14 +177,7 @@ final class ScratchDatabase {
         let db = try PGConnection(scratch.location)
         try PostgresSchema.migrate(db)
         func refused(_ sql: String, _ parameters: [String?] = [], _ words: String, sourceLocation: SourceLocation = #_sourceLocation) {
-            do {
-                try db.query(sql, parameters)
-                Issue.record("taken: \(sql)", sourceLocation: sourceLocation)
-            } catch let error as PGError {
-                #expect(error.description.contains(words), "\(sql): \(error)", sourceLocation: sourceLocation)
-            } catch {
-                Issue.record("\(error)", sourceLocation: sourceLocation)
-            }
+            Self.refused(db, sql, parameters, words, sourceLocation: sourceLocation)
         }
         try Self.register(db, ids: [7])
         try db.query("INSERT INTO batch(id, period, scope, status, created_by, created_at) VALUES (1, '2026-12', '*', 'created', 'officer', 'now')")

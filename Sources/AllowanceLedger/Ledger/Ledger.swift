@@ -101,6 +101,31 @@ public enum ChainEncoding {
     }
 }
 
+/// What a journal writer keeps of an entry while its legs go in, on either backend: the legs counted, their sum kept
+/// without overflow, and at the end an entry's two rules (at least two legs, a zero sum).
+package struct EntryBalance {
+    /// Legs added so far: the last one's number.
+    package private(set) var legs: Int64 = 0
+    private var sum: Int64 = 0
+
+    package init() {}
+
+    /// Counts a leg of `amount` (debits positive) and returns its number.
+    package mutating func add(_ amount: Int64) throws -> Int64 {
+        guard amount != 0 else { throw LedgerError.zeroAmount }
+        let (newSum, overflow) = sum.addingReportingOverflow(amount)
+        guard !overflow else { throw LedgerError.overflow }
+        sum = newSum
+        legs += 1
+        return legs
+    }
+
+    package func check() throws {
+        guard legs >= 2 else { throw LedgerError.tooFewPostings }
+        guard sum == 0 else { throw LedgerError.unbalanced(Money(dong: sum)) }
+    }
+}
+
 /// Hashes one entry's canonical encoding, building posting lines as bytes in a reusable buffer: an entry of a
 /// million postings is hashed without a million strings. A class: a reconciliation hashes its entry's legs on the
 /// matching thread, into the hasher its `JournalWriter` finishes with.

@@ -33,10 +33,10 @@ final class JournalWriter: JournalAppender {
     static let itemLegsPerRun = 65_536
     /// Legs to a run; tests shorten it to cross runs with a handful of items.
     var itemLegsPerRun = JournalWriter.itemLegsPerRun
-    private var leg: Int64 = 0
+    private var balance = EntryBalance()
+    private var leg: Int64 { balance.legs }
     /// Legs appended so far.
     var legCount: Int64 { leg }
-    private var sum: Int64 = 0
     private var finished = false
 
     init(_ db: Database, at: Timestamp, kind: EntryKind, key: String, batch: BatchID?, by: UserName, memo: String) throws {
@@ -77,12 +77,8 @@ final class JournalWriter: JournalAppender {
     /// Appends a posting whose line the caller has put in `hasher` already, as leg `leg + 1`.
     func appendHashed(_ posting: Posting) throws {
         precondition(!finished, "entry already finished")
-        guard posting.amount.dong != 0 else { throw LedgerError.zeroAmount }
         precondition(posting.beneficiaryID == nil || posting.itemID != nil, "a beneficiary's posting names the item it is for")
-        leg += 1
-        let (newSum, overflow) = sum.addingReportingOverflow(posting.amount.dong)
-        guard !overflow else { throw LedgerError.overflow }
-        sum = newSum
+        let leg = try balance.add(posting.amount.dong)
         pending.append((leg, posting))
         if pending.count == Self.postingsPerInsert { try flush() }
         if let item = posting.itemID {
@@ -185,11 +181,9 @@ final class JournalWriter: JournalAppender {
             INSERT INTO posting_item(item_id, entry_id, leg) SELECT item_id, entry_id, leg FROM posting WHERE entry_id = ? AND leg > ?
             """, arguments: [id, first])
         func hash(beneficiary: Int64, item: Int64, amount: Int64) throws {
-            leg += 1
+            // An item's amount is positive; its sign is the leg's.
             guard amount > 0 else { throw LedgerError.zeroAmount }
-            let (newSum, overflow) = sum.addingReportingOverflow(sign * amount)
-            guard !overflow else { throw LedgerError.overflow }
-            sum = newSum
+            let leg = try balance.add(sign * amount)
             hasher.posting(leg: leg, account: LedgerAccount.payable.rawValue, sub: "", beneficiary: beneficiary, item: item, amount: sign * amount)
         }
         if let read {
@@ -214,8 +208,7 @@ final class JournalWriter: JournalAppender {
         try flush()
         try flushItemLegs()
         finished = true
-        guard leg >= 2 else { throw LedgerError.tooFewPostings }
-        guard sum == 0 else { throw LedgerError.unbalanced(Money(dong: sum)) }
+        try balance.check()
         let hash = hasher.finalize().hex
         try db.execute(sql: """
             INSERT INTO journal_entry(id, at, kind, idempotency_key, batch_id, memo, created_by, prev_hash, hash)
